@@ -1,0 +1,3 @@
+module github.com/foobar/terraform-provider-foobar
+
+go 1.26.8
