@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install what the project's tests and demo need on a Debian/Ubuntu machine,
+# skipping what is already there. Called by `make test` and `make demo`.
+#
+#  - debootstrap: builds the lab images from Debian packages
+#  - openssh-client: lab.sh checks each host with the real ssh client
+#  - gnupg: signs release snapshots
+#  - haproxy, nginx: unit tests run the real `haproxy -c` and `nginx -t` on
+#    rendered configurations; installed with their services kept stopped
+set -euo pipefail
+
+want=(debootstrap openssh-client gnupg curl ca-certificates haproxy nginx)
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  [[ $(id -u) == 0 ]] || { echo "deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  echo "deps: installing ${missing[*]}"
+  # Keep package scripts from starting services on this machine: the tests
+  # only need the binaries.
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0
+  [[ -e $policy ]] && had_policy=1
+  if [[ $had_policy == 0 ]]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -q update >/dev/null
+  apt-get -q install -y --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v docker >/dev/null || { echo "deps: Docker is required (Docker Engine with a running daemon)" >&2; exit 1; }
+docker info >/dev/null 2>&1 || { echo "deps: the Docker daemon is not reachable" >&2; exit 1; }
