@@ -348,12 +348,12 @@ func (c Change) prepare(r remote.Runner) (*txn, []File, error) {
 }
 
 type pathState struct {
-	kind       string // F, L, O, M
-	sha        string
-	uid, gid   string
-	user, grp  string
-	mode       string
-	pending    bool
+	kind      string // F, L, O, M
+	sha       string
+	uid, gid  string
+	user, grp string
+	mode      string
+	pending   bool
 }
 
 func (s pathState) matches(f File, sum string) bool {
@@ -367,7 +367,7 @@ func (s pathState) matches(f File, sum string) bool {
 func readState(ctx context.Context, r remote.Runner, flock string, paths []string) ([]pathState, bool, error) {
 	res, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(stateScript, append([]string{flock}, paths...)...)})
 	if err != nil {
-		return nil, false, err
+		return nil, false, hostErr(err)
 	}
 	return parseState(res.Stdout, len(paths))
 }
@@ -428,7 +428,7 @@ func uploadCandidates(ctx context.Context, t *txn, files []File) error {
 	}
 	argv := remote.Script(uploadScript, t.stateDir, t.lock, seconds(t.lockWait), t.flock, strconv.Itoa(len(files)))
 	_, err := t.r.Run(ctx, remote.Cmd{Argv: argv, Stdin: io.MultiReader(readers...)})
-	return err
+	return hostErr(err)
 }
 
 func newRunID() string {
@@ -462,9 +462,9 @@ func (t *txn) run(ctx context.Context, mode string, ops []op, withValidate, with
 		}
 		switch ee.ExitStatus {
 		case exitLockTimeout:
-			return nil, fmt.Errorf("%s on %s: %s; nothing was changed", mode, t.host, strings.TrimSpace(ee.Stderr))
+			return nil, fmt.Errorf("%s on %s: %s; the live files were not touched", modeDesc[mode], t.host, strings.TrimSpace(ee.Stderr))
 		default:
-			return nil, fmt.Errorf("%s on %s failed without a report: %w", mode, t.host, err)
+			return nil, fmt.Errorf("%s on %s failed without a report: %w", modeDesc[mode], t.host, hostErr(err))
 		}
 	}
 	if mode == "cleanup" || mode == "cleanup-restore" {
@@ -480,6 +480,14 @@ func (t *txn) run(ctx context.Context, mode string, ops []op, withValidate, with
 		}
 	}
 	return nil, &InterruptedError{Host: t.host, Report: path.Join(dir, "report"), Err: err}
+}
+
+var modeDesc = map[string]string{
+	"commit":          "committing the new files",
+	"restore":         "restoring the original files",
+	"rollback":        "rolling back",
+	"cleanup":         "removing backups",
+	"cleanup-restore": "removing backups and saved originals",
 }
 
 func boolArg(b bool) string {

@@ -34,13 +34,13 @@ func TestChecksum(t *testing.T) {
 
 func TestOctalMode(t *testing.T) {
 	t.Parallel()
-	for _, m := range []os.FileMode{0o644, 0o600, 0o755, 0o4755 &^ 0o4000 | os.ModeSetuid, 0o750 | os.ModeSetgid, 0o777 | os.ModeSticky, 0} {
+	for _, m := range []os.FileMode{0o644, 0o600, 0o755, 0o755 | os.ModeSetuid, 0o750 | os.ModeSetgid, 0o777 | os.ModeSticky, 0} {
 		back, err := parseOctalMode(octalMode(m))
 		if err != nil || back != m {
 			t.Errorf("mode %v -> %q -> %v, %v", m, octalMode(m), back, err)
 		}
 	}
-	if got := octalMode(0o2750 &^ 0o2000 | os.ModeSetgid); got != "2750" {
+	if got := octalMode(0o750 | os.ModeSetgid); got != "2750" {
 		t.Errorf("octalMode(setgid 750) = %q", got)
 	}
 }
@@ -180,6 +180,7 @@ func TestApplyInvalidConfigIsRefused(t *testing.T) {
 
 	bad := h.change(h.file("a.cfg", "changed a\n"), h.file("b.cfg", "INVALID\n"), h.file("c.cfg", "brand new\n"))
 	out, err := Apply(ctx, remote.LocalRunner{}, bad)
+	t.Log(err)
 	var ve *ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("want *ValidationError, got %T %v", err, err)
@@ -221,6 +222,7 @@ func TestApplyReloadFailureRollsBack(t *testing.T) {
 
 	c.Files = []File{h.file("a.cfg", "BREAK\n")}
 	_, err = Apply(ctx, remote.LocalRunner{}, c)
+	t.Log(err)
 	var re *ReloadError
 	if !errors.As(err, &re) {
 		t.Fatalf("want *ReloadError, got %T %v", err, err)
@@ -246,6 +248,7 @@ func TestApplyReloadFailureTwice(t *testing.T) {
 	c := h.change(h.file("a.cfg", "v1\n"))
 	c.Reload = []string{"false"}
 	_, err := Apply(context.Background(), remote.LocalRunner{}, c)
+	t.Log(err)
 	var re *ReloadError
 	if !errors.As(err, &re) || !re.Restored || re.PreviousReloaded {
 		t.Fatalf("got %T %+v", err, err)
@@ -292,6 +295,7 @@ func TestApplyVerifyFailureRollsBack(t *testing.T) {
 				return nil
 			}
 			out, err := Apply(ctx, remote.LocalRunner{}, c)
+			t.Log(err)
 			var ve *VerifyError
 			if !errors.As(err, &ve) {
 				t.Fatalf("want *VerifyError, got %T %v", err, err)
@@ -399,6 +403,7 @@ func TestRestoreOriginalRefusedByValidator(t *testing.T) {
 	err = RestoreOriginal(ctx, remote.LocalRunner{}, Restore{Paths: []string{h.path("a.cfg")}, Validate: c.Validate,
 		ValidateFilter: alertsOnly, Reload: c.Reload, StateDir: h.state, Lock: c.Lock, Host: "testhost",
 		Verify: func(context.Context, remote.Runner) error { verified++; return nil }})
+	t.Log(err)
 	var ve *ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("want *ValidationError, got %T %v", err, err)
@@ -539,6 +544,7 @@ func TestCommitCompletesWhenClientGoesAway(t *testing.T) {
 				return next(ctx, cmd)
 			}}
 			_, err = Apply(ctx, r, c)
+			t.Log(err)
 			var ie *InterruptedError
 			if !errors.As(err, &ie) {
 				t.Fatalf("want *InterruptedError, got %T %v", err, err)
@@ -615,27 +621,42 @@ func TestStaleBackupIsResumed(t *testing.T) {
 	}
 }
 
-func TestLockSerialisesAndTimesOut(t *testing.T) {
+func TestLockTimesOut(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("flock"); err != nil {
 		t.Skip("flock(1) is not installed")
 	}
-	h := newHost(t)
-	c := h.change(h.file("a.cfg", "v1\n"))
-	c.LockWait = time.Second
-	must(t, os.MkdirAll(filepath.Join(h.state, "locks"), 0o700))
-	holder := exec.Command("flock", filepath.Join(h.state, "locks", "test.lock"), "sleep", "3")
-	must(t, holder.Start())
-	defer func() { _ = holder.Wait() }()
-	time.Sleep(200 * time.Millisecond)
-
-	_, err := Apply(context.Background(), remote.LocalRunner{}, c)
-	if err == nil {
-		t.Fatal("applied while another apply held the lock")
-	}
-	contains(t, err.Error(), "waiting for the lock test", "nothing was changed")
-	if h.exists("a.cfg") || h.reloads() != 0 {
-		t.Errorf("changed the host without the lock")
+	// Another apply holds the lock from the start (the upload waits for
+	// it), or takes it between this apply's upload and commit.
+	for name, at := range map[string]int{"upload": 2, "commit": 3} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHost(t)
+			c := h.change(h.file("a.cfg", "v1\n"))
+			c.LockWait = time.Second
+			must(t, os.MkdirAll(filepath.Join(h.state, "locks"), 0o700))
+			r := &hookRunner{r: remote.LocalRunner{}, hook: func(ctx context.Context, n int, cmd remote.Cmd, next func(context.Context, remote.Cmd) (remote.Result, error)) (remote.Result, error) {
+				if n == at {
+					holder := exec.Command("flock", filepath.Join(h.state, "locks", "test.lock"), "sleep", "2")
+					must(t, holder.Start())
+					t.Cleanup(func() { _ = holder.Wait() })
+					time.Sleep(300 * time.Millisecond)
+				}
+				return next(ctx, cmd)
+			}}
+			_, err := Apply(context.Background(), r, c)
+			t.Log(err)
+			if err == nil {
+				t.Fatal("applied while another apply held the lock")
+			}
+			contains(t, err.Error(), "testhost", "waiting for the lock test")
+			if !strings.Contains(err.Error(), "not touched") && !strings.Contains(err.Error(), "nothing was changed") {
+				t.Errorf("the error does not say the host is unchanged: %v", err)
+			}
+			if h.exists("a.cfg") || h.reloads() != 0 {
+				t.Errorf("changed the host without the lock")
+			}
+		})
 	}
 }
 
@@ -664,6 +685,7 @@ func TestConcurrentCandidateIsDetected(t *testing.T) {
 		return next(ctx, cmd)
 	}}
 	_, err := Apply(context.Background(), r, c)
+	t.Log(err)
 	var ce *ConflictError
 	if !errors.As(err, &ce) {
 		t.Fatalf("want *ConflictError, got %T %v", err, err)

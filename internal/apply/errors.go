@@ -4,6 +4,7 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -157,6 +158,27 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%s on %s stopped: %s changed on the host since this apply looked at it (is another apply "+
 		"of the same files running?). Nothing was changed by this step; run apply again.",
 		e.Stage, e.Host, strings.Join(e.Paths, ", "))
+}
+
+// scriptError shortens the error of one of the engine's own scripts: the
+// operator needs the script's complaint and exit status, not its text.
+type scriptError struct{ ee *remote.ExitError }
+
+func (e *scriptError) Error() string {
+	if msg := strings.TrimSpace(e.ee.Stderr); msg != "" {
+		return fmt.Sprintf("%s (exit status %d)", truncate(msg, 4096), e.ee.ExitStatus)
+	}
+	return fmt.Sprintf("exit status %d", e.ee.ExitStatus)
+}
+
+func (e *scriptError) Unwrap() error { return e.ee }
+
+// hostErr wraps the error of Running one of the engine's scripts.
+func hostErr(err error) error {
+	if ee, ok := errors.AsType[*remote.ExitError](err); ok {
+		return &scriptError{ee: ee}
+	}
+	return err
 }
 
 // describeArgv shows a command the way an operator recognises it, cut short

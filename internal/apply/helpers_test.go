@@ -240,4 +240,3 @@ func contains(t *testing.T, s string, subs ...string) {
 		}
 	}
 }
-

@@ -154,7 +154,7 @@ func detectInit(ctx context.Context, r remote.Runner, args []string) (Init, erro
 	}
 	res, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(detectScript, args...)})
 	if err != nil {
-		return "", fmt.Errorf("detecting the service manager: %w", err)
+		return "", fmt.Errorf("detecting the service manager: %w", hostErr(err))
 	}
 	var i Init
 	switch out := strings.TrimSpace(string(res.Stdout)); out {

@@ -324,7 +324,7 @@ func Probe(ctx context.Context, r remote.Runner, req ProbeRequest) (Snapshot, er
 	}
 	res, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(probeScript, args...)})
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("probing the host: %w", err)
+		return Snapshot{}, fmt.Errorf("probing the host: %w", hostErr(err))
 	}
 	snap, err := parseProbe(res.Stdout, paths, req.Services, req.Commands)
 	if err != nil {

@@ -174,7 +174,7 @@ func manifest(ctx context.Context, r remote.Runner, root string) (map[string]man
 	}
 	res, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(manifestScript, root)})
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", root, err)
+		return nil, fmt.Errorf("listing %s: %w", root, hostErr(err))
 	}
 	return parseManifest(res.Stdout)
 }
@@ -349,7 +349,7 @@ func SyncDir(ctx context.Context, r remote.Runner, root string, files map[string
 	argv := remote.Script(syncScript, root, owner, group, octalMode(fileMode), octalMode(dirMode))
 	res, err := r.Run(ctx, remote.Cmd{Argv: argv, Stdin: io.MultiReader(readers...)})
 	if err != nil {
-		return SyncStats{}, fmt.Errorf("syncing %s: %w", root, err)
+		return SyncStats{}, fmt.Errorf("syncing %s: %w", root, hostErr(err))
 	}
 	var w, rm, dd int
 	if _, err := fmt.Sscanf(strings.TrimSpace(string(res.Stdout)), "synced %d %d %d", &w, &rm, &dd); err != nil {
