@@ -14,6 +14,7 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -236,6 +237,12 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 	desired := make(map[string]string, len(files))
 	var ops, puts []op
 	var upload []File
+	var stale []string // candidates nobody will commit
+	for i, p := range paths {
+		if st[i].candidate {
+			stale = append(stale, p)
+		}
+	}
 	for i, f := range files {
 		s := st[i]
 		sum := Checksum(f.Content)
@@ -266,8 +273,10 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 			out.Resumed = append(out.Resumed, p)
 		}
 	}
+	stale = slices.DeleteFunc(stale, func(p string) bool { return slices.ContainsFunc(puts, func(o op) bool { return o.path == p }) })
 	if len(ops) == 0 {
 		out.Checksums = current
+		out.Warnings = append(out.Warnings, discardCandidates(ctx, t, stale)...)
 		return out, nil
 	}
 
@@ -303,7 +312,22 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("the apply succeeded but its backups on %s could not be removed (%v); the next apply will validate and reload once more", t.host, err))
 		}
 	}
+	out.Warnings = append(out.Warnings, discardCandidates(ctx, t, stale)...)
 	return out, nil
+}
+
+// discardCandidates removes candidates an interrupted apply left next to
+// paths this apply did not need to change. They are harmless (never
+// committed, overwritten by the next upload), so a failure is a warning.
+func discardCandidates(ctx context.Context, t *txn, paths []string) []string {
+	if len(paths) == 0 {
+		return nil
+	}
+	argv := remote.Script(discardScript, append([]string{t.stateDir, t.lock, seconds(t.lockWait), t.flock}, paths...)...)
+	if _, err := t.r.Run(ctx, remote.Cmd{Argv: argv}); err != nil {
+		return []string{fmt.Sprintf("could not remove leftover %s files on %s: %v", SuffixNew, t.host, hostErr(err))}
+	}
+	return nil
 }
 
 // prepare validates c and applies defaults.
@@ -354,6 +378,7 @@ type pathState struct {
 	user, grp string
 	mode      string
 	pending   bool
+	candidate bool
 }
 
 func (s pathState) matches(f File, sum string) bool {
@@ -388,14 +413,14 @@ func parseState(out []byte, n int) ([]pathState, bool, error) {
 		case "end":
 			end = true
 		case "path":
-			if len(f) != 10 {
+			if len(f) != 11 {
 				return nil, false, fmt.Errorf("malformed state line %q", sc.Text())
 			}
 			i, err := strconv.Atoi(f[1])
 			if err != nil || i < 0 || i >= n {
 				return nil, false, fmt.Errorf("malformed state line %q", sc.Text())
 			}
-			s := pathState{kind: f[2], sha: f[3], uid: f[4], gid: f[5], user: f[6], grp: f[7], mode: f[8], pending: f[9] == "1"}
+			s := pathState{kind: f[2], sha: f[3], uid: f[4], gid: f[5], user: f[6], grp: f[7], mode: f[8], pending: f[9] == "1", candidate: f[10] == "1"}
 			switch s.kind {
 			case "F", "L", "O", "M":
 			default:

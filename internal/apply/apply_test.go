@@ -459,14 +459,16 @@ func TestInterruptedBeforeCommitConverges(t *testing.T) {
 	ino := h.inode("a.cfg")
 
 	// The connection dies after the upload, before the commit (call 3).
-	cut := &hookRunner{r: remote.LocalRunner{}, hook: func(ctx context.Context, n int, cmd remote.Cmd, next func(context.Context, remote.Cmd) (remote.Result, error)) (remote.Result, error) {
-		if n >= 3 {
-			return remote.Result{}, errors.New("ssh: connection lost")
-		}
-		return next(ctx, cmd)
-	}}
+	cut := func() remote.Runner {
+		return &hookRunner{r: remote.LocalRunner{}, hook: func(ctx context.Context, n int, cmd remote.Cmd, next func(context.Context, remote.Cmd) (remote.Result, error)) (remote.Result, error) {
+			if n >= 3 {
+				return remote.Result{}, errors.New("ssh: connection lost")
+			}
+			return next(ctx, cmd)
+		}}
+	}
 	c.Files = []File{h.file("a.cfg", "v2\n")}
-	if _, err := Apply(ctx, cut, c); err == nil {
+	if _, err := Apply(ctx, cut(), c); err == nil {
 		t.Fatal("no error from a cut connection")
 	}
 	if h.read("a.cfg") != "v1\n" || h.inode("a.cfg") != ino || h.reloads() != 1 {
@@ -476,8 +478,21 @@ func TestInterruptedBeforeCommitConverges(t *testing.T) {
 		t.Fatalf("expected a complete candidate")
 	}
 
-	c.Files = []File{h.file("a.cfg", "v3\n")}
+	// Going back to what is live leaves nothing to commit: the candidate is
+	// discarded and nothing reloads.
+	c.Files = []File{h.file("a.cfg", "v1\n")}
 	out, err := Apply(ctx, remote.LocalRunner{}, c)
+	must(t, err)
+	if out.Reloaded || len(out.Changed) != 0 || h.exists("a.cfg"+SuffixNew) || h.inode("a.cfg") != ino {
+		t.Fatalf("outcome %+v, candidate left %v", out, h.exists("a.cfg"+SuffixNew))
+	}
+
+	_, err = Apply(ctx, cut(), h.change(h.file("a.cfg", "v2\n")))
+	if err == nil || h.read("a.cfg"+SuffixNew) != "v2\n" {
+		t.Fatalf("no error from a cut connection, or no candidate: %v", err)
+	}
+	c.Files = []File{h.file("a.cfg", "v3\n")}
+	out, err = Apply(ctx, remote.LocalRunner{}, c)
 	must(t, err)
 	if h.read("a.cfg") != "v3\n" || !out.Reloaded || h.reloads() != 2 {
 		t.Errorf("did not converge: %q, %+v", h.read("a.cfg"), out)
@@ -720,5 +735,39 @@ func TestParseReport(t *testing.T) {
 		if _, err := parseReport([]byte(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+func TestValidatorMissingOrHanging(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		validate []string
+		step     time.Duration
+		want     string
+	}{
+		{"missing", []string{"/nonexistent/haproxy", "-c"}, 0, "was not found"},
+		{"hanging", []string{"sleep", "30"}, time.Second, "did not finish in time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := exec.LookPath("timeout"); err != nil && tc.step != 0 {
+				t.Skip("timeout(1) is not installed")
+			}
+			h := newHost(t)
+			c := h.change(h.file("a.cfg", "v1\n"))
+			c.Validate, c.StepTimeout = tc.validate, tc.step
+			start := time.Now()
+			_, err := Apply(context.Background(), remote.LocalRunner{}, c)
+			t.Log(err)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !ve.Restored {
+				t.Fatalf("want a restored *ValidationError, got %T %v", err, err)
+			}
+			contains(t, err.Error(), tc.want, Serving)
+			if time.Since(start) > 20*time.Second || h.exists("a.cfg") || h.reloads() != 0 {
+				t.Errorf("took %v; file exists %v; %d reloads", time.Since(start), h.exists("a.cfg"), h.reloads())
+			}
+		})
 	}
 }

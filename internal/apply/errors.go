@@ -34,7 +34,7 @@ type ValidationError struct {
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "validation of the new configuration failed on %s: %s exited with status %d", e.Host, describeArgv(e.Argv), e.ExitStatus)
+	fmt.Fprintf(&b, "validation of the new configuration failed on %s: %s exited with status %d%s", e.Host, describeArgv(e.Argv), e.ExitStatus, statusHint(e.ExitStatus))
 	writeOutput(&b, e.Output)
 	if e.Restored {
 		fmt.Fprintf(&b, "\nNothing was applied and the service was not reloaded: %s.", Serving)
@@ -67,7 +67,7 @@ type ReloadError struct {
 
 func (e *ReloadError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "reloading the service failed on %s: %s exited with status %d", e.Host, describeArgv(e.Argv), e.ExitStatus)
+	fmt.Fprintf(&b, "reloading the service failed on %s: %s exited with status %d%s", e.Host, describeArgv(e.Argv), e.ExitStatus, statusHint(e.ExitStatus))
 	writeOutput(&b, e.Output)
 	switch {
 	case e.Restored && e.PreviousReloaded:
@@ -179,6 +179,20 @@ func hostErr(err error) error {
 		return &scriptError{ee: ee}
 	}
 	return err
+}
+
+// statusHint explains the exit statuses that come from the shell or from
+// timeout(1) rather than from the command itself.
+func statusHint(status int) string {
+	switch status {
+	case 124, 137:
+		return " (it did not finish in time and was killed)"
+	case 126:
+		return " (the command is not executable)"
+	case 127:
+		return " (the command was not found on the host)"
+	}
+	return ""
 }
 
 // describeArgv shows a command the way an operator recognises it, cut short

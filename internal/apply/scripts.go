@@ -47,9 +47,10 @@ fi
 // next to it. Arguments: the flock command, then the paths.
 //
 // Output, one line each: "flock 0|1", then per path
-// "path <index> <F|L|O|M> <sha256|-> <uid> <gid> <user> <group> <mode> <pending>"
+// "path <index> <F|L|O|M> <sha256|-> <uid> <gid> <user> <group> <mode> <pending> <candidate>"
 // (F regular file, L symlink, O other such as a directory, M missing; the
-// stat fields are "-" unless F), then "end".
+// stat fields are "-" unless F; candidate says a <path>.foobar-new exists),
+// then "end".
 const stateScript = `
 FLOCK=$1
 shift
@@ -58,16 +59,18 @@ i=0
 for p in "$@"; do
   pend=0
   if [ -e "$p.foobar-bak" ] || [ -L "$p.foobar-bak" ] || [ -e "$p.foobar-bak-none" ]; then pend=1; fi
+  cand=0
+  if [ -e "$p.foobar-new" ] || [ -L "$p.foobar-new" ]; then cand=1; fi
   if [ -L "$p" ]; then
-    printf 'path %d L - - - - - - %d\n' "$i" "$pend"
+    printf 'path %d L - - - - - - %d %d\n' "$i" "$pend" "$cand"
   elif [ -f "$p" ]; then
     s=$(sha256sum < "$p") || exit 1
     m=$(stat -c '%u %g %U %G %a' -- "$p") || exit 1
-    printf 'path %d F %s %s %d\n' "$i" "${s%% *}" "$m" "$pend"
+    printf 'path %d F %s %s %d %d\n' "$i" "${s%% *}" "$m" "$pend" "$cand"
   elif [ -e "$p" ]; then
-    printf 'path %d O - - - - - - %d\n' "$i" "$pend"
+    printf 'path %d O - - - - - - %d %d\n' "$i" "$pend" "$cand"
   else
-    printf 'path %d M - - - - - - %d\n' "$i" "$pend"
+    printf 'path %d M - - - - - - %d %d\n' "$i" "$pend" "$cand"
   fi
   i=$((i+1))
 done
@@ -99,6 +102,11 @@ while [ "$i" -lt "$N" ]; do
   d=${p%/*}
   [ -n "$d" ] || d=/
   (umask 022 && mkdir -p -- "$d") || exit 1
+  if [ "$HASLOCK" = 1 ]; then
+    # Temporaries of uploads killed outright (no trap ran); the lock says
+    # no other upload is using them.
+    rm -f -- "$d/.${p##*/}.foobar-tmp."*
+  fi
   tmp="$d/.${p##*/}.foobar-tmp.$$"
   head -c "$len" > "$tmp" || exit 1
   s=$(sha256sum < "$tmp") || exit 1
@@ -113,6 +121,16 @@ while [ "$i" -lt "$N" ]; do
   tmp=
   i=$((i+1))
 done
+`
+
+// discardScript removes candidates left by an apply that never committed
+// them, under the lock. Arguments: state dir, lock name, lock wait, flock
+// command, then the managed paths.
+const discardScript = `
+S=$1 LOCK=$2 LOCKWAIT=$3 FLOCK=$4
+shift 4
+` + lockPreamble + `
+for p in "$@"; do rm -f -- "$p.foobar-new" || exit 1; done
 `
 
 // launcherScript starts a commit, rollback or cleanup so that losing the
