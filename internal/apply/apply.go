@@ -308,7 +308,7 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 			}
 			return out, err
 		}
-		if _, err := t.run(ctx, "cleanup", ops, false, false, false); err != nil {
+		if err := t.cleanup(ctx, "cleanup", ops); err != nil {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("the apply succeeded but its backups on %s could not be removed (%v); the next apply will validate and reload once more", t.host, err))
 		}
 	}
@@ -505,6 +505,19 @@ func (t *txn) run(ctx context.Context, mode string, ops []op, withValidate, with
 		}
 	}
 	return nil, &InterruptedError{Host: t.host, Report: path.Join(dir, "report"), Err: err}
+}
+
+// cleanup drops the backups (and for cleanup-restore the saved originals)
+// of a verified commit.
+func (t *txn) cleanup(ctx context.Context, mode string, ops []op) error {
+	rep, err := t.run(ctx, mode, ops, false, false, false)
+	if err != nil {
+		return err
+	}
+	if rep.result != "ok" {
+		return fmt.Errorf("%s ended with %q: %s", modeDesc[mode], rep.result, strings.TrimSpace(truncate(rep.log, 2048)))
+	}
+	return nil
 }
 
 var modeDesc = map[string]string{

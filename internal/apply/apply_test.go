@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
@@ -564,7 +565,7 @@ func TestCommitCompletesWhenClientGoesAway(t *testing.T) {
 			if !errors.As(err, &ie) {
 				t.Fatalf("want *InterruptedError, got %T %v", err, err)
 			}
-			contains(t, err.Error(), "testhost", "finishes on its own", filepath.Join(h.state, "runs"))
+			contains(t, err.Error(), "testhost", "runs to completion on the host", filepath.Join(h.state, "runs"))
 
 			h.waitReports(2)
 			if h.read("a.cfg") != "v2\n" || h.reloads() != 2 {
@@ -769,5 +770,71 @@ func TestValidatorMissingOrHanging(t *testing.T) {
 				t.Errorf("took %v; file exists %v; %d reloads", time.Since(start), h.exists("a.cfg"), h.reloads())
 			}
 		})
+	}
+}
+
+func TestApplyAwkwardNames(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	ctx := context.Background()
+	names := []string{
+		"dollar $HOME.cfg",
+		"tick `id`.cfg",
+		`back\slash.cfg`,
+		`quotes 'single' "double".cfg`,
+		"-dash.cfg",
+		"  leading and trailing  ",
+		"glob *?[a].cfg",
+		"ünïcødé.cfg",
+		"tab\there.cfg",
+	}
+	var files []File
+	for i, n := range names {
+		files = append(files, h.file("d i r/"+n, fmt.Sprintf("content %d\n", i)))
+	}
+	c := h.change(files...)
+	c.KeepOriginal = true
+	c.Verify = func(context.Context, remote.Runner) error { return nil }
+	out, err := Apply(ctx, remote.LocalRunner{}, c)
+	must(t, err)
+	if len(out.Changed) != len(names) {
+		t.Errorf("changed %v", out.Changed)
+	}
+	for i, n := range names {
+		if got := h.read("d i r/" + n); got != fmt.Sprintf("content %d\n", i) {
+			t.Errorf("%q holds %q", n, got)
+		}
+	}
+	entries, err := os.ReadDir(h.path("d i r"))
+	must(t, err)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	var want []string
+	for _, n := range names {
+		want = append(want, n, n+SuffixOrigNone)
+	}
+	if d := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); d != "" {
+		t.Errorf("directory (-want +got):\n%s", d)
+	}
+
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.Path
+	}
+	snap, err := Probe(ctx, remote.LocalRunner{}, ProbeRequest{Content: paths})
+	must(t, err)
+	for i, p := range paths {
+		if string(snap.Files[p].Content) != fmt.Sprintf("content %d\n", i) {
+			t.Errorf("probe of %q: %+v", p, snap.Files[p])
+		}
+	}
+	if out, err := Apply(ctx, remote.LocalRunner{}, c); err != nil || out.Reloaded {
+		t.Errorf("second apply: %+v, %v", out, err)
+	}
+	must(t, RestoreOriginal(ctx, remote.LocalRunner{}, Restore{Paths: paths, StateDir: h.state, Lock: "test"}))
+	if entries, _ := os.ReadDir(h.path("d i r")); len(entries) != 0 {
+		t.Errorf("after restore: %v", entries)
 	}
 }

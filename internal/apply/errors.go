@@ -138,9 +138,10 @@ type InterruptedError struct {
 }
 
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("lost contact with %s while committing the configuration: %v. The commit keeps running on "+
-		"the host and finishes on its own: it either applies the new configuration or restores the previous one "+
-		"(its report: %s). Run apply again to converge and to see which.", e.Host, e.Err, e.Report)
+	return fmt.Sprintf("lost contact with %s while committing the configuration: %v. If the commit had started, it "+
+		"runs to completion on the host on its own and either applies the new configuration or restores the "+
+		"previous one (its report: %s); if it had not, nothing changed. Run apply again to converge and to see which.",
+		e.Host, e.Err, e.Report)
 }
 
 func (e *InterruptedError) Unwrap() error { return e.Err }

@@ -81,7 +81,7 @@ func RestoreOriginal(ctx context.Context, r remote.Runner, rs Restore) error {
 	if err := t.verifyOrRollback(ctx, ops); err != nil {
 		return fmt.Errorf("restoring the original files: %w", err)
 	}
-	if _, err := t.run(ctx, "cleanup-restore", ops, false, false, false); err != nil {
+	if err := t.cleanup(ctx, "cleanup-restore", ops); err != nil {
 		return errors.Join(fmt.Errorf("the original files on %s were restored and verified, but removing the saved "+
 			"copies and backups failed; remove the %s and %s files next to %v by hand", t.host, SuffixOrig, SuffixBackup, rs.Paths), err)
 	}

@@ -374,14 +374,16 @@ EOF
 }
 
 cleanup_all() {
+  CFAIL=0
   while IFS= read -r line; do
     [ -n "$line" ] || continue
     parse "$line"
-    rm -f -- "$p.foobar-bak" "$p.foobar-bak-none"
-    case $MODE in restore|cleanup-restore) rm -f -- "$p.foobar-orig" "$p.foobar-orig-none" ;; esac
+    rm -f -- "$p.foobar-bak" "$p.foobar-bak-none" || CFAIL=1
+    case $MODE in restore|cleanup-restore) rm -f -- "$p.foobar-orig" "$p.foobar-orig-none" || CFAIL=1 ;; esac
   done <<EOF
 $OPS
 EOF
+  [ "$CFAIL" = 0 ]
 }
 
 prep_restore() {
@@ -463,7 +465,7 @@ rollback)
   finish ok 0
   ;;
 cleanup|cleanup-restore)
-  cleanup_all
+  cleanup_all || finish failed 13
   finish ok 0
   ;;
 *)

@@ -238,3 +238,37 @@ func TestSyncScriptRefusesEscapes(t *testing.T) {
 		t.Errorf("leftovers %v", l)
 	}
 }
+
+func TestSyncDirAwkwardNames(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	ctx := context.Background()
+	root := h.path("site")
+	files := map[string]string{
+		"dollar $HOME.html":          "a",
+		"tick `id`/x":                "b",
+		`back\slash`:                 "c",
+		`quotes 'single' "double"`:   "d",
+		"-dash":                      "e",
+		"  spaces  /  inside  ":      "f",
+		"glob *?[a]":                 "g",
+		"tab\there":                  "h",
+		".hidden/..dotdot-like/file": "i",
+	}
+	st, err := SyncDir(ctx, remote.LocalRunner{}, root, bytesMap(files), h.owner, h.group, 0, 0)
+	must(t, err)
+	if st.FilesSent != len(files) {
+		t.Errorf("stats %+v", st)
+	}
+	m, err := Manifest(ctx, remote.LocalRunner{}, root)
+	must(t, err)
+	if d := cmp.Diff(sums(files), m); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	delete(files, "glob *?[a]")
+	st, err = SyncDir(ctx, remote.LocalRunner{}, root, bytesMap(files), h.owner, h.group, 0, 0)
+	must(t, err)
+	if d := cmp.Diff(SyncStats{FilesUnchanged: len(files), FilesRemoved: 1}, st); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
