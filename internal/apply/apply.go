@@ -38,7 +38,9 @@ type Change struct {
 	// Files are the desired managed files. A file whose content, owner,
 	// group and mode already match is never rewritten.
 	Files []File
-	// Remove are managed paths that must not exist.
+	// Remove are managed paths that must not exist. They are backed up and
+	// restored like files, but KeepOriginal does not apply to them: to give
+	// a path back to what was there before the engine, use RestoreOriginal.
 	Remove []string
 
 	// Validate is an argv that checks the whole configuration with every

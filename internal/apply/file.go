@@ -45,7 +45,9 @@ const (
 )
 
 // File is one managed file: its absolute path on the host and the exact
-// bytes, ownership and permissions it must have.
+// bytes, ownership and permissions it must have. A symlink found at Path is
+// replaced by a regular file (the symlink itself is what gets backed up and
+// restored); a directory found there is an error.
 type File struct {
 	Path    string
 	Content []byte
