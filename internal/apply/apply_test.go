@@ -838,3 +838,27 @@ func TestApplyAwkwardNames(t *testing.T) {
 		t.Errorf("after restore: %v", entries)
 	}
 }
+
+func TestSymlinkIsReplacedAndRestored(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	ctx := context.Background()
+	h.write("target.cfg", "through the link\n")
+	must(t, os.Symlink("target.cfg", h.path("a.cfg")))
+
+	_, err := Apply(ctx, remote.LocalRunner{}, h.change(h.file("a.cfg", "INVALID\n")))
+	if _, ok := errors.AsType[*ValidationError](err); !ok {
+		t.Fatalf("want *ValidationError, got %v", err)
+	}
+	if dest, err := os.Readlink(h.path("a.cfg")); err != nil || dest != "target.cfg" {
+		t.Fatalf("the symlink was not restored: %q, %v", dest, err)
+	}
+
+	_, err = Apply(ctx, remote.LocalRunner{}, h.change(h.file("a.cfg", "regular now\n")))
+	must(t, err)
+	fi, err := os.Lstat(h.path("a.cfg"))
+	must(t, err)
+	if !fi.Mode().IsRegular() || h.read("a.cfg") != "regular now\n" || h.read("target.cfg") != "through the link\n" {
+		t.Errorf("mode %v, a=%q, target=%q", fi.Mode(), h.read("a.cfg"), h.read("target.cfg"))
+	}
+}
