@@ -84,7 +84,7 @@ type Skipped struct {
 // Regular files are taken. A symlink is followed only when it resolves to a
 // regular file inside root; symlinks that point outside root, dangle, or
 // point to a directory are skipped and reported, as are other special files
-// (sockets, devices, fifos). A file whose relative path fails
+// (sockets, devices, fifos); skipped entries are sorted by path. A file whose relative path fails
 // ValidateRelPath is an error: it could not be deployed faithfully.
 func WalkStatic(root string) (map[string]LocalFile, []Skipped, error) {
 	realRoot, err := filepath.EvalSymlinks(root)
@@ -150,6 +150,7 @@ func WalkStatic(root string) (map[string]LocalFile, []Skipped, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].RelPath < skipped[j].RelPath })
 	return files, skipped, nil
 }
 
