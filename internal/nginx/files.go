@@ -28,7 +28,8 @@ const CandidateSuffix = ".foobar-new"
 
 // File is one file this package wants on a host, with explicit ownership and
 // mode. The apply engine writes Content to CandidatePath, then renames it to
-// Path.
+// Path. Mode and ownership apply to the candidate from the moment it is
+// created (a 0600 key must never exist with a wider mode, even briefly).
 type File struct {
 	Path    string
 	Content []byte

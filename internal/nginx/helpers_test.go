@@ -626,3 +626,15 @@ func hostNginxVersion(t testing.TB) string {
 	}
 	return hostVersion
 }
+
+// plainTempDir is t.TempDir without the test name in the path: subtest and
+// fuzz names contain characters ('#', spaces) that ValidatePath refuses.
+func plainTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "foobar-nginx-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

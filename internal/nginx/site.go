@@ -30,7 +30,8 @@ type Site struct {
 	ServerNames []string
 	// ListenPort is the plain HTTP port (usually 80).
 	ListenPort int
-	// ListenIPv6 adds [::]:port listeners next to the IPv4 ones.
+	// ListenIPv6 adds [::]:port listeners next to the IPv4 ones. nginx -t
+	// does not bind, so on a host without IPv6 this fails only at reload.
 	ListenIPv6 bool
 	// DefaultServer marks every listener of the site default_server.
 	DefaultServer bool

@@ -261,7 +261,7 @@ func TestSiteNginxAccepts(t *testing.T) {
 	for name, s := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
+			dir := plainTempDir(t)
 			s.AccessLog = filepath.Join(dir, "access.log")
 			s.ErrorLog = filepath.Join(dir, "error.log")
 			o := Options{NginxVersion: hostNginxVersion(t), Layout: Layout{NginxDir: filepath.Join(dir, "etc")}}
