@@ -19,6 +19,12 @@ import (
 // Log paths are fuzzed for validation and structure only; for nginx -t
 // they are replaced by paths in the test's directory, because nginx -t
 // opens (and creates) log files and this runs as root.
+//
+// Run it with a short minimization budget: every accepted input runs
+// nginx -t, and Go's default 60 s minimization of each new input otherwise
+// stalls the fuzzer:
+//
+//	go test -run '^$' -fuzz FuzzRenderSite -fuzztime=20s -fuzzminimizetime=2s -parallel=1 ./internal/nginx
 func FuzzRenderSite(f *testing.F) {
 	haveNginx := false
 	if _, err := exec.LookPath("nginx"); err == nil {
