@@ -469,7 +469,7 @@ func TestTFEPublish_idempotent(t *testing.T) {
 		"GET /registry/private/v2/gpg-keys/acme/" + keyID, // found: no second key
 		"POST " + verAPI, // 422
 		"GET " + verAPI + "/1.0.0",
-		"GET /object/sums/1.0.0/-", // compare the published SHA256SUMS
+		"GET /object/sums/1.0.0/-",            // compare the published SHA256SUMS
 		"POST " + verAPI + "/1.0.0/platforms", // 422
 		"GET " + verAPI + "/1.0.0/platforms/linux/amd64",
 	}
