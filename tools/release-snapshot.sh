@@ -48,7 +48,7 @@ if [ -z "${GORELEASER:-}" ] && ! "$goreleaser" --version 2>/dev/null | grep -q "
 	GOBIN=$repo/.cache/bin go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION" ||
 		die "could not install goreleaser $GORELEASER_VERSION (needs the Go module proxy once)"
 fi
-[ -x "$goreleaser" ] || die "goreleaser not executable: $goreleaser"
+goreleaser=$(command -v "$goreleaser") || die "goreleaser not found: ${GORELEASER:-$repo/.cache/bin/goreleaser}"
 
 # The GoReleaser config: the repository's, or a copy whose build matrix is
 # replaced by the requested targets (between the markers in .goreleaser.yml).
