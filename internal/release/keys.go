@@ -81,7 +81,7 @@ func (k *PublicKey) checkSignature(data, sig []byte) error {
 	default:
 		var sigErr pgperrors.SignatureError
 		if errors.As(err, &sigErr) {
-			return fmt.Errorf("bad signature by key %s: the signed file was changed after signing (%v)", k.KeyID, err)
+			return fmt.Errorf("bad signature by key %s: the signed file was changed after signing (%w)", k.KeyID, err)
 		}
 		return fmt.Errorf("signature does not verify with key %s: %w", k.KeyID, err)
 	}

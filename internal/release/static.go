@@ -342,7 +342,7 @@ func readIndex(file string) (*versionsIndex, error) {
 	}
 	var idx versionsIndex
 	if err := json.Unmarshal(data, &idx); err != nil {
-		return nil, fmt.Errorf("existing versions index %s is not valid JSON (%v): refusing to overwrite it", file, err)
+		return nil, fmt.Errorf("existing versions index %s is not valid JSON (%w): refusing to overwrite it", file, err)
 	}
 	return &idx, nil
 }
@@ -352,7 +352,7 @@ func putDiscovery(root, providersV1 string) error {
 	doc := map[string]any{}
 	if data, err := os.ReadFile(file); err == nil {
 		if err := json.Unmarshal(data, &doc); err != nil {
-			return fmt.Errorf("existing %s is not valid JSON (%v): refusing to overwrite it", file, err)
+			return fmt.Errorf("existing %s is not valid JSON (%w): refusing to overwrite it", file, err)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -415,26 +415,27 @@ func putIfAbsent(root, rel string, data []byte) error {
 // sees the old file or the new one, never half of one.
 func writeAtomic(file string, data []byte) error {
 	dir := filepath.Dir(file)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil { //nolint:gosec // public registry tree
 		return err
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(file)+".tmp-*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	defer func() { _ = os.Remove(tmp.Name()) }() // no-op after a successful rename
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	// World-readable on purpose: the web server serves these files.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // public registry files
 		return err
 	}
 	return os.Rename(tmp.Name(), file)

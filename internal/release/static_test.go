@@ -208,11 +208,15 @@ func installAll(t *testing.T, client *http.Client, host, ns, typ string) map[str
 	t.Helper()
 	get := func(u *url.URL) ([]byte, *url.URL, string) {
 		t.Helper()
-		resp, err := client.Get(u.String())
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, u.String(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
 			t.Fatal(err)

@@ -264,7 +264,7 @@ func (c *TFEClient) ensureProvider(ctx context.Context, o TFEOptions) (bool, err
 	}
 	// GET .../registry-providers/private/:namespace/:name
 	if getErr := c.api(ctx, http.MethodGet, c.apiURL(c.providerPath(o)...), nil, nil); getErr != nil {
-		return false, fmt.Errorf("create provider %s/%s: %w (and reading it back failed: %v)", o.Namespace, o.Name, err, getErr)
+		return false, fmt.Errorf("create provider %s/%s: %w (and reading it back failed: %w)", o.Namespace, o.Name, err, getErr)
 	}
 	c.logf("private provider %s/%s already exists", o.Namespace, o.Name)
 	return false, nil
@@ -313,7 +313,7 @@ func (c *TFEClient) ensureVersion(ctx context.Context, o TFEOptions, rel *Releas
 		c.logf("created version %s", rel.Version)
 	case mayAlreadyExist(err):
 		if getErr := c.api(ctx, http.MethodGet, c.apiURL(c.versionPath(o, rel.Version)...), nil, &ver); getErr != nil {
-			return fmt.Errorf("create version %s: %w (and reading it back failed: %v)", rel.Version, err, getErr)
+			return fmt.Errorf("create version %s: %w (and reading it back failed: %w)", rel.Version, err, getErr)
 		}
 		a := ver.Data.Attributes
 		if !strings.EqualFold(a.KeyID, res.KeyID) {
@@ -363,11 +363,11 @@ func (c *TFEClient) ensurePlatform(ctx context.Context, o TFEOptions, rel *Relea
 	err := c.api(ctx, http.MethodPost, c.apiURL(platforms...), body, &plat)
 	switch {
 	case err == nil:
-		res.PlatformsCreated = append(res.PlatformsCreated, p.Platform.String())
+		res.PlatformsCreated = append(res.PlatformsCreated, p.String())
 		c.logf("created platform %s", p.Platform)
 	case mayAlreadyExist(err):
 		if getErr := c.api(ctx, http.MethodGet, c.apiURL(append(platforms, p.OS, p.Arch)...), nil, &plat); getErr != nil {
-			return fmt.Errorf("create platform %s: %w (and reading it back failed: %v)", p.Platform, err, getErr)
+			return fmt.Errorf("create platform %s: %w (and reading it back failed: %w)", p.Platform, err, getErr)
 		}
 		if a := plat.Data.Attributes; a.Shasum != p.SHA256 || a.Filename != p.Filename {
 			return fmt.Errorf("platform %s of version %s already exists in the registry as %s (shasum %s), this release has %s (shasum %s): refusing to change a published version",
@@ -417,7 +417,7 @@ func (c *TFEClient) api(ctx context.Context, method string, u *url.URL, in, out 
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, u.Path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ae := &APIError{Method: method, Path: u.Path, StatusCode: resp.StatusCode, Status: resp.Status}
 		var doc struct {
@@ -457,7 +457,7 @@ func (c *TFEClient) upload(ctx context.Context, link, name string, data []byte, 
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", name, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("upload %s: %s", name, resp.Status)
@@ -481,7 +481,7 @@ func (c *TFEClient) download(ctx context.Context, link string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return nil, errors.New(resp.Status)
 	}

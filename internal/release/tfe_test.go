@@ -298,12 +298,12 @@ func (f *fakeTFE) upload(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	data := f.record(r)
 	if f.failPUT != "" && strings.Contains(r.URL.Path, f.failPUT) {
-		w.WriteHeader(500)
+		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
 	v := f.versions[r.PathValue("version")]
 	if v == nil {
-		w.WriteHeader(404)
+		w.WriteHeader(http.StatusNotFound)
 		return
 	}
 	switch r.PathValue("kind") {
@@ -314,12 +314,12 @@ func (f *fakeTFE) upload(w http.ResponseWriter, r *http.Request) {
 	case "binary":
 		p := v.platforms[r.PathValue("platform")]
 		if p == nil {
-			w.WriteHeader(404)
+			w.WriteHeader(http.StatusNotFound)
 			return
 		}
 		p.binary, p.uploaded = data, true
 	}
-	w.WriteHeader(200)
+	w.WriteHeader(http.StatusOK)
 }
 
 func (f *fakeTFE) download(w http.ResponseWriter, r *http.Request) {
@@ -328,7 +328,7 @@ func (f *fakeTFE) download(w http.ResponseWriter, r *http.Request) {
 	f.record(r)
 	v := f.versions[r.PathValue("version")]
 	if v == nil || r.PathValue("kind") != "sums" || !v.hasSums {
-		w.WriteHeader(404)
+		w.WriteHeader(http.StatusNotFound)
 		return
 	}
 	_, _ = w.Write(v.sums)

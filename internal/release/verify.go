@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -239,7 +238,7 @@ func Verify(opts VerifyOptions) (*Release, error) {
 	rel.Protocols = slices.Clone(opts.Protocols)
 
 	sort.Slice(rel.Packages, func(i, j int) bool {
-		return rel.Packages[i].Platform.String() < rel.Packages[j].Platform.String()
+		return rel.Packages[i].String() < rel.Packages[j].String()
 	})
 	if len(rel.Packages) == 0 && len(entries) > 0 {
 		v.fail(rel.SumsName, "lists no provider archive %s<os>_<arch>.zip", prefix)
@@ -466,19 +465,6 @@ func ParseSHA256SUMS(data []byte) ([]SumsEntry, []string) {
 func sha256Hex(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // describeIOError drops the path from *fs.PathError (the caller names the

@@ -69,7 +69,7 @@ func TestVerify_valid(t *testing.T) {
 	type pkg struct{ Platform, Filename, Path string }
 	var got []pkg
 	for _, p := range rel.Packages {
-		got = append(got, pkg{p.Platform.String(), p.Filename, p.Path})
+		got = append(got, pkg{p.String(), p.Filename, p.Path})
 		if len(p.SHA256) != 64 {
 			t.Errorf("%s: SHA256 %q is not a hex digest", p.Filename, p.SHA256)
 		}

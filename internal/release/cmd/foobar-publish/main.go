@@ -44,12 +44,18 @@ Common flags: -manifest FILE (default terraform-registry-manifest.json),
 Run "foobar-publish COMMAND -h" for details.
 `
 
+// sayf and say write command output; a failed write to the terminal is
+// not worth an error of its own.
+func sayf(w io.Writer, format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
+
+func say(w io.Writer, s string) { _, _ = io.WriteString(w, s) }
+
 // errUsage marks command-line mistakes (exit code 2).
 var errUsage = errors.New("usage")
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		say(stderr, usage)
 		return 2
 	}
 	var err error
@@ -61,10 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "tfe":
 		err = runTFE(ctx, args[1:], stdout, stderr, getenv)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		say(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "foobar-publish: unknown command %q\n%s", args[0], usage)
+		sayf(stderr, "foobar-publish: unknown command %q\n%s", args[0], usage)
 		return 2
 	}
 	switch {
@@ -73,10 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "foobar-publish %s: %v\n", args[0], err)
+		sayf(stderr, "foobar-publish %s: %v\n", args[0], err)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "foobar-publish %s: %v\n", args[0], err)
+		sayf(stderr, "foobar-publish %s: %v\n", args[0], err)
 		return 1
 	}
 }
@@ -103,7 +109,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
@@ -126,7 +132,7 @@ func (c *common) verify() (*release.Release, *release.PublicKey, error) {
 	}
 	platforms, err := release.ParsePlatforms(c.platforms)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: -platforms: %v", errUsage, err)
+		return nil, nil, fmt.Errorf("%w: -platforms: %w", errUsage, err)
 	}
 	var protocols []string
 	for _, p := range strings.Split(c.protocols, ",") {
@@ -150,7 +156,7 @@ func (c *common) verify() (*release.Release, *release.PublicKey, error) {
 func describe(rel *release.Release) string {
 	var platforms []string
 	for _, p := range rel.Packages {
-		platforms = append(platforms, p.Platform.String())
+		platforms = append(platforms, p.String())
 	}
 	return fmt.Sprintf("%s %s (protocols %s; signed by %s; %d platforms: %s)",
 		rel.ProjectName, rel.Version, strings.Join(rel.Protocols, ","), rel.SignerKeyID, len(platforms), strings.Join(platforms, " "))
@@ -165,7 +171,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "valid: %s\n", describe(rel))
+	sayf(stdout, "valid: %s\n", describe(rel))
 	return nil
 }
 
@@ -189,20 +195,20 @@ func runStatic(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "valid: %s\n", describe(rel))
+	sayf(stdout, "valid: %s\n", describe(rel))
 	res, err := release.PublishStatic(rel, key, opts)
 	if err != nil {
 		return err
 	}
 	switch {
 	case res.Unchanged:
-		fmt.Fprintf(stdout, "version %s was already published with the same files: nothing changed\n", res.Version)
+		sayf(stdout, "version %s was already published with the same files: nothing changed\n", res.Version)
 	case res.Replaced:
-		fmt.Fprintf(stdout, "version %s replaced (-force)\n", res.Version)
+		sayf(stdout, "version %s replaced (-force)\n", res.Version)
 	default:
-		fmt.Fprintf(stdout, "published version %s\n", res.Version)
+		sayf(stdout, "published version %s\n", res.Version)
 	}
-	fmt.Fprintf(stdout, "%s/%s now has versions: %s\n", opts.Namespace, opts.Type, strings.Join(res.Versions, " "))
+	sayf(stdout, "%s/%s now has versions: %s\n", opts.Namespace, opts.Type, strings.Join(res.Versions, " "))
 	if nginxConf != "" {
 		root, err := filepath.Abs(opts.Out)
 		if err != nil {
@@ -212,10 +218,10 @@ func runStatic(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(nginxConf, []byte(snippet), 0o644); err != nil {
+		if err := os.WriteFile(nginxConf, []byte(snippet), 0o644); err != nil { //nolint:gosec // nginx (another user) reads it
 			return err
 		}
-		fmt.Fprintf(stdout, "nginx snippet written to %s\n", nginxConf)
+		sayf(stdout, "nginx snippet written to %s\n", nginxConf)
 	}
 	return nil
 }
@@ -242,16 +248,16 @@ func runTFE(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "valid: %s\n", describe(rel))
+	sayf(stdout, "valid: %s\n", describe(rel))
 	client, err := release.NewTFEClient(hostname, token, nil)
 	if err != nil {
 		return err
 	}
-	client.Logf = func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
+	client.Logf = func(format string, args ...any) { sayf(stdout, format+"\n", args...) }
 	res, err := client.Publish(ctx, rel, key, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "published %s %s to the private registry of %s (%d uploads)\n", rel.ProjectName, rel.Version, opts.Organization, len(res.Uploaded))
+	sayf(stdout, "published %s %s to the private registry of %s (%d uploads)\n", rel.ProjectName, rel.Version, opts.Organization, len(res.Uploaded))
 	return nil
 }
