@@ -219,15 +219,25 @@ func (d Dialect) ParseReplicaStatus(out []byte) (*ReplicaStatus, error) {
 }
 
 func parseReplicaStatus(t Table, f StatusFields) (*ReplicaStatus, error) {
+	var missing []string
+	for _, name := range []string{
+		f.IORunning, f.SQLRunning, f.SecondsBehind, f.SourceHost, f.SourcePort, f.SourceUser,
+		f.LastIOErrno, f.LastIOError, f.LastSQLErrno, f.LastSQLError,
+		f.GTIDPosition, f.ExecutedGTIDSet, f.UsingGTID, f.SSLAllowed, f.SSLCAFile, f.SSLVerifyServer, f.Channel,
+	} {
+		if name != "" && t.Col(name) < 0 {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("replica status: missing columns %q", missing)
+	}
 	row := 0
 	if f.Channel != "" {
 		row = -1
 		var names []string
 		for i := range t.Rows {
-			ch, ok := t.Get(i, f.Channel)
-			if !ok {
-				return nil, fmt.Errorf("replica status: no column %q", f.Channel)
-			}
+			ch, _ := t.Get(i, f.Channel)
 			if ch == "" {
 				row = i
 			}
@@ -240,15 +250,8 @@ func parseReplicaStatus(t Table, f StatusFields) (*ReplicaStatus, error) {
 		return nil, fmt.Errorf("replica status: expected 1 row, got %d", len(t.Rows))
 	}
 
-	var missing []string
 	get := func(name string) string {
-		if name == "" {
-			return ""
-		}
-		v, ok := t.Get(row, name)
-		if !ok {
-			missing = append(missing, name)
-		}
+		v, _ := t.Get(row, name) // "" for a column the flavor does not have
 		return v
 	}
 	var bad []string
@@ -296,9 +299,6 @@ func parseReplicaStatus(t Table, f StatusFields) (*ReplicaStatus, error) {
 	s.SSLCAFile = get(f.SSLCAFile)
 	s.SSLVerifyServerCert = get(f.SSLVerifyServer) == "Yes"
 
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("replica status: missing columns %q", missing)
-	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("replica status: unexpected values %s", strings.Join(bad, ", "))
 	}
