@@ -130,8 +130,8 @@ func TestParseReplicaStatusMariaDBCaptured(t *testing.T) {
 		}},
 		{"mariadb-10.11-io-error.tsv", &ReplicaStatus{
 			IOState: "Connecting", SQLRunning: true, SourceHost: "127.0.0.1", SourcePort: 33061, SourceUser: "repl",
-			LastIOErrno: 1045,
-			LastIOError: "error connecting to master 'repl@127.0.0.1:33061' - retry-time: 60  maximum-retries: 100000  message: Access denied for user 'repl'@'127.0.0.1' (using password: YES)",
+			LastIOErrno:  1045,
+			LastIOError:  "error connecting to master 'repl@127.0.0.1:33061' - retry-time: 60  maximum-retries: 100000  message: Access denied for user 'repl'@'127.0.0.1' (using password: YES)",
 			GTIDPosition: "0-1-7", UsingGTID: true,
 		}},
 	}
