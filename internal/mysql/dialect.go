@@ -393,7 +393,7 @@ func (d Dialect) DumpArgv(databases []string) ([]string, error) {
 	argv := []string{d.DumpTool, "--single-transaction"}
 	argv = append(argv, d.dumpPositionOpts...)
 	argv = append(argv, "--routines", "--triggers", "--events", "--hex-blob",
-		"--max-allowed-packet=1073741824", "--databases", "--")
+		"--max-allowed-packet=1073741824", "--databases")
 	return append(argv, databases...), nil
 }
 

@@ -74,7 +74,7 @@ func min2(a, b int) int {
 }
 
 var (
-	dbNameRE   = regexp.MustCompile(`^[A-Za-z0-9_$-]+$`)
+	dbNameRE   = regexp.MustCompile(`^[A-Za-z0-9_$][A-Za-z0-9_$-]*$`)
 	userNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	labelRE    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 	ipv4WildRE = regexp.MustCompile(`^([0-9]{1,3}\.){1,3}%$`)
@@ -87,7 +87,8 @@ var (
 var systemSchemas = []string{"information_schema", "mysql", "performance_schema", "sys"}
 
 // ValidateDatabaseName accepts 1 to 64 characters of letters, digits, _, $
-// and -, and refuses the system schemas.
+// and - (not first: the name is also a command-line argument of the dump
+// tool), and refuses the system schemas.
 func ValidateDatabaseName(path, name string) error {
 	switch {
 	case name == "":
@@ -95,7 +96,7 @@ func ValidateDatabaseName(path, name string) error {
 	case len(name) > 64:
 		return fieldErr(path, name, "must be at most 64 characters")
 	case !dbNameRE.MatchString(name):
-		return fieldErr(path, name, "may contain only letters, digits, '_', '$' and '-'")
+		return fieldErr(path, name, "may contain only letters, digits, '_', '$' and '-', and must not start with '-'")
 	case slices.Contains(systemSchemas, strings.ToLower(name)):
 		return fieldErr(path, name, "is a system schema")
 	}
