@@ -312,7 +312,9 @@ func TestBuilders(t *testing.T) {
 		{"show variables", func() (Stmt, error) { return ma.ShowVariables("read_only", "gtid_binlog_pos") },
 			"SHOW GLOBAL VARIABLES WHERE Variable_name IN ('read_only', 'gtid_binlog_pos')", ""},
 
-		{"mysql user too long", func() (Stmt, error) { return my.CreateUser(Account{User: strings.Repeat("u", 33), Host: "%"}, "pw", UserOptions{}) }, "", "at most 32 characters"},
+		{"mysql user too long", func() (Stmt, error) {
+			return my.CreateUser(Account{User: strings.Repeat("u", 33), Host: "%"}, "pw", UserOptions{})
+		}, "", "at most 32 characters"},
 		{"mariadb user 80", func() (Stmt, error) { return ma.DropUser(Account{User: strings.Repeat("u", 80), Host: "%"}) }, "DROP USER IF EXISTS '" + strings.Repeat("u", 80) + "'@'%'", ""},
 		{"bad host", func() (Stmt, error) { return ma.DropUser(Account{User: "a", Host: "x'; DROP"}) }, "", `user.host: invalid value "x'; DROP"`},
 		{"empty password", func() (Stmt, error) { return my.CreateUser(app, "", UserOptions{}) }, "", "user.password: must not be empty"},
@@ -331,7 +333,9 @@ func TestBuilders(t *testing.T) {
 		{"relative ca", func() (Stmt, error) {
 			return ma.ChangeSource(SourceConfig{Host: "db1", User: "repl", Password: "x", TLS: &SourceTLS{CAFile: "ca.pem"}})
 		}, "", "tls.ca_file"},
-		{"bad source host", func() (Stmt, error) { return ma.ChangeSource(SourceConfig{Host: "db1 ; x", User: "repl", Password: "x"}) }, "", "source.host"},
+		{"bad source host", func() (Stmt, error) {
+			return ma.ChangeSource(SourceConfig{Host: "db1 ; x", User: "repl", Password: "x"})
+		}, "", "source.host"},
 		{"bad gtid", func() (Stmt, error) { return ma.WaitForGTID("0-1-5'", time.Second) }, "", "never has"},
 	}
 	for _, tt := range tests {
