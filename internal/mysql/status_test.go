@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -239,6 +240,125 @@ func TestSameSource(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.st.SameSource(tt.src); got != tt.want {
 			t.Errorf("%s: SameSource = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestParseReplicaStatusMySQL(t *testing.T) {
+	t.Parallel()
+	const (
+		srcUUID = "22766f8c-eb24-11f1-8e23-02fc00000001"
+		ownUUID = "251b6c67-eb24-11f1-81b2-02fc00000001"
+	)
+	running := &ReplicaStatus{
+		IORunning: true, SQLRunning: true, IOState: "Yes", SecondsBehind: i64(0),
+		SourceHost: "127.0.0.1", SourcePort: 33071, SourceUser: "repl",
+		ExecutedGTIDSet: srcUUID + ":1-5", UsingGTID: true,
+	}
+	lagging := *running
+	lagging.SecondsBehind = i64(42)
+	old := *running
+	tests := []struct {
+		file    string
+		v       Version
+		want    *ReplicaStatus
+		wantErr string
+	}{
+		{"mysql-9.7-not-replica.tsv", V(9, 7, 4), nil, ""},
+		{"mysql-9.7-running.tsv", V(9, 7, 4), running, ""},
+		{"mysql-9.7-sql-error.tsv", V(9, 7, 4), &ReplicaStatus{
+			IORunning: true, IOState: "Yes", SourceHost: "127.0.0.1", SourcePort: 33071, SourceUser: "repl",
+			LastSQLErrno:    1062,
+			LastSQLError:    "Coordinator stopped because there were error(s) in the worker(s). The most recent failure being: Worker 1 failed executing transaction '" + srcUUID + ":7' at source log binlog.000002, end_log_pos 1908. See error log and/or performance_schema.replication_applier_status_by_worker table for more details about this failure or others, if any.",
+			GTIDPosition:    srcUUID + ":6-7",
+			ExecutedGTIDSet: srcUUID + ":1-6,\n" + ownUUID + ":1",
+			UsingGTID:       true,
+		}, ""},
+		{"mysql-9.7-stopped.tsv", V(9, 7, 4), &ReplicaStatus{
+			IOState: "No", SourceHost: "127.0.0.1", SourcePort: 33071, SourceUser: "repl",
+			GTIDPosition:    srcUUID + ":6-7",
+			ExecutedGTIDSet: srcUUID + ":1-7,\n" + ownUUID + ":1-2",
+			UsingGTID:       true,
+		}, ""},
+		{"mysql-9.7-io-error.tsv", V(9, 7, 4), &ReplicaStatus{
+			IOState: "Connecting", SQLRunning: true, SourceHost: "127.0.0.1", SourcePort: 33071, SourceUser: "repl",
+			LastIOErrno: 1045,
+			LastIOError: "Error connecting to source 'repl@127.0.0.1:33071'. This was attempt 1/10, with a delay of 60 seconds between attempts. Message: Access denied for user 'repl'@'127.0.0.1' (using password: YES)",
+			// CHANGE ... TO emptied Retrieved_Gtid_Set.
+			ExecutedGTIDSet: srcUUID + ":1-7,\n" + ownUUID + ":1-2",
+			UsingGTID:       true,
+		}, ""},
+		{"mysql-9.7-tls-verify-error.tsv", V(9, 7, 4), &ReplicaStatus{
+			// MySQL reports 0 s behind while the receiver cannot connect:
+			// lag alone never proves health.
+			IOState: "Connecting", SQLRunning: true, SecondsBehind: i64(0), SourceHost: "127.0.0.1", SourcePort: 33071, SourceUser: "repl",
+			LastIOErrno: 2026,
+			LastIOError: "Error connecting to source 'repl@127.0.0.1:33071'. This was attempt 1/10, with a delay of 60 seconds between attempts. Message: SSL connection error: error:0A000086:SSL routines::certificate verify failed",
+			// CHANGE ... TO emptied Retrieved_Gtid_Set.
+			ExecutedGTIDSet: srcUUID + ":1-7,\n" + ownUUID + ":1-2",
+			UsingGTID:       true,
+			SSL:             true, SSLCAFile: "/lab/m1/data/ca.pem", SSLVerifyServerCert: true,
+		}, ""},
+		{"mysql-9.7-channels-derived.tsv", V(9, 7, 4), &lagging, ""},
+		{"mysql-9.7-only-named-channel-derived.tsv", V(9, 7, 4), nil, `no default replication channel (channels ["reporting"])`},
+		{"mysql-8.0.21-running-derived.tsv", V(8, 0, 21), &old, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			d := mustDialect(t, MySQL, tt.v)
+			out := readFixture(t, tt.file)
+			for name, parse := range map[string]func([]byte) (*ReplicaStatus, error){
+				"neutral": ParseReplicaStatus, "dialect": d.ParseReplicaStatus,
+			} {
+				got, err := parse(out)
+				if tt.wantErr != "" {
+					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+						t.Fatalf("%s: error = %v, want %q", name, err, tt.wantErr)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("%s: status (-want +got):\n%s", name, diff)
+				}
+			}
+		})
+	}
+}
+
+func TestParseMySQLCapturedSingles(t *testing.T) {
+	t.Parallel()
+	vars, err := ParseVariables(readFixture(t, "mysql-9.7-variables.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"enforce_gtid_consistency": "ON",
+		"gtid_executed":            "22766f8c-eb24-11f1-8e23-02fc00000001:1-7,\n251b6c67-eb24-11f1-81b2-02fc00000001:1-2",
+		"gtid_mode":                "ON", "log_bin": "ON", "read_only": "OFF", "server_id": "12", "super_read_only": "OFF",
+	}
+	if diff := cmp.Diff(want, vars); diff != "" {
+		t.Errorf("variables (-want +got):\n%s", diff)
+	}
+	srv, err := ParseServer(readFixture(t, "mysql-9.7-version.tsv"))
+	if err != nil || srv.Flavor != MySQL || srv.Version != V(9, 7, 4) || srv.Comment != "(Debian)" {
+		t.Errorf("ParseServer = %v, %v", srv, err)
+	}
+	pos, err := ParseGTIDPosition(readFixture(t, "mysql-9.7-gtid-position.tsv"))
+	if err != nil || pos != "22766f8c-eb24-11f1-8e23-02fc00000001:1-5" {
+		t.Errorf("ParseGTIDPosition = %q, %v", pos, err)
+	}
+	d := mustDialect(t, MySQL, V(9, 7, 4))
+	if _, err := d.WaitForGTID(vars["gtid_executed"], time.Second); err != nil {
+		t.Errorf("a real multi-UUID gtid_executed is refused by WaitForGTID: %v", err)
+	}
+	for file, want := range map[string]bool{"mysql-9.7-gtid-wait-ok.tsv": true, "mysql-9.7-gtid-wait-timeout.tsv": false} {
+		got, err := d.ParseGTIDWait(readFixture(t, file))
+		if err != nil || got != want {
+			t.Errorf("ParseGTIDWait(%s) = %t, %v; want %t", file, got, err, want)
 		}
 	}
 }
