@@ -216,6 +216,13 @@ func ExecuteSwitchover(ctx context.Context, plan SwitchoverPlan, nodes map[strin
 	return nil
 }
 
+func (x *executor) source(host string) (SourceConfig, error) {
+	if x.opts.Source == nil {
+		return SourceConfig{}, fmt.Errorf("no source configuration for %s", host)
+	}
+	return x.opts.Source(host), nil
+}
+
 type executor struct {
 	nodes    map[string]Node
 	opts     SwitchoverOptions
@@ -234,8 +241,12 @@ func (x *executor) do(ctx context.Context, s Step) error {
 		if st == nil {
 			return fmt.Errorf("%s is not a replica", s.Host)
 		}
-		if !strings.EqualFold(st.SourceHost, s.Source) {
-			return fmt.Errorf("%s replicates from %s, not from %s", s.Host, st.SourceHost, s.Source)
+		src, err := x.source(s.Source)
+		if err != nil {
+			return err
+		}
+		if !st.From(src) {
+			return fmt.Errorf("%s replicates from %s:%d, not from %s (%s:%d)", s.Host, st.SourceHost, st.SourcePort, s.Source, src.Host, src.port())
 		}
 		if !st.Healthy() || !st.UsingGTID {
 			return fmt.Errorf("%s is not replicating cleanly with GTIDs (IO %s, SQL running %t, GTID %t, last IO error %q, last SQL error %q)",
@@ -281,13 +292,17 @@ func (x *executor) do(ctx context.Context, s Step) error {
 		}
 		return nil
 	case StepVerifyReplica:
+		src, err := x.source(s.Source)
+		if err != nil {
+			return err
+		}
 		deadline := time.Now().Add(x.opts.VerifyTimeout)
 		for {
 			st, err := n.ReplicaStatus(ctx)
 			if err != nil {
 				return err
 			}
-			if st != nil && strings.EqualFold(st.SourceHost, s.Source) && st.Healthy() {
+			if st != nil && st.From(src) && st.Healthy() {
 				return nil
 			}
 			if time.Now().After(deadline) {
@@ -306,10 +321,10 @@ func (x *executor) do(ctx context.Context, s Step) error {
 	}
 	var src SourceConfig
 	if s.Source != "" {
-		if x.opts.Source == nil {
-			return fmt.Errorf("no source configuration")
+		var err error
+		if src, err = x.source(s.Source); err != nil {
+			return err
 		}
-		src = x.opts.Source(s.Source)
 	}
 	stmts, err := d.StepStatements(s, src)
 	if err != nil {

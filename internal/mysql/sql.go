@@ -122,6 +122,13 @@ type SourceConfig struct {
 	TLS *SourceTLS
 }
 
+func (c SourceConfig) port() int {
+	if c.Port == 0 {
+		return 3306
+	}
+	return c.Port
+}
+
 // SourceTLS is the replication connection's TLS.
 type SourceTLS struct {
 	// CAFile is the CA bundle on the replica host (absolute path).
@@ -146,10 +153,7 @@ func (d Dialect) ChangeSource(c SourceConfig) (Stmt, error) {
 	if err := ValidateHostAddress("source.host", c.Host); err != nil {
 		return Stmt{}, err
 	}
-	port := c.Port
-	if port == 0 {
-		port = 3306
-	}
+	port := c.port()
 	if err := ValidatePort("source.port", port); err != nil {
 		return Stmt{}, err
 	}

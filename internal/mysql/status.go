@@ -305,19 +305,18 @@ func parseReplicaStatus(t Table, f StatusFields) (*ReplicaStatus, error) {
 	return s, nil
 }
 
+// From reports whether the replica is configured to replicate from c's
+// host and port.
+func (s *ReplicaStatus) From(c SourceConfig) bool {
+	return s != nil && strings.EqualFold(s.SourceHost, c.Host) && s.SourcePort == c.port()
+}
+
 // SameSource reports whether the replica already replicates from c the way
 // ChangeSource would configure it (host, port, user, GTID positioning, TLS),
 // so that a second apply issues no CHANGE ... TO. The password cannot be
 // read back: a password change must be tracked by the caller.
 func (s *ReplicaStatus) SameSource(c SourceConfig) bool {
-	if s == nil {
-		return false
-	}
-	port := c.Port
-	if port == 0 {
-		port = 3306
-	}
-	if !strings.EqualFold(s.SourceHost, c.Host) || s.SourcePort != port || s.SourceUser != c.User || !s.UsingGTID {
+	if !s.From(c) || s.SourceUser != c.User || !s.UsingGTID {
 		return false
 	}
 	if c.TLS == nil {
