@@ -403,6 +403,15 @@ func (d Dialect) UserDatabasesQuery() Stmt {
 		quoteList(d.SystemSchemas) + ") ORDER BY schema_name")
 }
 
+// NonEmptyDatabasesQuery lists the user databases that hold at least one
+// table or view: what seeding a replica would overwrite. (An empty
+// database, such as the "test" database mariadb-install-db creates, is not
+// user data.)
+func (d Dialect) NonEmptyDatabasesQuery() Stmt {
+	return newStmt("SELECT DISTINCT table_schema AS name FROM information_schema.tables WHERE table_schema NOT IN (" +
+		quoteList(d.SystemSchemas) + ") ORDER BY table_schema")
+}
+
 // ValidateConfigArgv checks the server configuration with candidate
 // fragments in place, exiting non-zero when it is invalid. defaultsFile, when
 // set, replaces the default option files (it must be absolute).

@@ -33,8 +33,8 @@ type SeedOptions struct {
 // SeedReplica makes a new replica a copy of the primary and starts
 // replication at the copy's GTID position:
 //
-//  1. refuse if the replica holds any user database (seeding would overwrite
-//     it: the provider never drops user data);
+//  1. refuse if the replica holds any user database with tables in it
+//     (seeding would overwrite it: the provider never drops user data);
 //  2. on the replica: make it writable for the admin (MySQL's
 //     super_read_only blocks even root), stop and reset replication, and
 //     reset its own binary logs and GTID state;
@@ -60,17 +60,17 @@ func SeedReplica(ctx context.Context, primary, replica Node, o SeedOptions) erro
 		return err
 	}
 
-	existing, err := userDatabases(ctx, replica)
+	existing, err := databases(ctx, replica, rd.NonEmptyDatabasesQuery())
 	if err != nil {
 		return err
 	}
 	if len(existing) > 0 {
-		return fmt.Errorf("seed %s from %s: the replica already has databases %q; seeding would overwrite them. "+
+		return fmt.Errorf("seed %s from %s: the replica already has databases with tables %q; seeding would overwrite them. "+
 			"Drop them on %s if they are disposable, or make it a replica by hand", replica.Host, primary.Host, existing, replica.Host)
 	}
 	dbs := o.Databases
 	if dbs == nil {
-		if dbs, err = userDatabases(ctx, primary); err != nil {
+		if dbs, err = databases(ctx, primary, primary.Dialect.UserDatabasesQuery()); err != nil {
 			return err
 		}
 	}
@@ -127,8 +127,8 @@ func SeedReplica(ctx context.Context, primary, replica Node, o SeedOptions) erro
 	}
 }
 
-func userDatabases(ctx context.Context, n Node) ([]string, error) {
-	t, err := n.Query(ctx, n.Dialect.UserDatabasesQuery())
+func databases(ctx context.Context, n Node, q Stmt) ([]string, error) {
+	t, err := n.Query(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -55,12 +55,10 @@ func (f *seedFake) runner(host string, d Dialect) Runner {
 			}
 			f.log = append(f.log, host+": "+st)
 			switch {
-			case strings.HasPrefix(st, "SELECT schema_name"):
-				if host == "primary" {
-					out.WriteString("name\napp\nshop\n")
-				} else {
-					out.WriteString(f.replicaDBs)
-				}
+			case strings.HasPrefix(st, "SELECT schema_name") && host == "primary":
+				out.WriteString("name\napp\nshop\n")
+			case strings.HasPrefix(st, "SELECT DISTINCT table_schema") && host == "replica":
+				out.WriteString(f.replicaDBs)
 			case st == d.ShowReplicaStatus().SQL():
 				fs := d.Status
 				out.WriteString(strings.Join([]string{fs.IORunning, fs.SQLRunning, fs.SecondsBehind, fs.SourceHost, fs.SourcePort, fs.SourceUser,
@@ -97,7 +95,7 @@ func TestSeedReplicaFake(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []string{
-			"replica: SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name NOT IN ('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY schema_name",
+			"replica: SELECT DISTINCT table_schema AS name FROM information_schema.tables WHERE table_schema NOT IN ('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY table_schema",
 			"primary: SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name NOT IN ('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY schema_name",
 			"replica: SET GLOBAL super_read_only = OFF", "replica: SET GLOBAL read_only = OFF",
 			"replica: STOP REPLICA", "replica: RESET REPLICA ALL", "replica: RESET BINARY LOGS AND GTIDS",
@@ -127,7 +125,7 @@ func TestSeedReplicaFake(t *testing.T) {
 		p := Node{Host: "primary", Runner: f.runner("primary", d), Dialect: d}
 		r := Node{Host: "replica", Runner: f.runner("replica", d), Dialect: d}
 		err := SeedReplica(context.Background(), p, r, SeedOptions{Source: src})
-		check(t, "seed over data", err, `the replica already has databases ["legacy"]`)
+		check(t, "seed over data", err, `the replica already has databases with tables ["legacy"]`)
 		if len(f.log) != 1 {
 			t.Errorf("something ran after the refusal: %q", f.log)
 		}
