@@ -87,8 +87,8 @@ func FuzzParseBatch(f *testing.F) {
 	f.Add("a", "")
 	f.Add("b", "\x00\\\\")
 	f.Fuzz(func(t *testing.T, col, val string) {
-		if col == "" || strings.ContainsAny(col, "\t\n") {
-			return
+		if col == "" || col == "z" || strings.ContainsAny(col, "\t\n") {
+			return // not a header the client could print next to column z
 		}
 		out := col + "\tz\n" + escapeBatch(val) + "\tconst\n"
 		got, err := ParseBatch([]byte(out))
@@ -98,7 +98,7 @@ func FuzzParseBatch(f *testing.F) {
 		if v, _ := got.Get(0, col); v != val {
 			t.Fatalf("value %q read back as %q", val, v)
 		}
-		if v, _ := got.Get(0, "z"); v != "const" && col != "z" {
+		if v, _ := got.Get(0, "z"); v != "const" {
 			t.Fatalf("next column read as %q", v)
 		}
 	})
