@@ -51,9 +51,65 @@ func (n Node) run(ctx context.Context, opts ScriptOptions, stmts ...Stmt) ([]byt
 		Stdin: bytes.NewReader(n.Dialect.Script(opts, stmts...)),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", n.Host, describe(stmts), err)
+		return nil, fmt.Errorf("%s: %s: %w", n.Host, describe(stmts), scrub(err, stmts))
 	}
 	return res.Stdout, nil
+}
+
+// scrub removes secrets from a failed command's stderr. The MariaDB client
+// echoes a failing statement, password and all, to stderr in batch mode (no
+// option turns that off; MySQL's client does not), and a server message can
+// quote a value. When the script carried a secret, only the client's ERROR
+// lines are kept and every secret (or a prefix of one, 6 bytes or more) in
+// them is replaced by ***.
+func scrub(err error, stmts []Stmt) error {
+	var secrets []string
+	for _, s := range stmts {
+		secrets = append(secrets, s.secrets...)
+	}
+	var ee *remote.ExitError
+	if len(secrets) == 0 || !errors.As(err, &ee) {
+		return err
+	}
+	var kept []string
+	for _, line := range strings.Split(ee.Stderr, "\n") {
+		if strings.HasPrefix(line, "ERROR ") {
+			kept = append(kept, redact(line, secrets))
+		}
+	}
+	return &remote.ExitError{Argv: ee.Argv, ExitStatus: ee.ExitStatus, Stderr: strings.Join(kept, "\n")}
+}
+
+func redact(s string, secrets []string) string {
+	const minPrefix = 6
+	for _, sec := range secrets {
+		for _, form := range []string{sec, strings.Trim(QuoteString(sec), "'")} {
+			if form == "" {
+				continue
+			}
+			if len(form) < minPrefix {
+				s = strings.ReplaceAll(s, form, "***")
+				continue
+			}
+			var b strings.Builder
+			for {
+				i := strings.Index(s, form[:minPrefix])
+				if i < 0 {
+					break
+				}
+				n := minPrefix
+				for n < len(form) && i+n < len(s) && s[i+n] == form[n] {
+					n++
+				}
+				b.WriteString(s[:i])
+				b.WriteString("***")
+				s = s[i+n:]
+			}
+			b.WriteString(s)
+			s = b.String()
+		}
+	}
+	return s
 }
 
 func describe(stmts []Stmt) string {

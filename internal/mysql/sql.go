@@ -17,12 +17,15 @@ import (
 // package from validated and quoted parts. Callers cannot make one from a
 // string: every statement that reaches a server went through a builder.
 type Stmt struct {
-	sql    string
-	secret bool
+	sql     string
+	secret  bool
+	secrets []string // the secret values, to scrub from error output
 }
 
-func newStmt(sql string) Stmt       { return Stmt{sql: sql} }
-func newSecretStmt(sql string) Stmt { return Stmt{sql: sql, secret: true} }
+func newStmt(sql string) Stmt { return Stmt{sql: sql} }
+func newSecretStmt(sql string, secrets ...string) Stmt {
+	return Stmt{sql: sql, secret: true, secrets: secrets}
+}
 
 // SQL returns the statement text. It may contain a password (see Secret):
 // it goes on the client's stdin, never into a log.
@@ -185,7 +188,7 @@ func (d Dialect) ChangeSource(c SourceConfig) (Stmt, error) {
 			opts = append(opts, d.publicKeyOption+" = 1")
 		}
 	}
-	return newSecretStmt(d.changeSource + " " + strings.Join(opts, ", ")), nil
+	return newSecretStmt(d.changeSource+" "+strings.Join(opts, ", "), c.Password), nil
 }
 
 // SetReadOnly switches a server's read-only variables on (replica, demoted
@@ -301,7 +304,7 @@ func (d Dialect) CreateUser(a Account, password string, o UserOptions) (Stmt, er
 	if err := ValidatePassword("user.password", password); err != nil {
 		return Stmt{}, err
 	}
-	return newSecretStmt("CREATE USER IF NOT EXISTS " + a.SQL() + " IDENTIFIED BY " + QuoteString(password) + o.clause()), nil
+	return newSecretStmt("CREATE USER IF NOT EXISTS "+a.SQL()+" IDENTIFIED BY "+QuoteString(password)+o.clause(), password), nil
 }
 
 // AlterUserPassword sets an account's password and TLS requirement.
@@ -312,7 +315,7 @@ func (d Dialect) AlterUserPassword(a Account, password string, o UserOptions) (S
 	if err := ValidatePassword("user.password", password); err != nil {
 		return Stmt{}, err
 	}
-	return newSecretStmt("ALTER USER " + a.SQL() + " IDENTIFIED BY " + QuoteString(password) + o.clause()), nil
+	return newSecretStmt("ALTER USER "+a.SQL()+" IDENTIFIED BY "+QuoteString(password)+o.clause(), password), nil
 }
 
 // DropUser removes an account if it exists (cleanup on delete).

@@ -435,3 +435,42 @@ type runnerFunc func(ctx context.Context, cmd remote.Cmd) (remote.Result, error)
 func (f runnerFunc) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
 	return f(ctx, cmd)
 }
+
+func TestExecScrubsSecrets(t *testing.T) {
+	t.Parallel()
+	d := mustDialect(t, MariaDB, V(10, 11, 19))
+	pw := "sekrit-pw-0123456789"
+	st, err := d.CreateUser(Account{User: "x", Host: "%"}, pw, UserOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the MariaDB 10.11 client really prints on stderr when a
+	// statement fails in batch mode (captured), plus a server message that
+	// quotes a truncated value.
+	stderr := "--------------\nCREATE USER IF NOT EXISTS 'x'@'%' IDENTIFIED BY '" + pw + "' REQUIRE NONE\n--------------\n\n" +
+		"ERROR 1064 (42000) at line 2: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near '" + pw[:12] + "...' at line 1\n"
+	n := Node{Host: "db1", Dialect: d, Runner: runnerFunc(func(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
+		return remote.Result{ExitStatus: 1, Stderr: []byte(stderr)}, &remote.ExitError{Argv: cmd.Argv, ExitStatus: 1, Stderr: stderr}
+	})}
+	err = n.Exec(context.Background(), ScriptOptions{}, st)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "sekrit") {
+		t.Errorf("error shows the password: %s", msg)
+	}
+	if !strings.Contains(msg, "ERROR 1064 (42000) at line 2: You have an error in your SQL syntax") || !strings.Contains(msg, "near '***...'") {
+		t.Errorf("error lost the server's message: %s", msg)
+	}
+	var ee *remote.ExitError
+	if !errors.As(err, &ee) || ee.ExitStatus != 1 {
+		t.Errorf("error does not wrap the exit error: %#v", err)
+	}
+
+	// Without a secret, stderr is kept whole.
+	err = n.Exec(context.Background(), ScriptOptions{}, d.StartReplica())
+	if err == nil || !strings.Contains(err.Error(), "--------------") {
+		t.Errorf("stderr of a script without secrets was changed: %v", err)
+	}
+}
