@@ -1,0 +1,72 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+// Package mysql is the service layer of foobar_mysql_cluster: one primary
+// and N GTID replicas on MariaDB (10.5+, tested with Debian 12's 10.11 and
+// trixie's 11.8 layout) or MySQL (8.0+, tested with Debian sid's 9.7).
+//
+// It is pure: no SSH, no Terraform. Multi-step work on hosts (SeedReplica,
+// ExecuteSwitchover) goes through the small Runner interface, which the SSH
+// client satisfies.
+//
+// # One table of differences
+//
+// NewDialect(flavor, version) is the only place that looks at the flavor:
+// binaries, paths, keywords (SLAVE/REPLICA, CHANGE MASTER/CHANGE REPLICATION
+// SOURCE), SHOW ... STATUS column names, read-only variables, GTID variables
+// and wait functions, dump options, limits, dynamic variables.
+//
+// # Talking to a server
+//
+// The provider runs the local client as the host's admin (socket
+// authentication under sudo): ClientArgv, with every statement on stdin,
+// built by Dialect.Script. Nothing a user wrote ever reaches argv. The
+// script starts with a fixed session sql_mode without NO_BACKSLASH_ESCAPES,
+// for which QuoteString's literals are written; the literals stay one token
+// even under NO_BACKSLASH_ESCAPES (quotes doubled, backslashes doubled), so a
+// missing preamble could garble a value but never add a statement. Output is
+// read in --batch format with column names (ParseBatch undoes the client's
+// \t \n \0 \\ escaping) and always by column name.
+//
+// # Decisions
+//
+//   - Seeding dumps user databases only, never the system schemas (a MySQL 8
+//     data dictionary or another server's root accounts must not land on a
+//     replica): MariaDB mariadb-dump --single-transaction --gtid
+//     --master-data=1 (the dump sets gtid_slave_pos itself), MySQL mysqldump
+//     --single-transaction --source-data=2 --set-gtid-purged=ON (the short
+//     global read lock makes GTID_PURGED match the snapshot). The load runs
+//     with sql_log_bin = 0; accounts are recreated on the replica the same
+//     way.
+//   - The replication account gets REPLICATION SLAVE only. The provider
+//     monitors as the host's admin, so no monitor grant is needed.
+//   - Replicas are read-only: read_only on MariaDB (no super_read_only
+//     there: the admin and READ_ONLY ADMIN holders can still write),
+//     read_only and super_read_only on MySQL.
+//   - Every member logs replicated changes, has relay log recovery and GTIDs
+//     on, whatever its role, so a role change is dynamic (SET GLOBAL) and
+//     needs no restart. skip_replica_start is not set: a restarted replica
+//     resumes by itself.
+//   - SET PERSIST is never used: mysqld-auto.cnf would override the managed
+//     fragment silently.
+//   - The fragment is /etc/mysql/mariadb.conf.d/60-foobar.cnf (after
+//     Debian's 50-server.cnf) or /etc/mysql/mysql.conf.d/zz-foobar.cnf
+//     (after mysqld.cnf, which binds 127.0.0.1; both servers read an
+//     !includedir in name order, checked with my_print_defaults of 10.11
+//     and 9.7).
+//   - server_id is derived from the host (FNV-1a) unless given; a collision
+//     is a plan-time error, never silently shifted.
+//
+// # Known limits
+//
+//   - MariaDB has no --validate-config: ValidateConfigArgv runs
+//     mariadbd --verbose --help, which catches unknown options and values
+//     that do not parse, not paths, plugins or whether the server starts.
+//   - MariaDB accepts unambiguous prefixes of option names (server-i is
+//     server_id); ValidateSetting refuses prefixes of owned settings, but a
+//     prefix of another option passes to the server as is.
+//   - ReplicaStatus cannot tell whether the replication password changed;
+//     callers track that.
+//   - MySQL reports Seconds_Behind_Source 0 while the receiver cannot
+//     connect: health is both threads running and no error, never lag alone.
+package mysql

@@ -1,0 +1,465 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package mysql
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// FieldError is a plan-time validation error: the attribute path in
+// Terraform terms (replicas[1].host, users["app"].host), the offending value
+// and what is wrong with it.
+type FieldError struct {
+	Path  string
+	Value string
+	Msg   string
+	// Secret hides the value (passwords).
+	Secret bool
+}
+
+func (e *FieldError) Error() string {
+	if e.Secret {
+		return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+	}
+	return fmt.Sprintf("%s: invalid value %q: %s", e.Path, e.Value, e.Msg)
+}
+
+func fieldErr(path, value, format string, args ...any) error {
+	return &FieldError{Path: path, Value: value, Msg: fmt.Sprintf(format, args...)}
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// limits returns the strictest limits of a flavor, or of both when the
+// flavor is not known yet (plan time before the first apply).
+func limits(f Flavor) (maxUser, maxSourcePassword int) {
+	maxUser, maxSourcePassword = 1<<30, 1<<30
+	for _, fl := range []Flavor{MariaDB, MySQL} {
+		if f != FlavorUnknown && f != fl {
+			continue
+		}
+		min := MinMariaDB
+		if fl == MySQL {
+			min = MinMySQL
+		}
+		d, err := NewDialect(fl, min)
+		if err != nil {
+			panic(err)
+		}
+		maxUser = min2(maxUser, d.MaxUserNameLen)
+		maxSourcePassword = min2(maxSourcePassword, d.MaxSourcePasswordLen)
+	}
+	return maxUser, maxSourcePassword
+}
+
+func min2(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+var (
+	dbNameRE   = regexp.MustCompile(`^[A-Za-z0-9_$][A-Za-z0-9_$-]*$`)
+	userNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	labelRE    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	ipv4WildRE = regexp.MustCompile(`^([0-9]{1,3}\.){1,3}%$`)
+	charsetRE  = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
+	collateRE  = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+	settingRE  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
+)
+
+// systemSchemas are the same for both supported flavors.
+var systemSchemas = []string{"information_schema", "mysql", "performance_schema", "sys"}
+
+// ValidateDatabaseName accepts 1 to 64 characters of letters, digits, _, $
+// and - (not first: the name is also a command-line argument of the dump
+// tool), and refuses the system schemas.
+func ValidateDatabaseName(path, name string) error {
+	switch {
+	case name == "":
+		return fieldErr(path, name, "must not be empty")
+	case len(name) > 64:
+		return fieldErr(path, name, "must be at most 64 characters")
+	case !dbNameRE.MatchString(name):
+		return fieldErr(path, name, "may contain only letters, digits, '_', '$' and '-', and must not start with '-'")
+	case slices.Contains(systemSchemas, strings.ToLower(name)):
+		return fieldErr(path, name, "is a system schema")
+	}
+	return nil
+}
+
+// ValidateDatabaseName is ValidateDatabaseName for this dialect.
+func (d Dialect) ValidateDatabaseName(path, name string) error {
+	if err := ValidateDatabaseName(path, name); err != nil {
+		return err
+	}
+	if d.IsSystemSchema(strings.ToLower(name)) {
+		return fieldErr(path, name, "is a system schema")
+	}
+	return nil
+}
+
+// ValidateUserName accepts letters, digits, '_', '.' and '-', up to the
+// flavor's limit (MariaDB 80, MySQL 32; 32 while the flavor is unknown).
+func ValidateUserName(path, name string, f Flavor) error {
+	maxLen, _ := limits(f)
+	switch {
+	case name == "":
+		return fieldErr(path, name, "must not be empty")
+	case len(name) > maxLen:
+		return fieldErr(path, name, "must be at most %d characters on %s", maxLen, flavorOrAll(f))
+	case !userNameRE.MatchString(name):
+		return fieldErr(path, name, "may contain only letters, digits, '_', '.' and '-'")
+	}
+	return nil
+}
+
+// ValidateUserName is ValidateUserName for this dialect.
+func (d Dialect) ValidateUserName(path, name string) error {
+	return ValidateUserName(path, name, d.Flavor)
+}
+
+func flavorOrAll(f Flavor) string {
+	if f == FlavorUnknown {
+		return "MySQL (the flavor is not known yet)"
+	}
+	return f.String()
+}
+
+// ValidateHostPattern accepts the host part of an account: "%", "localhost",
+// an IPv4 or IPv6 address, an IPv4 prefix ending in % ("10.0.0.%"), an IPv4
+// address/netmask ("10.0.0.0/255.255.255.0"), a host name, or a host name
+// pattern "%.example.com". CIDR suffixes (/24) are refused: MariaDB does not
+// understand them.
+func ValidateHostPattern(path, host string) error {
+	switch {
+	case host == "":
+		return fieldErr(path, host, "must not be empty (use \"%%\" for any host)")
+	case len(host) > 255:
+		return fieldErr(path, host, "must be at most 255 characters")
+	case host == "%" || host == "localhost":
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err == nil && !strings.Contains(host, "%") {
+		return nil
+	}
+	if ipv4WildRE.MatchString(host) {
+		for _, o := range strings.Split(strings.TrimSuffix(host, ".%"), ".") {
+			if n, err := strconv.Atoi(o); err != nil || n > 255 || (len(o) > 1 && o[0] == '0') {
+				return fieldErr(path, host, "is not an IPv4 prefix followed by %%")
+			}
+		}
+		return nil
+	}
+	if addr, mask, ok := strings.Cut(host, "/"); ok {
+		a, err1 := netip.ParseAddr(addr)
+		m, err2 := netip.ParseAddr(mask)
+		if err1 != nil || err2 != nil || !a.Is4() || !m.Is4() {
+			return fieldErr(path, host, "must be IPv4 address/netmask such as 10.0.0.0/255.255.255.0 (CIDR lengths are not understood by MariaDB)")
+		}
+		bits := binaryOnesPrefix(m.As4())
+		if bits < 0 {
+			return fieldErr(path, host, "netmask %s is not contiguous", mask)
+		}
+		return nil
+	}
+	if rest, ok := strings.CutPrefix(host, "%."); ok {
+		if validHostname(rest) {
+			return nil
+		}
+		return fieldErr(path, host, "is not %%. followed by a host name")
+	}
+	if validHostname(host) {
+		return nil
+	}
+	return fieldErr(path, host, "must be %%, localhost, an IP address, an IPv4 prefix like 10.0.0.%%, address/netmask, or a host name")
+}
+
+func binaryOnesPrefix(b [4]byte) int {
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	n := 0
+	for n < 32 && v&(1<<(31-n)) != 0 {
+		n++
+	}
+	if v<<n != 0 {
+		return -1
+	}
+	return n
+}
+
+func validHostname(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(h, "."), ".")
+	for _, l := range labels {
+		if !labelRE.MatchString(l) {
+			return false
+		}
+	}
+	// An all-numeric dotted name is an IP address attempt, not a host name.
+	allNum := true
+	for _, l := range labels {
+		if _, err := strconv.Atoi(l); err != nil {
+			allNum = false
+		}
+	}
+	return !allNum
+}
+
+// ValidateHostAddress accepts what a member's host or a replication source
+// may be: a host name or an IP address, no patterns.
+func ValidateHostAddress(path, host string) error {
+	switch {
+	case host == "":
+		return fieldErr(path, host, "must not be empty")
+	case len(host) > 255:
+		return fieldErr(path, host, "must be at most 255 characters")
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		if a.Zone() != "" {
+			return fieldErr(path, host, "must not have an IPv6 zone")
+		}
+		return nil
+	}
+	if validHostname(host) {
+		return nil
+	}
+	return fieldErr(path, host, "must be a host name or an IP address")
+}
+
+// ValidatePort accepts 1..65535.
+func ValidatePort(path string, port int) error {
+	if port < 1 || port > 65535 {
+		return fieldErr(path, strconv.Itoa(port), "must be between 1 and 65535")
+	}
+	return nil
+}
+
+// ValidateServerID accepts 1..4294967295 (0 makes a server refuse to
+// replicate).
+func ValidateServerID(path string, id int64) error {
+	if id < 1 || id > 4294967295 {
+		return fieldErr(path, strconv.FormatInt(id, 10), "must be between 1 and 4294967295")
+	}
+	return nil
+}
+
+// ValidateLagThreshold accepts a replication lag limit of 1 second to 1 day.
+func ValidateLagThreshold(path string, seconds int64) error {
+	if seconds < 1 || seconds > 86400 {
+		return fieldErr(path, strconv.FormatInt(seconds, 10), "must be between 1 and 86400 seconds")
+	}
+	return nil
+}
+
+// ValidatePassword accepts any non-empty UTF-8 text without NUL, up to 256
+// bytes. The value never appears in the error.
+func ValidatePassword(path, pw string) error {
+	msg := ""
+	switch {
+	case pw == "":
+		msg = "must not be empty"
+	case len(pw) > 256:
+		msg = "must be at most 256 bytes"
+	case !utf8.ValidString(pw):
+		msg = "must be valid UTF-8"
+	case strings.IndexByte(pw, 0) >= 0:
+		msg = "must not contain NUL"
+	default:
+		return nil
+	}
+	return &FieldError{Path: path, Msg: msg, Secret: true}
+}
+
+// ValidateSourcePassword is ValidatePassword plus the length CHANGE ... TO
+// accepts for the replication account (MySQL 32, MariaDB 96; 32 while the
+// flavor is unknown).
+func ValidateSourcePassword(path, pw string, f Flavor) error {
+	if err := ValidatePassword(path, pw); err != nil {
+		return err
+	}
+	if _, maxLen := limits(f); utf8.RuneCountInString(pw) > maxLen {
+		return &FieldError{Path: path, Secret: true,
+			Msg: fmt.Sprintf("must be at most %d characters: %s limits the replication password (SOURCE_PASSWORD/MASTER_PASSWORD)", maxLen, flavorOrAll(f))}
+	}
+	return nil
+}
+
+// ValidateSourcePassword is ValidateSourcePassword for this dialect.
+func (d Dialect) ValidateSourcePassword(path, pw string) error {
+	return ValidateSourcePassword(path, pw, d.Flavor)
+}
+
+// ValidateCharset checks a character set and an optional collation that
+// belongs to it.
+func ValidateCharset(charsetPath, collationPath, charset, collation string) error {
+	if !charsetRE.MatchString(charset) {
+		return fieldErr(charsetPath, charset, "must be a character set name such as utf8mb4")
+	}
+	if collation == "" {
+		return nil
+	}
+	if !collateRE.MatchString(collation) || !strings.HasPrefix(collation, charset+"_") {
+		return fieldErr(collationPath, collation, "must be a collation of %s (%s_...)", charset, charset)
+	}
+	return nil
+}
+
+// NormalizePrivileges validates database-level privileges against the
+// flavor's list (both flavors' common list while unknown) and returns them
+// upper-case, single-spaced, sorted and de-duplicated. "ALL" means "ALL
+// PRIVILEGES" and cannot be combined with others.
+func NormalizePrivileges(path string, privs []string, f Flavor) ([]string, error) {
+	allowed := commonDBPrivileges
+	if f != FlavorUnknown {
+		min := MinMariaDB
+		if f == MySQL {
+			min = MinMySQL
+		}
+		d, err := NewDialect(f, min)
+		if err != nil {
+			return nil, err
+		}
+		allowed = d.dbPrivileges
+	}
+	return normalizePrivileges(path, privs, allowed)
+}
+
+// NormalizePrivileges is NormalizePrivileges for this dialect.
+func (d Dialect) NormalizePrivileges(path string, privs []string) ([]string, error) {
+	return normalizePrivileges(path, privs, d.dbPrivileges)
+}
+
+func normalizePrivileges(path string, privs []string, allowed []string) ([]string, error) {
+	if len(privs) == 0 {
+		return nil, fieldErr(path, "", "must list at least one privilege")
+	}
+	seen := map[string]bool{}
+	var out []string
+	for i, p := range privs {
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		n := strings.Join(strings.Fields(strings.ToUpper(p)), " ")
+		if n == "ALL" {
+			n = "ALL PRIVILEGES"
+		}
+		switch {
+		case n == "GRANT OPTION":
+			return nil, fieldErr(ip, p, "is not granted by the provider: an account that can pass on its privileges is not minimal")
+		case !slices.Contains(allowed, n):
+			return nil, fieldErr(ip, p, "is not a database privilege (allowed: %s)", strings.Join(allowed, ", "))
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	if seen["ALL PRIVILEGES"] && len(out) > 1 {
+		return nil, fieldErr(path, strings.Join(privs, ", "), "ALL PRIVILEGES already includes the others")
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// ownedSettings are the server settings the resource manages itself; each
+// maps to what the operator should use instead.
+var ownedSettings = map[string]string{
+	"server_id":                "the member's server_id attribute",
+	"port":                     "the member's port attribute",
+	"bind_address":             "the member's bind_address attribute",
+	"report_host":              "the member's host attribute (it is reported as is)",
+	"report_port":              "the member's port attribute",
+	"log_bin":                  "nothing: binary logging is always on, with a provider-chosen name",
+	"log_bin_basename":         "nothing: binary logging is always on, with a provider-chosen name",
+	"log_bin_index":            "nothing: binary logging is always on, with a provider-chosen name",
+	"binlog_format":            "nothing: replication uses row-based logging",
+	"log_slave_updates":        "nothing: every member logs replicated changes, so any can become primary",
+	"log_replica_updates":      "nothing: every member logs replicated changes, so any can become primary",
+	"relay_log":                "nothing: the relay log name is fixed so it survives a host rename",
+	"relay_log_recovery":       "nothing: relay log recovery is always on",
+	"gtid_mode":                "nothing: GTID replication is always on",
+	"enforce_gtid_consistency": "nothing: GTID replication is always on",
+	"gtid_strict_mode":         "nothing: GTID strict mode is always on",
+	"read_only":                "the member's role (primary or replicas)",
+	"super_read_only":          "the member's role (primary or replicas)",
+	"socket":                   "nothing: the provider's client connects through the default socket",
+	"skip_networking":          "nothing: replication needs TCP",
+	"networking":               "nothing: replication needs TCP",
+}
+
+// settingPrefixes are the option prefixes the server strips before looking
+// an option up (loose_ first, then one of the boolean prefixes).
+var settingPrefixes = []string{"skip_", "disable_", "enable_", "maximum_"}
+
+// ValidateSetting checks one extra server setting (name and value, as the
+// operator wrote them) and returns the canonical name ("-" written as "_").
+// mapPath is the map attribute; errors name the entry, settings["x"].
+//
+// Names are lower-case [a-z0-9_-]. A name the resource owns is refused,
+// including through the loose_/skip_/disable_/enable_/maximum_ prefixes and
+// through an abbreviation (MariaDB accepts any unambiguous prefix of an
+// option name: "server-i" is server_id). Values are printable ASCII without
+// # (comment), quotes or backslash (option files unquote and unescape them),
+// without surrounding blanks (option files trim them); an empty value writes
+// the bare option name (for flags such as skip-name-resolve).
+func ValidateSetting(mapPath, name, value string) (string, error) {
+	path := fmt.Sprintf("%s[%q]", mapPath, name)
+	if !settingRE.MatchString(name) {
+		return "", fieldErr(path, name, "setting names are lower-case letters, digits, '_' and '-', starting with a letter, at most 64 characters")
+	}
+	canon := strings.ReplaceAll(name, "-", "_")
+	base := strings.TrimPrefix(canon, "loose_")
+	cands := []string{base}
+	for _, p := range settingPrefixes {
+		if b, ok := strings.CutPrefix(base, p); ok {
+			cands = append(cands, b)
+		}
+	}
+	for _, c := range cands {
+		if hint, ok := ownedSettings[c]; ok {
+			return "", fieldErr(path, name, "is managed by the resource: use %s", hint)
+		}
+		for owned, hint := range ownedSettings {
+			if strings.HasPrefix(owned, c) {
+				return "", fieldErr(path, name, "abbreviates %s, which is managed by the resource: use %s", owned, hint)
+			}
+		}
+	}
+	if err := validateSettingValue(path, value); err != nil {
+		return "", err
+	}
+	return canon, nil
+}
+
+func validateSettingValue(path, value string) error {
+	if len(value) > 4096 {
+		return fieldErr(path, value, "value must be at most 4096 characters")
+	}
+	for _, r := range value {
+		if r < 0x20 || r > 0x7e {
+			return fieldErr(path, value, "value must be printable ASCII on one line")
+		}
+		if strings.ContainsRune("#'\"\\", r) {
+			return fieldErr(path, value, "value must not contain %q (option files read it as a comment, quote or escape)", r)
+		}
+	}
+	if strings.TrimSpace(value) != value {
+		return fieldErr(path, value, "value must not start or end with blanks")
+	}
+	return nil
+}

@@ -1,0 +1,309 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package mysql
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// check runs one validator case: want "" means valid, otherwise the error
+// must contain want.
+func check(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: unexpected error %v", what, err)
+	case want != "" && err == nil:
+		t.Errorf("%s: accepted, want error containing %q", what, want)
+	case want != "" && !strings.Contains(err.Error(), want):
+		t.Errorf("%s: error %q does not contain %q", what, err, want)
+	}
+}
+
+func TestValidateNames(t *testing.T) {
+	t.Parallel()
+	db := []struct{ in, want string }{
+		{"app", ""}, {"app_2", ""}, {"shop-eu", ""}, {"$x", ""}, {strings.Repeat("d", 64), ""},
+		{"", "must not be empty"}, {strings.Repeat("d", 65), "at most 64"},
+		{"-app", "must not start with '-'"}, {"a b", "may contain only"}, {"a`b", "may contain only"},
+		{"a.b", "may contain only"}, {"a/b", "may contain only"}, {"ü", "may contain only"},
+		{"mysql", "system schema"}, {"Performance_Schema", "system schema"}, {"sys", "system schema"},
+	}
+	for _, tt := range db {
+		err := ValidateDatabaseName("databases[0].name", tt.in)
+		check(t, "database "+tt.in, err, tt.want)
+		if err != nil && !strings.HasPrefix(err.Error(), "databases[0].name: invalid value "+strconv.Quote(tt.in)) {
+			t.Errorf("error %q does not name the attribute and value", err)
+		}
+	}
+
+	users := []struct {
+		in   string
+		f    Flavor
+		want string
+	}{
+		{"app", MySQL, ""}, {"app.ro", MariaDB, ""}, {"a-b_c", FlavorUnknown, ""},
+		{strings.Repeat("u", 32), MySQL, ""}, {strings.Repeat("u", 33), MySQL, "at most 32 characters on MySQL"},
+		{strings.Repeat("u", 80), MariaDB, ""}, {strings.Repeat("u", 81), MariaDB, "at most 80 characters on MariaDB"},
+		{strings.Repeat("u", 33), FlavorUnknown, "at most 32 characters on MySQL (the flavor is not known yet)"},
+		{"", MySQL, "must not be empty"}, {"a'b", MySQL, "may contain only"}, {"a@b", MySQL, "may contain only"},
+		{"a b", MySQL, "may contain only"},
+	}
+	for _, tt := range users {
+		check(t, "user "+tt.in, ValidateUserName(`users["app"].name`, tt.in, tt.f), tt.want)
+	}
+}
+
+func TestValidateHostPattern(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"%", ""}, {"localhost", ""}, {"10.0.0.1", ""}, {"10.0.0.%", ""}, {"10.%", ""}, {"192.168.1.%", ""},
+		{"::1", ""}, {"fe80::1", ""}, {"10.0.0.0/255.255.255.0", ""}, {"10.0.0.0/255.0.0.0", ""},
+		{"app.example.com", ""}, {"%.example.com", ""}, {"web-1", ""},
+		{"", "must not be empty"}, {"10.0.0.0/24", "CIDR"}, {"10.0.0.0/255.0.255.0", "not contiguous"},
+		{"10.0.0.300", "must be %"}, {"300.%", "IPv4 prefix"}, {"010.%", "IPv4 prefix"}, {"10.0.0.0.%", "must be %"},
+		{"%%", "must be %"}, {"a_b", "must be %"}, {"x'y", "must be %"}, {"app.example.com.%", "must be %"},
+		{"%.", "%. followed by a host name"}, {"-bad.example.com", "must be %"}, {strings.Repeat("h", 256), "at most 255"},
+		{"10.0.0.1\n", "must be %"},
+	}
+	for _, tt := range tests {
+		check(t, "host "+tt.in, ValidateHostPattern(`users["app"].host`, tt.in), tt.want)
+	}
+	if err := ValidateHostPattern(`users["app"].host`, "10.0.0.0/24"); err == nil ||
+		!strings.HasPrefix(err.Error(), `users["app"].host: invalid value "10.0.0.0/24": `) {
+		t.Errorf("error does not name the attribute and the value: %v", err)
+	}
+}
+
+func TestValidateHostAddressAndNumbers(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"db1.example.com", ""}, {"10.0.0.1", ""}, {"2001:db8::1", ""}, {"db1", ""},
+		{"", "must not be empty"}, {"%", "host name or an IP"}, {"10.0.0.%", "host name or an IP"},
+		{"db 1", "host name or an IP"}, {"fe80::1%eth0", "zone"}, {"1.2.3", "host name or an IP"},
+	} {
+		check(t, "address "+tt.in, ValidateHostAddress("replicas[1].host", tt.in), tt.want)
+	}
+	for _, tt := range []struct {
+		id   int64
+		want string
+	}{{1, ""}, {4294967295, ""}, {0, "between 1 and 4294967295"}, {4294967296, "between 1 and 4294967295"}, {-1, "between"}} {
+		check(t, "server id", ValidateServerID("replicas[0].server_id", tt.id), tt.want)
+	}
+	for _, tt := range []struct {
+		s    int64
+		want string
+	}{{1, ""}, {86400, ""}, {0, "between 1 and 86400"}, {86401, "between"}} {
+		check(t, "lag", ValidateLagThreshold("max_lag_seconds", tt.s), tt.want)
+	}
+	check(t, "port", ValidatePort("primary.port", 0), "between 1 and 65535")
+}
+
+func TestValidatePasswordNeverShowsValue(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		pw   string
+		f    Flavor
+		want string
+	}{
+		{"", MySQL, "must not be empty"},
+		{"s3cret\x00", MySQL, "must not contain NUL"},
+		{"bad\xffutf8", MySQL, "valid UTF-8"},
+		{strings.Repeat("p", 257), MySQL, "at most 256 bytes"},
+		{strings.Repeat("p", 33), MySQL, "at most 32 characters: MySQL limits the replication password"},
+		{strings.Repeat("p", 33), FlavorUnknown, "at most 32 characters"},
+		{strings.Repeat("p", 96), MariaDB, ""},
+		{strings.Repeat("p", 97), MariaDB, "at most 96 characters"},
+	} {
+		err := ValidateSourcePassword("replication_password", tt.pw, tt.f)
+		check(t, "password", err, tt.want)
+		if err != nil && tt.pw != "" && strings.Contains(err.Error(), tt.pw[:4]) {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+}
+
+func TestNormalizePrivileges(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   []string
+		f    Flavor
+		want []string
+		err  string
+	}{
+		{[]string{"select", "Insert", "SELECT", " update "}, MySQL, []string{"INSERT", "SELECT", "UPDATE"}, ""},
+		{[]string{"all"}, MariaDB, []string{"ALL PRIVILEGES"}, ""},
+		{[]string{"create  temporary\ttables", "lock tables"}, FlavorUnknown, []string{"CREATE TEMPORARY TABLES", "LOCK TABLES"}, ""},
+		{[]string{"DELETE HISTORY"}, MariaDB, []string{"DELETE HISTORY"}, ""},
+		{[]string{"DELETE HISTORY"}, MySQL, nil, `grants[0].privileges[0]: invalid value "DELETE HISTORY": is not a database privilege`},
+		{[]string{"DELETE HISTORY"}, FlavorUnknown, nil, "is not a database privilege"},
+		{[]string{"SUPER"}, MySQL, nil, "is not a database privilege"},
+		{[]string{"FILE"}, MariaDB, nil, "is not a database privilege"},
+		{[]string{"SELECT; DROP"}, MySQL, nil, "is not a database privilege"},
+		{[]string{"GRANT OPTION"}, MySQL, nil, "not minimal"},
+		{[]string{"ALL", "SELECT"}, MySQL, nil, "already includes"},
+		{nil, MySQL, nil, "at least one"},
+	}
+	for _, tt := range tests {
+		got, err := NormalizePrivileges("grants[0].privileges", tt.in, tt.f)
+		check(t, strings.Join(tt.in, ","), err, tt.err)
+		if tt.err == "" {
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("%q (-want +got):\n%s", tt.in, diff)
+			}
+		}
+	}
+}
+
+func TestValidateSetting(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, value, canon, want string }{
+		{"max_connections", "500", "max_connections", ""},
+		{"max-connections", "500", "max_connections", ""},
+		{"skip-name-resolve", "", "skip_name_resolve", ""},
+		{"ssl", "ON", "ssl", ""},
+		{"log_error", "/var/log/mysql/error.log", "log_error", ""},
+		{"plugin_load_add", "auth_ed25519;simple_password_check", "plugin_load_add", ""},
+		{"innodb_buffer_pool_size", "1G", "innodb_buffer_pool_size", ""},
+		{"relay_log_space_limit", "10G", "relay_log_space_limit", ""},
+
+		{"Max_Connections", "1", "", "setting names are lower-case"},
+		{"max connections", "1", "", "setting names are lower-case"},
+		{"1abc", "1", "", "setting names are lower-case"},
+		{"server_id", "2", "", "use the member's server_id attribute"},
+		{"server-id", "2", "", "use the member's server_id attribute"},
+		{"loose-server-id", "2", "", "use the member's server_id attribute"},
+		{"server-i", "2", "", "abbreviates server_id"},
+		{"read-o", "OFF", "", "abbreviates read_only"},
+		{"super_read_only", "OFF", "", "the member's role"},
+		{"skip-log-bin", "", "", "binary logging is always on"},
+		{"disable_log_bin", "", "", "binary logging is always on"},
+		{"loose_skip_log_bin", "", "", "binary logging is always on"},
+		{"bind-address", "0.0.0.0", "", "bind_address attribute"},
+		{"gtid_mode", "OFF", "", "GTID replication is always on"},
+		{"skip-networking", "", "", "replication needs TCP"},
+		{"socket", "/tmp/x.sock", "", "default socket"},
+		{"port", "3307", "", "port attribute"},
+
+		{"max_connections", "5\n[client]", "", "printable ASCII on one line"},
+		{"init_connect", "SET x=1 # y", "", "'#'"},
+		{"init_connect", "'quoted'", "", `'\''`},
+		{"ft_stopword_file", `C:\x`, "", `'\\'`},
+		{"general_log_file", " /x", "", "blanks"},
+		{"general_log_file", "/x ", "", "blanks"},
+		{"general_log_file", "/tmp/ü", "", "printable ASCII"},
+		{"max_connections", strings.Repeat("1", 4097), "", "at most 4096"},
+	}
+	for _, tt := range tests {
+		got, err := ValidateSetting("replicas[0].settings", tt.name, tt.value)
+		check(t, tt.name+"="+tt.value, err, tt.want)
+		if tt.want == "" && got != tt.canon {
+			t.Errorf("%s: canonical name %q, want %q", tt.name, got, tt.canon)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), `replicas[0].settings["`+tt.name+`"]: `) {
+			t.Errorf("%s: error does not name the attribute: %v", tt.name, err)
+		}
+	}
+}
+
+func validCluster() Cluster {
+	return Cluster{
+		Primary:             Member{Host: "db1.example.com"},
+		Replicas:            []Member{{Host: "db2.example.com"}, {Host: "10.0.0.13", ServerID: 13, Settings: map[string]string{"max-connections": "100"}}},
+		ReplicationUser:     "repl",
+		ReplicationHost:     "10.0.0.%",
+		ReplicationPassword: "repl-pw",
+		TLS:                 &SourceTLS{CAFile: "/etc/mysql/ca.pem"},
+		Databases:           []Database{{Name: "app"}, {Name: "shop", Charset: "utf8mb4", Collation: "utf8mb4_unicode_ci"}},
+		Users: map[string]User{
+			"app": {Name: "app", Host: "10.0.0.%", Password: "pw", Grants: []Grant{{Database: "app", Privileges: []string{"select", "insert"}}}},
+			"ro":  {Name: "ro", Password: "pw", Grants: []Grant{{Database: "shop", Privileges: []string{"SELECT"}}}},
+		},
+		MaxLagSeconds: 30,
+	}
+}
+
+func TestClusterValidate(t *testing.T) {
+	t.Parallel()
+	if err := validCluster().Validate(); err != nil {
+		t.Fatalf("valid cluster: %v", err)
+	}
+	tests := []struct {
+		name   string
+		change func(c *Cluster)
+		want   []string
+	}{
+		{"duplicate hosts", func(c *Cluster) { c.Replicas[1].Host = "DB2.example.com." },
+			[]string{`replicas[1].host: invalid value "DB2.example.com.": is listed twice (also replicas[0].host)`}},
+		{"primary as replica", func(c *Cluster) { c.Replicas[0].Host = "db1.example.com" },
+			[]string{`replicas[0].host: invalid value "db1.example.com": is the primary (primary.host)`}},
+		{"duplicate explicit server ids", func(c *Cluster) { c.Primary.ServerID = 13 },
+			[]string{`replicas[1].server_id: invalid value "13": is also the server_id of primary`}},
+		{"explicit collides with derived", func(c *Cluster) { c.Replicas[1].ServerID = int64(DeriveServerID("db2.example.com")) },
+			[]string{`replicas[1].server_id: invalid value "` + strconv.FormatUint(uint64(DeriveServerID("db2.example.com")), 10) + `": is also the server_id of replicas[0]`}},
+		{"server id range", func(c *Cluster) { c.Replicas[1].ServerID = 4294967296 },
+			[]string{`replicas[1].server_id: invalid value "4294967296": must be between 1 and 4294967295`}},
+		{"bad host", func(c *Cluster) { c.Replicas[0].Host = "db 2" }, []string{`replicas[0].host: invalid value "db 2"`}},
+		{"bad db", func(c *Cluster) { c.Databases[1].Name = "mysql" }, []string{`databases[1].name: invalid value "mysql": is a system schema`}},
+		{"dup db", func(c *Cluster) { c.Databases[1].Name = "app" }, []string{`databases[1].name: invalid value "app": is also databases[0].name`}},
+		{"bad collation", func(c *Cluster) { c.Databases[1].Collation = "latin1_swedish_ci" }, []string{`databases[1].collation: invalid value "latin1_swedish_ci": must be a collation of utf8mb4`}},
+		{"bad user host", func(c *Cluster) { u := c.Users["app"]; u.Host = "10.0.0.0/8"; c.Users["app"] = u },
+			[]string{`users["app"].host: invalid value "10.0.0.0/8"`}},
+		{"bad privilege", func(c *Cluster) {
+			u := c.Users["ro"]
+			u.Grants = []Grant{{Database: "shop", Privileges: []string{"SELECT", "FILE"}}}
+			c.Users["ro"] = u
+		}, []string{`users["ro"].grants[0].privileges[1]: invalid value "FILE"`}},
+		{"user is repl account", func(c *Cluster) { c.Users["x"] = User{Name: "repl", Host: "10.0.0.%", Password: "p"} },
+			[]string{`users["x"].name: invalid value "repl@10.0.0.%": is the same account as replication_user`}},
+		{"repl user", func(c *Cluster) { c.ReplicationUser = "" }, []string{`replication_user: invalid value "": must not be empty`}},
+		{"repl password length", func(c *Cluster) { c.ReplicationPassword = strings.Repeat("x", 40) },
+			[]string{"replication_password: must be at most 32 characters"}},
+		{"repl password length mariadb", func(c *Cluster) { c.Flavor = MariaDB; c.ReplicationPassword = strings.Repeat("x", 40) }, nil},
+		{"lag", func(c *Cluster) { c.MaxLagSeconds = -5 }, []string{`max_lag_seconds: invalid value "-5"`}},
+		{"ca", func(c *Cluster) { c.TLS.CAFile = "../ca.pem" }, []string{`tls.ca_file: invalid value "../ca.pem"`}},
+		{"owned setting", func(c *Cluster) { c.Replicas[1].Settings = map[string]string{"read_only": "OFF"} },
+			[]string{`replicas[1].settings["read_only"]: invalid value "read_only": is managed by the resource: use the member's role`}},
+		{"same setting twice", func(c *Cluster) {
+			c.Primary.Settings = map[string]string{"max-connections": "1", "max_connections": "2"}
+		},
+			[]string{`primary.settings["max_connections"]: invalid value "max_connections": is the same setting as "max-connections"`}},
+		{"bind", func(c *Cluster) { c.Primary.BindAddress = "0.0.0.0 #" }, []string{`primary.bind_address: invalid value "0.0.0.0 #"`}},
+		{"several at once", func(c *Cluster) { c.Replicas[0].Host = ""; c.Databases[0].Name = "a b" },
+			[]string{`replicas[0].host: invalid value "": must not be empty`, `databases[0].name: invalid value "a b"`}},
+	}
+	for _, tt := range tests {
+		c := validCluster()
+		c.Users = map[string]User{"app": c.Users["app"], "ro": c.Users["ro"]}
+		c.Replicas = append([]Member(nil), c.Replicas...)
+		tls := *c.TLS
+		c.TLS = &tls
+		tt.change(&c)
+		err := c.Validate()
+		if len(tt.want) == 0 {
+			if err != nil {
+				t.Errorf("%s: unexpected %v", tt.name, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: accepted", tt.name)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error\n%v\ndoes not contain\n%s", tt.name, err, w)
+			}
+		}
+		var fe *FieldError
+		if !errors.As(err, &fe) {
+			t.Errorf("%s: error is not a *FieldError: %T", tt.name, err)
+		}
+	}
+}
