@@ -227,28 +227,26 @@ func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout i
 	outBuf := &cappedBuffer{}
 	errBuf := &cappedBuffer{max: maxStderr, what: "stderr"}
 	sess.Stderr = errBuf
-	var outErr error
-	var outMu sync.Mutex
+	var gate *gatedWriter
 	if stdout != nil {
 		// If the caller's writer fails, stop the command instead of letting
-		// it block on a full channel window.
-		sess.Stdout = writerFunc(func(p []byte) (int, error) {
-			n, err := stdout.Write(p)
-			if err != nil {
-				outMu.Lock()
-				if outErr == nil {
-					outErr = err
-				}
-				outMu.Unlock()
-				go func() { _ = sess.Close() }()
-			}
-			return n, err
-		})
+		// it block on a full channel window. The gate keeps the session from
+		// writing to it after exec returns.
+		gate = &gatedWriter{w: stdout, onErr: func() { go func() { _ = sess.Close() }() }}
+		sess.Stdout = gate
 	} else {
 		sess.Stdout = outBuf
 	}
-	// Copy stdin ourselves: Session.Wait would otherwise wait for the
-	// caller's reader to reach EOF even after the command exited.
+	// finish detaches the caller's writer (waiting a little for a write in
+	// progress) and copies what was produced.
+	finish := func() execResult {
+		if gate != nil {
+			gate.close(time.Second)
+		}
+		return snapshot(outBuf, errBuf, stdout)
+	}
+	// Copy stdin ourselves, so that Wait never depends on the caller's
+	// reader; the copy ends at EOF or when the channel is closed.
 	var stdinPipe io.WriteCloser
 	if stdin != nil {
 		var err error
@@ -262,7 +260,9 @@ func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout i
 		_ = sess.Close()
 		release()
 		if !cn.alive() || cn.diedWithin(200*time.Millisecond) {
-			return er, &sessionOpenError{cn.reason()}
+			// The exec request may have reached the host: the command may
+			// have started, so this is not retried.
+			return er, &connLost{cn.reason()}
 		}
 		return er, fmt.Errorf("starting the command: %w", err)
 	}
@@ -285,11 +285,11 @@ func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout i
 	select {
 	case waitErr = <-done:
 	case <-ctx.Done():
-		// Ask the command to stop, then tear the session down; sshd closes
-		// the command's pipes and sends SIGHUP to a session without a tty.
+		// Ask the command to stop (OpenSSH 7.9+ delivers the signal), then
+		// tear the session down, which closes the command's pipes.
 		_ = sess.Signal(ssh.SIGTERM)
 		_ = sess.Close()
-		return snapshot(outBuf, errBuf, stdout), ctx.Err()
+		return finish(), ctx.Err()
 	case <-cn.dead:
 		// The exit status may have arrived just before the end.
 		t := time.NewTimer(time.Second)
@@ -298,15 +298,12 @@ func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout i
 		case waitErr = <-done:
 		case <-t.C:
 			_ = sess.Close()
-			return snapshot(outBuf, errBuf, stdout), &connLost{cn.reason()}
+			return finish(), &connLost{cn.reason()}
 		}
 	}
 
-	er = snapshot(outBuf, errBuf, stdout)
-	outMu.Lock()
-	werr := outErr
-	outMu.Unlock()
-	if werr != nil {
+	er = finish()
+	if werr := gate.err(); werr != nil {
 		return er, fmt.Errorf("writing the command's stdout: %w", werr)
 	}
 	var exitErr *ssh.ExitError
@@ -339,9 +336,60 @@ func snapshot(out, errBuf *cappedBuffer, stdout io.Writer) execResult {
 	return er
 }
 
-type writerFunc func([]byte) (int, error)
+// gatedWriter passes writes to w until closed, then discards them. It
+// records w's first error and calls onErr then.
+type gatedWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+	werr   error
+	onErr  func()
+}
 
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return len(p), nil
+	}
+	if g.werr != nil {
+		return 0, g.werr
+	}
+	n, err := g.w.Write(p)
+	if err != nil {
+		g.werr = err
+		g.onErr()
+	}
+	return n, err
+}
+
+// close stops further writes. It waits up to d for a write in progress; a
+// caller's writer that blocks longer is abandoned rather than holding up
+// the return.
+func (g *gatedWriter) close(d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		g.mu.Lock()
+		g.closed = true
+		g.mu.Unlock()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+func (g *gatedWriter) err() error {
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.werr
+}
 
 // cappedBuffer keeps the first max bytes written (all when max is 0) and
 // counts the rest. It is safe for concurrent use: a snapshot may be taken

@@ -38,7 +38,7 @@ func TestUnknownHost(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		fmt.Sprintf("host %s is not in known_hosts file %s", f.srv.Addr, cfg.KnownHostsFile),
-		"ssh-ed25519 key with fingerprint " + ssh.FingerprintSHA256(hk[0].PublicKey()),
+		"offered the ssh-ed25519 key " + ssh.FingerprintSHA256(hk[0].PublicKey()),
 		fmt.Sprintf("ssh-keyscan -p %d 127.0.0.1 >> %s", f.srv.Port, cfg.KnownHostsFile),
 	} {
 		if !strings.Contains(msg, want) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -249,6 +250,49 @@ func TestRunContextCancel(t *testing.T) {
 	// The connection is still good.
 	if got := mustRun(t, c, "echo", "still here"); got != "still here\n" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
+// TestRunContextCancelStopsStreaming: once Run returns, nothing more is
+// written to the caller's writer.
+func TestRunContextCancelStopsStreaming(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sshtest.Options{HostKeys: hostKeys(t, "ed25519")})
+	c := mustDial(t, f.cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	go func() {
+		for out.Len() == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := c.Run(ctx, remote.Cmd{Argv: []string{"yes"}, Stdout: out})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	n := out.Len()
+	time.Sleep(200 * time.Millisecond)
+	if m := out.Len(); m != n {
+		t.Errorf("%d bytes written to stdout after Run returned", m-n)
 	}
 }
 

@@ -135,7 +135,8 @@ func (s *Server) Close() {
 }
 
 // Handshakes is the number of completed SSH handshakes (authenticated
-// connections).
+// connections). A connection is counted just after its handshake, so a
+// client can hold it a moment before it is counted: check after a command.
 func (s *Server) Handshakes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
