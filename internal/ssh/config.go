@@ -9,6 +9,9 @@ package ssh
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -87,4 +90,78 @@ func joinHostPort(host string, port int) string {
 		}
 	}
 	return fmt.Sprintf("%s:%d", host, port)
+}
+
+// withDefaults returns a copy of c with zero fields set to their defaults and
+// paths expanded, or an error naming what is missing or invalid. The bastion,
+// if any, is normalized the same way.
+func (c Config) withDefaults() (Config, error) {
+	if c.Host == "" {
+		return c, fmt.Errorf("ssh: host is empty")
+	}
+	if c.User == "" {
+		return c, fmt.Errorf("ssh: user for %s is empty", c.Host)
+	}
+	if c.Port == 0 {
+		c.Port = DefaultPort
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		return c, fmt.Errorf("ssh: port %d for %s is out of range 1-65535", c.Port, c.Host)
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.KeepaliveInterval <= 0 {
+		c.KeepaliveInterval = DefaultKeepaliveInterval
+	}
+	if c.KeepaliveMaxMissed <= 0 {
+		c.KeepaliveMaxMissed = DefaultKeepaliveMaxMissed
+	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	c.PrivateKeyFile = expandHome(c.PrivateKeyFile)
+	c.KnownHostsFile = expandHome(c.KnownHostsFile)
+	c.AgentSocket = expandHome(c.AgentSocket)
+	if c.HostKey == "" && c.KnownHostsFile == "" {
+		// Like OpenSSH: without a pinned key, verify against the user's own
+		// known_hosts. There is no way to skip verification.
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return c, fmt.Errorf("ssh: neither host_key nor known_hosts_file is set for %s, and the default ~/.ssh/known_hosts cannot be located: %w", c.Host, err)
+		}
+		c.KnownHostsFile = filepath.Join(home, ".ssh", "known_hosts")
+	}
+	if c.Bastion != nil {
+		b, err := c.Bastion.withDefaults()
+		if err != nil {
+			return c, fmt.Errorf("bastion of %s: %w", c.Host, err)
+		}
+		c.Bastion = &b
+	}
+	return c, nil
+}
+
+// name is user@host:port, used in messages.
+func (c Config) name() string {
+	return c.User + "@" + c.Addr()
+}
+
+// poolKey identifies the connection this config shares: the target's
+// user@host:port and, recursively, its bastion's.
+func (c Config) poolKey() string {
+	k := c.name()
+	if c.Bastion != nil {
+		k += " via " + c.Bastion.poolKey()
+	}
+	return k
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
 }
