@@ -12,7 +12,26 @@
 // at plan time, and hands Render and Files to the deployer.
 //
 // The rendered configuration targets HAProxy 2.6 (Debian bookworm) and 3.0
-// (Debian trixie) and is checked with both in the tests.
+// (Debian trixie). The tests run haproxy -c on every golden file with the
+// haproxy in PATH, and with every binary listed in FOOBAR_HAPROXY_BINARIES
+// (so a 3.0 build can be checked next to Debian's 2.6).
+//
+// # Deploying (for the remote steps built on this package)
+//
+//  1. Render and Files; sha256 of the rendered bytes is the change and drift
+//     key (Files' paths carry their own content hash).
+//  2. Write each File at its Path and Mode (new names never overwrite a file
+//     the running configuration uses), then the candidate next to
+//     ConfigPath with ConfigMode.
+//  3. Run ValidateArgv(candidate); on failure report FilterCheckOutput of
+//     its output and change nothing else.
+//  4. Read "show info" on AdminSocket (ParseInfo), back up and rename the
+//     candidate over ConfigPath, reload (systemctl reload haproxy, or
+//     SIGUSR2 to the master whose pid is in /run/haproxy.pid), then read
+//     "show info" again: Reloaded must report a new worker; "show stat"
+//     (ParseStat) tells whether the servers are up.
+//  5. On failure restore the backup and reload again. After success, remove
+//     files under FilesDir that Files no longer lists.
 //
 // Fixed behaviour rendered into every configuration (the provider describes
 // it in the resource documentation):

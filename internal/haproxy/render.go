@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"net"
 	"strconv"
 	"strings"
 )
@@ -177,7 +178,7 @@ func bindAddr(addr string, port int) string {
 	if addr == "" {
 		return ":" + strconv.Itoa(port)
 	}
-	return net2(canonicalAddr(addr), port)
+	return net.JoinHostPort(canonicalAddr(addr), strconv.Itoa(port))
 }
 
 // bindWords returns the words after "bind" for a plain listener.
@@ -275,6 +276,7 @@ func renderStats(w *writer, s Stats) {
 
 func renderBackend(w *writer, b Backend) {
 	w.section("backend", b.Name)
+	// Validate already accepted the value, so parseBalance cannot fail here.
 	algo, arg, _ := parseBalance(or(b.Balance, DefaultBalance))
 	switch algo {
 	case "url_param":
@@ -338,7 +340,7 @@ func renderBackend(w *writer, b Backend) {
 
 // serverAddr renders address:port, bracketing IPv6 addresses.
 func serverAddr(addr string, port int) string {
-	return net2(canonicalAddr(addr), port)
+	return net.JoinHostPort(canonicalAddr(addr), strconv.Itoa(port))
 }
 
 // String keeps the private key out of logs and debug output (%v, %+v).

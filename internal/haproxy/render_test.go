@@ -353,7 +353,13 @@ func haproxyBinaries(t testing.TB) []string {
 // description of the first failure, or "".
 func haproxyCheck(t testing.TB, bins []string, cfg []byte, files []File) string {
 	t.Helper()
-	dir := t.TempDir()
+	// Not t.TempDir: subtest names such as "seed#0" put a '#' in its path,
+	// which haproxy.cfg would read as a comment.
+	dir, err := os.MkdirTemp("", "haproxy-check-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	text := string(cfg)
 	for _, f := range files {
 		local := filepath.Join(dir, filepath.Base(f.Path))

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -158,15 +159,7 @@ func displayBind(b bindUse) string {
 	if addr == "" {
 		addr = "*"
 	}
-	return fmt.Sprintf("%q", net2(addr, b.port))
-}
-
-// net2 joins an address and a port, bracketing IPv6.
-func net2(addr string, port int) string {
-	if strings.Contains(addr, ":") {
-		return "[" + addr + "]:" + strconv.Itoa(port)
-	}
-	return addr + ":" + strconv.Itoa(port)
+	return fmt.Sprintf("%q", net.JoinHostPort(addr, strconv.Itoa(b.port)))
 }
 
 func validateFrontend(v *collector, p string, f Frontend, backends map[string]bool) []bindUse {
