@@ -4,6 +4,7 @@
 package haproxy
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/netip"
 	"os"
@@ -169,7 +170,14 @@ func holdsPlaceholder(word string) bool {
 	return false
 }
 
+// fuzzBins are the binaries FuzzRender checks accepted configs with. Each
+// check costs a process start (about 30 ms), which caps fuzzing at a few
+// dozen new configs a second; FOOBAR_FUZZ_SKIP_HAPROXY=1 leaves only the
+// in-process shape check, for long runs.
 var fuzzBins = sync.OnceValue(func() []string {
+	if os.Getenv("FOOBAR_FUZZ_SKIP_HAPROXY") == "1" {
+		return nil
+	}
 	if list := os.Getenv("FOOBAR_HAPROXY_BINARIES"); list != "" {
 		return filepath.SplitList(list)
 	}
@@ -204,39 +212,68 @@ func FuzzRender(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, name, addr, path, host, hdr, dur, cookie, user, pass, uri string) {
 		in := fuzzInput{name, addr, path, host, hdr, dur, cookie, user, pass, uri}
-		c := fuzzConfig(in)
-		if c.Validate() != nil {
+		if c := fuzzConfig(in); c.Validate() != nil {
 			if out, err := c.Render(); err == nil {
 				t.Fatalf("Render accepted what Validate refused:\n%s", out)
 			}
+		}
+		// All ten strings are rarely valid at once, so keep the fuzzer's
+		// value in every field where it is acceptable on its own and a
+		// placeholder elsewhere: one bad field must not hide nine good ones.
+		mixed := placeholders
+		fromFuzzer := false
+		for i, p := range in.ptrs() {
+			try := placeholders
+			*try.ptrs()[i] = *p
+			if fuzzConfig(try).Validate() == nil {
+				*mixed.ptrs()[i] = *p
+				fromFuzzer = fromFuzzer || *p != *placeholders.ptrs()[i]
+			}
+		}
+		c := fuzzConfig(mixed)
+		if c.Validate() != nil {
+			// Fields valid one by one can still clash (a server named
+			// "fixed"); the per-field runs above covered each of them.
 			return
 		}
 		out, err := c.Render()
 		if err != nil {
 			t.Fatalf("Validate accepted but Render failed: %v", err)
 		}
-		ref, err := fuzzConfig(in.reference()).Render()
+		ref, err := fuzzConfig(mixed.reference()).Render()
 		if err != nil {
 			t.Fatalf("reference config invalid: %v", err)
 		}
 		checkShape(t, string(out), string(ref))
 
 		bins := fuzzBins()
-		if len(bins) == 0 {
+		if len(bins) == 0 || !fromFuzzer {
 			return
 		}
 		// haproxy -c resolves server hostnames through the system resolver;
 		// to send no DNS traffic, a hostname is swapped for an address for
 		// this step only (hostnames are covered by the shape check above and
 		// by "localhost" in the golden files).
-		if _, err := netip.ParseAddr(addr); err != nil && addr != "localhost" {
+		if _, err := netip.ParseAddr(mixed.addr); err != nil && mixed.addr != "localhost" {
 			c.Backends[0].Servers[0].Address = "127.0.0.1"
 			if out, err = c.Render(); err != nil {
 				t.Fatal(err)
 			}
 		}
+		if !firstTimeChecked(out) {
+			return
+		}
 		if msg := haproxyCheck(t, bins, out, c.Files()); msg != "" {
 			t.Fatalf("Validate accepted a config haproxy rejects:\n%s", msg)
 		}
 	})
+}
+
+// checked remembers the configs haproxy -c already accepted in this
+// process, so the fuzzer spends its time on new ones.
+var checked sync.Map
+
+func firstTimeChecked(cfg []byte) bool {
+	_, seen := checked.LoadOrStore(sha256.Sum256(cfg), true)
+	return !seen
 }
