@@ -337,8 +337,9 @@ type HealthCheck struct {
 
 // Stats is the statistics listener (frontend StatsFrontendName).
 type Stats struct {
-	// BindAddress (`bind_address`) of the stats listener. Empty means
-	// DefaultStatsBind (loopback only).
+	// BindAddress (`bind_address`) of the stats listener, an IP address.
+	// Empty means DefaultStatsBind (loopback only); "::" means all IPv6 and
+	// IPv4 addresses.
 	BindAddress string
 	// Port (`port`). 0 means DefaultStatsPort.
 	Port int

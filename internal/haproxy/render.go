@@ -261,7 +261,7 @@ func ruleACL(i int, what string) string {
 
 func renderStats(w *writer, s Stats) {
 	w.section("frontend", StatsFrontendName)
-	w.kw("bind", bindAddr(or(s.BindAddress, DefaultStatsBind), orInt(s.Port, DefaultStatsPort)))
+	w.kw(append([]string{"bind"}, bindWords(or(s.BindAddress, DefaultStatsBind), orInt(s.Port, DefaultStatsPort))...)...)
 	w.kw("option", "dontlog-normal")
 	if s.Prometheus {
 		w.kw("http-request", "use-service", "prometheus-exporter", "if", "{", "path", PrometheusPath, "}")
