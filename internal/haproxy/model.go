@@ -1,0 +1,374 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+// Package haproxy is the pure half of the foobar_load_balancer resource: a
+// typed model of an HAProxy configuration, its validation against the
+// grammar of haproxy.cfg, a deterministic renderer, the extra files the
+// configuration references, and parsers for what an HAProxy host reports.
+//
+// Nothing here dials or imports Terraform. The provider converts its schema
+// (which maps 1:1 onto Config; attribute names are given in each field's
+// comment and used in validation error paths) into a Config, calls Validate
+// at plan time, and hands Render and Files to the deployer.
+//
+// The rendered configuration targets HAProxy 2.6 (Debian bookworm) and 3.0
+// (Debian trixie). The tests run haproxy -c on every golden file with the
+// haproxy in PATH, and with every binary listed in FOOBAR_HAPROXY_BINARIES
+// (so a 3.0 build can be checked next to Debian's 2.6).
+//
+// # Deploying (for the remote steps built on this package)
+//
+//  1. Render and Files; sha256 of the rendered bytes is the change and drift
+//     key (Files' paths carry their own content hash).
+//  2. Write each File at its Path and Mode (new names never overwrite a file
+//     the running configuration uses), then the candidate next to
+//     ConfigPath with ConfigMode.
+//  3. Run ValidateArgv(candidate); on failure report FilterCheckOutput of
+//     its output and change nothing else.
+//  4. Read "show info" on AdminSocket (ParseInfo), back up and rename the
+//     candidate over ConfigPath, reload (systemctl reload haproxy, or
+//     SIGUSR2 to the master whose pid is in /run/haproxy.pid), then read
+//     "show info" again: Reloaded must report a new worker; "show stat"
+//     (ParseStat) tells whether the servers are up.
+//  5. On failure restore the backup and reload again. After success, remove
+//     files under FilesDir that Files no longer lists.
+//
+// Fixed behaviour rendered into every configuration (the provider describes
+// it in the resource documentation):
+//
+//   - global: Debian's log, chroot, user and group lines; master-worker mode
+//     and an admin socket with "expose-fd listeners", so a reload (systemctl
+//     reload, or SIGUSR2 to the master) hands the listening sockets to the new
+//     worker and no connection is refused; Mozilla "intermediate" TLS
+//     settings (TLS 1.2+, no session tickets, 2048-bit DH parameters).
+//   - defaults: mode http, option httplog, option dontlognull, option
+//     http-keep-alive (keep-alive to clients and servers), http-reuse safe
+//     (idle server connections are shared between requests when safe),
+//     retries 3 with option redispatch (the last retry goes to another
+//     server), retry-on conn-failure empty-response response-timeout so a
+//     dying server does not fail requests; compression is off.
+//   - every backend: http-request disable-l7-retry for methods other than
+//     GET/HEAD, so a request that may have reached the application is never
+//     sent twice (connection failures are still retried: the request never
+//     left).
+//   - every server: "check" (TCP connect checks, or HTTP checks when the
+//     backend has a HealthCheck).
+package haproxy
+
+import "io/fs"
+
+// Paths and modes on the host. The deployer writes ConfigPath with
+// ConfigMode, and each File from Config.Files at its own path and mode.
+const (
+	// ConfigPath is where Debian's haproxy package reads its configuration.
+	ConfigPath = "/etc/haproxy/haproxy.cfg"
+	// ConfigMode is the mode of haproxy.cfg (owner root, group haproxy). The
+	// file can hold the stats password, so it is not world-readable; HAProxy
+	// reads it as root before dropping privileges.
+	ConfigMode fs.FileMode = 0o640
+	// FilesDir holds the support files this package renders (TLS bundles).
+	// Everything in it is owned by the resource: files not listed by
+	// Config.Files are stale and may be removed after a successful reload.
+	FilesDir = "/etc/haproxy/foobar"
+	// AdminSocket is the worker's admin socket rendered in the global
+	// section (level admin, expose-fd listeners). "show info" on it reports
+	// the serving worker's Pid, which changes on every reload.
+	AdminSocket = "/run/haproxy/admin.sock"
+	// StatsFrontendName is the name of the frontend rendered for Stats. No
+	// user frontend may use it.
+	StatsFrontendName = "stats"
+	// PrometheusPath is the path on the stats listener that serves the
+	// Prometheus exporter when Stats.Prometheus is set.
+	PrometheusPath = "/metrics"
+)
+
+// Defaults applied by Render when the corresponding field is zero. The
+// provider's schema descriptions quote them.
+const (
+	// DefaultMaxConn is the process-wide connection limit (global maxconn).
+	// Each connection costs about 32 KiB of buffers, so 4096 stays near
+	// 130 MiB at worst; raise it for busy sites.
+	DefaultMaxConn = 4096
+	// DefaultTimeoutConnect bounds the TCP connect to a server.
+	DefaultTimeoutConnect = "5s"
+	// DefaultTimeoutClient bounds client inactivity mid-request/response.
+	DefaultTimeoutClient = "30s"
+	// DefaultTimeoutServer bounds server inactivity (time to first byte and
+	// between bytes of the response).
+	DefaultTimeoutServer = "30s"
+	// DefaultTimeoutHTTPRequest bounds the time a client may take to send a
+	// complete request header (slowloris protection).
+	DefaultTimeoutHTTPRequest = "10s"
+	// DefaultTimeoutHTTPKeepAlive is how long an idle client keep-alive
+	// connection waits for the next request.
+	DefaultTimeoutHTTPKeepAlive = "10s"
+	// DefaultTimeoutQueue bounds the time a request waits for a free server
+	// slot when servers are at their maxconn.
+	DefaultTimeoutQueue = "30s"
+	// DefaultBalance is the load-balancing algorithm of a backend.
+	DefaultBalance = "roundrobin"
+	// DefaultTLSPort is the port of a frontend's TLS listener.
+	DefaultTLSPort = 443
+	// DefaultHealthCheckPath is the URI requested by HTTP health checks.
+	DefaultHealthCheckPath = "/"
+	// DefaultHealthCheckInterval is the time between two health checks of a
+	// server (HAProxy's "inter").
+	DefaultHealthCheckInterval = "2s"
+	// DefaultHealthCheckRise is how many consecutive successful checks bring
+	// a server back up.
+	DefaultHealthCheckRise = 2
+	// DefaultHealthCheckFall is how many consecutive failed checks take a
+	// server down.
+	DefaultHealthCheckFall = 3
+	// DefaultStatsBind is the address of the stats listener: loopback only,
+	// so the statistics page and the metrics are not public by default.
+	DefaultStatsBind = "127.0.0.1"
+	// DefaultStatsPort is the port of the stats listener.
+	DefaultStatsPort = 8404
+	// DefaultStatsURI is the path of the statistics page.
+	DefaultStatsURI = "/stats"
+	// DefaultStatsRefresh is the auto-refresh interval of the statistics page.
+	DefaultStatsRefresh = "10s"
+)
+
+// Config is a whole load balancer: haproxy.cfg and the files it references.
+//
+// Attribute paths used in validation errors (the provider's schema uses the
+// same names): maxconn, nbthread, hard_stop_after, timeouts, frontends,
+// backends, stats.
+type Config struct {
+	// MaxConn is the process-wide limit of concurrent connections
+	// (`maxconn`). 0 means DefaultMaxConn.
+	MaxConn int
+	// NbThread is the number of worker threads (`nbthread`). 0 omits the
+	// directive, so HAProxy starts one thread per CPU it may run on; the
+	// deployer may instead set it from the host's detected cores. HAProxy
+	// refuses values above its build's MAX_THREADS (64 on Debian's 2.6).
+	NbThread int
+	// HardStopAfter (`hard_stop_after`, HAProxy time format) bounds how long
+	// the old worker keeps serving its open connections after a reload.
+	// Empty omits the directive: old workers live until their last
+	// connection closes.
+	HardStopAfter string
+	// Timeouts (`timeouts`) apply to every frontend and backend unless
+	// overridden there.
+	Timeouts Timeouts
+	// Frontends (`frontends`) are the listeners that accept client traffic.
+	// At least one is required.
+	Frontends []Frontend
+	// Backends (`backends`) are the pools of servers frontends route to.
+	Backends []Backend
+	// Stats (`stats`), when set, adds a listener for the statistics page and
+	// optionally the Prometheus exporter.
+	Stats *Stats
+}
+
+// Timeouts are the defaults-section timeouts, in HAProxy time format (a
+// number with an optional unit ms, s, m, h or d; a plain number is
+// milliseconds). An empty field takes its Default* value.
+//
+// Attributes: connect, client, server, http_request, http_keep_alive, queue.
+type Timeouts struct {
+	Connect       string // DefaultTimeoutConnect
+	Client        string // DefaultTimeoutClient
+	Server        string // DefaultTimeoutServer
+	HTTPRequest   string // DefaultTimeoutHTTPRequest
+	HTTPKeepAlive string // DefaultTimeoutHTTPKeepAlive
+	Queue         string // DefaultTimeoutQueue
+}
+
+// FrontendTimeouts override the client-side timeouts for one frontend. An
+// empty field keeps the value from Config.Timeouts.
+//
+// Attributes: client, http_request, http_keep_alive.
+type FrontendTimeouts struct {
+	Client        string
+	HTTPRequest   string
+	HTTPKeepAlive string
+}
+
+// BackendTimeouts override the server-side timeouts for one backend. An
+// empty field keeps the value from Config.Timeouts.
+//
+// Attributes: connect, server, queue.
+type BackendTimeouts struct {
+	Connect string
+	Server  string
+	Queue   string
+}
+
+// Frontend is one HTTP listener with its routing.
+type Frontend struct {
+	// Name (`name`) identifies the frontend in logs and statistics:
+	// letters, digits, '_', '.', ':', '-', starting with a letter, digit or
+	// '_'. StatsFrontendName is reserved.
+	Name string
+	// BindAddress (`bind_address`) is the local IP address to listen on.
+	// Empty listens on all IPv4 addresses; "::" listens on all IPv6 and IPv4
+	// addresses.
+	BindAddress string
+	// Port (`port`) is the plain-HTTP port. 0 means no plain-HTTP listener,
+	// which is allowed only when TLS is set.
+	Port int
+	// MaxConn (`maxconn`) limits concurrent connections on this frontend.
+	// 0 omits the directive (the process-wide limit applies).
+	MaxConn int
+	// TLS (`tls`), when set, adds an HTTPS listener (HTTP/2 and HTTP/1.1 by
+	// ALPN) on the same address.
+	TLS *TLS
+	// RedirectToHTTPS (`redirect_to_https`) answers plain-HTTP requests with
+	// a 301 redirect to https. Requires TLS and Port. Provider default:
+	// false.
+	RedirectToHTTPS bool
+	// HSTSMaxAge (`hsts_max_age`), in seconds, adds a
+	// Strict-Transport-Security header to HTTPS responses. 0 adds none.
+	// Requires TLS.
+	HSTSMaxAge int
+	// ForwardFor (`forward_for`) adds the client's address in an
+	// X-Forwarded-For header (option forwardfor). Provider default: true.
+	ForwardFor bool
+	// ForwardedProto (`forwarded_proto`) sets X-Forwarded-Proto to http or
+	// https. Provider default: true.
+	ForwardedProto bool
+	// Timeouts (`timeouts`) override the client-side timeouts.
+	Timeouts FrontendTimeouts
+	// Rules (`rules`) route requests to backends; the first matching rule
+	// wins.
+	Rules []Rule
+	// DefaultBackend (`default_backend`) receives requests no rule matched.
+	// A frontend needs a default backend, rules, or both.
+	DefaultBackend string
+}
+
+// TLS is the certificate of a frontend's HTTPS listener. The certificate and
+// key are written together as one PEM file (see Config.Files, mode 0600).
+type TLS struct {
+	// Port (`port`) of the HTTPS listener. 0 means DefaultTLSPort.
+	Port int
+	// CertificatePEM (`certificate_pem`) is the server certificate,
+	// optionally followed by its intermediate chain, PEM encoded.
+	CertificatePEM string
+	// PrivateKeyPEM (`private_key_pem`, sensitive) is the certificate's
+	// private key, PEM encoded.
+	PrivateKeyPEM string
+}
+
+// Rule routes a request to Backend when every condition set matches (at
+// least one must be set).
+//
+// Attributes: host, path_prefix, backend.
+type Rule struct {
+	// Host matches the Host header (case-insensitive, port ignored) exactly.
+	Host string
+	// PathPrefix matches requests whose path begins with it.
+	PathPrefix string
+	// Backend is the name of the backend that serves matching requests.
+	Backend string
+}
+
+// Backend is a pool of servers.
+type Backend struct {
+	// Name (`name`), same alphabet as Frontend.Name.
+	Name string
+	// Balance (`balance`) is the load-balancing algorithm: roundrobin,
+	// static-rr, leastconn, first, source, uri, random, "url_param NAME",
+	// "hdr(NAME)", rdp-cookie or "rdp-cookie(NAME)". Empty means
+	// DefaultBalance (roundrobin).
+	Balance string
+	// Servers (`servers`); at least one is required.
+	Servers []Server
+	// HealthCheck (`health_check`), when set, makes server checks HTTP
+	// requests; without it servers get TCP connect checks.
+	HealthCheck *HealthCheck
+	// StickyCookie (`sticky_cookie`), when set, is the name of a cookie
+	// HAProxy inserts to keep a client on the same server (cookie NAME
+	// insert indirect nocache httponly). Empty disables stickiness.
+	StickyCookie string
+	// Timeouts (`timeouts`) override the server-side timeouts.
+	Timeouts BackendTimeouts
+}
+
+// Server is one member of a backend.
+type Server struct {
+	// Name (`name`), same alphabet as Frontend.Name, unique in its backend.
+	// With a sticky cookie it is also the cookie value.
+	Name string
+	// Address (`address`) is an IPv4 or IPv6 address or a hostname
+	// (resolved by HAProxy when it starts or reloads).
+	Address string
+	// Port (`port`) the server listens on.
+	Port int
+	// Weight (`weight`, 0-256) is the server's share of the traffic
+	// relative to the others. nil omits it (HAProxy's default is 1); 0
+	// sends the server no new traffic.
+	Weight *int
+	// Backup (`backup`) servers get traffic only when no other server is up.
+	Backup bool
+	// MaxConn (`maxconn`) caps concurrent connections to this server; extra
+	// requests wait in the queue. 0 means no limit.
+	MaxConn int
+	// Disabled (`disabled`) starts the server in maintenance: no traffic and
+	// no health checks.
+	Disabled bool
+}
+
+// HealthCheck makes a backend's server checks HTTP requests:
+// option httpchk, http-check send meth GET uri PATH, http-check expect.
+type HealthCheck struct {
+	// Path (`path`) is the request URI (a path, optionally with a query).
+	// Empty means DefaultHealthCheckPath.
+	Path string
+	// Host (`host`), when set, is sent as the Host header (the request then
+	// uses HTTP/1.1); without it the check is an HTTP/1.0 request.
+	Host string
+	// ExpectStatus (`expect_status`) is the only status accepted as
+	// healthy. 0 accepts any 2xx or 3xx status.
+	ExpectStatus int
+	// Interval (`interval`), HAProxy time format, between two checks.
+	// Empty means DefaultHealthCheckInterval.
+	Interval string
+	// Rise (`rise`): consecutive successes to mark a server up. 0 means
+	// DefaultHealthCheckRise.
+	Rise int
+	// Fall (`fall`): consecutive failures to mark a server down. 0 means
+	// DefaultHealthCheckFall.
+	Fall int
+}
+
+// Stats is the statistics listener (frontend StatsFrontendName).
+type Stats struct {
+	// BindAddress (`bind_address`) of the stats listener, an IP address.
+	// Empty means DefaultStatsBind (loopback only); "::" means all IPv6 and
+	// IPv4 addresses.
+	BindAddress string
+	// Port (`port`). 0 means DefaultStatsPort.
+	Port int
+	// URI (`uri`) of the statistics page. Empty means DefaultStatsURI.
+	URI string
+	// User and Password (`user`, `password` (sensitive)) protect the
+	// statistics page with HTTP basic authentication (stats auth); set both
+	// or neither. The Prometheus endpoint is not protected by them.
+	User     string
+	Password string
+	// Refresh (`refresh`), HAProxy time format, is the page's auto-refresh
+	// interval. Empty means DefaultStatsRefresh.
+	Refresh string
+	// Prometheus (`prometheus`) serves HAProxy's built-in Prometheus
+	// exporter at PrometheusPath on the stats listener. HAProxy must be
+	// built with it (Debian's 2.6 and 3.0 are; see HasPrometheusExporter).
+	Prometheus bool
+}
+
+// File is a support file the configuration references. The deployer writes
+// it before validating the configuration that names it.
+type File struct {
+	// Path is absolute, under FilesDir.
+	Path string
+	// Content is the exact bytes to write.
+	Content []byte
+	// Mode is the file's permission bits (owner root).
+	Mode fs.FileMode
+	// Sensitive marks content that must never be logged or shown in a diff
+	// (it holds a private key).
+	Sensitive bool
+}
