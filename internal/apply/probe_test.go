@@ -231,8 +231,8 @@ func TestDetectInitOnThisMachine(t *testing.T) {
 // uncomparable is a Runner that cannot be a map key: DetectInit must not
 // panic and must not cache.
 type uncomparable struct {
-	r    *hookRunner
-	tags []string
+	r *hookRunner
+	_ []string // a slice field makes the type uncomparable
 }
 
 func (u uncomparable) Run(ctx context.Context, c remote.Cmd) (remote.Result, error) {

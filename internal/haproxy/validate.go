@@ -728,7 +728,7 @@ func ValidateCertificate(certPEM, keyPEM string) error {
 	}
 	if _, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM)); err != nil {
 		// crypto/tls errors describe the structure, never the key bytes.
-		return fmt.Errorf("certificate_pem and private_key_pem are not a valid certificate and matching key: %v", err)
+		return fmt.Errorf("certificate_pem and private_key_pem are not a valid certificate and matching key: %w", err)
 	}
 	return nil
 }

@@ -355,3 +355,24 @@ func TestBuilders(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDaemonVersion(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		out     string
+		flavor  Flavor
+		version string
+	}{
+		{"/usr/sbin/mariadbd  Ver 10.11.18-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)\n", MariaDB, "10.11.18-MariaDB-0+deb12u1"},
+		{"/usr/sbin/mysqld  Ver 9.7.4-2 for Linux on x86_64 ((Debian))\n", MySQL, "9.7.4-2"},
+	}
+	for _, c := range cases {
+		f, v, err := ParseDaemonVersion(c.out)
+		if err != nil || f != c.flavor || v != c.version {
+			t.Errorf("ParseDaemonVersion(%q) = %v, %q, %v; want %v, %q", c.out, f, v, err, c.flavor, c.version)
+		}
+	}
+	if _, _, err := ParseDaemonVersion("sh: mysqld: not found"); err == nil {
+		t.Error("want an error for output without a version")
+	}
+}

@@ -126,3 +126,28 @@ func ParseServer(out []byte) (Server, error) {
 	comment, _ := t.Get(0, "version_comment")
 	return IdentifyServer(version, comment)
 }
+
+var daemonVersionRE = regexp.MustCompile(`\bVer\s+(\S+)`)
+
+// DaemonVersionArgv asks the installed server binary for its version without
+// a running server: `mariadbd --version` or `mysqld --version`, whichever
+// exists (MariaDB ships both names; mariadbd is tried first).
+func DaemonVersionArgv() []string {
+	return []string{"sh", "-c", "if command -v mariadbd >/dev/null 2>&1; then exec mariadbd --version; else exec mysqld --version; fi"}
+}
+
+// ParseDaemonVersion parses the output of DaemonVersionArgv, for example
+// "/usr/sbin/mariadbd  Ver 10.11.18-MariaDB-0+deb12u1 for debian-linux-gnu on
+// x86_64 (Debian 12)" or "/usr/sbin/mysqld  Ver 9.7.4-2 for Linux on x86_64
+// ((Debian))", into the flavor and full version string.
+func ParseDaemonVersion(out string) (Flavor, string, error) {
+	m := daemonVersionRE.FindStringSubmatch(out)
+	if m == nil {
+		return FlavorUnknown, "", fmt.Errorf("cannot find a version in %q", strings.TrimSpace(out))
+	}
+	s, err := IdentifyServer(m[1], out)
+	if err != nil {
+		return FlavorUnknown, "", err
+	}
+	return s.Flavor, m[1], nil
+}

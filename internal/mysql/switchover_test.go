@@ -176,11 +176,10 @@ func TestSwitchoverSQLGolden(t *testing.T) {
 // Real behaviour is tested against lab hosts.
 
 type fakeCluster struct {
-	mu       sync.Mutex
-	d        Dialect
-	hosts    map[string]*fakeServer
-	log      []string // "host: statement" in execution order
-	settings []string
+	mu    sync.Mutex
+	d     Dialect
+	hosts map[string]*fakeServer
+	log   []string // "host: statement" in execution order
 	// failOn makes a statement fail on a host: "host: statement prefix".
 	failOn   string
 	waitFail bool

@@ -52,11 +52,11 @@ func limits(f Flavor) (maxUser, maxSourcePassword int) {
 		if f != FlavorUnknown && f != fl {
 			continue
 		}
-		min := MinMariaDB
+		lowest := MinMariaDB
 		if fl == MySQL {
-			min = MinMySQL
+			lowest = MinMySQL
 		}
-		d, err := NewDialect(fl, min)
+		d, err := NewDialect(fl, lowest)
 		if err != nil {
 			panic(err)
 		}
@@ -328,11 +328,11 @@ func ValidateCharset(charsetPath, collationPath, charset, collation string) erro
 func NormalizePrivileges(path string, privs []string, f Flavor) ([]string, error) {
 	allowed := commonDBPrivileges
 	if f != FlavorUnknown {
-		min := MinMariaDB
+		lowest := MinMariaDB
 		if f == MySQL {
-			min = MinMySQL
+			lowest = MinMySQL
 		}
-		d, err := NewDialect(f, min)
+		d, err := NewDialect(f, lowest)
 		if err != nil {
 			return nil, err
 		}

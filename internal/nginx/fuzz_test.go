@@ -49,7 +49,6 @@ func FuzzRenderSite(f *testing.F) {
 		"x; return 200 pwned", "x\nreturn 200 pwned;", "x\r\n}", "x} server { listen 81", "x # comment", `x" always; add_header Y "y`,
 		"x' always", "$host", "${host}", `x\`, "x\x00y", "x{", "`id`", "x;", "x\"", " x", "x\t;",
 	} {
-		evil := evil
 		inject(func(s *seed) { s.name = evil })
 		inject(func(s *seed) { s.server1 = evil })
 		inject(func(s *seed) { s.server2 = "a.com " + evil })

@@ -142,7 +142,7 @@ http {
 	cmd := exec.Command(bin, "-t", "-q", "-p", dir, "-e", filepath.Join(dir, "logs", "error.log"), "-c", filepath.Join(dir, "nginx.conf"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("nginx -t: %v: %s", err, FilterTestOutput(string(out)))
+		return fmt.Errorf("nginx -t: %w: %s", err, FilterTestOutput(string(out)))
 	}
 	// -q prints nothing unless something is wrong; warnings count as wrong
 	// here: a rendered config should be clean.

@@ -121,7 +121,7 @@ func WalkStatic(root string) (map[string]LocalFile, []Skipped, error) {
 			resolved, err := filepath.EvalSymlinks(p)
 			if err != nil {
 				skipped = append(skipped, Skipped{rel, "dangling symlink"})
-				return nil
+				return nil //nolint:nilerr // a dangling symlink is reported in skipped, not an error
 			}
 			if !within(realRoot, resolved) {
 				skipped = append(skipped, Skipped{rel, fmt.Sprintf("symlink points outside the static root (to %s)", resolved)})

@@ -120,14 +120,14 @@ func agentSigners(cfg Config) ([]ssh.Signer, net.Conn, error) {
 	}
 	conn, err := net.DialTimeout("unix", sock, timeout)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot connect to %s: %v", sock, err)
+		return nil, nil, fmt.Errorf("cannot connect to %s: %w", sock, err)
 	}
 	// Bound the List request; the handshake re-arms this for signing.
 	_ = conn.SetDeadline(time.Now().Add(timeout))
 	signers, err := agent.NewClient(conn).Signers()
 	if err != nil {
 		_ = conn.Close()
-		return nil, nil, fmt.Errorf("listing keys from %s: %v", sock, err)
+		return nil, nil, fmt.Errorf("listing keys from %s: %w", sock, err)
 	}
 	return signers, conn, nil
 }

@@ -126,7 +126,7 @@ func (p *Pool) connect(ctx context.Context, cfg Config) (*conn, error) {
 		return cn, verifyShared(cn, cfg)
 	}
 	if via != nil && !via.alive() {
-		return nil, fmt.Errorf("ssh: connection to bastion %s was lost while connecting to %s: %v", via.cfg.Addr(), cfg.Addr(), via.reason())
+		return nil, fmt.Errorf("ssh: connection to bastion %s was lost while connecting to %s: %w", via.cfg.Addr(), cfg.Addr(), via.reason())
 	}
 	cn, err := dialConn(ctx, cfg, via)
 	if err != nil {

@@ -1,0 +1,408 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+// The SSH connection schema shared by the provider block (defaults) and every
+// resource (per-host overrides), and the merge of the two into an ssh.Config.
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/foobar/terraform-provider-foobar/internal/ssh"
+	"github.com/foobar/terraform-provider-foobar/internal/validators"
+)
+
+// Limits on connect_timeout.
+const (
+	minConnectTimeout = 500 * time.Millisecond
+	maxConnectTimeout = 10 * time.Minute
+)
+
+// connectionModel is the per-host connection block of a resource.
+type connectionModel struct {
+	Host                 types.String  `tfsdk:"host"`
+	Port                 types.Int64   `tfsdk:"port"`
+	User                 types.String  `tfsdk:"user"`
+	PrivateKey           types.String  `tfsdk:"private_key"`
+	PrivateKeyFile       types.String  `tfsdk:"private_key_file"`
+	PrivateKeyPassphrase types.String  `tfsdk:"private_key_passphrase"`
+	Agent                types.Bool    `tfsdk:"agent"`
+	KnownHostsFile       types.String  `tfsdk:"known_hosts_file"`
+	HostKey              types.String  `tfsdk:"host_key"`
+	Sudo                 types.Bool    `tfsdk:"sudo"`
+	SudoPassword         types.String  `tfsdk:"sudo_password"`
+	ConnectTimeout       types.String  `tfsdk:"connect_timeout"`
+	Bastion              *bastionModel `tfsdk:"bastion"`
+}
+
+// bastionModel is the jump host through which a host is reached.
+type bastionModel struct {
+	Host                 types.String `tfsdk:"host"`
+	Port                 types.Int64  `tfsdk:"port"`
+	User                 types.String `tfsdk:"user"`
+	PrivateKey           types.String `tfsdk:"private_key"`
+	PrivateKeyFile       types.String `tfsdk:"private_key_file"`
+	PrivateKeyPassphrase types.String `tfsdk:"private_key_passphrase"`
+	Agent                types.Bool   `tfsdk:"agent"`
+	KnownHostsFile       types.String `tfsdk:"known_hosts_file"`
+	HostKey              types.String `tfsdk:"host_key"`
+}
+
+// Attribute descriptions, shared by the provider and resource schemas.
+const (
+	descHost           = "Address of the host: a DNS name or an IP address."
+	descPort           = "SSH port. Defaults to the provider's `port`, then `FOOBAR_SSH_PORT`, then 22."
+	descUser           = "Login user. Defaults to the provider's `user`, then `FOOBAR_SSH_USER`, then the user running Terraform."
+	descPrivateKey     = "Private key (PEM or OpenSSH format) contents. Sensitive. Conflicts with `private_key_file`. Environment: `FOOBAR_SSH_PRIVATE_KEY`."
+	descPrivateKeyFile = "Path to a private key file (`~/` is expanded). Environment: `FOOBAR_SSH_PRIVATE_KEY_FILE`."
+	descPassphrase     = "Passphrase of an encrypted private key. Sensitive. Environment: `FOOBAR_SSH_PRIVATE_KEY_PASSPHRASE`."
+	descAgent          = "Authenticate with the keys of the running ssh-agent (`SSH_AUTH_SOCK`), tried before any private key. Defaults to true when `SSH_AUTH_SOCK` is set. Environment: `FOOBAR_SSH_AGENT`."
+	descKnownHosts     = "OpenSSH known_hosts file used to verify host keys (hashed entries, several key types per host and `@cert-authority` lines are understood). Defaults to `~/.ssh/known_hosts`. Environment: `FOOBAR_SSH_KNOWN_HOSTS_FILE`. Host keys are always verified: an unknown host and a changed key are both refused."
+	descHostKey        = "Pinned public key of the host in authorized_keys format (`ssh-ed25519 AAAA...`). When set it is checked instead of the known_hosts file."
+	descSudo           = "Run privileged commands through sudo. Defaults to true unless the user is `root`. Environment: `FOOBAR_SUDO`. sudo never gets a TTY: `sudo -n` when no password is needed, `sudo -S` with `sudo_password` on stdin otherwise."
+	descSudoPassword   = "Password for sudo, sent on stdin, never on a command line. Sensitive. Environment: `FOOBAR_SUDO_PASSWORD`."
+	descConnectTimeout = "Deadline for the TCP connection and, separately, for the SSH handshake, as a duration (`15s`). Defaults to `15s`. Environment: `FOOBAR_SSH_CONNECT_TIMEOUT`."
+	descBastion        = "A bastion (jump) host through which the host is reached. It has its own credentials and its own host key check; unset fields fall back to the host's values."
+)
+
+// attrSpec describes one connection attribute once, so that the provider
+// schema (provider/schema) and the resource schemas (resource/schema), which
+// are different Go types, are built from the same definition.
+type attrSpec struct {
+	name      string
+	desc      string
+	kind      string // "string", "int", "bool"
+	sensitive bool
+	strVals   []validator.String
+	intVals   []validator.Int64
+}
+
+// credentialSpecs are the login attributes shared by the provider block,
+// hosts and bastions.
+func credentialSpecs() []attrSpec {
+	return []attrSpec{
+		{name: "port", desc: descPort, kind: "int", intVals: []validator.Int64{int64validator.Between(1, 65535)}},
+		{name: "user", desc: descUser, kind: "string", strVals: []validator.String{validators.User()}},
+		{name: "private_key", desc: descPrivateKey, kind: "string", sensitive: true, strVals: []validator.String{
+			validators.PrivateKey(),
+			stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("private_key_file")),
+		}},
+		{name: "private_key_file", desc: descPrivateKeyFile, kind: "string", strVals: []validator.String{validators.ReadableFile()}},
+		{name: "private_key_passphrase", desc: descPassphrase, kind: "string", sensitive: true},
+		{name: "agent", desc: descAgent, kind: "bool"},
+		{name: "known_hosts_file", desc: descKnownHosts, kind: "string", strVals: []validator.String{validators.ReadableFile()}},
+	}
+}
+
+// hostSpecs are the attributes a host has beyond its credentials.
+func hostSpecs() []attrSpec {
+	return []attrSpec{
+		{name: "sudo", desc: descSudo, kind: "bool"},
+		{name: "sudo_password", desc: descSudoPassword, kind: "string", sensitive: true, strVals: []validator.String{validators.SingleLine()}},
+		{name: "connect_timeout", desc: descConnectTimeout, kind: "string", strVals: []validator.String{validators.Duration(minConnectTimeout, maxConnectTimeout)}},
+	}
+}
+
+func (a attrSpec) resource() schema.Attribute {
+	switch a.kind {
+	case "int":
+		return schema.Int64Attribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.intVals}
+	case "bool":
+		return schema.BoolAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive}
+	default:
+		return schema.StringAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.strVals}
+	}
+}
+
+func (a attrSpec) dataSource() dschema.Attribute {
+	switch a.kind {
+	case "int":
+		return dschema.Int64Attribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.intVals}
+	case "bool":
+		return dschema.BoolAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive}
+	default:
+		return dschema.StringAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.strVals}
+	}
+}
+
+func (a attrSpec) provider() pschema.Attribute {
+	switch a.kind {
+	case "int":
+		return pschema.Int64Attribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.intVals}
+	case "bool":
+		return pschema.BoolAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive}
+	default:
+		return pschema.StringAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.strVals}
+	}
+}
+
+// connectionSchema is the resource-level `ssh` attribute: the host and
+// overrides of the provider's SSH defaults. Changing the host replaces the
+// resource.
+func connectionSchema() schema.SingleNestedAttribute {
+	attrs := map[string]schema.Attribute{
+		"host": schema.StringAttribute{
+			MarkdownDescription: descHost + " Changing it replaces the resource.",
+			Required:            true,
+			Validators:          []validator.String{validators.Host()},
+			PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		},
+		"host_key": schema.StringAttribute{
+			MarkdownDescription: descHostKey + " Overrides the provider's `host_keys` entry for this host.",
+			Optional:            true,
+			Validators:          []validator.String{validators.PublicKey()},
+		},
+		"bastion": bastionSchema(),
+	}
+	for _, a := range append(credentialSpecs(), hostSpecs()...) {
+		attrs[a.name] = a.resource()
+	}
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "How to reach the host over SSH. Unset fields fall back to the provider's settings.",
+		Required:            true,
+		Attributes:          attrs,
+	}
+}
+
+func bastionSchema() schema.SingleNestedAttribute {
+	attrs := map[string]schema.Attribute{
+		"host": schema.StringAttribute{
+			MarkdownDescription: "Address of the bastion.", Required: true,
+			Validators: []validator.String{validators.Host()},
+		},
+		"host_key": schema.StringAttribute{
+			MarkdownDescription: "Pinned public key of the bastion (authorized_keys format).", Optional: true,
+			Validators: []validator.String{validators.PublicKey()},
+		},
+	}
+	for _, a := range credentialSpecs() {
+		attrs[a.name] = a.resource()
+	}
+	return schema.SingleNestedAttribute{MarkdownDescription: descBastion, Optional: true, Attributes: attrs}
+}
+
+// dataSourceConnectionSchema is connectionSchema for data sources.
+func dataSourceConnectionSchema() dschema.SingleNestedAttribute {
+	bastion := map[string]dschema.Attribute{
+		"host": dschema.StringAttribute{
+			MarkdownDescription: "Address of the bastion.", Required: true,
+			Validators: []validator.String{validators.Host()},
+		},
+		"host_key": dschema.StringAttribute{
+			MarkdownDescription: "Pinned public key of the bastion (authorized_keys format).", Optional: true,
+			Validators: []validator.String{validators.PublicKey()},
+		},
+	}
+	for _, a := range credentialSpecs() {
+		bastion[a.name] = a.dataSource()
+	}
+	attrs := map[string]dschema.Attribute{
+		"host": dschema.StringAttribute{
+			MarkdownDescription: descHost, Required: true,
+			Validators: []validator.String{validators.Host()},
+		},
+		"host_key": dschema.StringAttribute{
+			MarkdownDescription: descHostKey + " Overrides the provider's `host_keys` entry for this host.",
+			Optional:            true,
+			Validators:          []validator.String{validators.PublicKey()},
+		},
+		"bastion": dschema.SingleNestedAttribute{MarkdownDescription: descBastion, Optional: true, Attributes: bastion},
+	}
+	for _, a := range append(credentialSpecs(), hostSpecs()...) {
+		attrs[a.name] = a.dataSource()
+	}
+	return dschema.SingleNestedAttribute{
+		MarkdownDescription: "How to reach the host over SSH. Unset fields fall back to the provider's settings.",
+		Required:            true,
+		Attributes:          attrs,
+	}
+}
+
+// providerConnectionAttributes are the provider block's SSH defaults.
+func providerConnectionAttributes() map[string]pschema.Attribute {
+	attrs := map[string]pschema.Attribute{
+		"host_keys": pschema.MapAttribute{
+			MarkdownDescription: "Pinned host keys by host (`\"10.0.0.5\"` or `\"10.0.0.5:2222\"`), in authorized_keys format. A pinned key is checked instead of the known_hosts file.",
+			Optional:            true,
+			ElementType:         types.StringType,
+			Validators:          []validator.Map{mapvalidator.KeysAre(validators.Host()), mapvalidator.ValueStringsAre(validators.PublicKey())},
+		},
+	}
+	bastion := map[string]pschema.Attribute{
+		"host": pschema.StringAttribute{
+			MarkdownDescription: "Address of the bastion.", Required: true,
+			Validators: []validator.String{validators.Host()},
+		},
+		"host_key": pschema.StringAttribute{
+			MarkdownDescription: "Pinned public key of the bastion (authorized_keys format).", Optional: true,
+			Validators: []validator.String{validators.PublicKey()},
+		},
+	}
+	for _, a := range credentialSpecs() {
+		bastion[a.name] = a.provider()
+	}
+	attrs["bastion"] = pschema.SingleNestedAttribute{MarkdownDescription: descBastion + " Applies to every host unless a resource sets its own.", Optional: true, Attributes: bastion}
+	for _, a := range append(credentialSpecs(), hostSpecs()...) {
+		attrs[a.name] = a.provider()
+	}
+	return attrs
+}
+
+// sshDefaults are the provider-level settings after environment variables and
+// built-in defaults were applied.
+type sshDefaults struct {
+	Port                 int
+	User                 string
+	PrivateKey           string
+	PrivateKeyFile       string
+	PrivateKeyPassphrase string
+	Agent                bool
+	KnownHostsFile       string
+	HostKeys             map[string]string
+	Sudo                 *bool // nil: true unless the user is root
+	SudoPassword         string
+	ConnectTimeout       time.Duration
+	Bastion              *bastionModel
+}
+
+// config merges a resource's connection block over the provider defaults.
+func (d sshDefaults) config(c connectionModel) (ssh.Config, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	cfg := ssh.Config{
+		Host:                 c.Host.ValueString(),
+		Port:                 pickInt(c.Port, d.Port),
+		User:                 pickString(c.User, d.User),
+		PrivateKey:           pickString(c.PrivateKey, d.PrivateKey),
+		PrivateKeyFile:       validators.ExpandHome(pickString(c.PrivateKeyFile, d.PrivateKeyFile)),
+		PrivateKeyPassphrase: pickString(c.PrivateKeyPassphrase, d.PrivateKeyPassphrase),
+		Agent:                pickBool(c.Agent, d.Agent),
+		KnownHostsFile:       validators.ExpandHome(pickString(c.KnownHostsFile, d.KnownHostsFile)),
+		HostKey:              c.HostKey.ValueString(),
+		SudoPassword:         pickString(c.SudoPassword, d.SudoPassword),
+		ConnectTimeout:       d.ConnectTimeout,
+	}
+	// A key given at one level replaces a key file given at the other.
+	if !c.PrivateKey.IsNull() {
+		cfg.PrivateKeyFile = ""
+	} else if !c.PrivateKeyFile.IsNull() {
+		cfg.PrivateKey = ""
+	}
+	if cfg.HostKey == "" {
+		cfg.HostKey = d.HostKeys[cfg.Host]
+		if k, ok := d.HostKeys[cfg.Addr()]; ok {
+			cfg.HostKey = k
+		}
+	}
+	switch {
+	case !c.Sudo.IsNull():
+		cfg.Sudo = c.Sudo.ValueBool()
+	case d.Sudo != nil:
+		cfg.Sudo = *d.Sudo
+	default:
+		cfg.Sudo = cfg.User != "root"
+	}
+	if !c.ConnectTimeout.IsNull() {
+		t, err := time.ParseDuration(c.ConnectTimeout.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("ssh").AtName("connect_timeout"), "Invalid Connect Timeout", err.Error())
+		}
+		cfg.ConnectTimeout = t
+	}
+	b := c.Bastion
+	if b == nil {
+		b = d.Bastion
+	}
+	if b != nil {
+		bc := ssh.Config{
+			Host:                 b.Host.ValueString(),
+			Port:                 pickInt(b.Port, cfg.Port),
+			User:                 pickString(b.User, cfg.User),
+			PrivateKey:           pickString(b.PrivateKey, cfg.PrivateKey),
+			PrivateKeyFile:       validators.ExpandHome(pickString(b.PrivateKeyFile, cfg.PrivateKeyFile)),
+			PrivateKeyPassphrase: pickString(b.PrivateKeyPassphrase, cfg.PrivateKeyPassphrase),
+			Agent:                pickBool(b.Agent, cfg.Agent),
+			KnownHostsFile:       validators.ExpandHome(pickString(b.KnownHostsFile, cfg.KnownHostsFile)),
+			HostKey:              b.HostKey.ValueString(),
+			ConnectTimeout:       cfg.ConnectTimeout,
+		}
+		if !b.PrivateKey.IsNull() {
+			bc.PrivateKeyFile = ""
+		} else if !b.PrivateKeyFile.IsNull() {
+			bc.PrivateKey = ""
+		}
+		if bc.HostKey == "" {
+			bc.HostKey = d.HostKeys[bc.Host]
+			if k, ok := d.HostKeys[bc.Addr()]; ok {
+				bc.HostKey = k
+			}
+		}
+		cfg.Bastion = &bc
+	}
+	return cfg, diags
+}
+
+func pickString(v types.String, def string) string {
+	if v.IsNull() || v.IsUnknown() {
+		return def
+	}
+	return v.ValueString()
+}
+
+func pickInt(v types.Int64, def int) int {
+	if v.IsNull() || v.IsUnknown() {
+		return def
+	}
+	return int(v.ValueInt64())
+}
+
+func pickBool(v types.Bool, def bool) bool {
+	if v.IsNull() || v.IsUnknown() {
+		return def
+	}
+	return v.ValueBool()
+}
+
+// envLookup is os.LookupEnv, replaceable in tests.
+var envLookup = os.LookupEnv
+
+// defaultUser is the user running Terraform, as ssh would pick it.
+func defaultUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u, ok := envLookup("USER"); ok {
+		return u
+	}
+	return "root"
+}
+
+// envBool parses a boolean environment variable.
+func envBool(name string) (bool, bool, error) {
+	v, ok := envLookup(name)
+	if !ok || v == "" {
+		return false, false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, true, fmt.Errorf("%s=%q is not a boolean (true or false)", name, v)
+	}
+	return b, true, nil
+}
