@@ -5,11 +5,12 @@
 #  - debootstrap: builds the lab images from Debian packages
 #  - openssh-client: lab.sh checks each host with the real ssh client
 #  - gnupg: signs release snapshots
+#  - jq, bsdextrautils (column): make demo reads the lab inventory and prints tables
 #  - haproxy, nginx: unit tests run the real `haproxy -c` and `nginx -t` on
 #    rendered configurations; installed with their services kept stopped
 set -euo pipefail
 
-want=(debootstrap openssh-client gnupg curl ca-certificates haproxy nginx)
+want=(debootstrap openssh-client gnupg curl ca-certificates jq bsdextrautils haproxy nginx)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,0 +1,60 @@
+# Reports what each host of an inventory runs, through the foobar provider's
+# SSH layer (strict host key checking, sudo). `make demo` feeds it the lab's
+# inventory; point it at your own hosts with a .tfvars file.
+terraform {
+  required_providers {
+    foobar = {
+      source = "foobar/foobar"
+    }
+  }
+}
+
+variable "ssh_user" {
+  type        = string
+  description = "Login user on every host."
+}
+
+variable "private_key_file" {
+  type        = string
+  description = "Private key for that user."
+}
+
+variable "known_hosts_file" {
+  type        = string
+  description = "known_hosts file listing every host's keys."
+}
+
+variable "hosts" {
+  type = map(object({
+    address       = string
+    sudo_password = optional(string)
+  }))
+  description = "Hosts by name."
+}
+
+provider "foobar" {
+  user             = var.ssh_user
+  private_key_file = var.private_key_file
+  known_hosts_file = var.known_hosts_file
+  agent            = false
+}
+
+data "foobar_host" "this" {
+  for_each = var.hosts
+  ssh = {
+    host          = each.value.address
+    sudo_password = each.value.sudo_password
+  }
+}
+
+output "hosts" {
+  value = {
+    for name, h in data.foobar_host.this : name => {
+      address  = var.hosts[name].address
+      os       = h.os_pretty_name
+      init     = h.init_system
+      services = h.services
+      host_key = h.host_key_fingerprint
+    }
+  }
+}
