@@ -38,10 +38,10 @@ import (
 type app struct {
 	host        string
 	schemaReady atomic.Bool
-	writer  *sql.DB
-	readers []*sql.DB
-	names   []string // reader addresses, same order
-	next    atomic.Uint64
+	writer      *sql.DB
+	readers     []*sql.DB
+	names       []string // reader addresses, same order
+	next        atomic.Uint64
 }
 
 func main() {
