@@ -58,10 +58,11 @@ const (
 // HTTPS with a certificate from a CA made here, installed by `init` from
 // source "<host IP>/foobar/foobar".
 //
-// Terraform accepts an IP address as the host of a provider source address
-// (the registry is then https://<IP>/), so no DNS name, /etc/hosts entry or
-// `host` block in the CLI configuration is needed; the certificate names the
-// IP in its subjectAltName and the CLI trusts the CA through SSL_CERT_FILE.
+// Terraform (1.6.6, 1.11.4) and OpenTofu (1.12.6) accept an IP address as the
+// host of a provider source address (the registry is then https://<IP>/), so
+// no DNS name, /etc/hosts entry or `host` block in the CLI configuration is
+// needed; the certificate names the IP in its subjectAltName and the CLI
+// trusts the CA through SSL_CERT_FILE.
 func TestAccRegistry_staticTreeOverHTTPS(t *testing.T) {
 	cli := requireAccCLI(t)
 	inv := acctest.Lab(t)
@@ -92,11 +93,8 @@ func TestAccRegistry_staticTreeOverHTTPS(t *testing.T) {
 	editJSON(t, filepath.Join(tree, "v1/providers/tampered-sums/foobar", v1.rel.Version, "download/linux/amd64"),
 		func(doc map[string]any) { doc["shasum"] = sha256File(t, evil) })
 	// SHA256SUMS untouched, signed again by a key the registry does not list.
-	sigName := v1.rel.SigName
 	other := releasetest.DetachSign(t, releasetest.OtherKey(t), v1.rel.Sums)
-	if err := os.WriteFile(filepath.Join(tree, "downloads/unknown-key/foobar", v1.rel.Version, sigName), other, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(tree, "downloads/unknown-key/foobar", v1.rel.Version, v1.rel.SigName), other)
 
 	reg := serveRegistry(t, host, tree)
 	source := func(ns string) string { return reg.address + "/" + ns + "/foobar" }
