@@ -22,9 +22,14 @@ version=${FOOBAR_TOFU_VERSION:-v1.12.6}
 bin="$root/.cache/tofu-$version/bin"
 # Built as OpenTofu's own release does (.goreleaser.yaml: version.dev=no), so
 # it reports "OpenTofu v1.12.6", not "v1.12.6-dev"; anything else is rebuilt.
-if ! TF_CLI_CONFIG_FILE=/dev/null "$bin/tofu" version 2>/dev/null | head -n 1 | grep -qx "OpenTofu $version"; then
+have=$(TF_CLI_CONFIG_FILE=/dev/null "$bin/tofu" version 2>/dev/null || true)
+if [[ ${have%%$'\n'*} != "OpenTofu $version" ]]; then
   echo "tofu: building OpenTofu $version from the Go module proxy (one time, a few minutes)..." >&2
-  dir=$(GOFLAGS=-mod=mod go mod download -json "github.com/opentofu/opentofu@$version" |
+  # From an empty directory: outside this repository's module, so its go.mod
+  # and go.sum stay untouched.
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  dir=$(cd "$tmp" && GOWORK=off go mod download -json "github.com/opentofu/opentofu@$version" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
   [[ -n "$dir" && -f "$dir/cmd/tofu/main.go" ]] || {
     echo "tofu: could not download github.com/opentofu/opentofu@$version" >&2
