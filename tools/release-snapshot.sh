@@ -15,11 +15,18 @@
 #   FOOBAR_RELEASE_TARGETS   comma-separated GoReleaser targets to build instead
 #                            of the full matrix, e.g. linux_amd64,darwin_arm64.
 #   FOOBAR_RELEASE_VALIDATE  0 skips the foobar-publish validate step.
+#   FOOBAR_RELEASE_DIST      GoReleaser output directory (default dist/); it is
+#                            emptied first (--clean).
+#   FOOBAR_RELEASE_WORK      where the public key and the effective GoReleaser
+#                            config are written (default .cache/release-snapshot).
+#   GORELEASER_CURRENT_TAG   GoReleaser's own: the tag a snapshot's version is
+#                            derived from (v0.2.0 gives 0.2.1-snapshot-<commit>);
+#                            default: the latest tag, else v0.0.0.
 #   GORELEASER               goreleaser binary to use; default .cache/bin/goreleaser,
 #                            installed there (pinned version below) if missing.
 #
 # Outputs: dist/ (GoReleaser's output) and .cache/release-snapshot/ (the
-# public key, the effective GoReleaser config). Needs no network once the Go
+# public key, the effective GoReleaser config), or the directories named above. Needs no network once the Go
 # module cache holds the provider's dependencies and GoReleaser is installed.
 set -euo pipefail
 
@@ -35,8 +42,14 @@ die() {
 
 cd "$(dirname "$0")/.."
 repo=$PWD
-work=$repo/.cache/release-snapshot
+work=${FOOBAR_RELEASE_WORK:-$repo/.cache/release-snapshot}
+dist=${FOOBAR_RELEASE_DIST:-$repo/dist}
 mkdir -p "$work" "$repo/.cache/bin"
+work=$(cd "$work" && pwd)
+case $dist in /*) ;; *) dist=$repo/$dist ;; esac
+# GoReleaser has no flag for its output directory: it goes into the config
+# copy as a single-quoted YAML string.
+[[ $dist == *[\\"'"]* || $dist == *$'\n'* ]] && die "FOOBAR_RELEASE_DIST: single quotes, backslashes and newlines are not supported: $dist"
 
 command -v gpg >/dev/null 2>&1 || die "gpg not found: GoReleaser signs SHA256SUMS with it. Install it with: apt-get install gnupg"
 command -v go >/dev/null 2>&1 || die "go not found in PATH"
@@ -50,29 +63,42 @@ if [ -z "${GORELEASER:-}" ] && ! "$goreleaser" --version 2>/dev/null | grep -q "
 fi
 goreleaser=$(command -v "$goreleaser") || die "goreleaser not found: ${GORELEASER:-$repo/.cache/bin/goreleaser}"
 
-# The GoReleaser config: the repository's, or a copy whose build matrix is
-# replaced by the requested targets (between the markers in .goreleaser.yml).
+# The GoReleaser config: the repository's, or a copy with its own output
+# directory and/or a build matrix replaced by the requested targets (between
+# the markers in .goreleaser.yml).
 config=$repo/.goreleaser.yml
-if [ -n "${FOOBAR_RELEASE_TARGETS:-}" ]; then
+if [ -n "${FOOBAR_RELEASE_TARGETS:-}" ] || [ -n "${FOOBAR_RELEASE_DIST:-}" ]; then
 	targets=""
-	IFS=, read -r -a list <<<"$FOOBAR_RELEASE_TARGETS"
-	for t in "${list[@]}"; do
-		t=${t// /}
-		[ -z "$t" ] && continue
-		[[ $t =~ ^[a-z0-9]+_[a-z0-9]+(_[a-z0-9.]+)?$ ]] || die "FOOBAR_RELEASE_TARGETS: bad target '$t' (want os_arch, e.g. linux_amd64)"
-		targets+="      - $t"$'\n'
-	done
-	[ -n "$targets" ] || die "FOOBAR_RELEASE_TARGETS is set but names no target"
+	if [ -n "${FOOBAR_RELEASE_TARGETS:-}" ]; then
+		IFS=, read -r -a list <<<"$FOOBAR_RELEASE_TARGETS"
+		for t in "${list[@]}"; do
+			t=${t// /}
+			[ -z "$t" ] && continue
+			[[ $t =~ ^[a-z0-9]+_[a-z0-9]+(_[a-z0-9.]+)?$ ]] || die "FOOBAR_RELEASE_TARGETS: bad target '$t' (want os_arch, e.g. linux_amd64)"
+			targets+="      - $t"$'\n'
+		done
+		[ -n "$targets" ] || die "FOOBAR_RELEASE_TARGETS is set but names no target"
+	fi
 	config=$work/goreleaser.yml
-	awk -v targets="$targets" '
-		/# targets:begin/ { print "    targets:"; printf "%s", targets; skip = 1; found++; next }
+	awk -v targets="$targets" -v dist="$dist" '
+		/^version: / && !done { print; print "dist: \047" dist "\047"; done = 1; next }
+		/# targets:begin/ { found++; if (targets == "") { next } print "    targets:"; printf "%s", targets; skip = 1; next }
 		/# targets:end/   { skip = 0; next }
 		!skip             { print }
-		END               { if (found != 1) exit 3 }
-	' "$repo/.goreleaser.yml" >"$config" || die "could not find the '# targets:begin' / '# targets:end' markers in .goreleaser.yml"
-	if grep -qE '^ +goos:' "$config"; then
+		END               { if (found != 1) exit 3; if (!done) exit 4 }
+	' "$repo/.goreleaser.yml" >"$config" || die "could not rewrite .goreleaser.yml: it needs a top-level 'version:' line and the '# targets:begin' / '# targets:end' markers"
+	if [ -n "$targets" ] && grep -qE '^ +goos:' "$config"; then
 		die "generated $config still has a goos list: markers misplaced in .goreleaser.yml"
 	fi
+fi
+
+# GoReleaser takes the version and commit from git, but drops all of it
+# (version 0.0.1-snapshot-none, commit "none", GORELEASER_CURRENT_TAG ignored)
+# when `git ls-remote --get-url` fails, as it does in a clone or worktree
+# without a remote. A snapshot publishes nothing, so a placeholder origin (in
+# this process's environment only) is enough.
+if [ -z "$(git remote 2>/dev/null)" ] && [ -z "${GIT_CONFIG_COUNT:-}" ]; then
+	export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0="file://$repo"
 fi
 
 # The signing key.
@@ -104,14 +130,14 @@ gpg --batch --armor --export "$GPG_FINGERPRINT" >"$pubkey"
 "$goreleaser" release --snapshot --clean --skip=publish --config "$config"
 
 if [ "${FOOBAR_RELEASE_VALIDATE:-1}" != 0 ]; then
-	go run ./internal/release/cmd/foobar-publish validate -dist dist -key "$pubkey" -manifest terraform-registry-manifest.json
+	go run ./internal/release/cmd/foobar-publish validate -dist "$dist" -key "$pubkey" -manifest terraform-registry-manifest.json
 fi
 
 cat <<EOF
 
 release-snapshot: done
-  dist:            $repo/dist
+  dist:            $dist
   key fingerprint: $GPG_FINGERPRINT$([ -n "$gnupghome" ] && echo " (throwaway, already deleted)")
   public key:      $pubkey
-  check again:     go run ./internal/release/cmd/foobar-publish validate -dist dist -key $pubkey
+  check again:     go run ./internal/release/cmd/foobar-publish validate -dist $dist -key $pubkey
 EOF
