@@ -155,13 +155,13 @@ check_ssh() {
 up() {
   command -v docker >/dev/null || die "docker is missing"
   local flavors
-  flavors=$(hosts_table | while read -r host flavor _; do selected "$host" && echo "$flavor"; done | sort -u)
+  flavors=$(hosts_table | while read -r host flavor _; do if selected "$host"; then echo "$flavor"; fi; done | sort -u)
   for f in $flavors; do "$here/image.sh" build "$f"; done
   ensure_network
   ensure_key
   local host flavor octet role opts
   while read -r host flavor octet role opts; do
-    selected "$host" && start_host "$host" "$flavor" "$octet"
+    if selected "$host"; then start_host "$host" "$flavor" "$octet"; fi
   done < <(hosts_table)
   while read -r host flavor octet role opts; do
     selected "$host" || continue
@@ -170,9 +170,9 @@ up() {
   done < <(hosts_table)
   write_inventory
   while read -r host flavor octet role opts; do
-    selected "$host" && check_ssh "$host" "$octet" "${opts:-}"
+    if selected "$host"; then check_ssh "$host" "$octet" "${opts:-}"; fi
   done < <(hosts_table)
-  log "ready: $(hosts_table | while read -r h _; do selected "$h" && printf '%s ' "$h"; done)"
+  log "ready: $(hosts_table | while read -r h _; do if selected "$h"; then printf '%s ' "$h"; fi; done)"
   log "inventory: $state/inventory.json"
 }
 
