@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
 
@@ -152,14 +154,26 @@ func (c *Client) transportErr(cn *conn, argv []string, err error) error {
 	return fmt.Errorf("ssh: running %s on %s: %w", describe(argv), c.cfg.name(), err)
 }
 
-// describe shortens a command for messages.
+// describe shortens a command for messages: one line, at most
+// maxDescribe bytes. A multi-line script (remote.Script) is named, not
+// shown: its text means nothing to an operator, and the caller's own error
+// says which step it was.
 func describe(argv []string) string {
-	s := remote.Join(argv)
-	if len(s) > 200 {
-		s = s[:200] + "..."
+	if len(argv) >= 3 && (argv[0] == "/bin/sh" || argv[0] == "sh") && argv[1] == "-c" && strings.Contains(argv[2], "\n") {
+		return "a shell script"
+	}
+	s := strings.Join(strings.Fields(remote.Join(argv)), " ")
+	if len(s) > maxDescribe {
+		cut := maxDescribe
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	return "`" + s + "`"
 }
+
+const maxDescribe = 160
 
 // sessionOpenError means no session could be opened: nothing ran.
 type sessionOpenError struct{ err error }
