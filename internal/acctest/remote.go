@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,7 +48,54 @@ func RemoteLab(t testing.TB) *Inventory {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 and start the lab (make lab-up)")
 	}
-	return Lab(t)
+	inv := Lab(t)
+	holdLab(t)
+	return inv
+}
+
+// labHold is this process's hold on the lab lock.
+var labHold struct {
+	sync.Mutex
+	f *os.File
+	n int
+}
+
+// holdLab takes the lab lock (flock on lab.lock next to the inventory) for
+// the rest of the test. These tests cut hosts off, freeze them and take
+// over haproxy.cfg; go test runs packages in parallel, so without the lock
+// the tests of internal/ssh would freeze web1 while those of internal/apply
+// verify an HAProxy whose backend it is. The hold is reentrant within the
+// process (tests of one package run one after the other).
+func holdLab(t testing.TB) {
+	t.Helper()
+	labHold.Lock()
+	defer labHold.Unlock()
+	if labHold.n == 0 {
+		p := filepath.Join(filepath.Dir(InventoryPath()), "lab.lock")
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			t.Fatalf("lab lock: %v", err)
+		}
+		start := time.Now()
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			t.Fatalf("lab lock %s: %v", p, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Logf("waited %s for the lab lock (held by another test package)", d.Round(time.Second))
+		}
+		labHold.f = f
+	}
+	labHold.n++
+	t.Cleanup(func() {
+		labHold.Lock()
+		defer labHold.Unlock()
+		labHold.n--
+		if labHold.n == 0 {
+			labHold.f.Close() // releases the flock
+			labHold.f = nil
+		}
+	})
 }
 
 // SSHConfig reaches h the way the provider does: the deploy user with the
@@ -540,4 +588,65 @@ func (h Host) Heal(t testing.TB) {
 	if out, err := h.TryExec("sh", "-c", `if nft list table inet "$1" >/dev/null 2>&1; then nft delete table inet "$1"; fi`, "sh", nftTable); err != nil {
 		t.Errorf("%s: removing the nftables table %s: %v: %s", h.Name, nftTable, err, out)
 	}
+}
+
+// StartSysVHost starts, for one test, a host without systemd: a container
+// of a lab host's image (flavor bookworm) whose PID 1 is a shell that
+// starts sshd and HAProxy with service(8) (their SysV init scripts), on
+// this lab's network with a dynamic address and this lab's label, removed
+// when the test ends. It is provisioned like a lab host (deploy's key,
+// passwordless sudo), and its host keys, read out of band, go into a
+// known_hosts file of its own; the returned config reaches it.
+func (inv *Inventory) StartSysVHost(t testing.TB) (Host, ssh.Config) {
+	t.Helper()
+	var image string
+	for _, h := range inv.Hosts {
+		if h.Flavor == "bookworm" {
+			image = h.Image
+			break
+		}
+	}
+	if image == "" {
+		t.Fatal("the lab runs no bookworm host whose image a SysV host could use")
+	}
+	h := Host{Name: "sysv", Port: 22, Container: inv.Name + "-sysv", Image: image, Flavor: "bookworm", Role: "lb", Service: "haproxy"}
+	_, _ = docker("rm", "-f", h.Container) // left over by an earlier run that was killed
+	t.Cleanup(func() {
+		if out, err := docker("rm", "-f", h.Container); err != nil {
+			t.Errorf("removing %s: %v: %s", h.Container, err, out)
+		}
+	})
+	if _, err := docker("run", "-d", "--name", h.Container, "--hostname", h.Name, "--label", "foobar.lab="+inv.Name,
+		"--network", inv.Network, "--init", "--entrypoint", "/bin/sh", image,
+		"-c", "ssh-keygen -A >/dev/null && service ssh start && service haproxy start; exec sleep infinity"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(inv.PrivateKeyFile + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ExecInput(t, string(key), "sh", "-c", `umask 077; mkdir -p /home/deploy/.ssh; cat > /home/deploy/.ssh/authorized_keys; chown -R deploy:deploy /home/deploy/.ssh
+echo "deploy ALL=(ALL:ALL) NOPASSWD: ALL" > /etc/sudoers.d/deploy; chmod 440 /etc/sudoers.d/deploy`)
+	WaitFor(t, 30*time.Second, "sshd and haproxy on the SysV host", func() bool {
+		_, err := h.TryExec("sh", "-c", "service ssh status && service haproxy status")
+		return err == nil
+	})
+	addr, err := docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", h.Container)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Address = strings.TrimSpace(addr)
+	var kh strings.Builder
+	for _, l := range strings.Split(h.Exec(t, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub"), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 {
+			fmt.Fprintf(&kh, "%s %s %s\n", h.Address, f[0], f[1])
+		}
+	}
+	khFile := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(khFile, []byte(kh.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := inv.SSHConfig(h)
+	cfg.KnownHostsFile = khFile
+	return h, cfg
 }

@@ -95,6 +95,32 @@ func (f *lbFixture) noLeftovers(t *testing.T) {
 	}
 }
 
+// probe checks that one Probe round trip reports what is on the host: the
+// file's checksum and attributes, the service running with the master as
+// its main pid, and the command's output.
+func (f *lbFixture) probe(t *testing.T, cfg []byte, master int) {
+	t.Helper()
+	snap, err := apply.Probe(context.Background(), f.c, apply.ProbeRequest{
+		Paths:    []string{haproxy.ConfigPath},
+		Services: []string{"haproxy"},
+		Commands: [][]string{haproxy.VersionArgv()},
+	})
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	fi := snap.Files[haproxy.ConfigPath]
+	if fi.SHA256 != apply.Checksum(cfg) || fi.Mode != haproxy.ConfigMode || fi.Owner != "root" || fi.Group != "haproxy" {
+		t.Errorf("probe of haproxy.cfg: %+v", fi)
+	}
+	svc := snap.Services["haproxy"]
+	if snap.Init != apply.Systemd || !svc.Active() || svc.MainPID != master {
+		t.Errorf("probe: init %q, haproxy %+v; want systemd, active, main pid %d", snap.Init, svc, master)
+	}
+	if len(snap.Commands) != 1 || snap.Commands[0].ExitStatus != 0 || !strings.Contains(string(snap.Commands[0].Stdout), "HAProxy version 2.") {
+		t.Errorf("probe: haproxy -v: %+v", snap.Commands)
+	}
+}
+
 func TestAccApply_HAProxyChangeThenNoChange(t *testing.T) {
 	f := newLB(t, "lb1")
 	cfg := f.good(t)
@@ -126,6 +152,7 @@ func TestAccApply_HAProxyChangeThenNoChange(t *testing.T) {
 	}
 	f.serves(t)
 	f.noLeftovers(t)
+	f.probe(t, cfg, master1)
 
 	// The same config again: nothing is written, nothing reloads.
 	out, err = f.apply(t, cfg)

@@ -144,8 +144,8 @@ func TestAccApply_ConnectionCutDuringUpload(t *testing.T) {
 		}
 	}
 
-	// A rerun converges (it may wait for the host to notice the dead
-	// session of the cut upload).
+	// A rerun converges at once: the cut upload may still wait for data
+	// on the host, but it holds no lock.
 	start := time.Now()
 	out, err := apply.Apply(ctx, c, change(newSet))
 	if err != nil {
@@ -159,8 +159,28 @@ func TestAccApply_ConnectionCutDuringUpload(t *testing.T) {
 		if got, want := lb.Sha256(t, f.Path), apply.Checksum(f.Content); got != want {
 			t.Errorf("%s is %s after the rerun, want %s", f.Path, got, want)
 		}
-		if l := lb.Leftovers(t, f.Path); len(l) > 0 {
-			t.Errorf("leftovers after the rerun: %v", l)
+	}
+	// The only leftover allowed is the cut upload's own temporary file,
+	// until sshd notices the dead session (the reconnected host answers
+	// the old connection's retransmissions with a reset) and the upload's
+	// trap removes it.
+	leftovers := func() []string {
+		var l []string
+		for _, f := range newSet {
+			l = append(l, lb.Leftovers(t, f.Path)...)
+		}
+		return l
+	}
+	waitStart := time.Now()
+	if acctest.Poll(30*time.Second, func() bool { return len(leftovers()) == 0 }) {
+		t.Logf("the cut upload's leftovers were gone %s after the rerun", time.Since(waitStart).Round(100*time.Millisecond))
+	} else {
+		l := leftovers()
+		t.Errorf("leftovers 30s after the rerun: %v", l)
+		for _, name := range l {
+			if i := strings.LastIndex(name, ".foobar-tmp."); i >= 0 {
+				_ = stopUpload(lb, name[i+len(".foobar-tmp."):])
+			}
 		}
 	}
 	out, err = apply.Apply(ctx, c, change(newSet))
@@ -304,7 +324,9 @@ func TestAccApply_HalfOpenConnectionDuringUpload(t *testing.T) {
 	t.Cleanup(func() {
 		lb.Heal(t)
 		if stalePID != "" {
-			stopUpload(lb, stalePID)
+			if err := stopUpload(lb, stalePID); err != nil {
+				t.Errorf("stopping the hanging upload %s: %v", stalePID, err)
+			}
 		}
 		if _, err := lb.TryExec("rm", "-rf", "--", dir); err != nil {
 			t.Errorf("%s: removing %s: %v", lb.Name, dir, err)

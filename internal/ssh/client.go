@@ -52,6 +52,15 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// String names the host in messages (apply uses it when a change does not
+// name its host): the configured host, with the port when it is not 22.
+func (c *Client) String() string {
+	if c.cfg.Port != DefaultPort && c.cfg.Port != 0 {
+		return c.cfg.Addr()
+	}
+	return c.cfg.Host
+}
+
 // Host is the configured host name or address.
 func (c *Client) Host() string { return c.cfg.Host }
 

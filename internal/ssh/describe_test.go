@@ -36,3 +36,21 @@ func TestDescribe(t *testing.T) {
 		})
 	}
 }
+
+// apply names the host in its errors with the Runner's String method when
+// a change does not name it; without one its messages said "the host".
+func TestClientString(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Host: "lb1.example.com", Port: 22}, "lb1.example.com"},
+		{Config{Host: "10.0.0.1", Port: 2222}, "10.0.0.1:2222"},
+		{Config{Host: "fd00::1", Port: 2222}, "[fd00::1]:2222"},
+	} {
+		if got := (&Client{cfg: tc.cfg}).String(); got != tc.want {
+			t.Errorf("String() of %+v = %q, want %q", tc.cfg, got, tc.want)
+		}
+	}
+}
