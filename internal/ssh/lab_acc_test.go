@@ -12,8 +12,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -425,5 +427,36 @@ func TestAccSSH_SudoPassword(t *testing.T) {
 				t.Errorf("unprivileged id -un = %q", got)
 			}
 		})
+	}
+}
+
+// sshd refuses more than MaxSessions (10 by default) sessions on one
+// connection; the client caps its own below that, so a burst of commands
+// on one pooled connection all run (some wait for a free session).
+func TestAccSSH_ManyConcurrentCommands(t *testing.T) {
+	inv := acctest.RemoteLab(t)
+	web := inv.Host(t, "web1")
+	c := acctest.Connect(t, inv.SSHConfig(web))
+	refusals := func() string {
+		out, _ := web.TryExec("sh", "-c", `journalctl -u ssh --no-pager -q | grep -c "no more sessions"`)
+		return strings.TrimSpace(out)
+	}
+	before := refusals()
+	defer func() { t.Logf("sshd refusals logged (\"no more sessions\"): %s before, %s after", before, refusals()) }()
+	const n = 24
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			res, err := c.Run(context.Background(), remote.Cmd{Argv: remote.Script(`sleep 0.3; echo "$1"`, strconv.Itoa(i))})
+			if err == nil && strings.TrimSpace(string(res.Stdout)) != strconv.Itoa(i) {
+				err = fmt.Errorf("command %d printed %q", i, res.Stdout)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
