@@ -263,6 +263,13 @@ func TestAccSSH_KeepaliveOnFrozenHost(t *testing.T) {
 		}
 	})
 
+	// A command that is quiet for longer than the keepalive bound is not
+	// mistaken for a dead host: sshd answers the keepalives meanwhile.
+	quiet := acctest.KeepaliveBound + 2*time.Second
+	if _, err := c.Run(context.Background(), remote.Cmd{Argv: []string{"sleep", strconv.Itoa(int(quiet / time.Second))}}); err != nil {
+		t.Fatalf("a command quiet for %s on a live host: %v", quiet, err)
+	}
+
 	var pausedAt time.Time
 	paused := make(chan struct{})
 	go func() {
