@@ -565,7 +565,8 @@ func TestCommitCompletesWhenClientGoesAway(t *testing.T) {
 			if !errors.As(err, &ie) {
 				t.Fatalf("want *InterruptedError, got %T %v", err, err)
 			}
-			contains(t, err.Error(), "testhost", "runs to completion on the host", filepath.Join(h.state, "runs"))
+			contains(t, err.Error(), "the apply was interrupted while committing the configuration on testhost",
+				"context canceled", "runs to completion on the host", filepath.Join(h.state, "runs"))
 
 			h.waitReports(2)
 			if h.read("a.cfg") != "v2\n" || h.reloads() != 2 {

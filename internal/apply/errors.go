@@ -4,6 +4,7 @@
 package apply
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -138,10 +139,16 @@ type InterruptedError struct {
 }
 
 func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("lost contact with %s while committing the configuration: %v. If the commit had started, it "+
+	what := fmt.Sprintf("lost contact with %s while committing the configuration: %v", e.Host, e.Err)
+	if errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded) {
+		// The operator (Ctrl-C) or a timeout stopped the client; the host
+		// was still there.
+		what = fmt.Sprintf("the apply was interrupted while committing the configuration on %s (%v)", e.Host, e.Err)
+	}
+	return fmt.Sprintf("%s. If the commit had started, it "+
 		"runs to completion on the host on its own and either applies the new configuration or restores the "+
 		"previous one (its report: %s); if it had not, nothing changed. Run apply again to converge and to see which.",
-		e.Host, e.Err, e.Report)
+		what, e.Report)
 }
 
 func (e *InterruptedError) Unwrap() error { return e.Err }

@@ -83,31 +83,44 @@ echo end
 // with the absolute target path, then exactly <length> bytes (read with GNU
 // head -c, which never reads past them).
 //
-// Each file goes to a temporary name in the target's directory, is checked
+// First, without the lock, each file goes to a temporary name in the
+// target's directory (".<name>.foobar-tmp.<pid of this shell>"), is checked
 // against its checksum (a stream cut short never becomes a candidate), gets
-// its owner, group and mode, is synced, and only then is renamed to
-// <path>.foobar-new. The live path is never touched. The lock keeps a
-// concurrent commit from seeing a candidate change under it.
+// its owner, group and mode, and is synced. Only then, under the lock, is
+// each renamed to <path>.foobar-new; the live path is never touched. The
+// lock keeps a concurrent commit from seeing a candidate change under it.
+//
+// The lock is not held while data arrives: a client that vanishes without
+// the host noticing (no FIN or RST ever arrives; sshd may keep such a
+// session until TCP keepalive gives up, two hours by default) leaves an
+// upload waiting for input forever, and it must not block every later
+// apply. Temporaries whose writer is gone (killed outright, so its trap did
+// not run) are removed by the next upload of the same path; those of a
+// writer still alive are left to it.
 const uploadScript = `
 S=$1 LOCK=$2 LOCKWAIT=$3 FLOCK=$4 N=$5
-tmp=
-trap 'if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi' 0
+PATHS=
+tmp_of() { d=${1%/*}; [ -n "$d" ] || d=/; tmp="$d/.${1##*/}.foobar-tmp.$$"; }
+drop_tmps() {
+  while IFS= read -r p; do
+    [ -n "$p" ] || continue
+    tmp_of "$p"
+    rm -f -- "$tmp"
+  done <<EOF
+$PATHS
+EOF
+}
+trap 'drop_tmps' 0
 trap 'exit 1' HUP INT TERM PIPE
-` + lockPreamble + `
 umask 077
 i=0
 while [ "$i" -lt "$N" ]; do
   IFS=' ' read -r len sha mode owner group || { echo "foobar: upload stream ended early" >&2; exit 1; }
   IFS= read -r p || { echo "foobar: upload stream ended early" >&2; exit 1; }
-  d=${p%/*}
-  [ -n "$d" ] || d=/
+  tmp_of "$p"
   (umask 022 && mkdir -p -- "$d") || exit 1
-  if [ "$HASLOCK" = 1 ]; then
-    # Temporaries of uploads killed outright (no trap ran); the lock says
-    # no other upload is using them.
-    rm -f -- "$d/.${p##*/}.foobar-tmp."*
-  fi
-  tmp="$d/.${p##*/}.foobar-tmp.$$"
+  PATHS="$PATHS
+$p"
   head -c "$len" > "$tmp" || exit 1
   s=$(sha256sum < "$tmp") || exit 1
   if [ "${s%% *}" != "$sha" ]; then
@@ -117,10 +130,25 @@ while [ "$i" -lt "$N" ]; do
   chown -- "$owner:$group" "$tmp" || exit 1
   chmod -- "$mode" "$tmp" || exit 1
   sync -- "$tmp" 2>/dev/null || sync
-  mv -fT -- "$tmp" "$p.foobar-new" || exit 1
-  tmp=
   i=$((i+1))
 done
+` + lockPreamble + `
+while IFS= read -r p; do
+  [ -n "$p" ] || continue
+  tmp_of "$p"
+  for old in "$d/.${p##*/}.foobar-tmp."*; do
+    pid=${old##*.}
+    case $pid in ''|*[!0-9]*) continue ;; esac
+    [ "$pid" != $$ ] || continue
+    # Still being written by a live upload: leave it. (/proc also sees
+    # the processes of other users, which kill -0 may not signal.)
+    if [ -d "/proc/$pid" ] || kill -0 "$pid" 2>/dev/null; then continue; fi
+    rm -f -- "$old"
+  done
+  mv -fT -- "$tmp" "$p.foobar-new" || exit 1
+done <<EOF
+$PATHS
+EOF
 `
 
 // discardScript removes candidates left by an apply that never committed

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
 
@@ -48,6 +50,15 @@ func (c *Client) Close() error {
 		return c.pool.Close()
 	}
 	return nil
+}
+
+// String names the host in messages (apply uses it when a change does not
+// name its host): the configured host, with the port when it is not 22.
+func (c *Client) String() string {
+	if c.cfg.Port != DefaultPort && c.cfg.Port != 0 {
+		return c.cfg.Addr()
+	}
+	return c.cfg.Host
 }
 
 // Host is the configured host name or address.
@@ -152,14 +163,26 @@ func (c *Client) transportErr(cn *conn, argv []string, err error) error {
 	return fmt.Errorf("ssh: running %s on %s: %w", describe(argv), c.cfg.name(), err)
 }
 
-// describe shortens a command for messages.
+// describe shortens a command for messages: one line, at most
+// maxDescribe bytes. A multi-line script (remote.Script) is named, not
+// shown: its text means nothing to an operator, and the caller's own error
+// says which step it was.
 func describe(argv []string) string {
-	s := remote.Join(argv)
-	if len(s) > 200 {
-		s = s[:200] + "..."
+	if len(argv) >= 3 && (argv[0] == "/bin/sh" || argv[0] == "sh") && argv[1] == "-c" && strings.Contains(argv[2], "\n") {
+		return "a shell script"
+	}
+	s := strings.Join(strings.Fields(remote.Join(argv)), " ")
+	if len(s) > maxDescribe {
+		cut := maxDescribe
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	return "`" + s + "`"
 }
+
+const maxDescribe = 160
 
 // sessionOpenError means no session could be opened: nothing ran.
 type sessionOpenError struct{ err error }
@@ -179,16 +202,62 @@ type execResult struct {
 	status int
 }
 
-// exec runs one command line in a new session, within the session cap. A
-// nil error means the command ran to the end and status is its exit status.
-func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout io.Writer) (execResult, error) {
-	var er execResult
+// refusedWait bounds how long openSession keeps asking a server that
+// refuses new sessions.
+const refusedWait = 30 * time.Second
+
+// openSession takes a session slot and opens a session in it; release gives
+// the slot back once the session is closed.
+//
+// sshd refuses a session ("open failed") when MaxSessions are open on the
+// connection. It frees a session only after it has processed the client's
+// close, so a client that closes and opens within its own cap can still
+// find sshd at its limit for a moment (seen on the lab's hosts with a burst
+// of commands), and an sshd configured with a MaxSessions below the
+// client's cap refuses outright. Nothing ran in a refused session: the
+// slot is given back and the open retried, with a growing pause, until the
+// server accepts, ctx ends, or refusedWait passes.
+func (cn *conn) openSession(ctx context.Context) (*ssh.Session, func(), error) {
+	pause := 10 * time.Millisecond
+	deadline := time.Now().Add(refusedWait)
+	for {
+		sess, release, err := cn.tryOpenSession(ctx)
+		if err == nil || !isRefused(err) {
+			return sess, release, err
+		}
+		if time.Now().Add(pause).After(deadline) {
+			return nil, nil, &sessionOpenError{fmt.Errorf("the server kept refusing new sessions for %s (is sshd's MaxSessions below this client's %d sessions per connection?): %w",
+				refusedWait, cap(cn.sem), errors.Unwrap(err))}
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, ctx.Err()
+		case <-cn.dead:
+			t.Stop()
+			return nil, nil, &sessionOpenError{cn.reason()}
+		}
+		pause = min(2*pause, 500*time.Millisecond)
+	}
+}
+
+// isRefused reports whether the server turned a session down because of a
+// limit (sshd answers "connect failed: open failed" at MaxSessions).
+func isRefused(err error) bool {
+	var oce *ssh.OpenChannelError
+	return errors.As(err, &oce) && (oce.Reason == ssh.ConnectionFailed || oce.Reason == ssh.ResourceShortage)
+}
+
+// tryOpenSession is one attempt of openSession.
+func (cn *conn) tryOpenSession(ctx context.Context) (*ssh.Session, func(), error) {
 	select {
 	case cn.sem <- struct{}{}:
 	case <-ctx.Done():
-		return er, ctx.Err()
+		return nil, nil, ctx.Err()
 	case <-cn.dead:
-		return er, &sessionOpenError{cn.reason()}
+		return nil, nil, &sessionOpenError{cn.reason()}
 	}
 	release := sync.OnceFunc(func() { <-cn.sem })
 
@@ -203,17 +272,16 @@ func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout i
 		s, err := cn.client.NewSession()
 		och <- opened{s, err}
 	}()
-	var sess *ssh.Session
 	select {
 	case o := <-och:
 		if o.err != nil {
 			release()
 			if !cn.alive() || cn.diedWithin(200*time.Millisecond) {
-				return er, &sessionOpenError{cn.reason()}
+				return nil, nil, &sessionOpenError{cn.reason()}
 			}
-			return er, &sessionOpenError{o.err}
+			return nil, nil, &sessionOpenError{o.err}
 		}
-		sess = o.s
+		return o.s, release, nil
 	case <-ctx.Done():
 		go func() {
 			if o := <-och; o.s != nil {
@@ -221,7 +289,17 @@ func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout i
 			}
 			release()
 		}()
-		return er, ctx.Err()
+		return nil, nil, ctx.Err()
+	}
+}
+
+// exec runs one command line in a new session, within the session cap. A
+// nil error means the command ran to the end and status is its exit status.
+func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout io.Writer) (execResult, error) {
+	var er execResult
+	sess, release, err := cn.openSession(ctx)
+	if err != nil {
+		return er, err
 	}
 
 	outBuf := &cappedBuffer{}

@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -46,6 +47,11 @@ type Options struct {
 	StallForwards bool
 	// OnExec, when set, runs before a command starts.
 	OnExec func(command string)
+	// MaxSessions, when positive, refuses a session while that many are
+	// open on the connection, the way sshd does ("open failed"). A session
+	// counts until its handler has closed it, so, as with sshd, the count
+	// lags behind what the client sees.
+	MaxSessions int
 }
 
 // Server is a running in-process SSH server. Close it with Close (Start
@@ -71,6 +77,7 @@ type Server struct {
 	forwards     []string
 	authAttempts []string
 	frozen       bool
+	refused      int
 	end          chan struct{} // closed by Close
 	wg           sync.WaitGroup
 }
@@ -158,6 +165,13 @@ func (s *Server) Running() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.running
+}
+
+// Refused is the number of sessions refused because of MaxSessions.
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
 }
 
 // Execs returns the command lines received, in order.
@@ -250,12 +264,22 @@ func (s *Server) handleConn(nc *frozenConn) {
 	s.mu.Unlock()
 	go ssh.DiscardRequests(reqs) // answers keepalives with a failure, like sshd
 	var wg sync.WaitGroup
+	var sessions atomic.Int32
 	for nch := range chans {
 		switch nch.ChannelType() {
 		case "session":
+			if m := s.opts.MaxSessions; m > 0 && int(sessions.Load()) >= m {
+				s.mu.Lock()
+				s.refused++
+				s.mu.Unlock()
+				_ = nch.Reject(ssh.ConnectionFailed, "open failed")
+				continue
+			}
+			sessions.Add(1)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer sessions.Add(-1)
 				s.handleSession(nch, sc.User())
 			}()
 		case "direct-tcpip":

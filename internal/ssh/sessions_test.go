@@ -1,0 +1,62 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package ssh
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/foobar/terraform-provider-foobar/internal/remote"
+	"github.com/foobar/terraform-provider-foobar/internal/ssh/sshtest"
+)
+
+// Found on the lab's real sshd (TestAccSSH_ManyConcurrentCommands): a burst
+// of commands within the client's cap of 8 still met "no more sessions",
+// because sshd frees a session only after it has processed the client's
+// close; and an sshd configured with a lower MaxSessions refuses outright.
+// A refused session ran nothing, so the client waits and opens it again.
+func TestRefusedSessionsAreRetried(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sshtest.Options{HostKeys: hostKeys(t, "ed25519"), MaxSessions: 2})
+	c := mustGet(t, newPool(t), f.cfg) // default cap: 8 sessions
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Go(func() {
+			if _, err := c.Run(context.Background(), remote.Cmd{Argv: []string{"sleep", "0.1"}}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if f.srv.Refused() == 0 {
+		t.Errorf("the server never refused a session: the retry is untested")
+	}
+	if got := f.srv.MaxConcurrentSessions(); got > 2 {
+		t.Errorf("the server ran %d commands at once, more than its MaxSessions 2", got)
+	}
+}
+
+func TestRefusedSessionRetryRespectsContext(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sshtest.Options{HostKeys: hostKeys(t, "ed25519"), MaxSessions: 1})
+	c := mustGet(t, newPool(t), f.cfg)
+	go func() { _, _ = c.Run(context.Background(), remote.Cmd{Argv: []string{"sleep", "3"}}) }()
+	eventually(t, 5*time.Second, "the first command to start", func() bool { return f.srv.Running() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Run(ctx, remote.Cmd{Argv: []string{"true"}})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want DeadlineExceeded while the server refuses sessions, got %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("waited %s", d)
+	}
+	if f.srv.Refused() == 0 {
+		t.Errorf("the server never refused a session")
+	}
+}
