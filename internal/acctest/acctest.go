@@ -99,9 +99,13 @@ func Load() (*Inventory, error) {
 }
 
 // Lab returns the inventory or fails the test: acceptance tests never skip
-// because the lab is missing.
+// because the lab is missing. Like terraform-plugin-testing, it skips only
+// when TF_ACC is unset (a plain `go test`); `make test` sets it.
 func Lab(t testing.TB) *Inventory {
 	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 and start the lab (make lab-up)")
+	}
 	inv, err := Load()
 	if err != nil {
 		t.Fatal(err)
