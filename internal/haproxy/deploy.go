@@ -50,9 +50,16 @@ const (
 	RecordPath = "/var/lib/foobar/haproxy/load_balancer.json"
 	// RecordMode is RecordPath's mode (owner root).
 	RecordMode fs.FileMode = 0o600
-	// OSReleasePath identifies the distribution (ID, ID_LIKE).
+	// OSReleasePath identifies the distribution (ID, ID_LIKE); it is often
+	// a symlink to /usr/lib/os-release.
 	OSReleasePath = "/etc/os-release"
 )
+
+// OSReleaseArgv prints /etc/os-release (following the symlink most
+// distributions have there), or /usr/lib/os-release.
+func OSReleaseArgv() []string {
+	return remote.Script(`cat -- "$1" 2>/dev/null || cat -- /usr/lib/os-release 2>/dev/null; exit 0`, OSReleasePath)
+}
 
 // PackageManager is how HAProxy gets installed on a host.
 type PackageManager string
@@ -305,7 +312,8 @@ func ReadProcesses(ctx context.Context, r remote.Runner) (Processes, error) {
 // Endpoint is a listener to check after a reload, as the host itself
 // reaches it.
 type Endpoint struct {
-	// Scheme is http or https.
+	// Scheme is http or https (HAProxy must answer an HTTP request), or tcp
+	// (the port must be listening).
 	Scheme string
 	// Host is an address for a URL: an IPv4 address or a bracketed IPv6
 	// address. Wildcard binds are reached on 127.0.0.1.
@@ -354,10 +362,11 @@ func localHost(bind string) string {
 
 // verifyScript waits until HAProxy runs a worker that was not running
 // before the reload, then until every endpoint answers; it gives up at the
-// deadline. A listener answers when HAProxy itself returns 400 to a request
-// with an invalid header name (so no backend is involved and a slow or dead
-// server cannot make a good configuration look broken); without curl, the
-// port must be in LISTEN state in /proc/net/tcp{,6}.
+// deadline. An http or https listener answers when HAProxy itself returns
+// 400 to an HTTP/1.1 request with an invalid header name (so no backend is
+// involved and a slow or dead server cannot make a good configuration look
+// broken); for a tcp endpoint, or without curl, the port must be in LISTEN
+// state in /proc/net/tcp{,6}.
 //
 // Arguments: service, pid file, timeout in seconds, the old worker pids
 // (space separated), then scheme host port triples. Output: the processes
@@ -393,8 +402,8 @@ if [ -z "$new" ]; then echo "result no-new-worker"; echo end; exit 0; fi
 HAVECURL=0
 command -v curl >/dev/null 2>&1 && HAVECURL=1
 check() {
-  if [ "$HAVECURL" = 1 ]; then
-    code=$(curl -s -k --noproxy '*' -o /dev/null -m 3 -w '%{http_code}' -H 'Foobar Verify: 1' "$1://$2:$3/" 2>/dev/null)
+  if [ "$HAVECURL" = 1 ] && [ "$1" != tcp ]; then
+    code=$(curl --http1.1 -s -k --noproxy '*' -o /dev/null -m 3 -w '%{http_code}' -H 'Foobar Verify: 1' "$1://$2:$3/" 2>/dev/null)
     [ -n "$code" ] || code=000
     [ "$code" = 400 ]
     return
@@ -494,13 +503,99 @@ func describeStatus(s string) string {
 	return "HTTP status " + s + " instead of HAProxy's own 400 for a malformed request"
 }
 
-// Verifier returns Verify as the callback the apply engine calls after a
-// reload.
-func Verifier(before Processes, endpoints []Endpoint, timeout time.Duration) func(context.Context, remote.Runner) error {
+// Verifier returns the callback the apply engine calls after a reload.
+// Its first call verifies the new configuration: a worker that is not in
+// before, and every endpoint answering. The engine calls it again after a
+// rollback; that call verifies the previous configuration: a worker newer
+// than any seen so far, and the previous endpoints listening.
+func Verifier(before Processes, endpoints, previous []Endpoint, timeout time.Duration) func(context.Context, remote.Runner) error {
+	seen := before
+	calls := 0
 	return func(ctx context.Context, r remote.Runner) error {
-		_, err := Verify(ctx, r, before, endpoints, timeout)
+		eps := endpoints
+		if calls > 0 {
+			eps = previous
+		}
+		calls++
+		res, err := Verify(ctx, r, seen, eps, timeout)
+		for _, w := range res.After.Workers {
+			if !slices.Contains(seen.Workers, w) {
+				seen.Workers = append(seen.Workers, w)
+			}
+		}
 		return err
 	}
+}
+
+// EndpointsFromConfig lists the listeners of any haproxy.cfg (bind lines of
+// frontend and listen sections with an IP address or a wildcard and a
+// port) as tcp endpoints: the port must be listening. It is how the
+// configuration a rollback restores, which this package may not have
+// written, is checked.
+func EndpointsFromConfig(cfg []byte) []Endpoint {
+	var eps []Endpoint
+	section := ""
+	name := ""
+	for _, line := range strings.Split(string(cfg), "\n") {
+		words, _ := wordSpans(line)
+		if len(words) == 0 {
+			continue
+		}
+		if line[0] != ' ' && line[0] != '\t' {
+			section = words[0]
+			name = ""
+			if len(words) > 1 {
+				name = words[1]
+			}
+			continue
+		}
+		if (section != "frontend" && section != "listen") || words[0] != "bind" || len(words) < 2 {
+			continue
+		}
+		for _, addr := range strings.Split(words[1], ",") {
+			if e, ok := bindEndpoint(addr); ok {
+				e.Name = name
+				eps = append(eps, e)
+			}
+		}
+	}
+	return eps
+}
+
+// bindEndpoint parses one address of a bind line: [ipv4@|ipv6@]ADDR:PORT,
+// ":PORT", "*:PORT", "[V6]:PORT"; a port range counts by its first port.
+// Unix sockets and other families are skipped.
+func bindEndpoint(addr string) (Endpoint, bool) {
+	if i := strings.Index(addr, "@"); i >= 0 {
+		switch addr[:i] {
+		case "ipv4", "ipv6", "tcp", "tcp4", "tcp6":
+			addr = addr[i+1:]
+		default:
+			return Endpoint{}, false
+		}
+	}
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return Endpoint{}, false
+	}
+	host, ports := addr[:i], addr[i+1:]
+	if p, _, ok := strings.Cut(ports, "-"); ok {
+		ports = p
+	}
+	port, err := strconv.Atoi(ports)
+	if err != nil || port < 1 || port > 65535 {
+		return Endpoint{}, false
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "*" {
+		host = ""
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return Endpoint{}, false
+		}
+	}
+	return Endpoint{Scheme: "tcp", Host: localHost(host), Port: port}, true
 }
 
 // shellSingleQuoted quotes a constant script for embedding in another

@@ -703,19 +703,21 @@ type hostProbe struct {
 	buildInfo string
 	procs     haproxy.Processes
 	listing   string
+	// config is the haproxy.cfg found on the host (nil when missing).
+	config []byte
 	// missing is set when the haproxy binary is not installed.
 	missing bool
 }
 
 func probeHost(ctx context.Context, r remote.Runner) (hostProbe, error) {
 	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{
-		Content:  []string{haproxy.OSReleasePath},
-		Commands: [][]string{haproxy.BuildInfoArgv(), haproxy.ProcessesArgv(), haproxy.ListFilesArgv()},
+		Content:  []string{haproxy.ConfigPath},
+		Commands: [][]string{haproxy.BuildInfoArgv(), haproxy.ProcessesArgv(), haproxy.ListFilesArgv(), haproxy.OSReleaseArgv()},
 	})
 	if err != nil {
 		return hostProbe{}, err
 	}
-	hp := hostProbe{init: snap.Init, osRelease: string(snap.Files[haproxy.OSReleasePath].Content)}
+	hp := hostProbe{init: snap.Init, osRelease: string(snap.Commands[3].Stdout), config: snap.Files[haproxy.ConfigPath].Content}
 	bi := snap.Commands[0]
 	hp.buildInfo = string(bi.Stdout)
 	hp.version, err = haproxy.ParseVersionOutput(bi.ExitStatus, string(bi.Stdout), string(bi.Stderr))
@@ -822,7 +824,7 @@ func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, confi
 		Validate:       haproxy.ValidateArgv(haproxy.ConfigPath),
 		ValidateFilter: haproxy.FilterCheckOutput,
 		Reload:         haproxy.ReloadArgv(hp.init != apply.SysVinit),
-		Verify:         haproxy.Verifier(hp.procs, cfg.Endpoints(), 0),
+		Verify:         haproxy.Verifier(hp.procs, cfg.Endpoints(), haproxy.EndpointsFromConfig(hp.config), 0),
 		KeepOriginal:   true,
 		Lock:           haproxy.LockName,
 		Host:           host,
@@ -967,7 +969,7 @@ func (r *loadBalancerResource) Delete(ctx context.Context, req resource.DeleteRe
 		rs.Validate = haproxy.ValidateArgv(haproxy.ConfigPath)
 		rs.ValidateFilter = haproxy.FilterCheckOutput
 		rs.Reload = haproxy.ReloadArgv(hp.init != apply.SysVinit)
-		rs.Verify = haproxy.Verifier(hp.procs, nil, 0)
+		rs.Verify = haproxy.Verifier(hp.procs, nil, haproxy.EndpointsFromConfig(hp.config), 0)
 	}
 	if err := apply.RestoreOriginal(ctx, cl, rs); err != nil {
 		resp.Diagnostics.AddError("Restore HAProxy Config Error", err.Error())

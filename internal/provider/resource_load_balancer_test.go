@@ -5,12 +5,15 @@ package provider
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -49,6 +52,10 @@ func prepareLB(t *testing.T, h acctest.Host) *lbHost {
 		t.Fatalf("%s: %s is managed by an earlier run that was not cleaned up", h.Name, haproxy.ConfigPath)
 	}
 	t.Cleanup(func() {
+		if _, err := h.TryExec("test", "-x", "/usr/sbin/haproxy"); err != nil {
+			t.Logf("%s: reinstalling haproxy after the test", h.Name)
+			h.Exec(t, "sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >/dev/null")
+		}
 		cur, _ := h.TryExec("cat", haproxy.ConfigPath)
 		leftovers, _ := h.TryExec("sh", "-c", "ls -d /etc/haproxy/*.foobar-* /etc/haproxy/foobar /var/lib/foobar/haproxy 2>/dev/null; true")
 		if cur == stock && strings.TrimSpace(leftovers) == "" {
@@ -371,6 +378,452 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 				// The import ID's user and port land in ssh; the
 				// configuration leaves them to the provider block.
 				ImportStateVerifyIgnore: []string{"ssh.user", "ssh.port"},
+			},
+		},
+	})
+}
+
+// serverStatus reads the stats CSV through the stats listener and returns
+// the status of backend web's server.
+func serverStatus(t *testing.T, c *http.Client, stats, server string) string {
+	t.Helper()
+	r := acctest.MustFetch(t, c, stats+"/stats;csv", "admin", "s3cret-Pw")
+	servers, err := haproxy.ParseStat(r.Body)
+	if err != nil {
+		t.Fatalf("stats CSV: %v", err)
+	}
+	for _, s := range servers {
+		if s.Backend == "web" && s.Server == server {
+			return s.Status
+		}
+	}
+	t.Fatalf("server %s not in the stats CSV", server)
+	return ""
+}
+
+// waitStatus polls the stats CSV until server has a status matching want,
+// and returns how long that took.
+func waitStatus(t *testing.T, c *http.Client, stats, server string, want func(string) bool, limit time.Duration) (time.Duration, error) {
+	t.Helper()
+	start := time.Now()
+	last := ""
+	for time.Since(start) < limit {
+		if last = serverStatus(t, c, stats, server); want(last) {
+			return time.Since(start), nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return time.Since(start), fmt.Errorf("server %s still %q after %s", server, last, limit)
+}
+
+func webBody(names ...string) func(string) error {
+	return func(body string) error {
+		if slices.Contains(names, body) {
+			return nil
+		}
+		return fmt.Errorf("unexpected body %q", body)
+	}
+}
+
+// TestAccLoadBalancer_traffic: a web server that stops is taken out within
+// fall × interval while a client sending requests continuously sees no
+// failure, and rejoins when it starts again; a change applied while a load
+// generator runs through the load balancer (a server added) fails no
+// request.
+func TestAccLoadBalancer_traffic(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	lb := prepareLB(t, inv.Host(t, "lb1"))
+	web1, web2 := webServers(inv, t)
+	t.Cleanup(func() { _, _ = web2.TryExec("systemctl", "start", "nginx") })
+	c := acctest.HTTPClient(nil, true)
+	url := "http://" + lb.Address + "/"
+	stats := "http://" + lb.Address + ":8404"
+	// Health checks every 500ms, down after 2 failures: out within 1s.
+	const fallTime = 2 * 500 * time.Millisecond
+	two := basicLB(inv, lb.Host, web1, web2, "", "")
+	// A third server: web1 again under another name.
+	three := strings.Replace(two, `{ name = "web2"`, fmt.Sprintf(`{ name = "web1b", address = %q, port = 80 },
+      { name = "web2"`, web1.Address), 1)
+	var load *acctest.LoadGen
+	var before haproxy.Processes
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             lb.checkRestored,
+		Steps: []resource.TestStep{
+			{
+				Config: two,
+				Check: func(*terraform.State) error {
+					load := acctest.StartLoad(c, url, acctest.LoadOptions{Workers: 3, Pause: 5 * time.Millisecond, MaxDuration: 60 * time.Second, Accept: webBody(web1.Name, web2.Name)})
+					time.Sleep(500 * time.Millisecond)
+					stopped := time.Now()
+					web2.Exec(t, "systemctl", "stop", "nginx")
+					took, err := waitStatus(t, c, stats, "web2", func(s string) bool { return strings.HasPrefix(s, "DOWN") }, 10*fallTime)
+					if err != nil {
+						load.Stop()
+						return err
+					}
+					t.Logf("web2 marked DOWN %s after nginx stopped (fall × interval = %s)", time.Since(stopped).Round(time.Millisecond), fallTime)
+					// Check intervals are not aligned with the stop: allow one
+					// interval and the polling delay on top.
+					if took > fallTime+500*time.Millisecond+300*time.Millisecond {
+						load.Stop()
+						return fmt.Errorf("web2 went DOWN only after %s, want within fall × interval (%s) plus one interval", took, fallTime)
+					}
+					mid := load.Snapshot()
+					time.Sleep(time.Second)
+					after := load.Snapshot()
+					if n := after.Bodies[web2.Name] - mid.Bodies[web2.Name]; n != 0 {
+						load.Stop()
+						return fmt.Errorf("web2 got %d requests while DOWN", n)
+					}
+					if after.Bodies[web1.Name] == mid.Bodies[web1.Name] {
+						load.Stop()
+						return fmt.Errorf("web1 got no traffic while web2 was down")
+					}
+					web2.Exec(t, "systemctl", "start", "nginx")
+					if _, err := waitStatus(t, c, stats, "web2", func(s string) bool { return s == "UP" }, 10*time.Second); err != nil {
+						load.Stop()
+						return err
+					}
+					mid = load.Snapshot()
+					time.Sleep(time.Second)
+					res := load.Stop()
+					if n := res.Bodies[web2.Name] - mid.Bodies[web2.Name]; n == 0 {
+						return fmt.Errorf("web2 did not rejoin: no request after it came back UP")
+					}
+					t.Logf("continuous client during stop/start of web2: %s", res)
+					if res.Failures != 0 || res.Requests < 100 {
+						return fmt.Errorf("the client saw %d failed requests of %d: %v", res.Failures, res.Requests, res.Errors)
+					}
+					return nil
+				},
+			},
+			{
+				// Add a server while a load generator runs: the reload must
+				// not fail a single request.
+				PreConfig: func() {
+					before = lb.processes(t)
+					load = acctest.StartLoad(c, url, acctest.LoadOptions{Workers: 4, MaxDuration: 90 * time.Second, Accept: webBody(web1.Name, web2.Name)})
+					time.Sleep(300 * time.Millisecond)
+				},
+				Config: three,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: func(*terraform.State) error {
+					time.Sleep(500 * time.Millisecond)
+					res := load.Stop()
+					t.Logf("load during the reload: %s", res)
+					after := lb.processes(t)
+					if after.Master != before.Master || len(after.NewWorkers(before)) == 0 {
+						return fmt.Errorf("want a reload (same master, new worker): before %s, after %s", before, after)
+					}
+					if res.Failures != 0 || res.Requests < 100 {
+						return fmt.Errorf("%d of %d requests failed during the reload: %v", res.Failures, res.Requests, res.Errors)
+					}
+					if !strings.Contains(lb.Exec(t, "cat", haproxy.ConfigPath), "server web1b ") {
+						return fmt.Errorf("the new server is not in the host's configuration")
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// httpsLB is one frontend with HTTP on 80 redirecting to HTTPS on 443,
+// HSTS, and optionally an extra frontend.
+func httpsLB(inv *acctest.Inventory, lb acctest.Host, web1, web2 acctest.Host, cert, key, extra string) string {
+	return inv.ProviderHCL() + fmt.Sprintf(`
+resource "foobar_load_balancer" "lb" {
+  %s
+  frontends = [{
+    name              = "www"
+    port              = 80
+    tls = {
+      certificate_pem = %q
+      private_key_pem = %q
+    }
+    redirect_to_https = true
+    hsts_max_age      = 31536000
+    default_backend   = "web"
+  }%s]
+  backends = [{
+    name = "web"
+    servers = [
+      { name = "web1", address = %q, port = 80 },
+      { name = "web2", address = %q, port = 80 },
+    ]
+  }]
+}
+`, lb.ConnectionHCL(), cert, key, extra, web1.Address, web2.Address)
+}
+
+// TestAccLoadBalancer_https: HTTPS with a certificate from a CA made in the
+// test (the client trusts only that CA), HTTP redirected to HTTPS, HSTS.
+// Then two changes that pass plan-time validation but that the host
+// refuses: a 1024-bit RSA certificate (haproxy -c fails: OpenSSL's security
+// level) and a listener on an address the host does not have (haproxy -c
+// passes, the reload does not start a new worker, verification fails and
+// the engine rolls back). Each time the previous configuration keeps
+// serving, proven over HTTPS.
+func TestAccLoadBalancer_https(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	lb := prepareLB(t, inv.Host(t, "lb1"))
+	web1, web2 := webServers(inv, t)
+	ca := acctest.NewTestCA(t)
+	ip := net.ParseIP(lb.Address)
+	cert, key := ca.Issue(t, []string{"www.foobar.test"}, []net.IP{ip}, 0)
+	weakCert, weakKey := ca.Issue(t, []string{"www.foobar.test"}, []net.IP{ip}, 1024)
+	good := httpsLB(inv, lb.Host, web1, web2, cert, key, "")
+	weak := httpsLB(inv, lb.Host, web1, web2, weakCert, weakKey, "")
+	foreignBind := httpsLB(inv, lb.Host, web1, web2, cert, key, `, {
+    name            = "internal"
+    bind_address    = "10.99.99.99"
+    port            = 8080
+    default_backend = "web"
+  }`)
+	tlsClient := acctest.HTTPClient(ca.Pool, true)
+	plain := acctest.HTTPClient(nil, false)
+	httpsURL := "https://" + lb.Address + "/"
+	var served string
+
+	// stillServing proves the configuration applied in step 1 answers.
+	stillServing := func() {
+		t.Helper()
+		if got := lb.liveView(t); got != served {
+			t.Fatalf("haproxy.cfg changed although the apply failed:\n%s", got)
+		}
+		r := acctest.MustFetch(t, tlsClient, httpsURL, "", "")
+		if r.Status != http.StatusOK || (strings.TrimSpace(r.Body) != web1.Name && strings.TrimSpace(r.Body) != web2.Name) {
+			t.Fatalf("HTTPS through %s after the refused change: status %d body %q", lb.Name, r.Status, r.Body)
+		}
+		if r := acctest.MustFetch(t, plain, "http://"+lb.Address+"/", "", ""); r.Status != http.StatusMovedPermanently {
+			t.Fatalf("HTTP after the refused change: status %d, want 301", r.Status)
+		}
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             lb.checkRestored,
+		Steps: []resource.TestStep{
+			{
+				Config: good,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					expectRendered{after: []string{"ssl crt " + haproxy.FilesDir + "/www.", "redirect scheme https code 301", "max-age=31536000"}, notAfter: []string{"PRIVATE KEY"}},
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					lb.checkHostMatchesState(t),
+					func(*terraform.State) error {
+						served = lb.liveView(t)
+						r := acctest.MustFetch(t, plain, "http://"+lb.Address+"/some/path?q=1", "", "")
+						if r.Status != http.StatusMovedPermanently || r.Header.Get("Location") != "https://"+lb.Address+"/some/path?q=1" {
+							return fmt.Errorf("HTTP: status %d Location %q, want 301 to https", r.Status, r.Header.Get("Location"))
+						}
+						r = acctest.MustFetch(t, tlsClient, httpsURL, "", "")
+						if r.Status != http.StatusOK {
+							return fmt.Errorf("HTTPS: status %d", r.Status)
+						}
+						if h := r.Header.Get("Strict-Transport-Security"); h != "max-age=31536000" {
+							return fmt.Errorf("HTTPS: Strict-Transport-Security %q", h)
+						}
+						// A client that does not trust the test CA is refused.
+						if _, err := acctest.Fetch(context.Background(), acctest.HTTPClient(x509SystemPoolOrEmpty(), true), "", httpsURL, "", ""); err == nil {
+							return fmt.Errorf("a client without the test CA accepted the certificate")
+						}
+						// The key is on the host, root only, not in haproxy.cfg.
+						files := strings.Fields(lb.Exec(t, "sh", "-c", "stat -c '%a:%U:%n' "+haproxy.FilesDir+"/*.pem"))
+						if len(files) != 1 || !strings.HasPrefix(files[0], "600:root:") {
+							return fmt.Errorf("TLS bundle files: %v, want one, mode 600 root", files)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				Config:      weak,
+				ExpectError: errPattern("validation of the new configuration failed on", "haproxy -c", "unable to load SSL certificate", apply.Serving),
+			},
+			{
+				PreConfig:   stillServing,
+				Config:      foreignBind,
+				ExpectError: errPattern("verification after reloading", "no new HAProxy worker", "rolled back and verified", apply.Serving),
+			},
+			{
+				PreConfig: stillServing,
+				Config:    good,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				Check: func(*terraform.State) error {
+					// The refused bundle did not stay behind.
+					if n := strings.Fields(lb.Exec(t, "sh", "-c", "ls "+haproxy.FilesDir+" | grep -c 'pem$'; true")); len(n) != 1 || n[0] != "1" {
+						return fmt.Errorf("want exactly one TLS bundle in %s, got %v", haproxy.FilesDir, n)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// x509SystemPoolOrEmpty is an empty trust store: a client with it trusts
+// nothing (the lab's test CA included).
+func x509SystemPoolOrEmpty() *x509.CertPool { return x509.NewCertPool() }
+
+// TestAccLoadBalancer_adopt: a haproxy.cfg this provider did not write is
+// imported as it is; the next plan shows the whole diff from it to the
+// managed file; apply takes it over; delete gives it back byte for byte.
+func TestAccLoadBalancer_adopt(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	lb := prepareLB(t, inv.Host(t, "lb1"))
+	web1, web2 := webServers(inv, t)
+	foreign := lb.stock + fmt.Sprintf("\nfrontend legacy\n\tbind :8081\n\tdefault_backend legacy_web\n\nbackend legacy_web\n\tserver old1 %s:80\n", web1.Address)
+	foreignSHA := apply.Checksum([]byte(foreign))
+	cfg := basicLB(inv, lb.Host, web1, web2, "", "")
+	c := acctest.HTTPClient(nil, false)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			cur, err := lb.TryExec("cat", haproxy.ConfigPath)
+			if err != nil {
+				return err
+			}
+			if apply.Checksum([]byte(cur)) != foreignSHA {
+				return fmt.Errorf("delete did not give back the adopted configuration; found:\n%s", cur)
+			}
+			if r := acctest.MustFetch(t, c, "http://"+lb.Address+":8081/", "", ""); r.Status != http.StatusOK || strings.TrimSpace(r.Body) != web1.Name {
+				return fmt.Errorf("the adopted configuration does not serve again after delete: %d %q", r.Status, r.Body)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					lb.ExecInput(t, foreign, "sh", "-c", "cat > /etc/haproxy/haproxy.cfg && systemctl reload haproxy")
+				},
+				Config:             cfg,
+				ResourceName:       lbAddr,
+				ImportState:        true,
+				ImportStateId:      lb.Address,
+				ImportStatePersist: true,
+				ImportStateCheck: func(is []*terraform.InstanceState) error {
+					if len(is) != 1 {
+						return fmt.Errorf("imported %d instances", len(is))
+					}
+					a := is[0].Attributes
+					if a["rendered_config"] != foreign {
+						return fmt.Errorf("rendered_config after import is not the host's file:\n%s", a["rendered_config"])
+					}
+					if a["id"] != lb.Address || a["ssh.host"] != lb.Address || !strings.HasPrefix(a["haproxy_version"], "2.6.") {
+						return fmt.Errorf("imported id %q ssh.host %q haproxy_version %q", a["id"], a["ssh.host"], a["haproxy_version"])
+					}
+					if _, ok := a["frontends.#"]; ok && a["frontends.#"] != "0" {
+						return fmt.Errorf("a foreign configuration must not import a model, got %s frontends", a["frontends.#"])
+					}
+					return nil
+				},
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionUpdate),
+					expectRendered{before: []string{"frontend legacy", "errorfile 503"}, after: []string{haproxy.Header, "frontend www"}, notAfter: []string{"frontend legacy"}},
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					lb.checkHostMatchesState(t),
+					alternates(t, c, "http://"+lb.Address+"/", 10, web1.Name, web2.Name),
+					func(*terraform.State) error {
+						if orig := lb.Exec(t, "cat", haproxy.ConfigPath+apply.SuffixOrig); apply.Checksum([]byte(orig)) != foreignSHA {
+							return fmt.Errorf("the adopted file was not saved as %s%s", haproxy.ConfigPath, apply.SuffixOrig)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
+
+// purgeHAProxy removes the haproxy package with its configuration. The
+// lab's root file system (fuse-overlayfs) can show the image's copy of a
+// file again once the package that had replaced it is removed a second
+// time, so whatever the package listed and is still there is removed too.
+const purgeHAProxy = `
+export DEBIAN_FRONTEND=noninteractive
+files=$(dpkg -L haproxy 2>/dev/null)
+apt-get purge -y -q haproxy >/dev/null 2>&1 || exit 1
+for f in $files; do
+  # Regular files only: the list also names directories and symlinked
+  # ones such as /lib, which must stay.
+  if [ -f "$f" ] && [ ! -L "$f" ]; then rm -f -- "$f"; fi
+done
+rm -rf /etc/haproxy
+exit 0
+`
+
+// TestAccLoadBalancer_install: on lb2 (whose sudo asks for a password),
+// HAProxy purged out of band is refused with install = false (nothing
+// changes), then installed with apt by the resource, which then serves;
+// delete restores the package's stock file and HAProxy keeps running.
+func TestAccLoadBalancer_install(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	lb := prepareLB(t, inv.Host(t, "lb2"))
+	if lb.SudoPassword == "" {
+		t.Fatalf("%s must be the lab host whose sudo needs a password", lb.Name)
+	}
+	web1, web2 := webServers(inv, t)
+	cfg := basicLB(inv, lb.Host, web1, web2, "", "")
+	noInstall := strings.Replace(cfg, "frontends = [{", "install = false\n  frontends = [{", 1)
+	c := acctest.HTTPClient(nil, true)
+	absent := func() error {
+		if out, err := lb.TryExec("sh", "-c", "command -v haproxy || ls /etc/haproxy/haproxy.cfg"); err == nil {
+			return fmt.Errorf("haproxy is still there: %s", out)
+		}
+		return nil
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             lb.checkRestored,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					lb.Exec(t, "sh", "-c", purgeHAProxy)
+					if err := absent(); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:      noInstall,
+				ExpectError: errPattern("HAProxy is not installed on", "install = false", "Nothing was changed"),
+			},
+			{
+				PreConfig: func() {
+					if err := absent(); err != nil {
+						t.Fatalf("install = false changed the host: %v", err)
+					}
+				},
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("haproxy_version"), knownvalue.StringRegexp(regexp.MustCompile(`^2\.6\.`))),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					lb.checkHostMatchesState(t),
+					alternates(t, c, "http://"+lb.Address+"/", 10, web1.Name, web2.Name),
+					func(*terraform.State) error {
+						// The file that was saved is the package's stock one.
+						if orig := lb.Exec(t, "cat", haproxy.ConfigPath+apply.SuffixOrig); apply.Checksum([]byte(orig)) != lb.stockSHA {
+							return fmt.Errorf("saved original is not the stock haproxy.cfg:\n%s", orig)
+						}
+						return nil
+					},
+				),
 			},
 		},
 	})
