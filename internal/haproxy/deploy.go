@@ -454,11 +454,16 @@ const DefaultVerifyTimeout = 20 * time.Second
 // every endpoint answers. It polls on the host, in one round trip, until
 // timeout (DefaultVerifyTimeout when zero).
 func Verify(ctx context.Context, r remote.Runner, before Processes, endpoints []Endpoint, timeout time.Duration) (VerifyResult, error) {
+	return verify(ctx, r, ServiceName, PIDFile, before, endpoints, timeout)
+}
+
+// verify is Verify for a given service name and pid file (tests use fakes).
+func verify(ctx context.Context, r remote.Runner, svc, pidFile string, before Processes, endpoints []Endpoint, timeout time.Duration) (VerifyResult, error) {
 	if timeout <= 0 {
 		timeout = DefaultVerifyTimeout
 	}
 	secs := int((timeout + time.Second - 1) / time.Second)
-	args := []string{ServiceName, PIDFile, strconv.Itoa(secs), pidList(before.Workers)}
+	args := []string{svc, pidFile, strconv.Itoa(secs), pidList(before.Workers)}
 	if len(before.Workers) == 0 {
 		args[3] = ""
 	}
@@ -509,6 +514,10 @@ func describeStatus(s string) string {
 // rollback; that call verifies the previous configuration: a worker newer
 // than any seen so far, and the previous endpoints listening.
 func Verifier(before Processes, endpoints, previous []Endpoint, timeout time.Duration) func(context.Context, remote.Runner) error {
+	return verifierWith(ServiceName, PIDFile, before, endpoints, previous, timeout)
+}
+
+func verifierWith(svc, pidFile string, before Processes, endpoints, previous []Endpoint, timeout time.Duration) func(context.Context, remote.Runner) error {
 	seen := before
 	calls := 0
 	return func(ctx context.Context, r remote.Runner) error {
@@ -517,7 +526,7 @@ func Verifier(before Processes, endpoints, previous []Endpoint, timeout time.Dur
 			eps = previous
 		}
 		calls++
-		res, err := Verify(ctx, r, seen, eps, timeout)
+		res, err := verify(ctx, r, svc, pidFile, seen, eps, timeout)
 		for _, w := range res.After.Workers {
 			if !slices.Contains(seen.Workers, w) {
 				seen.Workers = append(seen.Workers, w)

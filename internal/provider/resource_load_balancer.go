@@ -393,7 +393,7 @@ func addConfigErrors(diags *diag.Diagnostics, err error, cv *converter, skipCove
 		pat := pattern(p)
 		v, known := cv.values[p]
 		c, hasCheck := lbChecks[pat]
-		if skipCovered && hasCheck && known && leafFails(c, v) {
+		if skipCovered && (hasCheck && known && leafFails(c, v) || coveredBySchema(pat, p, cv)) {
 			continue
 		}
 		detail := fmt.Sprintf("%s: %s", p, fe.Err)
@@ -402,6 +402,21 @@ func addConfigErrors(diags *diag.Diagnostics, err error, cv *converter, skipCove
 		}
 		diags.AddAttributeError(attrPath(p), "Invalid Load Balancer Configuration", detail)
 	}
+}
+
+// coveredBySchema reports whether a problem at p is one the schema's own
+// validators already report: an empty frontends or servers list
+// (listvalidator.SizeAtLeast), a TLS block without a key
+// (stringvalidator.ExactlyOneOf).
+func coveredBySchema(pat, p string, cv *converter) bool {
+	switch pat {
+	case "frontends", "backends.servers":
+		return true
+	case "frontends.tls.certificate_pem":
+		_, hasKey := cv.values[strings.TrimSuffix(p, "certificate_pem")+"private_key_pem"]
+		return !hasKey
+	}
+	return false
 }
 
 func leafFails(c leafCheck, v any) bool {
@@ -515,6 +530,7 @@ func buildConfig(m, cfgModel lbModel) (haproxy.Config, *converter) {
 			}
 			if key != "" {
 				cv.secrets = append(cv.secrets, key)
+				cv.values[tp+".private_key_pem"] = key
 			}
 			fe.TLS = &haproxy.TLS{
 				Port:           cv.num(tp+".port", t.Port),
@@ -593,9 +609,9 @@ func buildConfig(m, cfgModel lbModel) (haproxy.Config, *converter) {
 		}
 		cv.secret["stats.password"], cv.secret["stats.password_wo"] = true, true
 		if !s.Password.IsNull() {
-			st.Password = s.Password.ValueString()
+			st.Password = cv.str("stats.password", s.Password)
 		} else if cfgModel.Stats != nil && !cfgModel.Stats.PasswordWO.IsNull() {
-			st.Password = cfgModel.Stats.PasswordWO.ValueString()
+			st.Password = cv.str("stats.password_wo", cfgModel.Stats.PasswordWO)
 			cv.renames["stats.password"] = "stats.password_wo"
 		}
 		if st.Password != "" {

@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/foobar/terraform-provider-foobar/internal/acctest"
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
@@ -827,4 +828,230 @@ func TestAccLoadBalancer_install(t *testing.T) {
 			},
 		},
 	})
+}
+
+func writeOnlyLB(inv *acctest.Inventory, lb acctest.Host, web1 acctest.Host, cert, key, password string, version int) string {
+	return inv.ProviderHCL() + fmt.Sprintf(`
+resource "foobar_load_balancer" "lb" {
+  %s
+  frontends = [{
+    name = "www"
+    port = 80
+    tls = {
+      certificate_pem            = %q
+      private_key_pem_wo         = %q
+      private_key_pem_wo_version = 1
+    }
+    default_backend = "web"
+  }]
+  backends = [{
+    name    = "web"
+    servers = [{ name = "web1", address = %q, port = 80 }]
+  }]
+  stats = {
+    bind_address        = "0.0.0.0"
+    user                = "admin"
+    password_wo         = %q
+    password_wo_version = %d
+  }
+}
+`, lb.ConnectionHCL(), cert, key, web1.Address, password, version)
+}
+
+// TestAccLoadBalancer_writeOnly: the TLS key and the stats password as
+// write-only arguments never reach the state; a new password is applied
+// when its version changes (and only then, as write-only values are
+// invisible to plans); a config with write-only secrets imports with no
+// diff.
+func TestAccLoadBalancer_writeOnly(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	lb := prepareLB(t, inv.Host(t, "lb1"))
+	web1, _ := webServers(inv, t)
+	ca := acctest.NewTestCA(t)
+	cert, key := ca.Issue(t, nil, []net.IP{net.ParseIP(lb.Address)}, 0)
+	c := acctest.HTTPClient(nil, false)
+	tlsClient := acctest.HTTPClient(ca.Pool, false)
+	stats := "http://" + lb.Address + ":8404/stats"
+	secretsAbsent := func(s *terraform.State) error {
+		rs := s.RootModule().Resources[lbAddr]
+		for k, v := range rs.Primary.Attributes {
+			for _, secret := range []string{"PRIVATE KEY", "pw-one", "pw-two", "pw-three"} {
+				if strings.Contains(v, secret) {
+					return fmt.Errorf("state attribute %s holds a write-only secret", k)
+				}
+			}
+		}
+		return nil
+	}
+	statsAuth := func(good, bad string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if r := acctest.MustFetch(t, c, stats, "admin", good); r.Status != http.StatusOK {
+				return fmt.Errorf("stats with password %q: status %d", good, r.Status)
+			}
+			if r := acctest.MustFetch(t, c, stats, "admin", bad); r.Status != http.StatusUnauthorized {
+				return fmt.Errorf("stats with the old password %q: status %d, want 401", bad, r.Status)
+			}
+			return nil
+		}
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		CheckDestroy:             lb.checkRestored,
+		Steps: []resource.TestStep{
+			{
+				Config: writeOnlyLB(inv, lb.Host, web1, cert, key, "pw-one", 1),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("stats").AtMapKey("password_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("stats").AtMapKey("password"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("frontends").AtSliceIndex(0).AtMapKey("tls").AtMapKey("private_key_pem_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("frontends").AtSliceIndex(0).AtMapKey("tls").AtMapKey("private_key_pem_wo_version"), knownvalue.Int64Exact(1)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					secretsAbsent,
+					lb.checkHostMatchesState(t),
+					statsAuth("pw-one", "pw-two"),
+					func(*terraform.State) error {
+						if r := acctest.MustFetch(t, tlsClient, "https://"+lb.Address+"/", "", ""); r.Status != http.StatusOK {
+							return fmt.Errorf("HTTPS with the write-only key: status %d", r.Status)
+						}
+						if rec := lb.Exec(t, "cat", haproxy.RecordPath); strings.Contains(rec, "pw-one") || strings.Contains(rec, "PRIVATE KEY") {
+							return fmt.Errorf("the record on the host holds a write-only secret")
+						}
+						return nil
+					},
+				),
+			},
+			{
+				Config: writeOnlyLB(inv, lb.Host, web1, cert, key, "pw-two", 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(secretsAbsent, statsAuth("pw-two", "pw-one")),
+			},
+			{
+				// A new write-only value without a new version is not seen.
+				Config: writeOnlyLB(inv, lb.Host, web1, cert, key, "pw-three", 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				Check: statsAuth("pw-two", "pw-three"),
+			},
+			{
+				ResourceName:    lbAddr,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   lb.Address,
+			},
+		},
+	})
+}
+
+// invalidLB is a valid configuration with parts replaced. The host is in
+// TEST-NET-1 (nothing answers there): a case that reached the host would
+// fail with a connection error instead of the expected message.
+func invalidLB(top, frontends, backends string) string {
+	if frontends == "" {
+		frontends = `[{ name = "www", port = 80, default_backend = "web" }]`
+	}
+	if backends == "" {
+		backends = `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }] }]`
+	}
+	return fmt.Sprintf(`
+provider "foobar" {
+  user  = "deploy"
+  agent = false
+}
+resource "foobar_load_balancer" "lb" {
+  ssh = {
+    host            = "192.0.2.1"
+    connect_timeout = "1s"
+  }
+  %s
+  frontends = %s
+  backends  = %s
+}
+`, top, frontends, backends)
+}
+
+// notError matches any text that does not contain "Error:".
+const notError = `(?:[^E]|E[^r]|Er[^r]|Err[^o]|Erro[^r]|Error[^:])*`
+
+// onlyError is errPattern for output that holds exactly one Terraform
+// error ("Error:" once), whose text contains the parts in order: a bad
+// value must be reported once, not by both an attribute validator and the
+// whole-configuration check.
+func onlyError(parts ...string) *regexp.Regexp {
+	q := make([]string, len(parts))
+	for i, p := range parts {
+		q[i] = strings.ReplaceAll(regexp.QuoteMeta(p), " ", `\s+`)
+	}
+	return regexp.MustCompile(`(?s)\A` + notError + `Error:` + notError + strings.Join(q, notError) + notError + `\z`)
+}
+
+// TestLoadBalancer_invalidInputs: every bad value is refused at plan time
+// with the attribute's path (and the value, unless it is a secret), before
+// any host is contacted.
+func TestLoadBalancer_invalidInputs(t *testing.T) {
+	requireTerraform(t)
+	ca := acctest.NewTestCA(t)
+	cert, _ := ca.Issue(t, []string{"www.foobar.test"}, nil, 0)
+	_, otherKey := ca.Issue(t, []string{"www.foobar.test"}, nil, 0)
+	server := func(extra string) string {
+		return `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 ` + extra + ` }] }]`
+	}
+	fe := func(extra string) string {
+		return `[{ name = "www", port = 80, default_backend = "web"` + extra + ` }]`
+	}
+	cases := []struct {
+		name                     string
+		top, frontends, backends string
+		want                     *regexp.Regexp
+	}{
+		{"frontend name with a space", "", `[{ name = "w w", port = 80, default_backend = "web" }]`, "", onlyError(`frontends[0].name = "w w" is not valid`, "a space")},
+		{"frontend name injecting a line", "", `[{ name = "www\n  bind :1", port = 80, default_backend = "web" }]`, "", onlyError(`frontends[0].name = "www\n`, "is not valid", "a newline")},
+		{"server address with a keyword", "", "", server(`, address = "10.0.0.1 backup"`), onlyError(`backends[0].servers[0].address = "10.0.0.1 backup" is not valid`)},
+		{"bind address not an IP", "", fe(`, bind_address = "localhost"`), "", onlyError(`frontends[0].bind_address = "localhost" is not valid`)},
+		{"port out of range", "", `[{ name = "www", port = 70000, default_backend = "web" }]`, "", onlyError(`frontends[0].port = 70000 is not valid`, "1-65535")},
+		{"weight out of range", "", "", server(`, weight = 300`), onlyError(`backends[0].servers[0].weight = 300 is not valid`, "0-256")},
+		{"duration with a space", `timeouts = { connect = "5 s" }`, "", "", onlyError(`timeouts.connect = "5 s" is not valid`, "HAProxy time")},
+		{"zero duration", `hard_stop_after = "0s"`, "", "", onlyError(`hard_stop_after = "0s" is not valid`, "greater than zero")},
+		{"nbthread zero", `nbthread = 0`, "", "", onlyError(`nbthread = 0 is not valid`)},
+		{"path prefix with a comment", "", `[{ name = "www", port = 80, rules = [{ path_prefix = "/api#x", backend = "web" }] }]`, "", onlyError(`frontends[0].rules[0].path_prefix = "/api#x" is not valid`, "'#'")},
+		{"rule without a condition", "", `[{ name = "www", port = 80, rules = [{ backend = "web" }] }]`, "", onlyError(`frontends[0].rules[0]: needs host, path_prefix or both`)},
+		{"rule host with a quote", "", `[{ name = "www", port = 80, rules = [{ host = "a\"b", backend = "web" }] }]`, "", onlyError(`frontends[0].rules[0].host = "a\"b" is not valid`)},
+		{"health check path with a quote", "", "", `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }], health_check = { path = "/h'x" } }]`, onlyError(`backends[0].health_check.path = "/h'x" is not valid`, "quote")},
+		{"health check status", "", "", `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }], health_check = { expect_status = 999 } }]`, onlyError(`backends[0].health_check.expect_status = 999 is not valid`)},
+		{"balance algorithm", "", "", `[{ name = "web", balance = "roundrobin;x", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }] }]`, onlyError(`backends[0].balance = "roundrobin;x" is not valid`, "not a supported balance algorithm")},
+		{"sticky cookie", "", "", `[{ name = "web", sticky_cookie = "a b", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }] }]`, onlyError(`backends[0].sticky_cookie = "a b" is not valid`)},
+		{"unknown backend", "", `[{ name = "www", port = 80, default_backend = "nope" }]`, "", onlyError(`frontends[0].default_backend = "nope" is not valid: no backend named "nope"`)},
+		{"duplicate backend", "", "", `[{ name = "web", servers = [{ name = "a", address = "10.0.0.21", port = 80 }] }, { name = "web", servers = [{ name = "a", address = "10.0.0.22", port = 80 }] }]`, onlyError(`backends[1].name = "web" is not valid: duplicate backend name "web"`)},
+		{"duplicate server", "", "", `[{ name = "web", servers = [{ name = "a", address = "10.0.0.21", port = 80 }, { name = "a", address = "10.0.0.22", port = 80 }] }]`, onlyError(`backends[0].servers[1].name = "a" is not valid: duplicate server name "a"`)},
+		{"no servers", "", "", `[{ name = "web", servers = [] }]`, onlyError(`backends[0].servers`, "at least 1")},
+		{"overlapping listeners", "", `[{ name = "a", port = 80, default_backend = "web" }, { name = "b", port = 80, default_backend = "web" }]`, "", onlyError(`frontends[1].port = 80 is not valid`, "overlaps")},
+		{"frontend without a listener", "", `[{ name = "www", default_backend = "web" }]`, "", onlyError(`frontends[0].port: is required unless tls is set`)},
+		{"redirect without tls", "", fe(`, redirect_to_https = true`), "", onlyError(`frontends[0].redirect_to_https: requires tls`)},
+		{"hsts without tls", "", fe(`, hsts_max_age = 100`), "", onlyError(`frontends[0].hsts_max_age = 100 is not valid: requires tls`)},
+		{"certificate and key do not match", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q, private_key_pem = %q }`, cert, otherKey)), "", onlyError(`frontends[0].tls.certificate_pem: certificate_pem and private_key_pem are not a valid certificate and matching key`)},
+		{"tls without a key", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q }`, cert)), "", onlyError(`frontends[0].tls`, "private_key_pem")},
+		{"stats user with a colon", `stats = { user = "ad:min", password = "x" }`, "", "", onlyError(`stats.user = "ad:min" is not valid`)},
+		{"stats password with a space", `stats = { user = "admin", password = "with space" }`, "", "", onlyError(`stats.password is not valid`, "(the value is sensitive and not shown)")},
+		{"stats user without password", `stats = { user = "admin" }`, "", "", onlyError(`stats.password: is required when stats.user is set`)},
+		{"stats page on the metrics path", `stats = { prometheus = true, uri = "/metrics" }`, "", "", onlyError(`stats.uri = "/metrics" is not valid`, "Prometheus exporter's path")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      invalidLB(c.top, c.frontends, c.backends),
+					PlanOnly:    true,
+					ExpectError: c.want,
+				}},
+			})
+		})
+	}
 }
