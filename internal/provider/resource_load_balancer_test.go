@@ -9,12 +9,18 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -1053,5 +1059,239 @@ func TestLoadBalancer_invalidInputs(t *testing.T) {
 				}},
 			})
 		})
+	}
+}
+
+// walkAttributes calls f for every attribute of the schema, nested ones
+// included, with its path.
+func walkAttributes(prefix string, attrs map[string]schema.Attribute, f func(string, schema.Attribute)) {
+	for name, a := range attrs {
+		p := name
+		if prefix != "" {
+			p = prefix + "." + name
+		}
+		f(p, a)
+		switch n := a.(type) {
+		case schema.SingleNestedAttribute:
+			walkAttributes(p, n.Attributes, f)
+		case schema.ListNestedAttribute:
+			walkAttributes(p, n.NestedObject.Attributes, f)
+		}
+	}
+}
+
+func TestLoadBalancerSchema(t *testing.T) {
+	t.Parallel()
+	s := loadBalancerSchema()
+	if d := s.ValidateImplementation(context.Background()); d.HasError() {
+		t.Fatalf("schema: %v", d)
+	}
+	sensitive := map[string]bool{}
+	writeOnly := map[string]bool{}
+	walkAttributes("", s.Attributes, func(p string, a schema.Attribute) {
+		if a.GetMarkdownDescription() == "" {
+			t.Errorf("%s has no description", p)
+		}
+		if a.IsSensitive() {
+			sensitive[p] = true
+		}
+		if a.IsWriteOnly() {
+			writeOnly[p] = true
+		}
+	})
+	for _, p := range []string{"frontends.tls.private_key_pem", "frontends.tls.private_key_pem_wo", "stats.password", "stats.password_wo", "ssh.sudo_password", "ssh.private_key"} {
+		if !sensitive[p] {
+			t.Errorf("%s must be sensitive", p)
+		}
+	}
+	if diff := cmp.Diff(map[string]bool{"frontends.tls.private_key_pem_wo": true, "stats.password_wo": true}, writeOnly); diff != "" {
+		t.Errorf("write-only attributes (-want +got):\n%s", diff)
+	}
+	// Every check the plan-time validation relies on is wired to an
+	// attribute of the schema.
+	paths := map[string]bool{}
+	walkAttributes("", s.Attributes, func(p string, _ schema.Attribute) { paths[p] = true })
+	for p := range lbChecks {
+		if !paths[p] {
+			t.Errorf("lbChecks names %s, which is not an attribute", p)
+		}
+	}
+}
+
+func testModel(t *testing.T) lbModel {
+	t.Helper()
+	ca := acctest.NewTestCA(t)
+	cert, key := ca.Issue(t, []string{"www.foobar.test"}, nil, 0)
+	return lbModel{
+		SSH:            nullConnection("10.0.0.11"),
+		ID:             types.StringValue("10.0.0.11"),
+		Install:        types.BoolValue(true),
+		MaxConn:        types.Int64Value(2000),
+		NbThread:       types.Int64Null(),
+		HardStopAfter:  types.StringValue("1m"),
+		Timeouts:       &lbTimeoutsModel{Connect: types.StringValue("3s"), Client: types.StringNull(), Server: types.StringNull(), HTTPRequest: types.StringNull(), HTTPKeepAlive: types.StringNull(), Queue: types.StringNull()},
+		RenderedConfig: types.StringValue("x"), ConfigSHA256: types.StringValue("y"), HAProxyVersion: types.StringValue("2.6.12"),
+		Frontends: []lbFrontendModel{{
+			Name: types.StringValue("www"), BindAddress: types.StringNull(), Port: types.Int64Value(80), MaxConn: types.Int64Null(),
+			TLS:             &lbTLSModel{Port: types.Int64Null(), CertificatePEM: types.StringValue(cert), PrivateKeyPEM: types.StringValue(key), PrivateKeyPEMWO: types.StringNull(), PrivateKeyPEMWOVersion: types.Int64Null()},
+			RedirectToHTTPS: types.BoolValue(true), HSTSMaxAge: types.Int64Value(100), ForwardFor: types.BoolValue(false), ForwardedProto: types.BoolValue(true),
+			Timeouts:       nil,
+			Rules:          []lbRuleModel{{Host: types.StringNull(), PathPrefix: types.StringValue("/api/"), Backend: types.StringValue("web")}},
+			DefaultBackend: types.StringValue("web"),
+		}},
+		Backends: []lbBackendModel{{
+			Name: types.StringValue("web"), Balance: types.StringNull(), StickyCookie: types.StringNull(), Timeouts: nil,
+			HealthCheck: &lbHealthCheckModel{Path: types.StringValue("/health"), Host: types.StringNull(), ExpectStatus: types.Int64Value(200), Interval: types.StringNull(), Rise: types.Int64Null(), Fall: types.Int64Value(2)},
+			Servers: []lbServerModel{
+				{Name: types.StringValue("web1"), Address: types.StringValue("10.0.0.21"), Port: types.Int64Value(80), Weight: types.Int64Value(3), Backup: types.BoolValue(false), MaxConn: types.Int64Null(), Disabled: types.BoolValue(false)},
+				{Name: types.StringValue("web2"), Address: types.StringValue("10.0.0.22"), Port: types.Int64Value(80), Weight: types.Int64Null(), Backup: types.BoolValue(true), MaxConn: types.Int64Value(50), Disabled: types.BoolValue(false)},
+			},
+		}},
+		Stats: &lbStatsModel{BindAddress: types.StringNull(), Port: types.Int64Null(), URI: types.StringNull(), User: types.StringValue("admin"), Password: types.StringValue("pw"),
+			PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null(), Refresh: types.StringNull(), Prometheus: types.BoolValue(true)},
+	}
+}
+
+func TestLoadBalancerBuildConfig(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	cfg, cv := buildConfig(m, m)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	f, b := cfg.Frontends[0], cfg.Backends[0]
+	if f.ForwardFor || !f.ForwardedProto || !f.RedirectToHTTPS || f.TLS == nil || f.TLS.PrivateKeyPEM == "" {
+		t.Errorf("frontend %+v", f)
+	}
+	if *b.Servers[0].Weight != 3 || b.Servers[1].Weight != nil || !b.Servers[1].Backup || b.HealthCheck.Fall != 2 {
+		t.Errorf("backend %+v", b)
+	}
+	if cfg.MaxConn != 2000 || cfg.NbThread != 0 || cfg.Timeouts.Connect != "3s" || cfg.Stats.Password != "pw" {
+		t.Errorf("config %+v", cfg)
+	}
+	if len(cv.secrets) != 2 {
+		t.Errorf("want the key and the password as secrets to mask, got %d", len(cv.secrets))
+	}
+	// The write-only forms come from the configuration.
+	plan := testModel(t)
+	plan.Stats.Password = types.StringNull()
+	config := plan
+	config.Stats = &lbStatsModel{}
+	*config.Stats = *plan.Stats
+	config.Stats.PasswordWO = types.StringValue("from-config")
+	cfg, cv = buildConfig(plan, config)
+	if cfg.Stats.Password != "from-config" || cv.rename("stats.password") != "stats.password_wo" {
+		t.Errorf("write-only password: %q, error path %s", cfg.Stats.Password, cv.rename("stats.password"))
+	}
+}
+
+// Errors about secrets never quote them, neither the attribute checks nor
+// the whole-configuration check.
+func TestLoadBalancerSecretsNotInDiagnostics(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	ca := acctest.NewTestCA(t)
+	_, otherKey := ca.Issue(t, nil, nil, 0)
+	m.Frontends[0].TLS.PrivateKeyPEM = types.StringValue(otherKey)
+	m.Stats.Password = types.StringValue("bad pass#word")
+	cfg, cv := buildConfig(m, m)
+	var diags diag.Diagnostics
+	addConfigErrors(&diags, cfg.Validate(), cv, false)
+	if len(diags) != 2 {
+		t.Fatalf("want two errors (key, password), got %v", diags)
+	}
+	for _, d := range diags {
+		text := d.Summary() + d.Detail()
+		if strings.Contains(text, "bad pass#word") || strings.Contains(text, "PRIVATE KEY") || strings.Contains(text, otherKey[40:80]) {
+			t.Errorf("a secret leaked into %q", text)
+		}
+	}
+}
+
+func TestLoadBalancerRecordRoundTrip(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	m.Stats.PasswordWO = types.StringValue("never-recorded")
+	b, err := encodeRecord(m, "abc123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "never-recorded") || strings.Contains(string(b), "10.0.0.11") || strings.Contains(string(b), `"rendered_config"`) {
+		t.Fatalf("the record holds a write-only value, the connection or a computed attribute:\n%s", b)
+	}
+	rec, err := decodeRecord(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.ConfigSHA256 != "abc123" {
+		t.Errorf("config_sha256 %q", rec.ConfigSHA256)
+	}
+	// Into a model that only knows its connection (an import).
+	got := lbModel{SSH: nullConnection("10.0.0.11"), ID: types.StringValue("10.0.0.11"), RenderedConfig: types.StringValue("x"), ConfigSHA256: types.StringValue("y"), HAProxyVersion: types.StringValue("2.6.12")}
+	if err := rec.apply(&got); err != nil {
+		t.Fatal(err)
+	}
+	want := testModel(t)
+	want.Frontends[0].TLS.CertificatePEM, want.Frontends[0].TLS.PrivateKeyPEM = m.Frontends[0].TLS.CertificatePEM, m.Frontends[0].TLS.PrivateKeyPEM
+	w, _ := modelToJSON(reflect.ValueOf(want), false)
+	g, _ := modelToJSON(reflect.ValueOf(got), false)
+	if diff := cmp.Diff(w, g); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"", "{", `{"format":2,"config_sha256":"a","model":{}}`, `{"format":1,"model":{}}`} {
+		if _, err := decodeRecord([]byte(bad)); err == nil {
+			t.Errorf("decodeRecord(%q) accepted it", bad)
+		}
+	}
+	if err := (&lbRecord{Format: 1, ConfigSHA256: "a", Model: map[string]any{"maxconn": "many"}}).apply(&got); err == nil {
+		t.Error("a record with a wrong type was applied")
+	}
+}
+
+func TestParseImportID(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		id, user, host string
+		port           int
+		err            bool
+	}{
+		{"10.0.0.11", "", "10.0.0.11", 0, false},
+		{"lb1.example.com", "", "lb1.example.com", 0, false},
+		{"deploy@10.0.0.11", "deploy", "10.0.0.11", 0, false},
+		{"deploy@10.0.0.11:2222", "deploy", "10.0.0.11", 2222, false},
+		{"10.0.0.11:22", "", "10.0.0.11", 22, false},
+		{"2001:db8::1", "", "2001:db8::1", 0, false},
+		{"[2001:db8::1]:22", "", "2001:db8::1", 22, false},
+		{"ops@[2001:db8::1]:2200", "ops", "2001:db8::1", 2200, false},
+		{"", "", "", 0, true},
+		{"a b", "", "", 0, true},
+		{"10.0.0.11:99999", "", "", 0, true},
+		{"bad user@10.0.0.11", "", "", 0, true},
+		{"10.0.0.11;reboot", "", "", 0, true},
+	}
+	for _, c := range cases {
+		u, h, p, err := parseImportID(c.id)
+		if (err != nil) != c.err || u != c.user || h != c.host || p != c.port {
+			t.Errorf("parseImportID(%q) = %q %q %d %v", c.id, u, h, p, err)
+		}
+	}
+}
+
+func TestAttrPath(t *testing.T) {
+	t.Parallel()
+	cases := map[string]path.Path{
+		"maxconn":                          path.Root("maxconn"),
+		"stats.password_wo":                path.Root("stats").AtName("password_wo"),
+		"backends[1].servers[0].address":   path.Root("backends").AtListIndex(1).AtName("servers").AtListIndex(0).AtName("address"),
+		"frontends[0].rules[2]":            path.Root("frontends").AtListIndex(0).AtName("rules").AtListIndex(2),
+		"frontends[0].tls.certificate_pem": path.Root("frontends").AtListIndex(0).AtName("tls").AtName("certificate_pem"),
+	}
+	for s, want := range cases {
+		if got := attrPath(s); !got.Equal(want) {
+			t.Errorf("attrPath(%q) = %s, want %s", s, got, want)
+		}
+		if got := attrPath(s).String(); got != s {
+			t.Errorf("attrPath(%q).String() = %q", s, got)
+		}
 	}
 }
