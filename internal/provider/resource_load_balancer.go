@@ -967,15 +967,21 @@ func (r *loadBalancerResource) Delete(ctx context.Context, req resource.DeleteRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	r.deleteModel(ctx, &m, &resp.Diagnostics)
+}
+
+// deleteModel gives the host back the configuration found before the first
+// apply and reloads HAProxy, which keeps running.
+func (r *loadBalancerResource) deleteModel(ctx context.Context, m *lbModel, diags *diag.Diagnostics) {
 	cl, d := r.data.client(ctx, m.SSH)
-	resp.Diagnostics.Append(d...)
-	if resp.Diagnostics.HasError() {
+	diags.Append(d...)
+	if diags.HasError() {
 		return
 	}
 	host := cl.Addr()
 	hp, err := probeHost(ctx, cl)
 	if err != nil {
-		resp.Diagnostics.AddError("Restore HAProxy Config Error", fmt.Sprintf("Could not inspect %s: %s. Nothing was changed.", host, err))
+		diags.AddError("Restore HAProxy Config Error", fmt.Sprintf("Could not inspect %s: %s. Nothing was changed.", host, err))
 		return
 	}
 	paths := []string{haproxy.ConfigPath, haproxy.RecordPath}
@@ -988,11 +994,11 @@ func (r *loadBalancerResource) Delete(ctx context.Context, req resource.DeleteRe
 		rs.Verify = haproxy.Verifier(hp.procs, nil, haproxy.EndpointsFromConfig(hp.config), 0)
 	}
 	if err := apply.RestoreOriginal(ctx, cl, rs); err != nil {
-		resp.Diagnostics.AddError("Restore HAProxy Config Error", err.Error())
+		diags.AddError("Restore HAProxy Config Error", err.Error())
 		return
 	}
 	if _, err := cl.Run(ctx, remote.Cmd{Argv: haproxy.CleanupArgv()}); err != nil {
-		resp.Diagnostics.AddWarning("HAProxy Cleanup Warning",
+		diags.AddWarning("HAProxy Cleanup Warning",
 			fmt.Sprintf("The original configuration on %s was restored, but removing %s failed: %s", host, haproxy.FilesDir, err))
 	}
 	tflog.Info(ctx, "restored the original HAProxy configuration", map[string]any{"host": host})

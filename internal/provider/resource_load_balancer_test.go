@@ -47,7 +47,7 @@ type lbHost struct {
 // prepareLB records lb's haproxy.cfg and registers a cleanup that puts it
 // back (with the resource's files removed and HAProxy reloaded) if the test
 // left anything behind, so later tests find the host as this one did.
-func prepareLB(t *testing.T, h acctest.Host) *lbHost {
+func prepareLB(t testing.TB, h acctest.Host) *lbHost {
 	t.Helper()
 	if _, err := h.TryExec("test", "-x", "/usr/sbin/haproxy"); err != nil {
 		// An earlier run died between purge and reinstall.
