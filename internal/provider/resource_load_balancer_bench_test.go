@@ -64,12 +64,12 @@ func BenchmarkLoadBalancer(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		first := applyOnce(1)
-		var noop, real []time.Duration
+		var noop, change []time.Duration
 		for range 5 {
 			noop = append(noop, applyOnce(1))
 		}
 		for i := range 5 {
-			real = append(real, applyOnce(int64(2+i%2)))
+			change = append(change, applyOnce(int64(2+i%2)))
 		}
 		applyOnce(1)
 
@@ -122,11 +122,11 @@ func BenchmarkLoadBalancer(b *testing.B) {
 			sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 			return s[len(s)/2]
 		}
-		b.Logf("apply: first %s, no-op median %s %v, real change median %s %v", first.Round(time.Millisecond), med(noop).Round(time.Millisecond), noop, med(real).Round(time.Millisecond), real)
+		b.Logf("apply: first %s, no-op median %s %v, real change median %s %v", first.Round(time.Millisecond), med(noop).Round(time.Millisecond), noop, med(change).Round(time.Millisecond), change)
 		b.Logf("ratios: rps rendered/direct %.2f, stock/direct %.2f, rendered/stock %.2f; p99 rendered/direct %.2f, stock/direct %.2f, rendered/stock %.2f; apply no-op/real %.2f",
 			rps("rendered")/rps("direct"), rps("stock")/rps("direct"), rps("rendered")/rps("stock"),
 			float64(p99("rendered"))/float64(p99("direct")), float64(p99("stock"))/float64(p99("direct")), float64(p99("rendered"))/float64(p99("stock")),
-			float64(med(noop))/float64(med(real)))
+			float64(med(noop))/float64(med(change)))
 		b.ReportMetric(rps("direct"), "direct-req/s")
 		b.ReportMetric(rps("rendered"), "rendered-req/s")
 		b.ReportMetric(rps("stock"), "stock-req/s")
@@ -134,7 +134,7 @@ func BenchmarkLoadBalancer(b *testing.B) {
 		b.ReportMetric(float64(p99("rendered").Microseconds()), "rendered-p99-µs")
 		b.ReportMetric(float64(p99("stock").Microseconds()), "stock-p99-µs")
 		b.ReportMetric(float64(med(noop).Milliseconds()), "apply-noop-ms")
-		b.ReportMetric(float64(med(real).Milliseconds()), "apply-change-ms")
+		b.ReportMetric(float64(med(change).Milliseconds()), "apply-change-ms")
 	}
 	b.StopTimer()
 

@@ -832,6 +832,21 @@ func TestAccLoadBalancer_install(t *testing.T) {
 					},
 				),
 			},
+			{
+				// Purged again behind Terraform's back: the next plan shows
+				// an update (the file is gone), and apply installs HAProxy
+				// again and puts the configuration back.
+				PreConfig: func() { lb.Exec(t, "sh", "-c", purgeHAProxy) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(lbAddr, tfjsonpath.New("haproxy_version")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					lb.checkHostMatchesState(t),
+					alternates(t, c, "http://"+lb.Address+"/", 10, web1.Name, web2.Name),
+				),
+			},
 		},
 	})
 }
