@@ -198,19 +198,19 @@ func (r *loadBalancerResource) Schema(_ context.Context, _ resource.SchemaReques
 
 // --- plan-time checks ------------------------------------------------------
 
-// leafCheck is the check of one attribute, by its path pattern (list
+// lbLeafCheck is the check of one attribute, by its path pattern (list
 // indices left out, as in "backends.servers.address"). The same check runs
 // as the attribute's validator and decides, in ValidateConfig, whether a
 // problem haproxy.Config.Validate reports at that attribute was already
 // reported by the validator.
-type leafCheck struct {
+type lbLeafCheck struct {
 	desc   string
 	str    func(string) error
 	num    func(int64) error
 	secret bool
 }
 
-func rangeCheck(lo, hi int64, unit string) func(int64) error {
+func lbRangeCheck(lo, hi int64, unit string) func(int64) error {
 	return func(n int64) error {
 		if n < lo || n > hi {
 			return fmt.Errorf("out of range (%d-%d%s)", lo, hi, unit)
@@ -219,7 +219,7 @@ func rangeCheck(lo, hi int64, unit string) func(int64) error {
 	}
 }
 
-func intCheck(f func(int) error) func(int64) error {
+func lbIntCheck(f func(int) error) func(int64) error {
 	return func(n int64) error {
 		if n < -1<<31 || n > 1<<31-1 {
 			return fmt.Errorf("%d is out of range", n)
@@ -228,17 +228,17 @@ func intCheck(f func(int) error) func(int64) error {
 	}
 }
 
-const maxConnLimit = 10_000_000
+const lbMaxConnLimit = 10_000_000
 
-var lbChecks = func() map[string]leafCheck {
-	dur := leafCheck{desc: "an HAProxy time such as 5s, 100ms or 1m", str: haproxy.ValidateDuration}
-	name := leafCheck{desc: "a name of letters, digits, '_', '.', ':' and '-'", str: haproxy.ValidateName}
-	port := leafCheck{desc: "a TCP port (1-65535)", num: intCheck(haproxy.ValidatePort)}
-	maxconn := leafCheck{desc: "a number of connections", num: rangeCheck(1, maxConnLimit, "")}
-	bind := leafCheck{desc: "an IPv4 or IPv6 address", str: haproxy.ValidateBindAddress}
-	m := map[string]leafCheck{
+var lbChecks = func() map[string]lbLeafCheck {
+	dur := lbLeafCheck{desc: "an HAProxy time such as 5s, 100ms or 1m", str: haproxy.ValidateDuration}
+	name := lbLeafCheck{desc: "a name of letters, digits, '_', '.', ':' and '-'", str: haproxy.ValidateName}
+	port := lbLeafCheck{desc: "a TCP port (1-65535)", num: lbIntCheck(haproxy.ValidatePort)}
+	maxconn := lbLeafCheck{desc: "a number of connections", num: lbRangeCheck(1, lbMaxConnLimit, "")}
+	bind := lbLeafCheck{desc: "an IPv4 or IPv6 address", str: haproxy.ValidateBindAddress}
+	m := map[string]lbLeafCheck{
 		"maxconn":         maxconn,
-		"nbthread":        {desc: "a number of threads", num: rangeCheck(1, 1024, "")},
+		"nbthread":        {desc: "a number of threads", num: lbRangeCheck(1, 1024, "")},
 		"hard_stop_after": dur,
 
 		"frontends.name":                      name,
@@ -246,7 +246,7 @@ var lbChecks = func() map[string]leafCheck {
 		"frontends.port":                      port,
 		"frontends.maxconn":                   maxconn,
 		"frontends.tls.port":                  port,
-		"frontends.hsts_max_age":              {desc: "a number of seconds", num: rangeCheck(0, 1<<30, " seconds")},
+		"frontends.hsts_max_age":              {desc: "a number of seconds", num: lbRangeCheck(0, 1<<30, " seconds")},
 		"frontends.rules.host":                {desc: "a host name", str: haproxy.ValidateHostname},
 		"frontends.rules.path_prefix":         {desc: "a URL path starting with /", str: haproxy.ValidatePath},
 		"frontends.rules.backend":             name,
@@ -257,14 +257,14 @@ var lbChecks = func() map[string]leafCheck {
 		"backends.servers.name":               name,
 		"backends.servers.address":            {desc: "an IP address or a host name", str: haproxy.ValidateAddress},
 		"backends.servers.port":               port,
-		"backends.servers.weight":             {desc: "a weight (0-256)", num: intCheck(haproxy.ValidateWeight)},
+		"backends.servers.weight":             {desc: "a weight (0-256)", num: lbIntCheck(haproxy.ValidateWeight)},
 		"backends.servers.maxconn":            maxconn,
 		"backends.health_check.path":          {desc: "a request URI starting with /", str: haproxy.ValidateRequestURI},
 		"backends.health_check.host":          {desc: "a host name", str: haproxy.ValidateHostname},
-		"backends.health_check.expect_status": {desc: "an HTTP status code", num: intCheck(haproxy.ValidateStatusCode)},
+		"backends.health_check.expect_status": {desc: "an HTTP status code", num: lbIntCheck(haproxy.ValidateStatusCode)},
 		"backends.health_check.interval":      dur,
-		"backends.health_check.rise":          {desc: "a count of checks", num: rangeCheck(1, 100, "")},
-		"backends.health_check.fall":          {desc: "a count of checks", num: rangeCheck(1, 100, "")},
+		"backends.health_check.rise":          {desc: "a count of checks", num: lbRangeCheck(1, 100, "")},
+		"backends.health_check.fall":          {desc: "a count of checks", num: lbRangeCheck(1, 100, "")},
 		"stats.bind_address":                  bind,
 		"stats.port":                          port,
 		"stats.uri":                           {desc: "a request URI starting with /", str: haproxy.ValidateRequestURI},
@@ -285,11 +285,11 @@ var lbChecks = func() map[string]leafCheck {
 	return m
 }()
 
-// strV returns the validators of a string attribute from lbChecks.
-func strV(pattern string, more ...validator.String) []validator.String {
-	c, ok := lbChecks[pattern]
+// lbStrV returns the validators of a string attribute from lbChecks.
+func lbStrV(pat string, more ...validator.String) []validator.String {
+	c, ok := lbChecks[pat]
 	if !ok || c.str == nil {
-		panic("no string check for " + pattern)
+		panic("no string check for " + pat)
 	}
 	v := validators.StringFunc(c.desc, c.str)
 	if c.secret {
@@ -298,28 +298,28 @@ func strV(pattern string, more ...validator.String) []validator.String {
 	return append([]validator.String{v}, more...)
 }
 
-// intV returns the validators of a number attribute from lbChecks.
-func intV(pattern string) []validator.Int64 {
-	c, ok := lbChecks[pattern]
+// lbIntV returns the validators of a number attribute from lbChecks.
+func lbIntV(pat string) []validator.Int64 {
+	c, ok := lbChecks[pat]
 	if !ok || c.num == nil {
-		panic("no number check for " + pattern)
+		panic("no number check for " + pat)
 	}
-	return []validator.Int64{int64Func{desc: c.desc, check: c.num}}
+	return []validator.Int64{lbInt64Func{desc: c.desc, check: c.num}}
 }
 
-// int64Func is validators.StringFunc for numbers: the error names the
+// lbInt64Func is validators.StringFunc for numbers: the error names the
 // attribute and the value.
-type int64Func struct {
+type lbInt64Func struct {
 	desc  string
 	check func(int64) error
 }
 
-var _ validator.Int64 = int64Func{}
+var _ validator.Int64 = lbInt64Func{}
 
-func (v int64Func) Description(context.Context) string         { return v.desc }
-func (v int64Func) MarkdownDescription(context.Context) string { return v.desc }
+func (v lbInt64Func) Description(context.Context) string         { return v.desc }
+func (v lbInt64Func) MarkdownDescription(context.Context) string { return v.desc }
 
-func (v int64Func) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
+func (v lbInt64Func) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
@@ -329,13 +329,13 @@ func (v int64Func) ValidateInt64(_ context.Context, req validator.Int64Request, 
 	}
 }
 
-var indexRE = regexp.MustCompile(`\[\d+\]`)
+var lbIndexRE = regexp.MustCompile(`\[\d+\]`)
 
-// pattern strips list indices from an attribute path string.
-func pattern(p string) string { return indexRE.ReplaceAllString(p, "") }
+// lbPattern strips list indices from an attribute path string.
+func lbPattern(p string) string { return lbIndexRE.ReplaceAllString(p, "") }
 
-// attrPath turns "backends[0].servers[1].port" into a framework path.
-func attrPath(s string) path.Path {
+// lbAttrPath turns "backends[0].servers[1].port" into a framework path.
+func lbAttrPath(s string) path.Path {
 	var p path.Path
 	first := true
 	for _, seg := range strings.Split(s, ".") {
@@ -372,14 +372,14 @@ func (r *loadBalancerResource) ValidateConfig(ctx context.Context, req resource.
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cfg, cv := buildConfig(m, m)
-	addConfigErrors(&resp.Diagnostics, cfg.Validate(), cv, true)
+	cfg, cv := lbBuildConfig(m, m)
+	lbConfigErrors(&resp.Diagnostics, cfg.Validate(), cv, true)
 }
 
-// addConfigErrors turns haproxy.Config.Validate's errors into attribute
+// lbConfigErrors turns haproxy.Config.Validate's errors into attribute
 // diagnostics. With skipCovered, an error at an attribute whose own
 // validator fails is left out (the validator reported it).
-func addConfigErrors(diags *diag.Diagnostics, err error, cv *converter, skipCovered bool) {
+func lbConfigErrors(diags *diag.Diagnostics, err error, cv *lbConverter, skipCovered bool) {
 	if err == nil {
 		return
 	}
@@ -390,25 +390,25 @@ func addConfigErrors(diags *diag.Diagnostics, err error, cv *converter, skipCove
 	}
 	for _, fe := range ve.Errors {
 		p := cv.rename(fe.Path)
-		pat := pattern(p)
+		pat := lbPattern(p)
 		v, known := cv.values[p]
 		c, hasCheck := lbChecks[pat]
-		if skipCovered && (hasCheck && known && leafFails(c, v) || coveredBySchema(pat, p, cv)) {
+		if skipCovered && (hasCheck && known && lbLeafFails(c, v) || lbCoveredBySchema(pat, p, cv)) {
 			continue
 		}
 		detail := fmt.Sprintf("%s: %s", p, fe.Err)
 		if known && !(hasCheck && c.secret) && !cv.secret[p] {
-			detail = fmt.Sprintf("%s = %s is not valid: %s", p, formatValue(v), fe.Err)
+			detail = fmt.Sprintf("%s = %s is not valid: %s", p, lbFormatValue(v), fe.Err)
 		}
-		diags.AddAttributeError(attrPath(p), "Invalid Load Balancer Configuration", detail)
+		diags.AddAttributeError(lbAttrPath(p), "Invalid Load Balancer Configuration", detail)
 	}
 }
 
-// coveredBySchema reports whether a problem at p is one the schema's own
+// lbCoveredBySchema reports whether a problem at p is one the schema's own
 // validators already report: an empty frontends or servers list
 // (listvalidator.SizeAtLeast), a TLS block without a key
 // (stringvalidator.ExactlyOneOf).
-func coveredBySchema(pat, p string, cv *converter) bool {
+func lbCoveredBySchema(pat, p string, cv *lbConverter) bool {
 	switch pat {
 	case "frontends", "backends.servers":
 		return true
@@ -419,7 +419,7 @@ func coveredBySchema(pat, p string, cv *converter) bool {
 	return false
 }
 
-func leafFails(c leafCheck, v any) bool {
+func lbLeafFails(c lbLeafCheck, v any) bool {
 	switch x := v.(type) {
 	case string:
 		return c.str != nil && c.str(x) != nil
@@ -429,7 +429,7 @@ func leafFails(c leafCheck, v any) bool {
 	return false
 }
 
-func formatValue(v any) string {
+func lbFormatValue(v any) string {
 	if s, ok := v.(string); ok {
 		return strconv.Quote(s)
 	}
@@ -438,9 +438,9 @@ func formatValue(v any) string {
 
 // --- conversion to haproxy.Config ----------------------------------------------
 
-// converter builds a haproxy.Config from the model and remembers every
+// lbConverter builds a haproxy.Config from the model and remembers every
 // value it read by attribute path, for error messages.
-type converter struct {
+type lbConverter struct {
 	values map[string]any
 	secret map[string]bool
 	// renames maps a haproxy error path to the attribute that holds the
@@ -450,14 +450,14 @@ type converter struct {
 	secrets []string
 }
 
-func (cv *converter) rename(p string) string {
+func (cv *lbConverter) rename(p string) string {
 	if n, ok := cv.renames[p]; ok {
 		return n
 	}
 	return p
 }
 
-func (cv *converter) str(p string, v types.String) string {
+func (cv *lbConverter) str(p string, v types.String) string {
 	if v.IsNull() || v.IsUnknown() {
 		return ""
 	}
@@ -465,7 +465,7 @@ func (cv *converter) str(p string, v types.String) string {
 	return v.ValueString()
 }
 
-func (cv *converter) num(p string, v types.Int64) int {
+func (cv *lbConverter) num(p string, v types.Int64) int {
 	if v.IsNull() || v.IsUnknown() {
 		return 0
 	}
@@ -481,18 +481,18 @@ func (cv *converter) num(p string, v types.Int64) int {
 	return int(n)
 }
 
-func boolOr(v types.Bool, def bool) bool {
+func lbBoolOr(v types.Bool, def bool) bool {
 	if v.IsNull() || v.IsUnknown() {
 		return def
 	}
 	return v.ValueBool()
 }
 
-// buildConfig converts the plan (or state) model m into a haproxy.Config;
+// lbBuildConfig converts the plan (or state) model m into a haproxy.Config;
 // write-only values come from cfgModel, the configuration (the plan never
 // holds them).
-func buildConfig(m, cfgModel lbModel) (haproxy.Config, *converter) {
-	cv := &converter{values: map[string]any{}, secret: map[string]bool{}, renames: map[string]string{}}
+func lbBuildConfig(m, cfgModel lbModel) (haproxy.Config, *lbConverter) {
+	cv := &lbConverter{values: map[string]any{}, secret: map[string]bool{}, renames: map[string]string{}}
 	c := haproxy.Config{
 		MaxConn:       cv.num("maxconn", m.MaxConn),
 		NbThread:      cv.num("nbthread", m.NbThread),
@@ -515,10 +515,10 @@ func buildConfig(m, cfgModel lbModel) (haproxy.Config, *converter) {
 			BindAddress:     cv.str(p+".bind_address", f.BindAddress),
 			Port:            cv.num(p+".port", f.Port),
 			MaxConn:         cv.num(p+".maxconn", f.MaxConn),
-			RedirectToHTTPS: boolOr(f.RedirectToHTTPS, false),
+			RedirectToHTTPS: lbBoolOr(f.RedirectToHTTPS, false),
 			HSTSMaxAge:      cv.num(p+".hsts_max_age", f.HSTSMaxAge),
-			ForwardFor:      boolOr(f.ForwardFor, true),
-			ForwardedProto:  boolOr(f.ForwardedProto, true),
+			ForwardFor:      lbBoolOr(f.ForwardFor, true),
+			ForwardedProto:  lbBoolOr(f.ForwardedProto, true),
 			DefaultBackend:  cv.str(p+".default_backend", f.DefaultBackend),
 		}
 		if t := f.TLS; t != nil {
@@ -568,9 +568,9 @@ func buildConfig(m, cfgModel lbModel) (haproxy.Config, *converter) {
 				Name:     cv.str(sp+".name", s.Name),
 				Address:  cv.str(sp+".address", s.Address),
 				Port:     cv.num(sp+".port", s.Port),
-				Backup:   boolOr(s.Backup, false),
+				Backup:   lbBoolOr(s.Backup, false),
 				MaxConn:  cv.num(sp+".maxconn", s.MaxConn),
-				Disabled: boolOr(s.Disabled, false),
+				Disabled: lbBoolOr(s.Disabled, false),
 			}
 			if !s.Weight.IsNull() && !s.Weight.IsUnknown() {
 				w := cv.num(sp+".weight", s.Weight)
@@ -605,7 +605,7 @@ func buildConfig(m, cfgModel lbModel) (haproxy.Config, *converter) {
 			URI:         cv.str("stats.uri", s.URI),
 			User:        cv.str("stats.user", s.User),
 			Refresh:     cv.str("stats.refresh", s.Refresh),
-			Prometheus:  boolOr(s.Prometheus, false),
+			Prometheus:  lbBoolOr(s.Prometheus, false),
 		}
 		cv.secret["stats.password"], cv.secret["stats.password_wo"] = true, true
 		if !s.Password.IsNull() {
@@ -670,10 +670,10 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cfg, cv := buildConfig(plan, config)
+	cfg, cv := lbBuildConfig(plan, config)
 	rendered, err := cfg.Render()
 	if err != nil {
-		addConfigErrors(&resp.Diagnostics, err, cv, false)
+		lbConfigErrors(&resp.Diagnostics, err, cv, false)
 		return
 	}
 	view := haproxy.Redact(rendered)
@@ -711,8 +711,8 @@ func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRe
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// hostProbe is what the provider reads before an apply, in one round trip.
-type hostProbe struct {
+// lbHostProbe is what the provider reads before an apply, in one round trip.
+type lbHostProbe struct {
 	init      apply.Init
 	osRelease string
 	version   string
@@ -725,15 +725,15 @@ type hostProbe struct {
 	missing bool
 }
 
-func probeHost(ctx context.Context, r remote.Runner) (hostProbe, error) {
+func lbProbeHost(ctx context.Context, r remote.Runner) (lbHostProbe, error) {
 	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{
 		Content:  []string{haproxy.ConfigPath},
 		Commands: [][]string{haproxy.BuildInfoArgv(), haproxy.ProcessesArgv(), haproxy.ListFilesArgv(), haproxy.OSReleaseArgv()},
 	})
 	if err != nil {
-		return hostProbe{}, err
+		return lbHostProbe{}, err
 	}
-	hp := hostProbe{init: snap.Init, osRelease: string(snap.Commands[3].Stdout), config: snap.Files[haproxy.ConfigPath].Content}
+	hp := lbHostProbe{init: snap.Init, osRelease: string(snap.Commands[3].Stdout), config: snap.Files[haproxy.ConfigPath].Content}
 	bi := snap.Commands[0]
 	hp.buildInfo = string(bi.Stdout)
 	hp.version, err = haproxy.ParseVersionOutput(bi.ExitStatus, string(bi.Stdout), string(bi.Stderr))
@@ -741,34 +741,34 @@ func probeHost(ctx context.Context, r remote.Runner) (hostProbe, error) {
 	case errors.Is(err, haproxy.ErrNotInstalled):
 		hp.missing = true
 	case err != nil:
-		return hostProbe{}, err
+		return lbHostProbe{}, err
 	}
 	pc := snap.Commands[1]
 	if pc.ExitStatus != 0 {
-		return hostProbe{}, fmt.Errorf("reading HAProxy's processes exited with status %d: %s", pc.ExitStatus, strings.TrimSpace(string(pc.Stderr)))
+		return lbHostProbe{}, fmt.Errorf("reading HAProxy's processes exited with status %d: %s", pc.ExitStatus, strings.TrimSpace(string(pc.Stderr)))
 	}
 	if hp.procs, err = haproxy.ParseProcesses(string(pc.Stdout)); err != nil {
-		return hostProbe{}, err
+		return lbHostProbe{}, err
 	}
 	hp.listing = string(snap.Commands[2].Stdout)
 	return hp, nil
 }
 
-// installTimeout bounds a package installation.
-const installTimeout = 10 * time.Minute
+// lbInstallTimeout bounds a package installation.
+const lbInstallTimeout = 10 * time.Minute
 
 // applyModel renders m, installs HAProxy when it is missing (and allowed),
 // and applies the files through the engine. It fills the computed
 // attributes of m.
 func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, config lbModel, diags *diag.Diagnostics) {
-	cfg, cv := buildConfig(*m, config)
-	ctx = maskSecrets(ctx, cv.secrets)
+	cfg, cv := lbBuildConfig(*m, config)
+	ctx = lbMaskSecrets(ctx, cv.secrets)
 	rendered, err := cfg.Render()
 	if err != nil {
-		addConfigErrors(diags, err, cv, false)
+		lbConfigErrors(diags, err, cv, false)
 		return
 	}
-	record, err := encodeRecord(*m, apply.Checksum(rendered))
+	record, err := lbEncodeRecord(*m, apply.Checksum(rendered))
 	if err != nil {
 		diags.AddError("Apply HAProxy Config Error", "Could not encode the load balancer record: "+err.Error())
 		return
@@ -780,13 +780,13 @@ func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, confi
 	}
 	host := cl.Addr()
 
-	hp, err := probeHost(ctx, cl)
+	hp, err := lbProbeHost(ctx, cl)
 	if err != nil {
 		diags.AddError("Apply HAProxy Config Error", fmt.Sprintf("Could not inspect %s before applying: %s. Nothing was changed.", host, err))
 		return
 	}
 	if hp.missing {
-		if !boolOr(m.Install, true) {
+		if !lbBoolOr(m.Install, true) {
 			diags.AddAttributeError(path.Root("install"), "HAProxy Not Installed",
 				fmt.Sprintf("HAProxy is not installed on %s and install = false. Install it (apt-get install haproxy, dnf install haproxy) or set install = true. Nothing was changed.", host))
 			return
@@ -802,14 +802,14 @@ func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, confi
 			return
 		}
 		tflog.Info(ctx, "installing HAProxy", map[string]any{"host": host, "package_manager": string(pm)})
-		ictx, cancel := context.WithTimeout(ctx, installTimeout)
+		ictx, cancel := context.WithTimeout(ctx, lbInstallTimeout)
 		_, err = cl.Run(ictx, remote.Cmd{Argv: argv})
 		cancel()
 		if err != nil {
 			diags.AddError("Install HAProxy Error", fmt.Sprintf("Installing HAProxy with %s on %s failed: %s. The HAProxy configuration was not changed.", pm, host, err))
 			return
 		}
-		if hp, err = probeHost(ctx, cl); err != nil || hp.missing {
+		if hp, err = lbProbeHost(ctx, cl); err != nil || hp.missing {
 			if err == nil {
 				err = errors.New("haproxy is still not found after the installation")
 			}
@@ -865,7 +865,7 @@ func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, confi
 	m.HAProxyVersion = types.StringValue(hp.version)
 }
 
-func maskSecrets(ctx context.Context, secrets []string) context.Context {
+func lbMaskSecrets(ctx context.Context, secrets []string) context.Context {
 	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "password", "password_wo", "private_key_pem", "private_key_pem_wo")
 	var s []string
 	for _, x := range secrets {
@@ -884,8 +884,8 @@ func maskSecrets(ctx context.Context, secrets []string) context.Context {
 // haproxy.cfg differs from what this provider wrote only in a redacted
 // secret, or whose TLS bundle was changed: the plan then shows an update.
 const (
-	driftSecretNote = "# foobar: a redacted secret (stats password) in this file was changed on the host\n"
-	driftBundleNote = "# foobar: a TLS certificate file this configuration uses was changed or removed on the host: "
+	lbDriftSecretNote = "# foobar: a redacted secret (stats password) in this file was changed on the host\n"
+	lbDriftBundleNote = "# foobar: a TLS certificate file this configuration uses was changed or removed on the host: "
 )
 
 func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -934,7 +934,7 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 	}
 	live := cfgFile.Content
 	view := haproxy.Redact(live)
-	rec, recErr := decodeRecord(snap.Files[haproxy.RecordPath].Content)
+	rec, recErr := lbDecodeRecord(snap.Files[haproxy.RecordPath].Content)
 	ours := recErr == nil && rec.ConfigSHA256 == apply.Checksum(live)
 	if ours {
 		// The host runs what this provider wrote: take the model it
@@ -944,7 +944,7 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 		}
 	} else if recErr == nil && haproxy.HasSecrets(live) && string(view) == m.RenderedConfig.ValueString() {
 		// Same redacted view, different bytes: a secret was edited.
-		view = append(view, driftSecretNote...)
+		view = append(view, lbDriftSecretNote...)
 	}
 	var broken []string
 	for _, b := range haproxy.ReferencedFiles(live) {
@@ -954,7 +954,7 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 		}
 	}
 	if len(broken) > 0 {
-		view = append(view, driftBundleNote+strings.Join(broken, " ")+"\n"...)
+		view = append(view, lbDriftBundleNote+strings.Join(broken, " ")+"\n"...)
 	}
 	m.RenderedConfig = types.StringValue(string(view))
 	m.ConfigSHA256 = types.StringValue(apply.Checksum(view))
@@ -979,7 +979,7 @@ func (r *loadBalancerResource) deleteModel(ctx context.Context, m *lbModel, diag
 		return
 	}
 	host := cl.Addr()
-	hp, err := probeHost(ctx, cl)
+	hp, err := lbProbeHost(ctx, cl)
 	if err != nil {
 		diags.AddError("Restore HAProxy Config Error", fmt.Sprintf("Could not inspect %s: %s. Nothing was changed.", host, err))
 		return
@@ -1008,7 +1008,7 @@ func (r *loadBalancerResource) deleteModel(ctx context.Context, m *lbModel, diag
 // ("[v6]:PORT" for IPv6 with a port). Everything else about the connection
 // comes from the provider block.
 func (r *loadBalancerResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	user, host, port, err := parseImportID(req.ID)
+	user, host, port, err := lbParseImportID(req.ID)
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid Import ID", err.Error())
 		return
@@ -1029,7 +1029,7 @@ func (r *loadBalancerResource) ImportState(ctx context.Context, req resource.Imp
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), host)...)
 }
 
-func parseImportID(id string) (user, host string, port int, err error) {
+func lbParseImportID(id string) (user, host string, port int, err error) {
 	bad := fmt.Errorf("import ID %q is not HOST, USER@HOST, HOST:PORT or USER@HOST:PORT (IPv6 with a port: [ADDR]:PORT)", id)
 	rest := id
 	if u, h, ok := strings.Cut(id, "@"); ok {
@@ -1070,11 +1070,11 @@ type lbRecord struct {
 	Model        map[string]any `json:"model"`
 }
 
-// recordSkip are the attributes the record leaves out.
-var recordSkip = map[string]bool{"ssh": true, "id": true, "rendered_config": true, "config_sha256": true, "haproxy_version": true}
+// lbRecordSkip are the attributes the record leaves out.
+var lbRecordSkip = map[string]bool{"ssh": true, "id": true, "rendered_config": true, "config_sha256": true, "haproxy_version": true}
 
-func encodeRecord(m lbModel, configSHA string) ([]byte, error) {
-	v, err := modelToJSON(reflect.ValueOf(m), true)
+func lbEncodeRecord(m lbModel, configSHA string) ([]byte, error) {
+	v, err := lbModelToJSON(reflect.ValueOf(m), true)
 	if err != nil {
 		return nil, err
 	}
@@ -1086,7 +1086,7 @@ func encodeRecord(m lbModel, configSHA string) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-func decodeRecord(b []byte) (*lbRecord, error) {
+func lbDecodeRecord(b []byte) (*lbRecord, error) {
 	if len(b) == 0 {
 		return nil, errors.New("no record")
 	}
@@ -1106,7 +1106,7 @@ func decodeRecord(b []byte) (*lbRecord, error) {
 // computed attributes are left alone).
 func (rec *lbRecord) apply(m *lbModel) error {
 	tmp := *m
-	if err := modelFromJSON(rec.Model, reflect.ValueOf(&tmp).Elem(), true); err != nil {
+	if err := lbModelFromJSON(rec.Model, reflect.ValueOf(&tmp).Elem(), true); err != nil {
 		return err
 	}
 	*m = tmp
@@ -1114,17 +1114,17 @@ func (rec *lbRecord) apply(m *lbModel) error {
 }
 
 var (
-	stringType = reflect.TypeOf(types.String{})
-	int64Type  = reflect.TypeOf(types.Int64{})
-	boolType   = reflect.TypeOf(types.Bool{})
+	lbStringType = reflect.TypeOf(types.String{})
+	lbInt64Type  = reflect.TypeOf(types.Int64{})
+	lbBoolType   = reflect.TypeOf(types.Bool{})
 )
 
-// modelToJSON converts a tfsdk model value into JSON-able values: null
+// lbModelToJSON converts a tfsdk model value into JSON-able values: null
 // attributes become nil, nested objects maps, lists slices. Write-only
 // attributes (names ending in _wo) are left out.
-func modelToJSON(v reflect.Value, top bool) (any, error) {
+func lbModelToJSON(v reflect.Value, top bool) (any, error) {
 	switch v.Type() {
-	case stringType:
+	case lbStringType:
 		s := v.Interface().(types.String)
 		if s.IsUnknown() {
 			return nil, errors.New("unknown value")
@@ -1133,7 +1133,7 @@ func modelToJSON(v reflect.Value, top bool) (any, error) {
 			return nil, nil
 		}
 		return s.ValueString(), nil
-	case int64Type:
+	case lbInt64Type:
 		n := v.Interface().(types.Int64)
 		if n.IsUnknown() {
 			return nil, errors.New("unknown value")
@@ -1142,7 +1142,7 @@ func modelToJSON(v reflect.Value, top bool) (any, error) {
 			return nil, nil
 		}
 		return n.ValueInt64(), nil
-	case boolType:
+	case lbBoolType:
 		b := v.Interface().(types.Bool)
 		if b.IsUnknown() {
 			return nil, errors.New("unknown value")
@@ -1157,14 +1157,14 @@ func modelToJSON(v reflect.Value, top bool) (any, error) {
 		if v.IsNil() {
 			return nil, nil
 		}
-		return modelToJSON(v.Elem(), false)
+		return lbModelToJSON(v.Elem(), false)
 	case reflect.Slice:
 		if v.IsNil() {
 			return nil, nil
 		}
 		out := make([]any, v.Len())
 		for i := range v.Len() {
-			x, err := modelToJSON(v.Index(i), false)
+			x, err := lbModelToJSON(v.Index(i), false)
 			if err != nil {
 				return nil, err
 			}
@@ -1176,10 +1176,10 @@ func modelToJSON(v reflect.Value, top bool) (any, error) {
 		t := v.Type()
 		for i := range t.NumField() {
 			name := t.Field(i).Tag.Get("tfsdk")
-			if name == "" || strings.HasSuffix(name, "_wo") || (top && recordSkip[name]) {
+			if name == "" || strings.HasSuffix(name, "_wo") || (top && lbRecordSkip[name]) {
 				continue
 			}
-			x, err := modelToJSON(v.Field(i), false)
+			x, err := lbModelToJSON(v.Field(i), false)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
@@ -1190,11 +1190,11 @@ func modelToJSON(v reflect.Value, top bool) (any, error) {
 	return nil, fmt.Errorf("unsupported model type %s", v.Type())
 }
 
-// modelFromJSON is the inverse of modelToJSON; attributes missing from the
+// lbModelFromJSON is the inverse of lbModelToJSON; attributes missing from the
 // JSON become null.
-func modelFromJSON(data any, v reflect.Value, top bool) error {
+func lbModelFromJSON(data any, v reflect.Value, top bool) error {
 	switch v.Type() {
-	case stringType:
+	case lbStringType:
 		switch x := data.(type) {
 		case nil:
 			v.Set(reflect.ValueOf(types.StringNull()))
@@ -1204,7 +1204,7 @@ func modelFromJSON(data any, v reflect.Value, top bool) error {
 			return fmt.Errorf("want a string, got %T", data)
 		}
 		return nil
-	case int64Type:
+	case lbInt64Type:
 		switch x := data.(type) {
 		case nil:
 			v.Set(reflect.ValueOf(types.Int64Null()))
@@ -1218,7 +1218,7 @@ func modelFromJSON(data any, v reflect.Value, top bool) error {
 			return fmt.Errorf("want a number, got %T", data)
 		}
 		return nil
-	case boolType:
+	case lbBoolType:
 		switch x := data.(type) {
 		case nil:
 			v.Set(reflect.ValueOf(types.BoolNull()))
@@ -1236,7 +1236,7 @@ func modelFromJSON(data any, v reflect.Value, top bool) error {
 			return nil
 		}
 		p := reflect.New(v.Type().Elem())
-		if err := modelFromJSON(data, p.Elem(), false); err != nil {
+		if err := lbModelFromJSON(data, p.Elem(), false); err != nil {
 			return err
 		}
 		v.Set(p)
@@ -1252,7 +1252,7 @@ func modelFromJSON(data any, v reflect.Value, top bool) error {
 		}
 		s := reflect.MakeSlice(v.Type(), len(arr), len(arr))
 		for i, x := range arr {
-			if err := modelFromJSON(x, s.Index(i), false); err != nil {
+			if err := lbModelFromJSON(x, s.Index(i), false); err != nil {
 				return fmt.Errorf("[%d]: %w", i, err)
 			}
 		}
@@ -1266,10 +1266,10 @@ func modelFromJSON(data any, v reflect.Value, top bool) error {
 		t := v.Type()
 		for i := range t.NumField() {
 			name := t.Field(i).Tag.Get("tfsdk")
-			if name == "" || (top && recordSkip[name]) {
+			if name == "" || (top && lbRecordSkip[name]) {
 				continue
 			}
-			if err := modelFromJSON(obj[name], v.Field(i), false); err != nil {
+			if err := lbModelFromJSON(obj[name], v.Field(i), false); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
@@ -1280,19 +1280,19 @@ func modelFromJSON(data any, v reflect.Value, top bool) error {
 
 // --- schema ------------------------------------------------------------------------
 
-func optString(desc string, vals []validator.String) schema.StringAttribute {
+func lbOptString(desc string, vals []validator.String) schema.StringAttribute {
 	return schema.StringAttribute{MarkdownDescription: desc, Optional: true, Validators: vals}
 }
 
-func optInt(desc string, vals []validator.Int64) schema.Int64Attribute {
+func lbOptInt(desc string, vals []validator.Int64) schema.Int64Attribute {
 	return schema.Int64Attribute{MarkdownDescription: desc, Optional: true, Validators: vals}
 }
 
-func optBool(desc string, def bool) schema.BoolAttribute {
+func lbOptBool(desc string, def bool) schema.BoolAttribute {
 	return schema.BoolAttribute{MarkdownDescription: desc, Optional: true, Computed: true, Default: booldefault.StaticBool(def)}
 }
 
-func durDesc(what, def string) string {
+func lbDurDesc(what, def string) string {
 	d := what + " HAProxy time format: a number with a unit `ms`, `s`, `m`, `h` or `d` (a bare number is milliseconds)."
 	if def != "" {
 		d += " Default: `" + def + "`."
@@ -1307,12 +1307,12 @@ func loadBalancerSchema() schema.Schema {
 		MarkdownDescription: "Timeouts of every frontend and backend (HAProxy's `defaults` section), unless a frontend or backend overrides them.",
 		Optional:            true,
 		Attributes: map[string]schema.Attribute{
-			"connect":         optString(durDesc("Maximum time to establish the TCP connection to a server.", haproxy.DefaultTimeoutConnect), strV("timeouts.connect")),
-			"client":          optString(durDesc("Maximum inactivity of a client in the middle of a request or response.", haproxy.DefaultTimeoutClient), strV("timeouts.client")),
-			"server":          optString(durDesc("Maximum inactivity of a server (time to the first byte of the response, and between bytes).", haproxy.DefaultTimeoutServer), strV("timeouts.server")),
-			"http_request":    optString(durDesc("Maximum time a client may take to send a complete request header (protects against slowloris).", haproxy.DefaultTimeoutHTTPRequest), strV("timeouts.http_request")),
-			"http_keep_alive": optString(durDesc("How long an idle keep-alive client connection waits for its next request.", haproxy.DefaultTimeoutHTTPKeepAlive), strV("timeouts.http_keep_alive")),
-			"queue":           optString(durDesc("Maximum time a request waits for a free server slot when every server is at its `maxconn`.", haproxy.DefaultTimeoutQueue), strV("timeouts.queue")),
+			"connect":         lbOptString(lbDurDesc("Maximum time to establish the TCP connection to a server.", haproxy.DefaultTimeoutConnect), lbStrV("timeouts.connect")),
+			"client":          lbOptString(lbDurDesc("Maximum inactivity of a client in the middle of a request or response.", haproxy.DefaultTimeoutClient), lbStrV("timeouts.client")),
+			"server":          lbOptString(lbDurDesc("Maximum inactivity of a server (time to the first byte of the response, and between bytes).", haproxy.DefaultTimeoutServer), lbStrV("timeouts.server")),
+			"http_request":    lbOptString(lbDurDesc("Maximum time a client may take to send a complete request header (protects against slowloris).", haproxy.DefaultTimeoutHTTPRequest), lbStrV("timeouts.http_request")),
+			"http_keep_alive": lbOptString(lbDurDesc("How long an idle keep-alive client connection waits for its next request.", haproxy.DefaultTimeoutHTTPKeepAlive), lbStrV("timeouts.http_keep_alive")),
+			"queue":           lbOptString(lbDurDesc("Maximum time a request waits for a free server slot when every server is at its `maxconn`.", haproxy.DefaultTimeoutQueue), lbStrV("timeouts.queue")),
 		},
 	}
 	tls := schema.SingleNestedAttribute{
@@ -1321,7 +1321,7 @@ func loadBalancerSchema() schema.Schema {
 			"so a new certificate never overwrites the one the running configuration uses.",
 		Optional: true,
 		Attributes: map[string]schema.Attribute{
-			"port": optInt(fmt.Sprintf("Port of the HTTPS listener. Default: `%d`.", haproxy.DefaultTLSPort), intV("frontends.tls.port")),
+			"port": lbOptInt(fmt.Sprintf("Port of the HTTPS listener. Default: `%d`.", haproxy.DefaultTLSPort), lbIntV("frontends.tls.port")),
 			"certificate_pem": schema.StringAttribute{
 				MarkdownDescription: "Server certificate in PEM format, optionally followed by its intermediate certificates.",
 				Required:            true,
@@ -1337,7 +1337,8 @@ func loadBalancerSchema() schema.Schema {
 			},
 			"private_key_pem_wo": schema.StringAttribute{
 				MarkdownDescription: "Write-only form of `private_key_pem` (Terraform 1.11 or newer): never stored in the plan or state. " +
-					"Terraform cannot see a change of a write-only value, so change `private_key_pem_wo_version` to apply a new key.",
+					"Terraform cannot compare write-only values; a new key still shows in the plan because the TLS file's name in `rendered_config` " +
+					"carries a hash of the certificate and key, but change `private_key_pem_wo_version` when you rotate the key so the change is explicit.",
 				Optional:  true,
 				Sensitive: true,
 				WriteOnly: true,
@@ -1356,64 +1357,64 @@ func loadBalancerSchema() schema.Schema {
 			"Requests no rule matches go to `default_backend`.",
 		Optional: true,
 		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-			"host":        optString("Matches requests whose `Host` header is exactly this name (case-insensitive, port ignored).", strV("frontends.rules.host")),
-			"path_prefix": optString("Matches requests whose path starts with this prefix, such as `/api/`.", strV("frontends.rules.path_prefix")),
+			"host":        lbOptString("Matches requests whose `Host` header is exactly this name (case-insensitive, port ignored).", lbStrV("frontends.rules.host")),
+			"path_prefix": lbOptString("Matches requests whose path starts with this prefix, such as `/api/`.", lbStrV("frontends.rules.path_prefix")),
 			"backend": schema.StringAttribute{
 				MarkdownDescription: "Name of the backend that serves matching requests.",
-				Required:            true, Validators: strV("frontends.rules.backend"),
+				Required:            true, Validators: lbStrV("frontends.rules.backend"),
 			},
 		}},
 	}
 	frontend := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 		"name": schema.StringAttribute{
 			MarkdownDescription: "Name of the frontend in logs and statistics: letters, digits, `_`, `.`, `:` and `-`. `stats` is reserved.",
-			Required:            true, Validators: strV("frontends.name"),
+			Required:            true, Validators: lbStrV("frontends.name"),
 		},
-		"bind_address":      optString("Local IP address to listen on. Default: every IPv4 address; `::` listens on every IPv6 and IPv4 address.", strV("frontends.bind_address")),
-		"port":              optInt("Port of the plain-HTTP listener. Unset: no plain-HTTP listener (then `tls` is required).", intV("frontends.port")),
-		"maxconn":           optInt("Maximum concurrent client connections on this frontend. Default: only the global `maxconn` applies.", intV("frontends.maxconn")),
+		"bind_address":      lbOptString("Local IP address to listen on. Default: every IPv4 address; `::` listens on every IPv6 and IPv4 address.", lbStrV("frontends.bind_address")),
+		"port":              lbOptInt("Port of the plain-HTTP listener. Unset: no plain-HTTP listener (then `tls` is required).", lbIntV("frontends.port")),
+		"maxconn":           lbOptInt("Maximum concurrent client connections on this frontend. Default: only the global `maxconn` applies.", lbIntV("frontends.maxconn")),
 		"tls":               tls,
-		"redirect_to_https": optBool("Answer plain-HTTP requests with a `301` redirect to the same URL over HTTPS. Needs `port` and `tls`. Default: `false`.", false),
-		"hsts_max_age":      optInt("Adds `Strict-Transport-Security: max-age=N` (seconds) to HTTPS responses. Needs `tls`. Default: no header.", intV("frontends.hsts_max_age")),
-		"forward_for":       optBool("Adds the client's address to requests in an `X-Forwarded-For` header. Default: `true`.", true),
-		"forwarded_proto":   optBool("Sets `X-Forwarded-Proto` to `http` or `https` on requests. Default: `true`.", true),
+		"redirect_to_https": lbOptBool("Answer plain-HTTP requests with a `301` redirect to the same URL over HTTPS. Needs `port` and `tls`. Default: `false`.", false),
+		"hsts_max_age":      lbOptInt("Adds `Strict-Transport-Security: max-age=N` (seconds) to HTTPS responses. Needs `tls`. Default: no header.", lbIntV("frontends.hsts_max_age")),
+		"forward_for":       lbOptBool("Adds the client's address to requests in an `X-Forwarded-For` header. Default: `true`.", true),
+		"forwarded_proto":   lbOptBool("Sets `X-Forwarded-Proto` to `http` or `https` on requests. Default: `true`.", true),
 		"timeouts": schema.SingleNestedAttribute{
 			MarkdownDescription: "Client-side timeouts of this frontend; unset fields keep the load balancer's `timeouts`.",
 			Optional:            true,
 			Attributes: map[string]schema.Attribute{
-				"client":          optString(durDesc("Maximum client inactivity.", ""), strV("frontends.timeouts.client")),
-				"http_request":    optString(durDesc("Maximum time to receive a complete request header.", ""), strV("frontends.timeouts.http_request")),
-				"http_keep_alive": optString(durDesc("How long an idle keep-alive connection waits for the next request.", ""), strV("frontends.timeouts.http_keep_alive")),
+				"client":          lbOptString(lbDurDesc("Maximum client inactivity.", ""), lbStrV("frontends.timeouts.client")),
+				"http_request":    lbOptString(lbDurDesc("Maximum time to receive a complete request header.", ""), lbStrV("frontends.timeouts.http_request")),
+				"http_keep_alive": lbOptString(lbDurDesc("How long an idle keep-alive connection waits for the next request.", ""), lbStrV("frontends.timeouts.http_keep_alive")),
 			},
 		},
 		"rules":           rules,
-		"default_backend": optString("Backend that serves requests no rule matched. Required when the frontend has no `rules`.", strV("frontends.default_backend")),
+		"default_backend": lbOptString("Backend that serves requests no rule matched. Required when the frontend has no `rules`.", lbStrV("frontends.default_backend")),
 	}}
 	server := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 		"name": schema.StringAttribute{
 			MarkdownDescription: "Name of the server, unique in its backend (also the value of the sticky cookie).",
-			Required:            true, Validators: strV("backends.servers.name"),
+			Required:            true, Validators: lbStrV("backends.servers.name"),
 		},
 		"address": schema.StringAttribute{
 			MarkdownDescription: "IPv4 or IPv6 address or host name of the server (a name is resolved when HAProxy starts or reloads).",
-			Required:            true, Validators: strV("backends.servers.address"),
+			Required:            true, Validators: lbStrV("backends.servers.address"),
 		},
 		"port": schema.Int64Attribute{
 			MarkdownDescription: "Port the server listens on.",
-			Required:            true, Validators: intV("backends.servers.port"),
+			Required:            true, Validators: lbIntV("backends.servers.port"),
 		},
-		"weight":   optInt("Share of the traffic relative to the other servers (0-256; 0 sends no new traffic). Default: HAProxy's `1`.", intV("backends.servers.weight")),
-		"backup":   optBool("A backup server gets traffic only when no other server is up. Default: `false`.", false),
-		"maxconn":  optInt("Maximum concurrent connections to this server; further requests wait in the queue (`timeouts.queue`). Default: no limit.", intV("backends.servers.maxconn")),
-		"disabled": optBool("Puts the server in maintenance: no traffic, no health checks. Default: `false`.", false),
+		"weight":   lbOptInt("Share of the traffic relative to the other servers (0-256; 0 sends no new traffic). Default: HAProxy's `1`.", lbIntV("backends.servers.weight")),
+		"backup":   lbOptBool("A backup server gets traffic only when no other server is up. Default: `false`.", false),
+		"maxconn":  lbOptInt("Maximum concurrent connections to this server; further requests wait in the queue (`timeouts.queue`). Default: no limit.", lbIntV("backends.servers.maxconn")),
+		"disabled": lbOptBool("Puts the server in maintenance: no traffic, no health checks. Default: `false`.", false),
 	}}
 	backend := schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 		"name": schema.StringAttribute{
 			MarkdownDescription: "Name of the backend, used by `default_backend` and `rules`.",
-			Required:            true, Validators: strV("backends.name"),
+			Required:            true, Validators: lbStrV("backends.name"),
 		},
-		"balance": optString("Load-balancing algorithm: `roundrobin`, `static-rr`, `leastconn`, `first`, `source`, `uri`, `random`, `rdp-cookie`, "+
-			"`url_param NAME`, `hdr(NAME)` or `rdp-cookie(NAME)`. Default: `"+haproxy.DefaultBalance+"`.", strV("backends.balance")),
+		"balance": lbOptString("Load-balancing algorithm: `roundrobin`, `static-rr`, `leastconn`, `first`, `source`, `uri`, `random`, `rdp-cookie`, "+
+			"`url_param NAME`, `hdr(NAME)` or `rdp-cookie(NAME)`. Default: `"+haproxy.DefaultBalance+"`.", lbStrV("backends.balance")),
 		"servers": schema.ListNestedAttribute{
 			MarkdownDescription: "Servers of the backend. A request whose connection to a server fails is retried (3 times, the last one on another server: `option redispatch`), so a dying server does not fail requests; requests other than GET and HEAD are retried only when they never reached the server.",
 			Required:            true, NestedObject: server,
@@ -1423,22 +1424,22 @@ func loadBalancerSchema() schema.Schema {
 			MarkdownDescription: "HTTP health checks of the servers. Without it, servers get TCP connect checks.",
 			Optional:            true,
 			Attributes: map[string]schema.Attribute{
-				"path":          optString("Request URI of the check. Default: `"+haproxy.DefaultHealthCheckPath+"`.", strV("backends.health_check.path")),
-				"host":          optString("`Host` header of the check (the check then uses HTTP/1.1). Default: none (HTTP/1.0).", strV("backends.health_check.host")),
-				"expect_status": optInt("The only HTTP status accepted as healthy. Default: any 2xx or 3xx status.", intV("backends.health_check.expect_status")),
-				"interval":      optString(durDesc("Time between two checks of a server.", haproxy.DefaultHealthCheckInterval), strV("backends.health_check.interval")),
-				"rise":          optInt(fmt.Sprintf("Consecutive successful checks that bring a server back up. Default: `%d`.", haproxy.DefaultHealthCheckRise), intV("backends.health_check.rise")),
-				"fall":          optInt(fmt.Sprintf("Consecutive failed checks that take a server down. A server is taken out of rotation within `fall` × `interval`. Default: `%d`.", haproxy.DefaultHealthCheckFall), intV("backends.health_check.fall")),
+				"path":          lbOptString("Request URI of the check. Default: `"+haproxy.DefaultHealthCheckPath+"`.", lbStrV("backends.health_check.path")),
+				"host":          lbOptString("`Host` header of the check (the check then uses HTTP/1.1). Default: none (HTTP/1.0).", lbStrV("backends.health_check.host")),
+				"expect_status": lbOptInt("The only HTTP status accepted as healthy. Default: any 2xx or 3xx status.", lbIntV("backends.health_check.expect_status")),
+				"interval":      lbOptString(lbDurDesc("Time between two checks of a server.", haproxy.DefaultHealthCheckInterval), lbStrV("backends.health_check.interval")),
+				"rise":          lbOptInt(fmt.Sprintf("Consecutive successful checks that bring a server back up. Default: `%d`.", haproxy.DefaultHealthCheckRise), lbIntV("backends.health_check.rise")),
+				"fall":          lbOptInt(fmt.Sprintf("Consecutive failed checks that take a server down. A server is taken out of rotation within `fall` × `interval`. Default: `%d`.", haproxy.DefaultHealthCheckFall), lbIntV("backends.health_check.fall")),
 			},
 		},
-		"sticky_cookie": optString("Name of a cookie HAProxy inserts to keep a client on the same server. Default: no stickiness.", strV("backends.sticky_cookie")),
+		"sticky_cookie": lbOptString("Name of a cookie HAProxy inserts to keep a client on the same server. Default: no stickiness.", lbStrV("backends.sticky_cookie")),
 		"timeouts": schema.SingleNestedAttribute{
 			MarkdownDescription: "Server-side timeouts of this backend; unset fields keep the load balancer's `timeouts`.",
 			Optional:            true,
 			Attributes: map[string]schema.Attribute{
-				"connect": optString(durDesc("Maximum time to connect to a server.", ""), strV("backends.timeouts.connect")),
-				"server":  optString(durDesc("Maximum server inactivity.", ""), strV("backends.timeouts.server")),
-				"queue":   optString(durDesc("Maximum time in the queue.", ""), strV("backends.timeouts.queue")),
+				"connect": lbOptString(lbDurDesc("Maximum time to connect to a server.", ""), lbStrV("backends.timeouts.connect")),
+				"server":  lbOptString(lbDurDesc("Maximum server inactivity.", ""), lbStrV("backends.timeouts.server")),
+				"queue":   lbOptString(lbDurDesc("Maximum time in the queue.", ""), lbStrV("backends.timeouts.queue")),
 			},
 		},
 	}}
@@ -1446,20 +1447,20 @@ func loadBalancerSchema() schema.Schema {
 		MarkdownDescription: "A listener for HAProxy's statistics page and, optionally, its Prometheus exporter.",
 		Optional:            true,
 		Attributes: map[string]schema.Attribute{
-			"bind_address": optString("IP address of the stats listener. Default: `"+haproxy.DefaultStatsBind+"` (not reachable from other hosts).", strV("stats.bind_address")),
-			"port":         optInt(fmt.Sprintf("Port of the stats listener. Default: `%d`.", haproxy.DefaultStatsPort), intV("stats.port")),
-			"uri":          optString("Path of the statistics page. Default: `"+haproxy.DefaultStatsURI+"`.", strV("stats.uri")),
-			"user":         optString("User name of the statistics page (HTTP basic authentication). Needs `password` or `password_wo`. Default: no authentication.", strV("stats.user")),
+			"bind_address": lbOptString("IP address of the stats listener. Default: `"+haproxy.DefaultStatsBind+"` (not reachable from other hosts).", lbStrV("stats.bind_address")),
+			"port":         lbOptInt(fmt.Sprintf("Port of the stats listener. Default: `%d`.", haproxy.DefaultStatsPort), lbIntV("stats.port")),
+			"uri":          lbOptString("Path of the statistics page. Default: `"+haproxy.DefaultStatsURI+"`.", lbStrV("stats.uri")),
+			"user":         lbOptString("User name of the statistics page (HTTP basic authentication). Needs `password` or `password_wo`. Default: no authentication.", lbStrV("stats.user")),
 			"password": schema.StringAttribute{
 				MarkdownDescription: "Password of the statistics page: printable ASCII without spaces, quotes, backslash or `#`. Sensitive: it is kept in the state; " +
 					"HAProxy needs it in clear text in `haproxy.cfg`, so `rendered_config` shows it as `" + haproxy.Redacted + "`. Prefer `password_wo` with Terraform 1.11 or newer.",
 				Optional: true, Sensitive: true,
-				Validators: strV("stats.password", stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("password_wo"))),
+				Validators: lbStrV("stats.password", stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("password_wo"))),
 			},
 			"password_wo": schema.StringAttribute{
 				MarkdownDescription: "Write-only form of `password` (Terraform 1.11 or newer): never stored in the plan or state. Change `password_wo_version` to apply a new password.",
 				Optional:            true, Sensitive: true, WriteOnly: true,
-				Validators: strV("stats.password_wo"),
+				Validators: lbStrV("stats.password_wo"),
 			},
 			"password_wo_version": schema.Int64Attribute{
 				MarkdownDescription: "Any number; changing it makes the next apply write `password_wo` again. Only with `password_wo`.",
@@ -1468,8 +1469,8 @@ func loadBalancerSchema() schema.Schema {
 					int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("password_wo")),
 				},
 			},
-			"refresh":    optString(durDesc("Auto-refresh interval of the statistics page.", haproxy.DefaultStatsRefresh), strV("stats.refresh")),
-			"prometheus": optBool("Serve HAProxy's built-in Prometheus exporter at `"+haproxy.PrometheusPath+"` on the stats listener (not protected by `user`/`password`). Default: `false`.", false),
+			"refresh":    lbOptString(lbDurDesc("Auto-refresh interval of the statistics page.", haproxy.DefaultStatsRefresh), lbStrV("stats.refresh")),
+			"prometheus": lbOptBool("Serve HAProxy's built-in Prometheus exporter at `"+haproxy.PrometheusPath+"` on the stats listener (not protected by `user`/`password`). Default: `false`.", false),
 		},
 	}
 	return schema.Schema{
@@ -1489,10 +1490,10 @@ func loadBalancerSchema() schema.Schema {
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"install":         optBool("Install HAProxy (apt on Debian and Ubuntu, dnf on the RHEL family, detected from `/etc/os-release`) when it is missing. With `false`, a host without HAProxy is an error. Default: `true`.", true),
-			"maxconn":         optInt(fmt.Sprintf("Process-wide limit of concurrent connections (global `maxconn`). Each connection costs about 32 KiB of buffers. Default: `%d`.", haproxy.DefaultMaxConn), intV("maxconn")),
-			"nbthread":        optInt("Number of worker threads. Default: one per CPU HAProxy may run on. Debian's HAProxy 2.6 accepts at most 64.", intV("nbthread")),
-			"hard_stop_after": optString(durDesc("Bounds how long the old worker keeps serving its open connections after a reload.", "")+" Default: no bound (old workers exit when their last connection closes).", strV("hard_stop_after")),
+			"install":         lbOptBool("Install HAProxy (apt on Debian and Ubuntu, dnf on the RHEL family, detected from `/etc/os-release`) when it is missing. With `false`, a host without HAProxy is an error. Default: `true`.", true),
+			"maxconn":         lbOptInt(fmt.Sprintf("Process-wide limit of concurrent connections (global `maxconn`). Each connection costs about 32 KiB of buffers. Default: `%d`.", haproxy.DefaultMaxConn), lbIntV("maxconn")),
+			"nbthread":        lbOptInt("Number of worker threads. Default: one per CPU HAProxy may run on. Debian's HAProxy 2.6 accepts at most 64.", lbIntV("nbthread")),
+			"hard_stop_after": lbOptString(lbDurDesc("Bounds how long the old worker keeps serving its open connections after a reload.", "")+" Default: no bound (old workers exit when their last connection closes).", lbStrV("hard_stop_after")),
 			"timeouts":        timeouts,
 			"frontends": schema.ListNestedAttribute{
 				MarkdownDescription: "Listeners that accept client traffic (mode http). At least one.",

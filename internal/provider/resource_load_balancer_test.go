@@ -136,9 +136,9 @@ func (lh *lbHost) checkHostMatchesState(t *testing.T) resource.TestCheckFunc {
 	}
 }
 
-// alternates checks that n requests through url alternate strictly between
+// lbAlternates checks that n requests through url alternate strictly between
 // the two web hosts, each answering n/2 times.
-func alternates(t *testing.T, c *http.Client, url string, n int, a, b string) resource.TestCheckFunc {
+func lbAlternates(t *testing.T, c *http.Client, url string, n int, a, b string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		seq := acctest.Sequence(t, c, url, n)
 		for i := 1; i < len(seq); i++ {
@@ -154,8 +154,8 @@ func alternates(t *testing.T, c *http.Client, url string, n int, a, b string) re
 	}
 }
 
-// ratio checks that n requests are split exactly as the weights say.
-func ratio(t *testing.T, c *http.Client, url string, n int, want map[string]int) resource.TestCheckFunc {
+// lbRatio checks that n requests are split exactly as the weights say.
+func lbRatio(t *testing.T, c *http.Client, url string, n int, want map[string]int) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		cnt := acctest.Count(acctest.Sequence(t, c, url, n))
 		for k, v := range want {
@@ -167,7 +167,7 @@ func ratio(t *testing.T, c *http.Client, url string, n int, want map[string]int)
 	}
 }
 
-func webServers(inv *acctest.Inventory, t *testing.T) (acctest.Host, acctest.Host) {
+func lbWebServers(inv *acctest.Inventory, t *testing.T) (acctest.Host, acctest.Host) {
 	return inv.Host(t, "web1"), inv.Host(t, "web2")
 }
 
@@ -207,13 +207,13 @@ resource "foobar_load_balancer" "lb" {
 `, lb.ConnectionHCL(), web1.Address, w1, web2.Address, w2)
 }
 
-// expectRendered is a plan check on rendered_config's planned value.
-type expectRendered struct {
+// lbExpectRendered is a plan check on rendered_config's planned value.
+type lbExpectRendered struct {
 	before, after []string // substrings the prior and planned values must hold
 	notAfter      []string
 }
 
-func (e expectRendered) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+func (e lbExpectRendered) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
 	for _, rc := range req.Plan.ResourceChanges {
 		if rc.Address != lbAddr {
 			continue
@@ -255,7 +255,7 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	lb := prepareLB(t, inv.Host(t, "lb1"))
-	web1, web2 := webServers(inv, t)
+	web1, web2 := lbWebServers(inv, t)
 	c := acctest.HTTPClient(nil, true)
 	url := "http://" + lb.Address + "/"
 	stats := "http://" + lb.Address + ":8404"
@@ -271,7 +271,7 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 				Config: equal,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionCreate),
-					expectRendered{after: []string{haproxy.Header, "stats auth admin:" + haproxy.Redacted, "server web2 " + web2.Address + ":80 check"}, notAfter: []string{"s3cret-Pw"}},
+					lbExpectRendered{after: []string{haproxy.Header, "stats auth admin:" + haproxy.Redacted, "server web2 " + web2.Address + ":80 check"}, notAfter: []string{"s3cret-Pw"}},
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("id"), knownvalue.StringExact(lb.Address)),
@@ -282,7 +282,7 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					lb.checkHostMatchesState(t),
-					alternates(t, c, url, 20, web1.Name, web2.Name),
+					lbAlternates(t, c, url, 20, web1.Name, web2.Name),
 					func(*terraform.State) error {
 						if r := acctest.MustFetch(t, c, stats+"/stats", "", ""); r.Status != http.StatusUnauthorized {
 							return fmt.Errorf("stats page without credentials: status %d, want 401", r.Status)
@@ -324,11 +324,11 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 				Config:    weighted,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionUpdate),
-					expectRendered{before: []string{"server web1 " + web1.Address + ":80 check\n"}, after: []string{"server web1 " + web1.Address + ":80 check weight 3\n"}},
+					lbExpectRendered{before: []string{"server web1 " + web1.Address + ":80 check\n"}, after: []string{"server web1 " + web1.Address + ":80 check weight 3\n"}},
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					lb.checkHostMatchesState(t),
-					ratio(t, c, url, 40, map[string]int{web1.Name: 30, web2.Name: 10}),
+					lbRatio(t, c, url, 40, map[string]int{web1.Name: 30, web2.Name: 10}),
 					func(*terraform.State) error {
 						after := lb.processes(t)
 						if after.Master != before.Master || len(after.NewWorkers(before)) == 0 {
@@ -347,9 +347,9 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 				Config: weighted,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionUpdate),
-					expectRendered{before: []string{"weight 9\n"}, after: []string{"weight 3\n"}, notAfter: []string{"weight 9"}},
+					lbExpectRendered{before: []string{"weight 9\n"}, after: []string{"weight 3\n"}, notAfter: []string{"weight 9"}},
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(lb.checkHostMatchesState(t), ratio(t, c, url, 40, map[string]int{web1.Name: 30, web2.Name: 10})),
+				Check: resource.ComposeAggregateTestCheckFunc(lb.checkHostMatchesState(t), lbRatio(t, c, url, 40, map[string]int{web1.Name: 30, web2.Name: 10})),
 			},
 			{
 				// Only the (redacted) password changed on the host: still
@@ -360,7 +360,7 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 				Config: weighted,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionUpdate),
-					expectRendered{before: []string{"a redacted secret"}, notAfter: []string{"a redacted secret", "hacked"}},
+					lbExpectRendered{before: []string{"a redacted secret"}, notAfter: []string{"a redacted secret", "hacked"}},
 				}},
 				Check: func(*terraform.State) error {
 					if r := acctest.MustFetch(t, c, stats+"/stats", "admin", "s3cret-Pw"); r.Status != http.StatusOK {
@@ -390,9 +390,9 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 	})
 }
 
-// serverStatus reads the stats CSV through the stats listener and returns
+// lbServerStatus reads the stats CSV through the stats listener and returns
 // the status of backend web's server.
-func serverStatus(t *testing.T, c *http.Client, stats, server string) string {
+func lbServerStatus(t *testing.T, c *http.Client, stats, server string) string {
 	t.Helper()
 	r := acctest.MustFetch(t, c, stats+"/stats;csv", "admin", "s3cret-Pw")
 	servers, err := haproxy.ParseStat(r.Body)
@@ -408,14 +408,14 @@ func serverStatus(t *testing.T, c *http.Client, stats, server string) string {
 	return ""
 }
 
-// waitStatus polls the stats CSV until server has a status matching want,
+// lbWaitStatus polls the stats CSV until server has a status matching want,
 // and returns how long that took.
-func waitStatus(t *testing.T, c *http.Client, stats, server string, want func(string) bool, limit time.Duration) (time.Duration, error) {
+func lbWaitStatus(t *testing.T, c *http.Client, stats, server string, want func(string) bool, limit time.Duration) (time.Duration, error) {
 	t.Helper()
 	start := time.Now()
 	last := ""
 	for time.Since(start) < limit {
-		if last = serverStatus(t, c, stats, server); want(last) {
+		if last = lbServerStatus(t, c, stats, server); want(last) {
 			return time.Since(start), nil
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -423,7 +423,7 @@ func waitStatus(t *testing.T, c *http.Client, stats, server string, want func(st
 	return time.Since(start), fmt.Errorf("server %s still %q after %s", server, last, limit)
 }
 
-func webBody(names ...string) func(string) error {
+func lbWebBody(names ...string) func(string) error {
 	return func(body string) error {
 		if slices.Contains(names, body) {
 			return nil
@@ -441,7 +441,7 @@ func TestAccLoadBalancer_traffic(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	lb := prepareLB(t, inv.Host(t, "lb1"))
-	web1, web2 := webServers(inv, t)
+	web1, web2 := lbWebServers(inv, t)
 	t.Cleanup(func() { _, _ = web2.TryExec("systemctl", "start", "nginx") })
 	c := acctest.HTTPClient(nil, true)
 	url := "http://" + lb.Address + "/"
@@ -462,11 +462,11 @@ func TestAccLoadBalancer_traffic(t *testing.T) {
 			{
 				Config: two,
 				Check: func(*terraform.State) error {
-					load := acctest.StartLoad(c, url, acctest.LoadOptions{Workers: 3, Pause: 5 * time.Millisecond, MaxDuration: 60 * time.Second, Accept: webBody(web1.Name, web2.Name)})
+					load := acctest.StartLoad(c, url, acctest.LoadOptions{Workers: 3, Pause: 5 * time.Millisecond, MaxDuration: 60 * time.Second, Accept: lbWebBody(web1.Name, web2.Name)})
 					time.Sleep(500 * time.Millisecond)
 					stopped := time.Now()
 					web2.Exec(t, "systemctl", "stop", "nginx")
-					took, err := waitStatus(t, c, stats, "web2", func(s string) bool { return strings.HasPrefix(s, "DOWN") }, 10*fallTime)
+					took, err := lbWaitStatus(t, c, stats, "web2", func(s string) bool { return strings.HasPrefix(s, "DOWN") }, 10*fallTime)
 					if err != nil {
 						load.Stop()
 						return err
@@ -490,7 +490,7 @@ func TestAccLoadBalancer_traffic(t *testing.T) {
 						return fmt.Errorf("web1 got no traffic while web2 was down")
 					}
 					web2.Exec(t, "systemctl", "start", "nginx")
-					if _, err := waitStatus(t, c, stats, "web2", func(s string) bool { return s == "UP" }, 10*time.Second); err != nil {
+					if _, err := lbWaitStatus(t, c, stats, "web2", func(s string) bool { return s == "UP" }, 10*time.Second); err != nil {
 						load.Stop()
 						return err
 					}
@@ -512,7 +512,7 @@ func TestAccLoadBalancer_traffic(t *testing.T) {
 				// not fail a single request.
 				PreConfig: func() {
 					before = lb.processes(t)
-					load = acctest.StartLoad(c, url, acctest.LoadOptions{Workers: 4, MaxDuration: 90 * time.Second, Accept: webBody(web1.Name, web2.Name)})
+					load = acctest.StartLoad(c, url, acctest.LoadOptions{Workers: 4, MaxDuration: 90 * time.Second, Accept: lbWebBody(web1.Name, web2.Name)})
 					time.Sleep(300 * time.Millisecond)
 				},
 				Config: three,
@@ -580,7 +580,7 @@ func TestAccLoadBalancer_https(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	lb := prepareLB(t, inv.Host(t, "lb1"))
-	web1, web2 := webServers(inv, t)
+	web1, web2 := lbWebServers(inv, t)
 	ca := acctest.NewTestCA(t)
 	ip := net.ParseIP(lb.Address)
 	cert, key := ca.Issue(t, []string{"www.foobar.test"}, []net.IP{ip}, 0)
@@ -620,7 +620,7 @@ func TestAccLoadBalancer_https(t *testing.T) {
 			{
 				Config: good,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					expectRendered{after: []string{"ssl crt " + haproxy.FilesDir + "/www.", "redirect scheme https code 301", "max-age=31536000"}, notAfter: []string{"PRIVATE KEY"}},
+					lbExpectRendered{after: []string{"ssl crt " + haproxy.FilesDir + "/www.", "redirect scheme https code 301", "max-age=31536000"}, notAfter: []string{"PRIVATE KEY"}},
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					lb.checkHostMatchesState(t),
@@ -638,7 +638,7 @@ func TestAccLoadBalancer_https(t *testing.T) {
 							return fmt.Errorf("HTTPS: Strict-Transport-Security %q", h)
 						}
 						// A client that does not trust the test CA is refused.
-						if _, err := acctest.Fetch(context.Background(), acctest.HTTPClient(x509SystemPoolOrEmpty(), true), "", httpsURL, "", ""); err == nil {
+						if _, err := acctest.Fetch(context.Background(), acctest.HTTPClient(x509.NewCertPool(), true), "", httpsURL, "", ""); err == nil {
 							return fmt.Errorf("a client without the test CA accepted the certificate")
 						}
 						// The key is on the host, root only, not in haproxy.cfg.
@@ -677,10 +677,6 @@ func TestAccLoadBalancer_https(t *testing.T) {
 	})
 }
 
-// x509SystemPoolOrEmpty is an empty trust store: a client with it trusts
-// nothing (the lab's test CA included).
-func x509SystemPoolOrEmpty() *x509.CertPool { return x509.NewCertPool() }
-
 // TestAccLoadBalancer_adopt: a haproxy.cfg this provider did not write is
 // imported as it is; the next plan shows the whole diff from it to the
 // managed file; apply takes it over; delete gives it back byte for byte.
@@ -688,7 +684,7 @@ func TestAccLoadBalancer_adopt(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	lb := prepareLB(t, inv.Host(t, "lb1"))
-	web1, web2 := webServers(inv, t)
+	web1, web2 := lbWebServers(inv, t)
 	foreign := lb.stock + fmt.Sprintf("\nfrontend legacy\n\tbind :8081\n\tdefault_backend legacy_web\n\nbackend legacy_web\n\tserver old1 %s:80\n", web1.Address)
 	foreignSHA := apply.Checksum([]byte(foreign))
 	cfg := basicLB(inv, lb.Host, web1, web2, "", "")
@@ -740,11 +736,11 @@ func TestAccLoadBalancer_adopt(t *testing.T) {
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionUpdate),
-					expectRendered{before: []string{"frontend legacy", "errorfile 503"}, after: []string{haproxy.Header, "frontend www"}, notAfter: []string{"frontend legacy"}},
+					lbExpectRendered{before: []string{"frontend legacy", "errorfile 503"}, after: []string{haproxy.Header, "frontend www"}, notAfter: []string{"frontend legacy"}},
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					lb.checkHostMatchesState(t),
-					alternates(t, c, "http://"+lb.Address+"/", 10, web1.Name, web2.Name),
+					lbAlternates(t, c, "http://"+lb.Address+"/", 10, web1.Name, web2.Name),
 					func(*terraform.State) error {
 						if orig := lb.Exec(t, "cat", haproxy.ConfigPath+apply.SuffixOrig); apply.Checksum([]byte(orig)) != foreignSHA {
 							return fmt.Errorf("the adopted file was not saved as %s%s", haproxy.ConfigPath, apply.SuffixOrig)
@@ -785,7 +781,7 @@ func TestAccLoadBalancer_install(t *testing.T) {
 	if lb.SudoPassword == "" {
 		t.Fatalf("%s must be the lab host whose sudo needs a password", lb.Name)
 	}
-	web1, web2 := webServers(inv, t)
+	web1, web2 := lbWebServers(inv, t)
 	cfg := basicLB(inv, lb.Host, web1, web2, "", "")
 	noInstall := strings.Replace(cfg, "frontends = [{", "install = false\n  frontends = [{", 1)
 	c := acctest.HTTPClient(nil, true)
@@ -822,7 +818,7 @@ func TestAccLoadBalancer_install(t *testing.T) {
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					lb.checkHostMatchesState(t),
-					alternates(t, c, "http://"+lb.Address+"/", 10, web1.Name, web2.Name),
+					lbAlternates(t, c, "http://"+lb.Address+"/", 10, web1.Name, web2.Name),
 					func(*terraform.State) error {
 						// The file that was saved is the package's stock one.
 						if orig := lb.Exec(t, "cat", haproxy.ConfigPath+apply.SuffixOrig); apply.Checksum([]byte(orig)) != lb.stockSHA {
@@ -844,7 +840,7 @@ func TestAccLoadBalancer_install(t *testing.T) {
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					lb.checkHostMatchesState(t),
-					alternates(t, c, "http://"+lb.Address+"/", 10, web1.Name, web2.Name),
+					lbAlternates(t, c, "http://"+lb.Address+"/", 10, web1.Name, web2.Name),
 				),
 			},
 		},
@@ -888,7 +884,7 @@ func TestAccLoadBalancer_writeOnly(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	lb := prepareLB(t, inv.Host(t, "lb1"))
-	web1, _ := webServers(inv, t)
+	web1, _ := lbWebServers(inv, t)
 	ca := acctest.NewTestCA(t)
 	cert, key := ca.Issue(t, nil, []net.IP{net.ParseIP(lb.Address)}, 0)
 	c := acctest.HTTPClient(nil, false)
@@ -997,19 +993,19 @@ resource "foobar_load_balancer" "lb" {
 `, top, frontends, backends)
 }
 
-// notError matches any text that does not contain "Error:".
-const notError = `(?:[^E]|E[^r]|Er[^r]|Err[^o]|Erro[^r]|Error[^:])*`
+// lbNotError matches any text that does not contain "Error:".
+const lbNotError = `(?:[^E]|E[^r]|Er[^r]|Err[^o]|Erro[^r]|Error[^:])*`
 
-// onlyError is errPattern for output that holds exactly one Terraform
+// lbOnlyError is errPattern for output that holds exactly one Terraform
 // error ("Error:" once), whose text contains the parts in order: a bad
 // value must be reported once, not by both an attribute validator and the
 // whole-configuration check.
-func onlyError(parts ...string) *regexp.Regexp {
+func lbOnlyError(parts ...string) *regexp.Regexp {
 	q := make([]string, len(parts))
 	for i, p := range parts {
 		q[i] = strings.ReplaceAll(regexp.QuoteMeta(p), " ", `\s+`)
 	}
-	return regexp.MustCompile(`(?s)\A` + notError + `Error:` + notError + strings.Join(q, notError) + notError + `\z`)
+	return regexp.MustCompile(`(?s)\A` + lbNotError + `Error:` + lbNotError + strings.Join(q, lbNotError) + lbNotError + `\z`)
 }
 
 // TestLoadBalancer_invalidInputs: every bad value is refused at plan time
@@ -1031,36 +1027,36 @@ func TestLoadBalancer_invalidInputs(t *testing.T) {
 		top, frontends, backends string
 		want                     *regexp.Regexp
 	}{
-		{"frontend name with a space", "", `[{ name = "w w", port = 80, default_backend = "web" }]`, "", onlyError(`frontends[0].name = "w w" is not valid`, "a space")},
-		{"frontend name injecting a line", "", `[{ name = "www\n  bind :1", port = 80, default_backend = "web" }]`, "", onlyError(`frontends[0].name = "www\n`, "is not valid", "a newline")},
-		{"server address with a keyword", "", "", server(`, address = "10.0.0.1 backup"`), onlyError(`backends[0].servers[0].address = "10.0.0.1 backup" is not valid`)},
-		{"bind address not an IP", "", fe(`, bind_address = "localhost"`), "", onlyError(`frontends[0].bind_address = "localhost" is not valid`)},
-		{"port out of range", "", `[{ name = "www", port = 70000, default_backend = "web" }]`, "", onlyError(`frontends[0].port = 70000 is not valid`, "1-65535")},
-		{"weight out of range", "", "", server(`, weight = 300`), onlyError(`backends[0].servers[0].weight = 300 is not valid`, "0-256")},
-		{"duration with a space", `timeouts = { connect = "5 s" }`, "", "", onlyError(`timeouts.connect = "5 s" is not valid`, "HAProxy time")},
-		{"zero duration", `hard_stop_after = "0s"`, "", "", onlyError(`hard_stop_after = "0s" is not valid`, "greater than zero")},
-		{"nbthread zero", `nbthread = 0`, "", "", onlyError(`nbthread = 0 is not valid`)},
-		{"path prefix with a comment", "", `[{ name = "www", port = 80, rules = [{ path_prefix = "/api#x", backend = "web" }] }]`, "", onlyError(`frontends[0].rules[0].path_prefix = "/api#x" is not valid`, "'#'")},
-		{"rule without a condition", "", `[{ name = "www", port = 80, rules = [{ backend = "web" }] }]`, "", onlyError(`frontends[0].rules[0]: needs host, path_prefix or both`)},
-		{"rule host with a quote", "", `[{ name = "www", port = 80, rules = [{ host = "a\"b", backend = "web" }] }]`, "", onlyError(`frontends[0].rules[0].host = "a\"b" is not valid`)},
-		{"health check path with a quote", "", "", `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }], health_check = { path = "/h'x" } }]`, onlyError(`backends[0].health_check.path = "/h'x" is not valid`, "quote")},
-		{"health check status", "", "", `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }], health_check = { expect_status = 999 } }]`, onlyError(`backends[0].health_check.expect_status = 999 is not valid`)},
-		{"balance algorithm", "", "", `[{ name = "web", balance = "roundrobin;x", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }] }]`, onlyError(`backends[0].balance = "roundrobin;x" is not valid`, "not a supported balance algorithm")},
-		{"sticky cookie", "", "", `[{ name = "web", sticky_cookie = "a b", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }] }]`, onlyError(`backends[0].sticky_cookie = "a b" is not valid`)},
-		{"unknown backend", "", `[{ name = "www", port = 80, default_backend = "nope" }]`, "", onlyError(`frontends[0].default_backend = "nope" is not valid: no backend named "nope"`)},
-		{"duplicate backend", "", "", `[{ name = "web", servers = [{ name = "a", address = "10.0.0.21", port = 80 }] }, { name = "web", servers = [{ name = "a", address = "10.0.0.22", port = 80 }] }]`, onlyError(`backends[1].name = "web" is not valid: duplicate backend name "web"`)},
-		{"duplicate server", "", "", `[{ name = "web", servers = [{ name = "a", address = "10.0.0.21", port = 80 }, { name = "a", address = "10.0.0.22", port = 80 }] }]`, onlyError(`backends[0].servers[1].name = "a" is not valid: duplicate server name "a"`)},
-		{"no servers", "", "", `[{ name = "web", servers = [] }]`, onlyError(`backends[0].servers`, "at least 1")},
-		{"overlapping listeners", "", `[{ name = "a", port = 80, default_backend = "web" }, { name = "b", port = 80, default_backend = "web" }]`, "", onlyError(`frontends[1].port = 80 is not valid`, "overlaps")},
-		{"frontend without a listener", "", `[{ name = "www", default_backend = "web" }]`, "", onlyError(`frontends[0].port: is required unless tls is set`)},
-		{"redirect without tls", "", fe(`, redirect_to_https = true`), "", onlyError(`frontends[0].redirect_to_https: requires tls`)},
-		{"hsts without tls", "", fe(`, hsts_max_age = 100`), "", onlyError(`frontends[0].hsts_max_age = 100 is not valid: requires tls`)},
-		{"certificate and key do not match", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q, private_key_pem = %q }`, cert, otherKey)), "", onlyError(`frontends[0].tls.certificate_pem: certificate_pem and private_key_pem are not a valid certificate and matching key`)},
-		{"tls without a key", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q }`, cert)), "", onlyError(`frontends[0].tls`, "private_key_pem")},
-		{"stats user with a colon", `stats = { user = "ad:min", password = "x" }`, "", "", onlyError(`stats.user = "ad:min" is not valid`)},
-		{"stats password with a space", `stats = { user = "admin", password = "with space" }`, "", "", onlyError(`stats.password is not valid`, "(the value is sensitive and not shown)")},
-		{"stats user without password", `stats = { user = "admin" }`, "", "", onlyError(`stats.password: is required when stats.user is set`)},
-		{"stats page on the metrics path", `stats = { prometheus = true, uri = "/metrics" }`, "", "", onlyError(`stats.uri = "/metrics" is not valid`, "Prometheus exporter's path")},
+		{"frontend name with a space", "", `[{ name = "w w", port = 80, default_backend = "web" }]`, "", lbOnlyError(`frontends[0].name = "w w" is not valid`, "a space")},
+		{"frontend name injecting a line", "", `[{ name = "www\n  bind :1", port = 80, default_backend = "web" }]`, "", lbOnlyError(`frontends[0].name = "www\n`, "is not valid", "a newline")},
+		{"server address with a keyword", "", "", server(`, address = "10.0.0.1 backup"`), lbOnlyError(`backends[0].servers[0].address = "10.0.0.1 backup" is not valid`)},
+		{"bind address not an IP", "", fe(`, bind_address = "localhost"`), "", lbOnlyError(`frontends[0].bind_address = "localhost" is not valid`)},
+		{"port out of range", "", `[{ name = "www", port = 70000, default_backend = "web" }]`, "", lbOnlyError(`frontends[0].port = 70000 is not valid`, "1-65535")},
+		{"weight out of range", "", "", server(`, weight = 300`), lbOnlyError(`backends[0].servers[0].weight = 300 is not valid`, "0-256")},
+		{"duration with a space", `timeouts = { connect = "5 s" }`, "", "", lbOnlyError(`timeouts.connect = "5 s" is not valid`, "HAProxy time")},
+		{"zero duration", `hard_stop_after = "0s"`, "", "", lbOnlyError(`hard_stop_after = "0s" is not valid`, "greater than zero")},
+		{"nbthread zero", `nbthread = 0`, "", "", lbOnlyError(`nbthread = 0 is not valid`)},
+		{"path prefix with a comment", "", `[{ name = "www", port = 80, rules = [{ path_prefix = "/api#x", backend = "web" }] }]`, "", lbOnlyError(`frontends[0].rules[0].path_prefix = "/api#x" is not valid`, "'#'")},
+		{"rule without a condition", "", `[{ name = "www", port = 80, rules = [{ backend = "web" }] }]`, "", lbOnlyError(`frontends[0].rules[0]: needs host, path_prefix or both`)},
+		{"rule host with a quote", "", `[{ name = "www", port = 80, rules = [{ host = "a\"b", backend = "web" }] }]`, "", lbOnlyError(`frontends[0].rules[0].host = "a\"b" is not valid`)},
+		{"health check path with a quote", "", "", `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }], health_check = { path = "/h'x" } }]`, lbOnlyError(`backends[0].health_check.path = "/h'x" is not valid`, "quote")},
+		{"health check status", "", "", `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }], health_check = { expect_status = 999 } }]`, lbOnlyError(`backends[0].health_check.expect_status = 999 is not valid`)},
+		{"balance algorithm", "", "", `[{ name = "web", balance = "roundrobin;x", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }] }]`, lbOnlyError(`backends[0].balance = "roundrobin;x" is not valid`, "not a supported balance algorithm")},
+		{"sticky cookie", "", "", `[{ name = "web", sticky_cookie = "a b", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }] }]`, lbOnlyError(`backends[0].sticky_cookie = "a b" is not valid`)},
+		{"unknown backend", "", `[{ name = "www", port = 80, default_backend = "nope" }]`, "", lbOnlyError(`frontends[0].default_backend = "nope" is not valid: no backend named "nope"`)},
+		{"duplicate backend", "", "", `[{ name = "web", servers = [{ name = "a", address = "10.0.0.21", port = 80 }] }, { name = "web", servers = [{ name = "a", address = "10.0.0.22", port = 80 }] }]`, lbOnlyError(`backends[1].name = "web" is not valid: duplicate backend name "web"`)},
+		{"duplicate server", "", "", `[{ name = "web", servers = [{ name = "a", address = "10.0.0.21", port = 80 }, { name = "a", address = "10.0.0.22", port = 80 }] }]`, lbOnlyError(`backends[0].servers[1].name = "a" is not valid: duplicate server name "a"`)},
+		{"no servers", "", "", `[{ name = "web", servers = [] }]`, lbOnlyError(`backends[0].servers`, "at least 1")},
+		{"overlapping listeners", "", `[{ name = "a", port = 80, default_backend = "web" }, { name = "b", port = 80, default_backend = "web" }]`, "", lbOnlyError(`frontends[1].port = 80 is not valid`, "overlaps")},
+		{"frontend without a listener", "", `[{ name = "www", default_backend = "web" }]`, "", lbOnlyError(`frontends[0].port: is required unless tls is set`)},
+		{"redirect without tls", "", fe(`, redirect_to_https = true`), "", lbOnlyError(`frontends[0].redirect_to_https: requires tls`)},
+		{"hsts without tls", "", fe(`, hsts_max_age = 100`), "", lbOnlyError(`frontends[0].hsts_max_age = 100 is not valid: requires tls`)},
+		{"certificate and key do not match", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q, private_key_pem = %q }`, cert, otherKey)), "", lbOnlyError(`frontends[0].tls.certificate_pem: certificate_pem and private_key_pem are not a valid certificate and matching key`)},
+		{"tls without a key", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q }`, cert)), "", lbOnlyError(`frontends[0].tls`, "private_key_pem")},
+		{"stats user with a colon", `stats = { user = "ad:min", password = "x" }`, "", "", lbOnlyError(`stats.user = "ad:min" is not valid`)},
+		{"stats password with a space", `stats = { user = "admin", password = "with space" }`, "", "", lbOnlyError(`stats.password is not valid`, "(the value is sensitive and not shown)")},
+		{"stats user without password", `stats = { user = "admin" }`, "", "", lbOnlyError(`stats.password: is required when stats.user is set`)},
+		{"stats page on the metrics path", `stats = { prometheus = true, uri = "/metrics" }`, "", "", lbOnlyError(`stats.uri = "/metrics" is not valid`, "Prometheus exporter's path")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -1077,9 +1073,9 @@ func TestLoadBalancer_invalidInputs(t *testing.T) {
 	}
 }
 
-// walkAttributes calls f for every attribute of the schema, nested ones
+// lbWalkAttributes calls f for every attribute of the schema, nested ones
 // included, with its path.
-func walkAttributes(prefix string, attrs map[string]schema.Attribute, f func(string, schema.Attribute)) {
+func lbWalkAttributes(prefix string, attrs map[string]schema.Attribute, f func(string, schema.Attribute)) {
 	for name, a := range attrs {
 		p := name
 		if prefix != "" {
@@ -1088,9 +1084,9 @@ func walkAttributes(prefix string, attrs map[string]schema.Attribute, f func(str
 		f(p, a)
 		switch n := a.(type) {
 		case schema.SingleNestedAttribute:
-			walkAttributes(p, n.Attributes, f)
+			lbWalkAttributes(p, n.Attributes, f)
 		case schema.ListNestedAttribute:
-			walkAttributes(p, n.NestedObject.Attributes, f)
+			lbWalkAttributes(p, n.NestedObject.Attributes, f)
 		}
 	}
 }
@@ -1103,7 +1099,7 @@ func TestLoadBalancerSchema(t *testing.T) {
 	}
 	sensitive := map[string]bool{}
 	writeOnly := map[string]bool{}
-	walkAttributes("", s.Attributes, func(p string, a schema.Attribute) {
+	lbWalkAttributes("", s.Attributes, func(p string, a schema.Attribute) {
 		if a.GetMarkdownDescription() == "" {
 			t.Errorf("%s has no description", p)
 		}
@@ -1125,7 +1121,7 @@ func TestLoadBalancerSchema(t *testing.T) {
 	// Every check the plan-time validation relies on is wired to an
 	// attribute of the schema.
 	paths := map[string]bool{}
-	walkAttributes("", s.Attributes, func(p string, _ schema.Attribute) { paths[p] = true })
+	lbWalkAttributes("", s.Attributes, func(p string, _ schema.Attribute) { paths[p] = true })
 	for p := range lbChecks {
 		if !paths[p] {
 			t.Errorf("lbChecks names %s, which is not an attribute", p)
@@ -1133,7 +1129,7 @@ func TestLoadBalancerSchema(t *testing.T) {
 	}
 }
 
-func testModel(t *testing.T) lbModel {
+func lbTestModel(t *testing.T) lbModel {
 	t.Helper()
 	ca := acctest.NewTestCA(t)
 	cert, key := ca.Issue(t, []string{"www.foobar.test"}, nil, 0)
@@ -1169,8 +1165,8 @@ func testModel(t *testing.T) lbModel {
 
 func TestLoadBalancerBuildConfig(t *testing.T) {
 	t.Parallel()
-	m := testModel(t)
-	cfg, cv := buildConfig(m, m)
+	m := lbTestModel(t)
+	cfg, cv := lbBuildConfig(m, m)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -1188,13 +1184,13 @@ func TestLoadBalancerBuildConfig(t *testing.T) {
 		t.Errorf("want the key and the password as secrets to mask, got %d", len(cv.secrets))
 	}
 	// The write-only forms come from the configuration.
-	plan := testModel(t)
+	plan := lbTestModel(t)
 	plan.Stats.Password = types.StringNull()
 	config := plan
 	config.Stats = &lbStatsModel{}
 	*config.Stats = *plan.Stats
 	config.Stats.PasswordWO = types.StringValue("from-config")
-	cfg, cv = buildConfig(plan, config)
+	cfg, cv = lbBuildConfig(plan, config)
 	if cfg.Stats.Password != "from-config" || cv.rename("stats.password") != "stats.password_wo" {
 		t.Errorf("write-only password: %q, error path %s", cfg.Stats.Password, cv.rename("stats.password"))
 	}
@@ -1204,14 +1200,14 @@ func TestLoadBalancerBuildConfig(t *testing.T) {
 // the whole-configuration check.
 func TestLoadBalancerSecretsNotInDiagnostics(t *testing.T) {
 	t.Parallel()
-	m := testModel(t)
+	m := lbTestModel(t)
 	ca := acctest.NewTestCA(t)
 	_, otherKey := ca.Issue(t, nil, nil, 0)
 	m.Frontends[0].TLS.PrivateKeyPEM = types.StringValue(otherKey)
 	m.Stats.Password = types.StringValue("bad pass#word")
-	cfg, cv := buildConfig(m, m)
+	cfg, cv := lbBuildConfig(m, m)
 	var diags diag.Diagnostics
-	addConfigErrors(&diags, cfg.Validate(), cv, false)
+	lbConfigErrors(&diags, cfg.Validate(), cv, false)
 	if len(diags) != 2 {
 		t.Fatalf("want two errors (key, password), got %v", diags)
 	}
@@ -1225,16 +1221,16 @@ func TestLoadBalancerSecretsNotInDiagnostics(t *testing.T) {
 
 func TestLoadBalancerRecordRoundTrip(t *testing.T) {
 	t.Parallel()
-	m := testModel(t)
+	m := lbTestModel(t)
 	m.Stats.PasswordWO = types.StringValue("never-recorded")
-	b, err := encodeRecord(m, "abc123")
+	b, err := lbEncodeRecord(m, "abc123")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(b), "never-recorded") || strings.Contains(string(b), "10.0.0.11") || strings.Contains(string(b), `"rendered_config"`) {
 		t.Fatalf("the record holds a write-only value, the connection or a computed attribute:\n%s", b)
 	}
-	rec, err := decodeRecord(b)
+	rec, err := lbDecodeRecord(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1246,15 +1242,15 @@ func TestLoadBalancerRecordRoundTrip(t *testing.T) {
 	if err := rec.apply(&got); err != nil {
 		t.Fatal(err)
 	}
-	want := testModel(t)
+	want := lbTestModel(t)
 	want.Frontends[0].TLS.CertificatePEM, want.Frontends[0].TLS.PrivateKeyPEM = m.Frontends[0].TLS.CertificatePEM, m.Frontends[0].TLS.PrivateKeyPEM
-	w, _ := modelToJSON(reflect.ValueOf(want), false)
-	g, _ := modelToJSON(reflect.ValueOf(got), false)
+	w, _ := lbModelToJSON(reflect.ValueOf(want), false)
+	g, _ := lbModelToJSON(reflect.ValueOf(got), false)
 	if diff := cmp.Diff(w, g); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 	for _, bad := range []string{"", "{", `{"format":2,"config_sha256":"a","model":{}}`, `{"format":1,"model":{}}`} {
-		if _, err := decodeRecord([]byte(bad)); err == nil {
+		if _, err := lbDecodeRecord([]byte(bad)); err == nil {
 			t.Errorf("decodeRecord(%q) accepted it", bad)
 		}
 	}
@@ -1263,7 +1259,7 @@ func TestLoadBalancerRecordRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParseImportID(t *testing.T) {
+func TestLoadBalancerImportID(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		id, user, host string
@@ -1285,14 +1281,14 @@ func TestParseImportID(t *testing.T) {
 		{"10.0.0.11;reboot", "", "", 0, true},
 	}
 	for _, c := range cases {
-		u, h, p, err := parseImportID(c.id)
+		u, h, p, err := lbParseImportID(c.id)
 		if (err != nil) != c.err || u != c.user || h != c.host || p != c.port {
 			t.Errorf("parseImportID(%q) = %q %q %d %v", c.id, u, h, p, err)
 		}
 	}
 }
 
-func TestAttrPath(t *testing.T) {
+func TestLoadBalancerAttrPath(t *testing.T) {
 	t.Parallel()
 	cases := map[string]path.Path{
 		"maxconn":                          path.Root("maxconn"),
@@ -1302,10 +1298,10 @@ func TestAttrPath(t *testing.T) {
 		"frontends[0].tls.certificate_pem": path.Root("frontends").AtListIndex(0).AtName("tls").AtName("certificate_pem"),
 	}
 	for s, want := range cases {
-		if got := attrPath(s); !got.Equal(want) {
+		if got := lbAttrPath(s); !got.Equal(want) {
 			t.Errorf("attrPath(%q) = %s, want %s", s, got, want)
 		}
-		if got := attrPath(s).String(); got != s {
+		if got := lbAttrPath(s).String(); got != s {
 			t.Errorf("attrPath(%q).String() = %q", s, got)
 		}
 	}
