@@ -665,7 +665,22 @@ func TestAccLoadBalancer_https(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
 				}},
+			},
+			{
+				// The TLS file changed by hand: drift, and apply rewrites it.
+				PreConfig: func() {
+					lb.Exec(t, "sh", "-c", "for f in "+haproxy.FilesDir+"/*.pem; do echo >> \"$f\"; done")
+				},
+				Config: good,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(lbAddr, plancheck.ResourceActionUpdate),
+					lbExpectRendered{before: []string{"TLS certificate file this configuration uses was changed"}, notAfter: []string{"was changed"}},
+				}},
 				Check: func(*terraform.State) error {
+					out := strings.Fields(lb.Exec(t, "sh", "-c", "sha256sum "+haproxy.FilesDir+"/*.pem"))
+					if len(out) != 2 || !haproxy.BundleIntact(out[1], out[0]) {
+						return fmt.Errorf("the TLS file was not restored: %v", out)
+					}
 					// The refused bundle did not stay behind.
 					if n := strings.Fields(lb.Exec(t, "sh", "-c", "ls "+haproxy.FilesDir+" | grep -c 'pem$'; true")); len(n) != 1 || n[0] != "1" {
 						return fmt.Errorf("want exactly one TLS bundle in %s, got %v", haproxy.FilesDir, n)
