@@ -16,22 +16,27 @@
 // haproxy in PATH, and with every binary listed in FOOBAR_HAPROXY_BINARIES
 // (so a 3.0 build can be checked next to Debian's 2.6).
 //
-// # Deploying (for the remote steps built on this package)
+// # Deploying (deploy.go; the provider runs these steps through internal/apply)
 //
 //  1. Render and Files; sha256 of the rendered bytes is the change and drift
 //     key (Files' paths carry their own content hash).
-//  2. Write each File at its Path and Mode (new names never overwrite a file
-//     the running configuration uses), then the candidate next to
-//     ConfigPath with ConfigMode.
-//  3. Run ValidateArgv(candidate); on failure report FilterCheckOutput of
-//     its output and change nothing else.
-//  4. Read "show info" on AdminSocket (ParseInfo), back up and rename the
-//     candidate over ConfigPath, reload (systemctl reload haproxy, or
-//     SIGUSR2 to the master whose pid is in /run/haproxy.pid), then read
-//     "show info" again: Reloaded must report a new worker; "show stat"
-//     (ParseStat) tells whether the servers are up.
-//  5. On failure restore the backup and reload again. After success, remove
-//     files under FilesDir that Files no longer lists.
+//  2. Probe the host: BuildInfoArgv (version; exit 127 means not installed,
+//     then DetectPackageManager and InstallArgv), ProcessesArgv (the master
+//     and its workers, from /proc), ListFilesArgv (support files of earlier
+//     configurations, see StaleFiles).
+//  3. The apply engine writes every File and ConfigPath as candidates,
+//     swaps them in, runs ValidateArgv(ConfigPath) with everything in place
+//     (FilterCheckOutput for the operator), reloads with ReloadArgv (Debian's
+//     unit sends SIGUSR2 to the master, which hands the listening sockets to
+//     the new worker), and removes the stale files.
+//  4. Verifier proves the reload: a worker that was not there before (a
+//     master that fails to load the new file keeps the old workers and
+//     systemctl still reports success) and every Endpoint answering with
+//     HAProxy's own 400 to a malformed request. On failure the engine
+//     restores the previous files and reloads, and Verifier checks the
+//     previous configuration (EndpointsFromConfig) the same way.
+//  5. Redact gives the view of haproxy.cfg that may be shown (the stats
+//     password replaced); RecordPath keeps what the provider wrote.
 //
 // Fixed behaviour rendered into every configuration (the provider describes
 // it in the resource documentation):

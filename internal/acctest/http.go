@@ -1,0 +1,399 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package acctest
+
+// HTTP helpers for acceptance tests and benchmarks of load balancers: a
+// client, sequences of requests that record which backend answered, a load
+// generator that records every failed request, and a throwaway CA.
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// HTTPClient returns a client for lab traffic: no proxy from the
+// environment, a 5 s timeout per request, redirects not followed (tests look
+// at them), and TLS that trusts only roots (when set). keepAlive false opens
+// a new connection for every request.
+func HTTPClient(roots *x509.CertPool, keepAlive bool) *http.Client {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 3 * time.Second}).DialContext,
+		DisableKeepAlives:   !keepAlive,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     30 * time.Second,
+		TLSClientConfig:     &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2:   roots != nil,
+	}
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Response is what Fetch got.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Fetch sends one request (GET unless method is set) and returns the
+// response. Basic authentication is added when user is not empty.
+func Fetch(ctx context.Context, c *http.Client, method, url, user, password string) (Response, error) {
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return Response{}, err
+	}
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return Response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}, nil
+}
+
+// MustFetch is Fetch that fails the test on a transport error.
+func MustFetch(t testing.TB, c *http.Client, url, user, password string) Response {
+	t.Helper()
+	r, err := Fetch(context.Background(), c, "", url, user, password)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return r
+}
+
+// Sequence sends n GET requests one after the other and returns each
+// response body with surrounding white space trimmed. Any transport error
+// or status other than 200 fails the test.
+func Sequence(t testing.TB, c *http.Client, url string, n int) []string {
+	t.Helper()
+	out := make([]string, 0, n)
+	for i := range n {
+		r, err := Fetch(context.Background(), c, "", url, "", "")
+		if err != nil {
+			t.Fatalf("request %d of %d to %s: %v", i+1, n, url, err)
+		}
+		if r.Status != http.StatusOK {
+			t.Fatalf("request %d of %d to %s: status %d: %s", i+1, n, url, r.Status, strings.TrimSpace(r.Body))
+		}
+		out = append(out, strings.TrimSpace(r.Body))
+	}
+	return out
+}
+
+// Count tallies the values of a sequence.
+func Count(seq []string) map[string]int {
+	m := map[string]int{}
+	for _, s := range seq {
+		m[s]++
+	}
+	return m
+}
+
+// LoadResult is what a load run saw.
+type LoadResult struct {
+	Requests int
+	Failures int
+	// Errors holds the first failures, described (at most 20).
+	Errors []string
+	// Bodies counts the trimmed bodies of successful responses.
+	Bodies    map[string]int
+	Elapsed   time.Duration
+	latencies []time.Duration
+}
+
+// RPS is successful requests per second.
+func (r LoadResult) RPS() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Requests-r.Failures) / r.Elapsed.Seconds()
+}
+
+// Quantile returns the latency below which a fraction q of the successful
+// requests finished (q = 0.99 for p99).
+func (r LoadResult) Quantile(q float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	l := append([]time.Duration(nil), r.latencies...)
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	i := int(q*float64(len(l)) + 0.5)
+	if i >= len(l) {
+		i = len(l) - 1
+	}
+	if i < 0 {
+		i = 0
+	}
+	return l[i]
+}
+
+func (r LoadResult) String() string {
+	return fmt.Sprintf("%d requests, %d failed, %.0f req/s, p50 %s, p99 %s, bodies %v",
+		r.Requests, r.Failures, r.RPS(), r.Quantile(0.5).Round(10*time.Microsecond), r.Quantile(0.99).Round(10*time.Microsecond), r.Bodies)
+}
+
+// LoadGen is a load generator running in the background: workers send GET
+// requests to a URL one after the other until Stop. A request fails when
+// it gets a transport error, a status other than 200, or a body that
+// accept rejects.
+type LoadGen struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	res    LoadResult
+	start  time.Time
+}
+
+// LoadOptions configure a load run.
+type LoadOptions struct {
+	Workers int
+	// MaxRequests and MaxDuration bound the run (0: no bound; RunLoad needs
+	// at least one).
+	MaxRequests int
+	MaxDuration time.Duration
+	// Pause between two requests of one worker (a steady trickle instead
+	// of as fast as possible).
+	Pause time.Duration
+	// Accept checks a 200 response's trimmed body; nil accepts any.
+	Accept func(body string) error
+}
+
+// StartLoad starts a load generator.
+func StartLoad(c *http.Client, url string, o LoadOptions) *LoadGen {
+	if o.Workers < 1 {
+		o.Workers = 1
+	}
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if o.MaxDuration > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), o.MaxDuration)
+	} else {
+		ctx, cancel = context.WithCancel(context.Background())
+	}
+	l := &LoadGen{cancel: cancel, start: time.Now(), res: LoadResult{Bodies: map[string]int{}}}
+	var sent sync.Mutex
+	count := 0
+	for range o.Workers {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for ctx.Err() == nil {
+				if o.MaxRequests > 0 {
+					sent.Lock()
+					if count >= o.MaxRequests {
+						sent.Unlock()
+						return
+					}
+					count++
+					sent.Unlock()
+				}
+				t0 := time.Now()
+				r, err := Fetch(ctx, c, "", url, "", "")
+				d := time.Since(t0)
+				if ctx.Err() != nil && err != nil {
+					return // stopped in the middle: not a failure of the target
+				}
+				var fail string
+				switch {
+				case err != nil:
+					fail = err.Error()
+				case r.Status != http.StatusOK:
+					fail = fmt.Sprintf("status %d: %s", r.Status, strings.TrimSpace(r.Body))
+				case o.Accept != nil:
+					if aerr := o.Accept(strings.TrimSpace(r.Body)); aerr != nil {
+						fail = aerr.Error()
+					}
+				}
+				l.mu.Lock()
+				l.res.Requests++
+				if fail != "" {
+					l.res.Failures++
+					if len(l.res.Errors) < 20 {
+						l.res.Errors = append(l.res.Errors, time.Now().Format("15:04:05.000")+" "+fail)
+					}
+				} else {
+					l.res.Bodies[strings.TrimSpace(r.Body)]++
+					l.res.latencies = append(l.res.latencies, d)
+				}
+				l.mu.Unlock()
+				if o.Pause > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(o.Pause):
+					}
+				}
+			}
+		}()
+	}
+	return l
+}
+
+// Snapshot returns what the load saw so far.
+func (l *LoadGen) Snapshot() LoadResult {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.res
+	r.Bodies = map[string]int{}
+	for k, v := range l.res.Bodies {
+		r.Bodies[k] = v
+	}
+	r.Errors = append([]string(nil), l.res.Errors...)
+	r.latencies = append([]time.Duration(nil), l.res.latencies...)
+	r.Elapsed = time.Since(l.start)
+	return r
+}
+
+// Wait waits until the load ends by itself (MaxRequests or MaxDuration).
+func (l *LoadGen) Wait() LoadResult {
+	l.wg.Wait()
+	l.cancel()
+	return l.finish()
+}
+
+// Stop ends the load and returns what it saw.
+func (l *LoadGen) Stop() LoadResult {
+	l.cancel()
+	l.wg.Wait()
+	return l.finish()
+}
+
+func (l *LoadGen) finish() LoadResult {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.res.Elapsed == 0 {
+		l.res.Elapsed = time.Since(l.start)
+	}
+	return l.res
+}
+
+// RunLoad runs a bounded load and returns its result.
+func RunLoad(c *http.Client, url string, o LoadOptions) (LoadResult, error) {
+	if o.MaxRequests <= 0 && o.MaxDuration <= 0 {
+		return LoadResult{}, errors.New("RunLoad needs MaxRequests or MaxDuration")
+	}
+	return StartLoad(c, url, o).Wait(), nil
+}
+
+// TestCA is a throwaway certificate authority for HTTPS tests.
+type TestCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	// Pool trusts only this CA.
+	Pool *x509.CertPool
+	// PEM is the CA certificate.
+	PEM string
+}
+
+// NewTestCA creates a CA valid for a day.
+func NewTestCA(t testing.TB) *TestCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "foobar acceptance test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &TestCA{cert: cert, key: key, Pool: pool, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
+}
+
+// Issue returns a server certificate and its PKCS#8 key, both PEM, for the
+// given names and IP addresses. rsaBits 0 makes an ECDSA P-256 key;
+// otherwise an RSA key of that size (1024 makes a key OpenSSL 3 refuses at
+// its default security level, while Go accepts it).
+func (ca *TestCA) Issue(t testing.TB, names []string, ips []net.IP, rsaBits int) (certPEM, keyPEM string) {
+	t.Helper()
+	var pub, priv any
+	if rsaBits > 0 {
+		k, err := rsa.GenerateKey(rand.Reader, rsaBits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, priv = &k.PublicKey, k
+	} else {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, priv = &k.PublicKey, k
+	}
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: firstOr(names, "localhost")},
+		DNSNames:     names,
+		IPAddresses:  ips,
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
+}
+
+func firstOr(s []string, def string) string {
+	if len(s) > 0 {
+		return s[0]
+	}
+	return def
+}

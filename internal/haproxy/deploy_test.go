@@ -1,0 +1,622 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package haproxy
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/foobar/terraform-provider-foobar/internal/remote"
+)
+
+func TestDetectPackageManager(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, osRelease string
+		want            PackageManager
+		err             string
+	}{
+		{"debian", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n", APT, ""},
+		{"ubuntu", "ID=ubuntu\nID_LIKE=debian\n", APT, ""},
+		{"mint", "ID=linuxmint\nID_LIKE=\"ubuntu debian\"\n", APT, ""},
+		{"rhel", "ID=\"rhel\"\nID_LIKE=\"fedora\"\n", DNF, ""},
+		{"rocky", "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n", DNF, ""},
+		{"fedora", "ID=fedora\n", DNF, ""},
+		{"alma quoted single", "ID='almalinux'\n", DNF, ""},
+		{"alpine", "ID=alpine\nPRETTY_NAME=\"Alpine Linux v3.20\"\n", "", "cannot install HAProxy on Alpine Linux v3.20"},
+		{"empty", "", "", "unidentified system"},
+		{"comments and blanks", "# comment\n\n  ID=debian  \n", APT, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := DetectPackageManager(c.osRelease)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err = %v, want it to contain %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("got %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+}
+
+func TestInstallArgv(t *testing.T) {
+	t.Parallel()
+	for _, pm := range []PackageManager{APT, DNF} {
+		argv, err := InstallArgv(pm)
+		if err != nil || len(argv) < 3 || argv[0] != "/bin/sh" || !strings.Contains(argv[2], "haproxy") {
+			t.Errorf("InstallArgv(%s) = %q, %v", pm, argv, err)
+		}
+	}
+	if _, err := InstallArgv("zypper"); err == nil {
+		t.Error("an unknown package manager must be refused")
+	}
+}
+
+// fakeTools puts executables named after tools in a directory first on
+// PATH for the duration of the test (not parallel: it sets PATH).
+func fakeTools(t *testing.T, tools map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range tools {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return dir
+}
+
+// The apt install refreshes stale package lists once, non-interactively,
+// and keeps a configuration file the host already has.
+func TestAptInstallRetriesAfterUpdate(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	fakeTools(t, map[string]string{
+		"apt-get": `echo "$DEBIAN_FRONTEND $*" >> ` + remote.Quote(log) + `
+case "$1" in
+update) touch "$(dirname "$0")/updated" ;;
+install) [ -e "$(dirname "$0")/updated" ] || { echo "E: Unable to locate package haproxy" >&2; exit 100; } ;;
+esac
+exit 0
+`,
+	})
+	argv, err := InstallArgv(APT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: argv}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := "-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold haproxy"
+	want := "noninteractive install " + opts + "\nnoninteractive update -q\nnoninteractive install " + opts + "\n"
+	if diff := cmp.Diff(want, string(b)); diff != "" {
+		t.Errorf("apt-get calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestAptInstallFailure(t *testing.T) {
+	fakeTools(t, map[string]string{"apt-get": "echo 'E: no network' >&2; exit 100\n"})
+	argv, _ := InstallArgv(APT)
+	_, err := (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: argv})
+	var ee *remote.ExitError
+	if !errors.As(err, &ee) || !strings.Contains(ee.Stderr, "no network") {
+		t.Fatalf("want the apt-get error, got %v", err)
+	}
+}
+
+func TestReloadArgv(t *testing.T) {
+	t.Parallel()
+	sd := ReloadArgv(true)
+	if !strings.Contains(sd[2], "reload-or-restart") || sd[len(sd)-1] != ServiceName {
+		t.Errorf("systemd reload argv %q", sd)
+	}
+	sv := ReloadArgv(false)
+	if !strings.Contains(sv[2], `service "$1" reload`) || sv[len(sv)-1] != ServiceName {
+		t.Errorf("sysvinit reload argv %q", sv)
+	}
+}
+
+func TestParseProcesses(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, out string
+		want      Processes
+		err       bool
+	}{
+		{"running", "master 152\nworker 300\nworker 154\nend\n", Processes{Master: 152, Workers: []int{154, 300}}, false},
+		{"stopped", "master 0\nend\n", Processes{}, false},
+		{"no end", "master 1\nworker 2\n", Processes{}, true},
+		{"no master", "worker 2\nend\n", Processes{}, true},
+		{"garbage pid", "master x\nend\n", Processes{}, true},
+		{"extra field", "master 1 2\nend\n", Processes{}, true},
+	}
+	for _, c := range cases {
+		got, err := ParseProcesses(c.out)
+		if (err != nil) != c.err {
+			t.Errorf("%s: err = %v", c.name, err)
+			continue
+		}
+		if diff := cmp.Diff(c.want, got); !c.err && diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+	}
+	p := Processes{Master: 1, Workers: []int{5, 7}}
+	if n := p.NewWorkers(Processes{Master: 1, Workers: []int{5}}); !cmp.Equal(n, []int{7}) {
+		t.Errorf("NewWorkers = %v", n)
+	}
+	if !p.Running() || (Processes{}).Running() {
+		t.Error("Running")
+	}
+}
+
+// fakeHAProxy starts a process tree that looks like HAProxy's master and
+// workers to /proc (every process is a script named haproxy): the master
+// writes its pid file, starts two workers, and starts one more on SIGUSR2,
+// like a reload.
+func fakeHAProxy(t *testing.T) (pidFile string, master int) {
+	t.Helper()
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "haproxy")
+	script := `#!/bin/sh
+if [ "$1" = worker ]; then
+  while :; do sleep 1; done
+fi
+trap '"$0" worker &' USR2
+echo $$ > "$2.tmp" && mv "$2.tmp" "$2"
+"$0" worker &
+"$0" worker &
+while :; do sleep 0.1; done
+`
+	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pidFile = filepath.Join(dir, "haproxy.pid")
+	cmd := exec.Command(exe, "master", pidFile)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		p := readFakeProcesses(t, pidFile)
+		if len(p.Workers) == 2 {
+			return pidFile, cmd.Process.Pid
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the fake HAProxy did not start two workers")
+	return "", 0
+}
+
+func readFakeProcesses(t *testing.T, pidFile string) Processes {
+	t.Helper()
+	res, err := (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: remote.Script(processesScript, "foobar-test-no-such-service", pidFile)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseProcesses(string(res.Stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestProcessesScriptFindsMasterAndWorkers(t *testing.T) {
+	t.Parallel()
+	pidFile, master := fakeHAProxy(t)
+	p := readFakeProcesses(t, pidFile)
+	if p.Master != master || len(p.Workers) != 2 {
+		t.Fatalf("got %s, want master %d with two workers", p, master)
+	}
+	// A pid file naming a process that is not haproxy means not running.
+	other := filepath.Join(t.TempDir(), "pid")
+	if err := os.WriteFile(other, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p := readFakeProcesses(t, other); p.Master != 0 {
+		t.Fatalf("a non-haproxy pid counted as the master: %s", p)
+	}
+	if p := readFakeProcesses(t, filepath.Join(t.TempDir(), "missing")); p.Master != 0 {
+		t.Fatalf("no pid file: %s", p)
+	}
+}
+
+// badRequestServer answers like HAProxy does to the verification request
+// (Go's server refuses the invalid header name with 400 by itself).
+func badRequestServer(t *testing.T) (host string, port int) {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "a backend must never see the verification request", http.StatusTeapot)
+	}))
+	t.Cleanup(srv.Close)
+	h, p, err := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(p)
+	return h, n
+}
+
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+func TestVerifyWaitsForANewWorker(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	t.Parallel()
+	pidFile, master := fakeHAProxy(t)
+	host, port := badRequestServer(t)
+	ep := []Endpoint{{Scheme: "http", Host: host, Port: port, Name: "www"}}
+	ctx := context.Background()
+	r := remote.LocalRunner{}
+	before := readFakeProcesses(t, pidFile)
+
+	// No reload: no new worker, the previous configuration still runs.
+	_, err := verify(ctx, r, "foobar-test-no-such-service", pidFile, before, ep, time.Second)
+	if err == nil || !strings.Contains(err.Error(), "no new HAProxy worker") || !strings.Contains(err.Error(), "previous configuration") {
+		t.Fatalf("want a no-new-worker error, got %v", err)
+	}
+
+	// A reload starts a worker: verified, and the listener answers.
+	if err := syscall.Kill(master, syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	vr, err := verify(ctx, r, "foobar-test-no-such-service", pidFile, before, ep, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vr.New) != 1 || vr.After.Master != master || len(vr.After.Workers) != 3 {
+		t.Fatalf("after the reload: %+v", vr)
+	}
+
+	// A listener that does not answer fails verification and is named.
+	dead := Endpoint{Scheme: "http", Host: "127.0.0.1", Port: closedPort(t), Name: "internal"}
+	_, err = verify(ctx, r, "foobar-test-no-such-service", pidFile, before, append(ep, dead), time.Second)
+	if err == nil || !strings.Contains(err.Error(), dead.URL()) || !strings.Contains(err.Error(), "frontend internal") || strings.Contains(err.Error(), ep[0].URL()) {
+		t.Fatalf("want only %s reported, got %v", dead.URL(), err)
+	}
+
+	// tcp endpoints need only a listening socket.
+	if _, err := verify(ctx, r, "foobar-test-no-such-service", pidFile, before, []Endpoint{{Scheme: "tcp", Host: host, Port: port}}, time.Second); err != nil {
+		t.Fatalf("tcp endpoint: %v", err)
+	}
+
+	// HAProxy not running at all.
+	_, err = verify(ctx, r, "foobar-test-no-such-service", filepath.Join(t.TempDir(), "none"), before, ep, time.Second)
+	if err == nil || !strings.Contains(err.Error(), "not running") {
+		t.Fatalf("want not running, got %v", err)
+	}
+}
+
+// Verifier's second call (after the engine rolled back) checks the
+// previous configuration's listeners and needs a worker newer than every
+// worker seen so far.
+func TestVerifierAfterRollback(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	t.Parallel()
+	pidFile, master := fakeHAProxy(t)
+	host, port := badRequestServer(t)
+	before := readFakeProcesses(t, pidFile)
+	dead := []Endpoint{{Scheme: "http", Host: "127.0.0.1", Port: closedPort(t), Name: "new"}}
+	prev := []Endpoint{{Scheme: "tcp", Host: host, Port: port, Name: "old"}}
+	f := verifierWith("foobar-test-no-such-service", pidFile, before, dead, prev, time.Second)
+	if err := syscall.Kill(master, syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	if err := f(context.Background(), remote.LocalRunner{}); err == nil || !strings.Contains(err.Error(), "do not answer") {
+		t.Fatalf("first call: want the new listener to fail, got %v", err)
+	}
+	// Without another reload the rollback is not proven.
+	if err := f(context.Background(), remote.LocalRunner{}); err == nil || !strings.Contains(err.Error(), "no new HAProxy worker") {
+		t.Fatalf("second call without a reload: got %v", err)
+	}
+	if err := syscall.Kill(master, syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	if err := f(context.Background(), remote.LocalRunner{}); err != nil {
+		t.Fatalf("after the rollback's reload: %v", err)
+	}
+}
+
+func TestParseVerifyRejectsMalformed(t *testing.T) {
+	t.Parallel()
+	eps := []Endpoint{{Scheme: "http", Host: "127.0.0.1", Port: 80}}
+	for _, out := range []string{
+		"",
+		"master 1\nworker 2\nresult ok\n",
+		"master 1\nendpoint 5 ok 400\nresult ok\nend\n",
+		"master 1\nnew x\nresult ok\nend\n",
+		"worker 2\nresult ok\nend\n",
+	} {
+		if _, _, err := parseVerify(out, eps); err == nil {
+			t.Errorf("parseVerify(%q) accepted malformed output", out)
+		}
+	}
+	vr, res, err := parseVerify("master 1\nworker 3\nnew 3\nendpoint 0 fail 000\nresult endpoint\nend\n", eps)
+	if err != nil || res != "endpoint" || len(vr.Failed) != 1 || vr.Failed[0].Status != "000" || !cmp.Equal(vr.New, []int{3}) {
+		t.Fatalf("got %+v %q %v", vr, res, err)
+	}
+}
+
+func TestEndpoints(t *testing.T) {
+	t.Parallel()
+	c := fullConfig(t)
+	got := c.Endpoints()
+	want := []Endpoint{
+		{Scheme: "http", Host: "127.0.0.1", Port: 80, Name: "www"},
+		{Scheme: "https", Host: "127.0.0.1", Port: 443, Name: "www"},
+		{Scheme: "http", Host: "10.0.0.10", Port: 8080, Name: "internal"},
+		{Scheme: "http", Host: "127.0.0.1", Port: 8404, Name: "stats"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if h := localHost("2001:db8::1"); h != "[2001:db8::1]" {
+		t.Errorf("IPv6 host %q", h)
+	}
+	if h := localHost("::ffff:10.0.0.1"); h != "10.0.0.1" {
+		t.Errorf("IPv4-mapped host %q", h)
+	}
+}
+
+func TestEndpointsFromConfig(t *testing.T) {
+	t.Parallel()
+	cfg := `global
+	stats socket /run/haproxy/admin.sock mode 660
+	bind :1
+defaults
+	mode http
+
+frontend a
+	bind :80
+	bind *:81,10.0.0.1:82
+	bind [::]:443 v4v6 ssl crt /x.pem
+	bind unix@/run/x.sock
+	bind ipv4@127.0.0.2:8080-8090
+listen b
+	bind 192.0.2.300:9
+	bind 127.0.0.1:9000 # comment
+backend c
+	bind :99
+`
+	got := EndpointsFromConfig([]byte(cfg))
+	want := []Endpoint{
+		{Scheme: "tcp", Host: "127.0.0.1", Port: 80, Name: "a"},
+		{Scheme: "tcp", Host: "127.0.0.1", Port: 81, Name: "a"},
+		{Scheme: "tcp", Host: "10.0.0.1", Port: 82, Name: "a"},
+		{Scheme: "tcp", Host: "127.0.0.1", Port: 443, Name: "a"},
+		{Scheme: "tcp", Host: "127.0.0.2", Port: 8080, Name: "a"},
+		{Scheme: "tcp", Host: "127.0.0.1", Port: 9000, Name: "b"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// A rendered configuration lists the same ports as Endpoints.
+	c := fullConfig(t)
+	b, err := c.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports, ports2 []int
+	for _, e := range EndpointsFromConfig(b) {
+		ports = append(ports, e.Port)
+	}
+	for _, e := range c.Endpoints() {
+		ports2 = append(ports2, e.Port)
+	}
+	if !cmp.Equal(ports, ports2) {
+		t.Errorf("ports from the rendered file %v, from the model %v", ports, ports2)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, in, want string }{
+		{"no secret", "global\n\tdaemon\n", "global\n\tdaemon\n"},
+		{"stats auth", "frontend stats\n\tstats auth admin:s3cr3t:with$odd&chars\n\tstats uri /\n", "frontend stats\n\tstats auth admin:" + Redacted + "\n\tstats uri /\n"},
+		{"spacing kept", "  stats   auth  u:p   # note\n", "  stats   auth  u:" + Redacted + "   # note\n"},
+		{"userlist", "userlist L\n\tuser bob password $6$abc groups g\n\tuser eve insecure-password pw\n", "userlist L\n\tuser bob password " + Redacted + " groups g\n\tuser eve insecure-password " + Redacted + "\n"},
+		{"commented", "#\tstats auth admin:pw\n", "#\tstats auth admin:pw\n"},
+		{"no password part", "\tstats auth admin\n", "\tstats auth admin\n"},
+		{"crlf", "\tstats auth a:b\r\n", "\tstats auth a:" + Redacted + "\r\n"},
+		{"no final newline", "\tstats auth a:b", "\tstats auth a:" + Redacted},
+	}
+	for _, c := range cases {
+		got := string(Redact([]byte(c.in)))
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+		if HasSecrets([]byte(c.in)) != (c.in != c.want) {
+			t.Errorf("%s: HasSecrets disagrees with Redact", c.name)
+		}
+	}
+	// The rendered stats password never survives.
+	b, err := fullConfig(t).Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := string(Redact(b)); strings.Contains(r, "s3cr3t") || !strings.Contains(r, "stats auth admin:"+Redacted+"\n") {
+		t.Errorf("rendered password not redacted:\n%s", r)
+	}
+}
+
+func FuzzRedact(f *testing.F) {
+	f.Add("\tstats auth a:b\n")
+	f.Add("userlist x\n user u password p\n")
+	f.Add("global\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		r := Redact([]byte(s))
+		if strings.Count(string(r), "\n") != strings.Count(s, "\n") {
+			t.Fatalf("Redact changed the number of lines: %q -> %q", s, r)
+		}
+		if rr := Redact(r); string(rr) != string(r) {
+			t.Fatalf("Redact is not idempotent: %q -> %q -> %q", s, r, rr)
+		}
+	})
+}
+
+func TestSupportFiles(t *testing.T) {
+	t.Parallel()
+	c := fullConfig(t)
+	b, err := c.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := c.Files()
+	if len(files) != 1 {
+		t.Fatalf("want one bundle, got %d", len(files))
+	}
+	bundle := files[0]
+	if got := ReferencedFiles(b); !cmp.Equal(got, []string{bundle.Path}) {
+		t.Errorf("ReferencedFiles = %v, want %v", got, bundle.Path)
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256(bundle.Content))
+	if !BundleIntact(bundle.Path, sum) {
+		t.Error("BundleIntact refuses the bundle's own content")
+	}
+	if BundleIntact(bundle.Path, fmt.Sprintf("%x", sha256.Sum256([]byte("replaced")))) || BundleIntact(ConfigPath, sum) {
+		t.Error("BundleIntact accepts other content or a non-bundle path")
+	}
+	base := filepath.Base(bundle.Path)
+	listing := strings.Join([]string{
+		base,
+		"www.0123456789abcdef.pem", // an older bundle: stale
+		base + ".foobar-orig-none", // the engine's marker
+		".www.0123456789abcdef.pem.foobar-tmp.42", // an upload in progress
+		"notes.txt",
+		"www.0123.pem",
+		"bad name.0123456789abcdef.pem",
+		"",
+	}, "\n")
+	got := StaleFiles(listing, []string{bundle.Path})
+	want := []string{FilesDir + "/www.0123456789abcdef.pem"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("StaleFiles (-want +got):\n%s", diff)
+	}
+}
+
+func TestListFilesScript(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, n := range []string{"a.pem", ".hidden"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a.pem", filepath.Join(dir, "link.pem")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: remote.Script(listFilesScript, dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(res.Stdout); got != "a.pem\n.hidden\n" {
+		t.Errorf("listing %q", got)
+	}
+	res, err = (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: remote.Script(listFilesScript, filepath.Join(dir, "missing"))})
+	if err != nil || len(res.Stdout) != 0 {
+		t.Errorf("missing directory: %q %v", res.Stdout, err)
+	}
+}
+
+func TestParseVersionOutput(t *testing.T) {
+	t.Parallel()
+	if _, err := ParseVersionOutput(127, "", "sh: haproxy: not found"); !errors.Is(err, ErrNotInstalled) {
+		t.Errorf("exit 127: %v", err)
+	}
+	v, err := ParseVersionOutput(0, readTestdata(t, "haproxy-2.6-vv.txt"), "")
+	if err != nil || !strings.HasPrefix(v, "2.6.") {
+		t.Errorf("got %q %v", v, err)
+	}
+	if _, err := ParseVersionOutput(1, "", "segfault"); err == nil || !strings.Contains(err.Error(), "segfault") {
+		t.Errorf("exit 1: %v", err)
+	}
+}
+
+func TestOSReleaseArgvFollowsSymlink(t *testing.T) {
+	t.Parallel()
+	argv := OSReleaseArgv()
+	if argv[len(argv)-1] != OSReleasePath {
+		t.Fatalf("argv %q", argv)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "real"), []byte("ID=debian\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(dir, "os-release")); err != nil {
+		t.Fatal(err)
+	}
+	argv[len(argv)-1] = filepath.Join(dir, "os-release")
+	res, err := (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: argv})
+	if err != nil || string(res.Stdout) != "ID=debian\n" {
+		t.Fatalf("got %q %v", res.Stdout, err)
+	}
+}
+
+func TestCleanupScript(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files, rec := filepath.Join(dir, "foobar"), filepath.Join(dir, "lib", "haproxy")
+	for _, d := range []string{files, rec} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(files, "x.pem.foobar-orig-none"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: remote.Script(cleanupScript, files, rec)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{files, rec} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("%s still exists", d)
+		}
+	}
+	argv := CleanupArgv()
+	if argv[len(argv)-2] != FilesDir || argv[len(argv)-1] != filepath.Dir(RecordPath) {
+		t.Errorf("CleanupArgv %q", argv)
+	}
+}
