@@ -145,7 +145,7 @@ type HealthError struct {
 	LastStatus string
 	// Running says whether the service manager reported the service as
 	// running at the last attempt.
-	Running bool
+	Running   bool
 	LogSource string
 	Log       string
 }

@@ -20,7 +20,7 @@ const DefaultStateDir = "/var/lib/foobar"
 // it?), and the provider's non-secret configuration so that import can
 // adopt the host. It never holds a secret.
 type Meta struct {
-	Version int `json:"version"`
+	Version int    `json:"version"`
 	Name    string `json:"name"`
 	// DocumentRoot is the synced root; DocumentRootCreated says the
 	// deployment created it (Remove deletes only such a root).
