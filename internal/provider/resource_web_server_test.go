@@ -1,0 +1,627 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/foobar/terraform-provider-foobar/internal/acctest"
+	"github.com/foobar/terraform-provider-foobar/internal/nginx"
+)
+
+// ---- unit tests ---------------------------------------------------------------
+
+func TestWebServerSchema(t *testing.T) {
+	t.Parallel()
+	r := NewWebServerResource()
+	resp := &fwresource.SchemaResponse{}
+	r.Schema(context.Background(), fwresource.SchemaRequest{}, resp)
+	if diags := resp.Schema.ValidateImplementation(context.Background()); diags.HasError() {
+		t.Fatalf("schema does not validate: %v", diags)
+	}
+	var walk func(prefix string, attrs map[string]schema.Attribute)
+	walk = func(prefix string, attrs map[string]schema.Attribute) {
+		for name, a := range attrs {
+			if a.GetMarkdownDescription() == "" {
+				t.Errorf("attribute %s%s has no description", prefix, name)
+			}
+			switch n := a.(type) {
+			case schema.SingleNestedAttribute:
+				walk(prefix+name+".", n.Attributes)
+			case schema.ListNestedAttribute:
+				walk(prefix+name+"[*].", n.NestedObject.Attributes)
+			}
+		}
+	}
+	walk("", resp.Schema.Attributes)
+
+	app := resp.Schema.Attributes["app"].(schema.SingleNestedAttribute).Attributes
+	tls := resp.Schema.Attributes["tls"].(schema.SingleNestedAttribute).Attributes
+	for name, a := range map[string]schema.Attribute{
+		"app.secret_environment": app["secret_environment"], "app.secret_environment_wo": app["secret_environment_wo"],
+		"tls.private_key_pem": tls["private_key_pem"], "tls.private_key_pem_wo": tls["private_key_pem_wo"],
+	} {
+		if !a.IsSensitive() {
+			t.Errorf("%s must be sensitive", name)
+		}
+		if strings.HasSuffix(name, "_wo") != a.IsWriteOnly() {
+			t.Errorf("%s: write-only is %v", name, a.IsWriteOnly())
+		}
+	}
+}
+
+func TestFieldPath(t *testing.T) {
+	t.Parallel()
+	cases := map[string]path.Path{
+		"name":                          path.Root("name"),
+		"static_locations[2].url_prefix": path.Root("static_locations").AtListIndex(2).AtName("url_prefix"),
+		`app.environment["DB_DSN"]`:     path.Root("app").AtName("environment").AtMapKey("DB_DSN"),
+		`response_headers["X-A.b"]`:     path.Root("response_headers").AtMapKey("X-A.b"),
+		"security_headers.hsts.max_age": path.Root("security_headers").AtName("hsts").AtName("max_age"),
+		"app.command[0]":                path.Root("app").AtName("command").AtListIndex(0),
+	}
+	for in, want := range cases {
+		if got := fieldPath(in); !got.Equal(want) {
+			t.Errorf("fieldPath(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// minimalHCL is a valid configuration that needs no host at plan time
+// except for ModifyPlan's reading of the local files; tests replace parts
+// of it to make it invalid.
+func minimalHCL(t *testing.T, replace map[string]string, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	artifact := filepath.Join(dir, "app")
+	if err := os.WriteFile(artifact, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string]string{
+		"host":          `"192.0.2.10"`,
+		"name":          `"shop"`,
+		"server_names":  `["www.example.com"]`,
+		"document_root": `"/srv/www/shop"`,
+		"command":       `["/opt/foobar/shop/bin/app", "-listen", "127.0.0.1:8081"]`,
+		"port":          `8081`,
+		"user":          `"shop"`,
+		"artifact":      fmt.Sprintf("%q", artifact),
+	}
+	for k, v := range replace {
+		vals[k] = v
+	}
+	return fmt.Sprintf(`
+provider "foobar" {
+  user = "deploy"
+}
+resource "foobar_web_server" "x" {
+  ssh           = { host = %s }
+  name          = %s
+  server_names  = %s
+  document_root = %s
+%s
+  app = {
+    artifact_source = %s
+    command         = %s
+    port            = %s
+    user            = %s
+%s
+  }
+}
+`, vals["host"], vals["name"], vals["server_names"], vals["document_root"], extra, vals["artifact"], vals["command"], vals["port"], vals["user"], vals["app_extra"])
+}
+
+// Plan-time validation: every bad value is refused before any host is
+// contacted, with an error naming the attribute; secret values are never
+// echoed.
+func TestWebServer_invalidInputs(t *testing.T) {
+	requireTerraform(t)
+	cert, key := testCertPair(t, 2048)
+	_, otherKey := testCertPair(t, 2048)
+	cases := []struct {
+		name    string
+		replace map[string]string
+		extra   string
+		want    *regexp.Regexp
+	}{
+		{"site name", map[string]string{"name": `"Shop_1"`}, "", errPattern(`name = "Shop_1" is not valid`)},
+		{"server name injection", map[string]string{"server_names": `["www.example.com; return 200"]`}, "", errPattern(`server_names[0] = "www.example.com; return 200" is not valid`, `contains ';'`)},
+		{"document root", map[string]string{"document_root": `"/srv/www/a b"`}, "", errPattern(`document_root = "/srv/www/a b" is not valid`)},
+		{"url prefix", nil, `static_locations = [{ url_prefix = "/static" }]`, errPattern(`static_locations[0].url_prefix = "/static" is not valid`)},
+		{"duplicate url prefix", nil, `static_locations = [{ url_prefix = "/s/" }, { url_prefix = "/s/" }]`, errPattern("static_locations[1].url_prefix", `repeats static_locations[0]`)},
+		{"header value", nil, `response_headers = { "X-A" = "a\"; add_header X-B b" }`, errPattern(`response_headers["X-A"]`, "is not valid")},
+		{"managed header", nil, `response_headers = { "Cache-Control" = "no-store" }`, errPattern(`response_headers["Cache-Control"]`, "managed by")},
+		{"port clash", map[string]string{"port": "80"}, "", errPattern("app.port", "also a port nginx listens on")},
+		{"tls port clash", nil, fmt.Sprintf(`tls = { certificate_pem = %q, private_key_pem = %q, port = 80 }`, cert, key), errPattern("tls.port", "HTTPS needs a port of its own")},
+		{"mismatched key", nil, fmt.Sprintf(`tls = { certificate_pem = %q, private_key_pem = %q }`, cert, otherKey), errPattern("tls.private_key_pem", "does not match")},
+		{"missing key", nil, fmt.Sprintf(`tls = { certificate_pem = %q }`, cert), errPattern("tls needs the certificate's key")},
+		{"bad key is not echoed", nil, fmt.Sprintf(`tls = { certificate_pem = %q, private_key_pem = "hunter2-key" }`, cert), errPattern("tls.private_key_pem is not valid", "the value is sensitive and not shown")},
+		{"hsts without tls", nil, `security_headers = { hsts = {} }`, errPattern("security_headers.hsts", "HSTS needs tls")},
+		{"frame options", nil, `security_headers = { frame_options = "ALLOW" }`, errPattern("security_headers.frame_options", `must be "DENY" or "SAMEORIGIN"`)},
+		{"gzip types without gzip", nil, `gzip = { enabled = false, types = ["text/css"] }`, errPattern("gzip.types", "gzip.enabled is false")},
+		{"timeout", nil, `timeouts = { proxy_read = "30 s" }`, errPattern(`timeouts.proxy_read = "30 s" is not valid`)},
+		{"root user", map[string]string{"user": `"root"`}, "", errPattern(`app.user = "root" is not valid`, "must not run as root")},
+		{"relative command", map[string]string{"command": `["app"]`}, "", errPattern("app.command[0]", "must be absolute")},
+		{"command control char", map[string]string{"command": `["/bin/app", "a\nb"]`}, "", errPattern("app.command[1]", "control character")},
+		{"env name", map[string]string{"app_extra": `environment = { "BAD-NAME" = "1" }`}, "", errPattern(`app.environment`, `"BAD-NAME"`, "is not valid")},
+		{"secret env value is not echoed", map[string]string{"app_extra": `secret_environment = { TOKEN = "s3cr3t\u0001x" }`}, "", errPattern(`app.secret_environment["TOKEN"] is not valid`, "the value is sensitive and not shown")},
+		{"duplicate env", map[string]string{"app_extra": `environment = { A = "1" }` + "\n" + `secret_environment = { A = "2" }`}, "", errPattern(`app.secret_environment["A"]`, "also set in app.environment")},
+		{"health path", map[string]string{"app_extra": `health_check_path = "healthz"`}, "", errPattern(`app.health_check_path = "healthz" is not valid`)},
+		{"restart mode", map[string]string{"app_extra": `restart = { mode = "sometimes" }`}, "", errPattern("app.restart.mode", `"no", "on-failure" or "always"`)},
+		{"artifact missing", map[string]string{"artifact": `"/nonexistent/app"`}, "", errPattern(`app.artifact_source = "/nonexistent/app" is not valid: no such file`)},
+		{"source dir missing", nil, `source_dir = "/nonexistent/public"`, errPattern(`source_dir = "/nonexistent/public" is not valid`)},
+		{"ssh host", map[string]string{"host": `"web 1"`}, "", errPattern(`ssh.host = "web 1" is not valid`)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      minimalHCL(t, c.replace, c.extra),
+					PlanOnly:    true,
+					ExpectError: c.want,
+				}},
+			})
+		})
+	}
+}
+
+// testCertPair returns a self-signed certificate and RSA key of the given
+// size, PEM.
+func testCertPair(t testing.TB, bits int) (string, string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "acc.test"},
+		DNSNames:     []string{"acc.test", "www.acc.test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
+}
+
+// ---- acceptance tests -----------------------------------------------------------
+
+// webApp is the JSON the test application answers on /api/env.
+type webApp struct {
+	Hostname string            `json:"hostname"`
+	Version  string            `json:"version"`
+	EnvKeys  []string          `json:"env_keys"`
+	Env      map[string]string `json:"env"`
+	SHA256   map[string]string `json:"sha256"`
+	Path     string            `json:"path"`
+	FwdProto string            `json:"forwarded_proto"`
+}
+
+func getApp(t testing.TB, url, host string) webApp {
+	t.Helper()
+	code, body := acctest.HTTPGet(t, url, host)
+	if code != 200 {
+		t.Fatalf("GET %s (Host %s): HTTP %d: %s", url, host, code, body)
+	}
+	var a webApp
+	if err := json.Unmarshal([]byte(body), &a); err != nil {
+		t.Fatalf("GET %s: not the test application's JSON: %v: %s", url, err, body)
+	}
+	return a
+}
+
+// webConfig renders a foobar_web_server for the acceptance tests.
+type webConfig struct {
+	host       acctest.Host
+	name       string
+	serverName string
+	port       int
+	appPort    int
+	docRoot    string
+	sourceDir  string
+	artifact   string
+	extra      string // top-level attributes
+	appExtra   string // attributes of app
+	cmdExtra   string // extra command words, HCL list items
+}
+
+func (c webConfig) addr() string { return "foobar_web_server." + c.name }
+
+func (c webConfig) hcl(inv *acctest.Inventory) string {
+	return inv.ProviderHCL() + fmt.Sprintf(`
+resource "foobar_web_server" %[1]q {
+  %[2]s
+  name          = %[1]q
+  server_names  = [%[3]q]
+  listen_port   = %[4]d
+  document_root = %[5]q
+  source_dir    = %[6]q
+  static_locations = [{ url_prefix = "/static/", expires = "1h" }]
+  security_headers = { frame_options = "DENY" }
+  gzip             = { types = ["text/css"] }
+%[7]s
+  app = {
+    artifact_source      = %[8]q
+    command              = ["/opt/foobar/%[1]s/bin/testapp", "-listen", "127.0.0.1:%[9]d"%[10]s]
+    port                 = %[9]d
+    user                 = "acc-%[1]s"
+    health_check_timeout = "10s"
+%[11]s
+  }
+}
+`, c.name, c.host.ConnectionHCL(), c.serverName, c.port, c.docRoot, c.sourceDir, c.extra, c.artifact, c.appPort, c.cmdExtra, c.appExtra)
+}
+
+// expectDrift checks that the refreshed state the plan starts from reports
+// drift entries containing each of want.
+type expectDrift struct {
+	addr string
+	want []string
+}
+
+func (e expectDrift) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Address != e.addr {
+			continue
+		}
+		before, _ := rc.Change.Before.(map[string]any)
+		drift, _ := before["drift"].([]any)
+		var got []string
+		for _, d := range drift {
+			got = append(got, fmt.Sprint(d))
+		}
+		all := strings.Join(got, "\n")
+		for _, w := range e.want {
+			if !strings.Contains(all, w) {
+				resp.Error = fmt.Errorf("%s: drift %q does not mention %q", e.addr, got, w)
+				return
+			}
+		}
+		return
+	}
+	resp.Error = fmt.Errorf("%s is not in the plan", e.addr)
+}
+
+// hostChecks runs checks on the host (out of band) as a TestCheckFunc.
+func hostCheck(f func() error) resource.TestCheckFunc {
+	return func(*terraform.State) error { return f() }
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func cleanupUser(t *testing.T, h acctest.Host, user string) {
+	t.Cleanup(func() {
+		_, _ = h.TryExec("sh", "-c", "userdel "+user+" 2>/dev/null; groupdel "+user+" 2>/dev/null; true")
+	})
+}
+
+// A fresh host (nginx purged out of band) becomes a web node: nginx is
+// installed, the static files are served, /api/ reaches the application
+// built by the test, which sees its environment; a second plan is empty; one
+// changed and one removed static file send exactly that; a new artifact
+// restarts the application; import adopts the host; drift (application
+// stopped, site file edited, static file changed on the host) is planned
+// and repaired; destroy gives Debian's default site back.
+func TestAccWebServer_freshHost(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	h := inv.Host(t, "web1")
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "public")
+	acctest.WriteTree(t, src, map[string]string{
+		"index.html":      "<h1>acc</h1>\n",
+		"static/app.css":  "body { color: black; }\n",
+		"static/logo.txt": "logo\n",
+	})
+	v1 := acctest.BuildTestApp(t, filepath.Join(tmp, "v1"), "testapp", "v1", true)
+	v2 := acctest.BuildTestApp(t, filepath.Join(tmp, "v2"), "testapp", "v2", true)
+	cfg := webConfig{
+		host: h, name: "fresh", serverName: "www.fresh.test", port: 80, appPort: 8081,
+		docRoot: "/srv/www/fresh", sourceDir: src, artifact: v1,
+		extra:    "  default_server = true\n  disable_default_site = true",
+		cmdExtra: `, "-show", "GREETING"`, appExtra: `    environment = { GREETING = "hello" }`,
+	}
+	cleanupUser(t, h, "acc-fresh")
+	base := "http://" + h.Address
+	samePID := statecheck.CompareValue(compare.ValuesSame())
+	newPID := statecheck.CompareValue(compare.ValuesDiffer())
+	addr := cfg.addr()
+	newCSS := "body { color: navy; background: white; }\n"
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			out := h.Exec(t, "sh", "-c", `for p in /etc/nginx/sites-available/foobar-fresh.conf /etc/nginx/sites-enabled/foobar-fresh.conf `+
+				`/etc/systemd/system/foobar-fresh.service /etc/foobar/fresh.env /opt/foobar/fresh /srv/www/fresh /var/lib/foobar/web/fresh; `+
+				`do if [ -e "$p" ] || [ -L "$p" ]; then echo "left: $p"; fi; done; `+
+				`[ -L /etc/nginx/sites-enabled/default ] || echo "default site not restored"; `+
+				`systemctl is-active --quiet nginx || echo "nginx not running"; `+
+				`getent passwd acc-fresh >/dev/null || echo "user removed"; `+
+				`systemctl is-active --quiet foobar-fresh && echo "app still running"; true`)
+			if strings.TrimSpace(out) != "" {
+				return fmt.Errorf("after destroy on web1:\n%s", out)
+			}
+			// Debian's default site serves the host's page again.
+			if code, body := acctest.HTTPGet(t, base+"/", ""); code != 200 || !strings.Contains(body, "web1") {
+				return fmt.Errorf("default site: HTTP %d %q", code, body)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					h.Exec(t, "sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q nginx nginx-common >/dev/null 2>&1; ! command -v nginx")
+				},
+				Config: cfg.hcl(inv),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("site_config"), knownvalue.StringRegexp(regexp.MustCompile(`server_name www\.fresh\.test;`))),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact("fresh@"+h.Address)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nginx_version"), knownvalue.StringRegexp(regexp.MustCompile(`^1\.22\.`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("init_system"), knownvalue.StringExact("systemd")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("app_state"), knownvalue.StringExact("active")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifact_checksum"), knownvalue.StringExact(fileSHA(t, v1))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("static_checksum"), knownvalue.StringExact(localDigest(t, src))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("last_sync"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"files_sent": knownvalue.Int64Exact(3), "bytes_sent": knownvalue.Int64Exact(int64(13 + 23 + 5)),
+						"files_unchanged": knownvalue.Int64Exact(0), "files_removed": knownvalue.Int64Exact(0), "dirs_removed": knownvalue.Int64Exact(0),
+					})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drift"), knownvalue.ListSizeExact(0)),
+					samePID.AddStateValue(addr, tfjsonpath.New("app_pid")),
+				},
+				Check: hostCheck(func() error {
+					if out := h.Exec(t, "sh", "-c", "dpkg-query -W -f '${Status}' nginx; echo; stat -c '%U %a' /etc/foobar/fresh.env; [ -L /etc/nginx/sites-enabled/default ] && echo default-enabled; true"); !strings.Contains(out, "install ok installed") || !strings.Contains(out, "root 600") || strings.Contains(out, "default-enabled") {
+						return fmt.Errorf("host state after create: %s", out)
+					}
+					if code, body := acctest.HTTPGet(t, base+"/static/app.css", "www.fresh.test"); code != 200 || body != "body { color: black; }\n" {
+						return fmt.Errorf("static file: HTTP %d %q", code, body)
+					}
+					a := getApp(t, base+"/api/env", "www.fresh.test")
+					if a.Hostname != "web1" || a.Version != "v1" || a.Env["GREETING"] != "hello" {
+						return fmt.Errorf("application: %+v", a)
+					}
+					if p := getApp(t, base+"/api/orders/7", "www.fresh.test"); p.Path != "/api/orders/7" {
+						return fmt.Errorf("proxied path: %+v", p)
+					}
+					return nil
+				}),
+			},
+			{
+				// Nothing changed: nothing to do.
+				Config: cfg.hcl(inv),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// One changed, one removed static file: exactly that is sent.
+				PreConfig: func() {
+					acctest.WriteTree(t, src, map[string]string{"static/app.css": newCSS, "static/logo.txt": "\x00"})
+				},
+				Config: cfg.hcl(inv),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("static_checksum"), knownvalue.StringExact(localDigest(t, src))),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("last_sync"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"files_sent": knownvalue.Int64Exact(1), "bytes_sent": knownvalue.Int64Exact(int64(len(newCSS))),
+						"files_unchanged": knownvalue.Int64Exact(1), "files_removed": knownvalue.Int64Exact(1), "dirs_removed": knownvalue.Int64Exact(0),
+					})),
+					samePID.AddStateValue(addr, tfjsonpath.New("app_pid")), // the application was not restarted
+					newPID.AddStateValue(addr, tfjsonpath.New("app_pid")),
+				},
+				Check: hostCheck(func() error {
+					if out, err := h.TryExec("test", "-e", "/srv/www/fresh/static/logo.txt"); err == nil {
+						return fmt.Errorf("logo.txt is still on the host %s", out)
+					}
+					if code, body := acctest.HTTPGet(t, base+"/static/app.css", "www.fresh.test"); code != 200 || body != newCSS {
+						return fmt.Errorf("changed static file: HTTP %d %q", code, body)
+					}
+					if code, _ := acctest.HTTPGet(t, base+"/static/logo.txt", "www.fresh.test"); code != 404 {
+						return fmt.Errorf("removed static file: HTTP %d", code)
+					}
+					return nil
+				}),
+			},
+			{
+				// A new artifact: deployed, the application restarted.
+				Config: func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("artifact_checksum"), knownvalue.StringExact(fileSHA(t, v2))),
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("app_pid")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{newPID.AddStateValue(addr, tfjsonpath.New("app_pid"))},
+				Check: hostCheck(func() error {
+					if a := getApp(t, base+"/api/env", "www.fresh.test"); a.Version != "v2" {
+						return fmt.Errorf("after the new artifact the application reports %q", a.Version)
+					}
+					return nil
+				}),
+			},
+			{
+				// Import adopts the host from the record the provider keeps there.
+				Config:                               func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
+				ResourceName:                         addr,
+				ImportState:                          true,
+				ImportStateId:                        "fresh@" + h.Address,
+				ImportStateVerify:                    true,
+				ImportStateVerifyIdentifierAttribute: "id",
+				ImportStateVerifyIgnore:              []string{"last_sync"},
+			},
+			{
+				// Drift on the host: the application stopped, the site file
+				// edited, a static file changed. The plan repairs all of it.
+				PreConfig: func() {
+					h.Exec(t, "sh", "-c", "systemctl stop foobar-fresh; echo '# edited by hand' >> /etc/nginx/sites-available/foobar-fresh.conf; echo tampered > /srv/www/fresh/index.html")
+				},
+				Config: func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					expectDrift{addr, []string{"the application service is inactive", "static files differ from source_dir: 1 changed"}},
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("app_state"), knownvalue.StringExact("active")),
+				}},
+				Check: hostCheck(func() error {
+					out := h.Exec(t, "sh", "-c", "systemctl is-active foobar-fresh; grep -c 'edited by hand' /etc/nginx/sites-available/foobar-fresh.conf; cat /srv/www/fresh/index.html")
+					if out != "active\n0\n<h1>acc</h1>\n" {
+						return fmt.Errorf("drift not repaired: %q", out)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+func fileSHA(t testing.TB, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha(string(b))
+}
+
+func localDigest(t testing.TB, dir string) string {
+	t.Helper()
+	files, _, err := nginx.WalkStatic(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nginx.ManifestDigest(nginx.Hashes(files))
+}
+
+// Failures leave the host serving: an artifact that never passes its
+// health check fails the apply with the application's log lines and the
+// previous artifact runs again; a certificate that passes plan validation
+// but that the host's OpenSSL refuses (RSA 1024 at security level 2) fails
+// nginx -t, and the old site keeps serving; afterwards the configuration of
+// the first step plans nothing. A document root that existed before is
+// left in place by destroy.
+func TestAccWebServer_failuresKeepServing(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	h := inv.Host(t, "web2")
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "public")
+	acctest.WriteTree(t, src, map[string]string{"static/ok.txt": "ok\n"})
+	good := acctest.BuildTestApp(t, filepath.Join(tmp, "good"), "testapp", "good", true)
+	bad := acctest.BuildTestApp(t, filepath.Join(tmp, "bad"), "testapp", "bad", false)
+	// A document root that is there before the resource.
+	h.Exec(t, "sh", "-c", "mkdir -p /srv/www/keep && echo before > /srv/www/keep/before.txt")
+	t.Cleanup(func() { _, _ = h.TryExec("rm", "-rf", "/srv/www/keep") })
+	cleanupUser(t, h, "acc-keep")
+	cfg := webConfig{host: h, name: "keep", serverName: "keep.acc.test", port: 8080, appPort: 8082,
+		docRoot: "/srv/www/keep", sourceDir: src, artifact: good}
+	weakCert, weakKey := testCertPair(t, 1024)
+	base := "http://" + h.Address + ":8080"
+	addr := cfg.addr()
+	stillGood := func() {
+		t.Helper()
+		if a := getApp(t, base+"/api/env", "keep.acc.test"); a.Version != "good" || a.Hostname != "web2" {
+			t.Errorf("the previous application does not serve: %+v", a)
+		}
+		if out := h.Exec(t, "sh", "-c", "systemctl is-active foobar-keep; cmp /opt/foobar/keep/bin/testapp /proc/$(systemctl show -p MainPID --value foobar-keep)/exe && echo same-binary"); out != "active\nsame-binary\n" {
+			t.Errorf("the running application is not the previous artifact: %q", out)
+		}
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			out := h.Exec(t, "sh", "-c", `[ -d /srv/www/keep ] || echo "pre-existing document root removed"; `+
+				`for p in /etc/nginx/sites-available/foobar-keep.conf /etc/nginx/sites-enabled/foobar-keep.conf /etc/nginx/foobar/keep /etc/systemd/system/foobar-keep.service /opt/foobar/keep; `+
+				`do if [ -e "$p" ] || [ -L "$p" ]; then echo "left: $p"; fi; done; nginx -t 2>/dev/null || echo "nginx -t fails"`)
+			if strings.TrimSpace(out) != "" {
+				return fmt.Errorf("after destroy on web2:\n%s", out)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cfg.hcl(inv),
+				Check: hostCheck(func() error {
+					stillGood()
+					return nil
+				}),
+			},
+			{
+				// The new artifact never gets healthy: rolled back.
+				Config: func() string { c := cfg; c.artifact = bad; return c.hcl(inv) }(),
+				ExpectError: errPattern("Deploy Application Error", "foobar-keep did not pass its health check GET http://127.0.0.1:8082/healthz within 10s",
+					"last answer: HTTP 503", "Last lines of its log (journalctl -u foobar-keep)", "version bad: health check failing on purpose",
+					"The new configuration was rolled back and verified"),
+			},
+			{
+				PreConfig: stillGood,
+				// A certificate nginx -t refuses (key too small for the host's OpenSSL).
+				Config: func() string {
+					c := cfg
+					c.extra = fmt.Sprintf("  tls = {\n    certificate_pem = %q\n    private_key_pem = %q\n    port = 8443\n  }", weakCert, weakKey)
+					return c.hcl(inv)
+				}(),
+				ExpectError: errPattern("Apply Nginx Site Error", "validation of the new configuration failed", "nginx -t", "ee key too small",
+					"Nothing was applied and the service was not reloaded: the previous configuration was restored and is serving"),
+			},
+			{
+				PreConfig: func() {
+					stillGood()
+					if _, _, err := acctest.TryHTTPGet("https://"+h.Address+":8443/", "keep.acc.test"); err == nil {
+						t.Error("port 8443 answers: the refused TLS site was loaded")
+					}
+					if out := h.Exec(t, "sh", "-c", "grep -c ssl_certificate /etc/nginx/sites-available/foobar-keep.conf; ls /etc/nginx/sites-available/ | grep -c foobar-"); out != "0\n1\n" {
+						t.Errorf("refused site file left on the host: %q", out)
+					}
+				},
+				// Everything is as the first step left it.
+				Config:           cfg.hcl(inv),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifact_checksum"), knownvalue.StringExact(fileSHA(t, good))),
+				},
+			},
+		},
+	})
+}
+
