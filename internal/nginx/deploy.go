@@ -228,8 +228,9 @@ type preflight struct {
 
 func readPreflight(ctx context.Context, r remote.Runner, l Layout, stateDir, name string, paths []string) (preflight, error) {
 	metaPath := MetaPath(stateDir, name)
+	conf := l.withDefaults().NginxConfPath()
 	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{
-		Paths:    paths,
+		Paths:    append([]string{conf}, paths...),
 		Content:  []string{metaPath},
 		Services: []string{"nginx", ServiceName(name)},
 		Commands: [][]string{VersionArgv()},
@@ -241,7 +242,7 @@ func readPreflight(ctx context.Context, r remote.Runner, l Layout, stateDir, nam
 	if p.init == "" {
 		return p, errors.New("the host has no supported service manager (neither systemd nor sysvinit)")
 	}
-	if c := snap.Commands[0]; c.ExitStatus == 0 {
+	if c := snap.Commands[0]; c.ExitStatus == 0 && snap.Files[conf].Exists {
 		if v, err := ParseVersion(string(c.Stderr) + string(c.Stdout)); err == nil {
 			p.nginxVersion = v
 		}
@@ -300,20 +301,28 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 
 	// 2. nginx.
 	version := pre.nginxVersion
-	if version == "" {
-		if !d.Install {
+	flag := "0"
+	if d.Install {
+		flag = "1"
+	}
+	out, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(installScript, flag, l.NginxConfPath())})
+	if err != nil {
+		if ee, ok := errors.AsType[*remote.ExitError](err); ok && ee.ExitStatus == 3 {
 			return res, stepErr(StepInstall, fmt.Errorf("nginx is not installed on %s and install is false: install it, or set install = true", hostName(host)))
 		}
-		if _, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(installScript, "1")}); err != nil {
-			return res, stepErr(StepInstall, fmt.Errorf("installing nginx on %s failed, nothing else was changed: %w", hostName(host), scriptErr(err)))
-		}
+		return res, stepErr(StepInstall, fmt.Errorf("installing nginx on %s failed, nothing else was changed: %w", hostName(host), scriptErr(err)))
+	}
+	if strings.TrimSpace(string(out.Stdout)) == "installed" {
 		res.NginxInstalled = true
 		if _, err := r.Run(ctx, remote.Cmd{Argv: SeqArgv(pre.init.Argv(apply.ActionEnable, "nginx"), pre.init.Argv(apply.ActionStart, "nginx"))}); err != nil {
 			return res, stepErr(StepInstall, fmt.Errorf("nginx was installed on %s but could not be started: %w", hostName(host), scriptErr(err)))
 		}
+		version = ""
+	}
+	if version == "" {
 		out, err := r.Run(ctx, remote.Cmd{Argv: VersionArgv()})
 		if err != nil {
-			return res, stepErr(StepInstall, fmt.Errorf("nginx was installed on %s but `nginx -v` fails: %w", hostName(host), scriptErr(err)))
+			return res, stepErr(StepInstall, fmt.Errorf("`nginx -v` fails on %s: %w", hostName(host), scriptErr(err)))
 		}
 		if version, err = ParseVersion(string(out.Stderr) + string(out.Stdout)); err != nil {
 			return res, stepErr(StepInstall, err)
@@ -327,6 +336,14 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 	opts := d.opts(version)
 
 	// 3. The record.
+	if res.NginxInstalled {
+		// The package may have brought Debian's default site along.
+		snap, err := apply.Probe(ctx, r, apply.ProbeRequest{Paths: []string{defLink.Path, defLink.Target}, Init: pre.init})
+		if err != nil {
+			return res, stepErr(StepInstall, fmt.Errorf("reading %s after installing nginx: %w", hostName(host), err))
+		}
+		pre.files[defLink.Path], pre.files[defLink.Target] = snap.Files[defLink.Path], snap.Files[defLink.Target]
+	}
 	exists := func(p string) bool { return pre.files[p].Exists }
 	old := pre.meta
 	meta := Meta{
@@ -377,17 +394,21 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 		res.Synced, res.Sync = true, st
 	}
 
-	// 6. The site.
-	links := []Link{enabled}
-	if restoreDefault {
-		links = append(links, defLink)
+	// 6. The site. Its sites-enabled link follows the site file; Debian's
+	// default site is disabled while the site file exists (or enabled
+	// again when an earlier deploy had disabled it).
+	conf := l.SiteConfPath(d.Site.Name)
+	rules := []LinkRule{{Link: enabled}}
+	needsLinks := !exists(enabled.Path)
+	switch {
+	case d.DisableDefaultSite:
+		rules = append(rules, LinkRule{Link: defLink, Unless: conf})
+		needsLinks = needsLinks || exists(defLink.Path)
+	case restoreDefault:
+		rules = append(rules, LinkRule{Link: defLink})
+		needsLinks = needsLinks || (!exists(defLink.Path) && exists(defLink.Target))
 	}
-	var remove []string
-	if d.DisableDefaultSite {
-		remove = append(remove, defLink.Path)
-	}
-	needsLinks := !exists(enabled.Path) || (restoreDefault && !exists(defLink.Path))
-	if err := applySite(ctx, r, d, pre, opts, links, remove, needsLinks, &res); err != nil {
+	if err := applySite(ctx, r, d, pre, opts, rules, needsLinks, &res); err != nil {
 		return res, stepErr(StepSite, err)
 	}
 	return res, nil
@@ -647,7 +668,7 @@ func NginxReloadArgv(init apply.Init) []string {
 	return ReloadOrStartArgv(init.Argv(apply.ActionStatus, "nginx"), init.Argv(apply.ActionReload, "nginx"), init.Argv(apply.ActionStart, "nginx"))
 }
 
-func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight, o Options, links []Link, remove []string, needsLinks bool, res *Result) error {
+func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight, o Options, links []LinkRule, needsLinks bool, res *Result) error {
 	l := o.layout()
 	files, err := d.Site.Files(o)
 	if err != nil {
@@ -666,7 +687,6 @@ func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 	reload := LinkedArgv(false, links, NginxReloadArgv(pre.init))
 	out, err := apply.Apply(ctx, r, apply.Change{
 		Files:          engineFiles(files),
-		Remove:         remove,
 		Validate:       validate,
 		ValidateFilter: FilterTestOutput,
 		Reload:         reload,
@@ -695,7 +715,7 @@ func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 // relink repairs the links and (re)loads nginx when the site's files are
 // already in place: `nginx -t` with the links in place (undone when it
 // fails), then reload or start, then the site check.
-func relink(ctx context.Context, r remote.Runner, host string, links []Link, init apply.Init, l Layout, verify func(context.Context, remote.Runner) error, res *Result) error {
+func relink(ctx context.Context, r remote.Runner, host string, links []LinkRule, init apply.Init, l Layout, verify func(context.Context, remote.Runner) error, res *Result) error {
 	if out, err := r.Run(ctx, remote.Cmd{Argv: LinkedArgv(true, links, TestArgv())}); err != nil {
 		msg := FilterTestOutput(string(out.Stdout) + string(out.Stderr))
 		if ee, ok := errors.AsType[*remote.ExitError](err); ok && msg == "" {

@@ -108,22 +108,25 @@ func readlink(t *testing.T, p string) string {
 
 func TestLinkedArgv(t *testing.T) {
 	t.Parallel()
-	type state struct{ target, link string } // link "": absent
 	cases := []struct {
 		name       string
 		targetFile bool
 		linkBefore string // "" none, "T" to the target, "other" elsewhere
+		blocked    bool   // the rule's Unless path exists
 		validate   bool
 		cmdFails   bool
 		wantLink   string // "" none, "T", "other"
 	}{
-		{"creates a missing link", true, "", true, false, "T"},
-		{"keeps an existing link", true, "T", true, false, "T"},
-		{"removes a dangling link to its target", false, "T", false, false, ""},
-		{"never touches a link elsewhere", false, "other", false, false, "other"},
-		{"validate failure undoes a creation", true, "", true, true, ""},
-		{"validate failure undoes a removal", false, "T", true, true, "T"},
-		{"reload failure keeps the change", true, "", false, true, "T"},
+		{"creates a missing link", true, "", false, true, false, "T"},
+		{"keeps an existing link", true, "T", false, true, false, "T"},
+		{"removes a dangling link to its target", false, "T", false, false, false, ""},
+		{"never touches a link elsewhere", false, "other", false, false, false, "other"},
+		{"validate failure undoes a creation", true, "", false, true, true, ""},
+		{"validate failure undoes a removal", false, "T", false, true, true, "T"},
+		{"reload failure keeps the change", true, "", false, false, true, "T"},
+		{"a blocker removes the link", true, "T", true, true, false, ""},
+		{"a blocker keeps it away", true, "", true, false, false, ""},
+		{"validate failure undoes a blocked removal", true, "T", true, true, true, "T"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -156,7 +159,13 @@ func TestLinkedArgv(t *testing.T) {
 			if c.cmdFails {
 				cmd = []string{"sh", "-c", "exit 9"}
 			}
-			_, err := run(t, LinkedArgv(c.validate, []Link{{Path: link, Target: target}}, cmd))
+			blocker := filepath.Join(dir, "available", "ours.conf")
+			if c.blocked {
+				if err := os.WriteFile(blocker, []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := run(t, LinkedArgv(c.validate, []LinkRule{{Link: Link{Path: link, Target: target}, Unless: blocker}}, cmd))
 			if c.cmdFails != (exitStatus(err) == 9) {
 				t.Fatalf("exit: %v", err)
 			}

@@ -75,7 +75,7 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 	link := l.SiteEnabledPath(req.Name)
 	def := l.DefaultSiteLink()
 	tlsDir := l.SiteTLSDir(req.Name)
-	paths := []string{link, def.Path, tlsDir + "/cert.pem", tlsDir + "/key.pem", l.UnitPath(req.Name), l.InitScriptPath(req.Name), l.EnvFilePath(req.Name)}
+	paths := []string{l.NginxConfPath(), link, def.Path, tlsDir + "/cert.pem", tlsDir + "/key.pem", l.UnitPath(req.Name), l.InitScriptPath(req.Name), l.EnvFilePath(req.Name)}
 	probe := func(extra []string) (apply.Snapshot, error) {
 		return apply.Probe(ctx, r, apply.ProbeRequest{
 			Paths:    append(append([]string{}, paths...), extra...),
@@ -117,7 +117,9 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 		}
 	}
 	o.Init = snap.Init
-	if c := snap.Commands[0]; c.ExitStatus == 0 {
+	// A binary without its configuration (a removed package) is not an
+	// installation.
+	if c := snap.Commands[0]; c.ExitStatus == 0 && snap.Files[l.NginxConfPath()].Exists {
 		if v, err := ParseVersion(string(c.Stderr) + string(c.Stdout)); err == nil {
 			o.NginxVersion = v
 		}

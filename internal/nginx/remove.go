@@ -98,15 +98,17 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 
 	// 1. The site.
 	tlsDir := l.SiteTLSDir(rm.Name)
-	sitePaths := []string{enabled.Path, enabled.Target, path.Join(tlsDir, "cert.pem"), path.Join(tlsDir, "key.pem")}
+	// The sites-enabled links are not the engine's: they follow the site
+	// file (see linkScript).
+	sitePaths := []string{enabled.Target, path.Join(tlsDir, "cert.pem"), path.Join(tlsDir, "key.pem")}
 	if pre.nginxVersion == "" {
-		if _, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(rmFilesScript, sitePaths...)}); err != nil {
+		if _, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(rmFilesScript, append(sitePaths, enabled.Path)...)}); err != nil {
 			return res, stepErr(StepRemove, fmt.Errorf("removing the site files on %s: %w", host, scriptErr(err)))
 		}
 	} else {
-		var links []Link
+		links := []LinkRule{{Link: enabled}}
 		if restoreDefault {
-			links = append(links, def)
+			links = append(links, LinkRule{Link: def, Unless: enabled.Target})
 		}
 		old, err := nginxWorkers(ctx, r, l)
 		if err != nil {

@@ -65,30 +65,38 @@ runk "$n" "$@"
 `
 
 // linkScript makes each symlink follow its target, then runs a command.
-// Arguments: mode (validate or reload), the number of links N, N pairs
-// "<link> <target>", then the command's argv.
+// Arguments: mode (validate or reload), the number of links N, N triples
+// "<link> <target> <blocker>", then the command's argv.
 //
-// A link whose target exists is created when missing; a link that points
-// at a missing target (exactly its recorded target, never anything else) is
-// removed, so that sites-enabled never holds a dangling link, whatever
-// files the engine just swapped, removed or restored. In validate mode a
-// failing command undoes the link changes, because the engine then puts the
-// previous files back and expects the rest of the host as it was.
+// A link must exist when its target exists and its blocker (a path, or "-"
+// for none) does not; then it is created when missing. Otherwise a link
+// that points at exactly its target is removed (anything else at the link's
+// path is never touched). In validate mode a failing command undoes the
+// link changes, because the engine then puts the previous files back and
+// expects the rest of the host as it was.
 //
-// This is how the site's sites-enabled link (which the engine, managing
-// regular files only, cannot create) appears and disappears together with
-// the site file, under the engine's lock, and how Debian's default site is
-// enabled again on delete.
+// This is how the links in sites-enabled follow the files the engine
+// manages, under the engine's lock: the site's own link appears and
+// disappears with the site file, and Debian's default site is disabled
+// while the site file exists (its blocker) and comes back when it is gone
+// (a rollback of the first deploy, or delete). The engine itself never
+// manages a path in sites-enabled: its backups and markers next to such a
+// path would be loaded by nginx's include of sites-enabled/*.
 const linkScript = `
 MODE=$1 N=$2
 shift 2
 CH=
 i=0
 while [ "$i" -lt "$N" ]; do
-  l=$1 t=$2
-  shift 2
+  l=$1 t=$2 b=$3
+  shift 3
   i=$((i+1))
+  want=0
   if [ -e "$t" ]; then
+    want=1
+    if [ "$b" != - ] && { [ -e "$b" ] || [ -L "$b" ]; }; then want=0; fi
+  fi
+  if [ "$want" = 1 ]; then
     if [ ! -e "$l" ] && [ ! -L "$l" ]; then
       ln -s -- "$t" "$l" || { echo "foobar: cannot create the link $l" >&2; exit 1; }
       CH="$CH
@@ -113,12 +121,15 @@ fi
 exit "$rc"
 `
 
-// installScript installs nginx when it is missing. Arguments: 1 to
-// install, 0 to only check. Prints "present" or "installed"; exit status 3
-// means missing and not allowed to install, 4 no supported package manager.
+// installScript installs nginx when it is missing: when there is no nginx
+// binary or no nginx.conf (a package removed without its binary, or a
+// binary without a configuration, is not an installation). Arguments: 1 to
+// install, 0 to only check; the path of nginx.conf. Prints "present" or
+// "installed"; exit status 3 means missing and not allowed to install, 4 no
+// supported package manager.
 const installScript = `
-if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then echo present; exit 0; fi
-if [ "$1" != 1 ]; then echo "foobar: nginx is not installed" >&2; exit 3; fi
+if { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && [ -f "$2" ]; then echo present; exit 0; fi
+if [ "$1" != 1 ]; then echo "foobar: nginx is not installed (no nginx binary or no $2)" >&2; exit 3; fi
 log=$(mktemp) || exit 1
 trap 'rm -f -- "$log"' 0
 if command -v apt-get >/dev/null 2>&1; then
@@ -323,16 +334,27 @@ func ReloadOrStartArgv(status, reload, start []string) []string {
 	return remote.Script(reloadOrStartScript, counted(status, reload, start)...)
 }
 
-// LinkedArgv makes each link follow its target (see linkScript), then runs
+// LinkRule says when a symlink must exist: when Target exists and, if
+// set, Unless does not.
+type LinkRule struct {
+	Link
+	Unless string
+}
+
+// LinkedArgv makes each link follow its rule (see linkScript), then runs
 // argv. In validate mode a failing argv undoes the link changes.
-func LinkedArgv(validate bool, links []Link, argv []string) []string {
+func LinkedArgv(validate bool, rules []LinkRule, argv []string) []string {
 	mode := "reload"
 	if validate {
 		mode = "validate"
 	}
-	args := []string{mode, strconv.Itoa(len(links))}
-	for _, l := range links {
-		args = append(args, l.Path, l.Target)
+	args := []string{mode, strconv.Itoa(len(rules))}
+	for _, l := range rules {
+		unless := l.Unless
+		if unless == "" {
+			unless = "-"
+		}
+		args = append(args, l.Path, l.Target, unless)
 	}
 	return remote.Script(linkScript, append(args, argv...)...)
 }

@@ -329,6 +329,20 @@ func sha(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// forget removes, out of band, whatever an earlier interrupted run of a
+// test left of the deployment name on the host, so that the test starts
+// from a host that never saw it.
+func forget(t *testing.T, h acctest.Host, name string) {
+	t.Helper()
+	h.Exec(t, "sh", "-c", `n=$1
+systemctl disable --now "foobar-$n" >/dev/null 2>&1
+rm -rf "/etc/systemd/system/foobar-$n.service" "/etc/foobar/$n.env" "/opt/foobar/$n" "/srv/www/$n" "/var/lib/foobar/web/$n" \
+  "/etc/nginx/sites-enabled/foobar-$n.conf" "/etc/nginx/sites-available/foobar-$n.conf" "/etc/nginx/foobar/$n"
+systemctl daemon-reload
+if [ -e /etc/nginx/sites-available/default ] && [ ! -e /etc/nginx/sites-enabled/default ]; then ln -s /etc/nginx/sites-available/default /etc/nginx/sites-enabled/default; fi
+if systemctl is-active --quiet nginx; then systemctl reload nginx; fi`, "sh", name)
+}
+
 func cleanupUser(t *testing.T, h acctest.Host, user string) {
 	t.Cleanup(func() {
 		_, _ = h.TryExec("sh", "-c", "userdel "+user+" 2>/dev/null; groupdel "+user+" 2>/dev/null; true")
@@ -390,7 +404,8 @@ func TestAccWebServer_freshHost(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					h.Exec(t, "sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q nginx nginx-common >/dev/null 2>&1; ! command -v nginx")
+					forget(t, h, "fresh")
+					h.Exec(t, "sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q nginx nginx-common >/dev/null 2>&1; [ ! -e /etc/nginx/nginx.conf ]")
 				},
 				Config: cfg.hcl(inv),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -441,7 +456,12 @@ func TestAccWebServer_freshHost(t *testing.T) {
 				Config: cfg.hcl(inv),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					plancheck.ExpectKnownValue(addr, tfjsonpath.New("static_checksum"), knownvalue.StringExact(localDigest(t, src))),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("static_checksum"), knownvalue.StringFunc(func(v string) error {
+						if want := localDigest(t, src); v != want { // computed after PreConfig changed the files
+							return fmt.Errorf("static_checksum %s, want %s", v, want)
+						}
+						return nil
+					})),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("last_sync"), knownvalue.ObjectExact(map[string]knownvalue.Check{
@@ -548,6 +568,7 @@ func TestAccWebServer_failuresKeepServing(t *testing.T) {
 	acctest.WriteTree(t, src, map[string]string{"static/ok.txt": "ok\n"})
 	good := acctest.BuildTestApp(t, filepath.Join(tmp, "good"), "testapp", "good", true)
 	bad := acctest.BuildTestApp(t, filepath.Join(tmp, "bad"), "testapp", "bad", false)
+	forget(t, h, "keep")
 	// A document root that is there before the resource.
 	h.Exec(t, "sh", "-c", "mkdir -p /srv/www/keep && echo before > /srv/www/keep/before.txt")
 	t.Cleanup(func() { _, _ = h.TryExec("rm", "-rf", "/srv/www/keep") })
