@@ -414,6 +414,23 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 	return res, nil
 }
 
+// shown replaces, in the engine's errors, the wrapper scripts this package
+// runs as validate and reload commands (the link handling, reload-or-start,
+// daemon-reload) by the command an operator knows them as.
+func shown(err error, validate, reload []string) error {
+	if ve, ok := errors.AsType[*apply.ValidationError](err); ok {
+		c := *ve
+		c.Argv = validate
+		return &c
+	}
+	if re, ok := errors.AsType[*apply.ReloadError](err); ok {
+		c := *re
+		c.Argv = reload
+		return &c
+	}
+	return err
+}
+
 // created decides whether a directory counts as created by the
 // deployment: one that is missing now will be created; one that exists
 // keeps what the record says when the record is about the same path, and
@@ -510,7 +527,7 @@ func deployApp(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 	})
 	res.Warnings = append(res.Warnings, out.Warnings...)
 	if err != nil {
-		return err
+		return shown(err, nil, pre.init.Argv(apply.ActionRestart, ServiceName(a.Name)))
 	}
 	res.AppChanged = out.Changed
 	if len(out.Changed) > 0 || len(out.Resumed) > 0 {
@@ -697,7 +714,7 @@ func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 	})
 	res.Warnings = append(res.Warnings, out.Warnings...)
 	if err != nil {
-		return err
+		return shown(err, TestArgv(), pre.init.Argv(apply.ActionReload, "nginx"))
 	}
 	res.SiteChanged = out.Changed
 	if len(out.Changed) > 0 || len(out.Resumed) > 0 {

@@ -131,7 +131,7 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 		})
 		res.Warnings = append(res.Warnings, out.Warnings...)
 		if err != nil {
-			return res, stepErr(StepRemove, fmt.Errorf("removing the site: %w", err))
+			return res, stepErr(StepRemove, fmt.Errorf("removing the site: %w", shown(err, TestArgv(), pre.init.Argv(apply.ActionReload, "nginx"))))
 		}
 		if restoreDefault {
 			res.DefaultSiteRestored = true

@@ -14,9 +14,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
-	"encoding/pem"
 	"io"
 	"math/big"
 	"os"
@@ -571,8 +571,8 @@ func webServerSchema() schema.Schema {
 					},
 				},
 			},
-			"site_config": computedString("The rendered Nginx site file (refresh shows what is on the host, so a plan shows the difference)."),
-			"site_checksum": computedString("SHA-256 of `site_config`."),
+			"site_config":       computedString("The rendered Nginx site file (refresh shows what is on the host, so a plan shows the difference)."),
+			"site_checksum":     computedString("SHA-256 of `site_config`."),
 			"artifact_checksum": computedString("SHA-256 of the artifact (refresh: of the file on the host)."),
 			"static_checksum": computedString("SHA-256 over the checksums and names of every file of `source_dir` " +
 				"(refresh: of `document_root` on the host); null without `source_dir`."),
@@ -1097,9 +1097,9 @@ func renderSiteConfig(s nginx.Site, version string) ([]byte, error) {
 }
 
 var (
-	placeholderOnce           sync.Once
+	placeholderOnce                 sync.Once
 	placeholderCert, placeholderKey string
-	placeholderErr            error
+	placeholderErr                  error
 )
 
 // placeholderPair is a throwaway self-signed certificate and key, made once

@@ -16,12 +16,14 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -81,12 +83,12 @@ func TestWebServerSchema(t *testing.T) {
 func TestFieldPath(t *testing.T) {
 	t.Parallel()
 	cases := map[string]path.Path{
-		"name":                          path.Root("name"),
+		"name":                           path.Root("name"),
 		"static_locations[2].url_prefix": path.Root("static_locations").AtListIndex(2).AtName("url_prefix"),
-		`app.environment["DB_DSN"]`:     path.Root("app").AtName("environment").AtMapKey("DB_DSN"),
-		`response_headers["X-A.b"]`:     path.Root("response_headers").AtMapKey("X-A.b"),
-		"security_headers.hsts.max_age": path.Root("security_headers").AtName("hsts").AtName("max_age"),
-		"app.command[0]":                path.Root("app").AtName("command").AtListIndex(0),
+		`app.environment["DB_DSN"]`:      path.Root("app").AtName("environment").AtMapKey("DB_DSN"),
+		`response_headers["X-A.b"]`:      path.Root("response_headers").AtMapKey("X-A.b"),
+		"security_headers.hsts.max_age":  path.Root("security_headers").AtName("hsts").AtName("max_age"),
+		"app.command[0]":                 path.Root("app").AtName("command").AtListIndex(0),
 	}
 	for in, want := range cases {
 		if got := fieldPath(in); !got.Equal(want) {
@@ -445,7 +447,7 @@ func TestAccWebServer_freshHost(t *testing.T) {
 			},
 			{
 				// Nothing changed: nothing to do.
-				Config: cfg.hcl(inv),
+				Config:           cfg.hcl(inv),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 			{
@@ -583,8 +585,9 @@ func TestAccWebServer_failuresKeepServing(t *testing.T) {
 		if a := getApp(t, base+"/api/env", "keep.acc.test"); a.Version != "good" || a.Hostname != "web2" {
 			t.Errorf("the previous application does not serve: %+v", a)
 		}
-		if out := h.Exec(t, "sh", "-c", "systemctl is-active foobar-keep; cmp /opt/foobar/keep/bin/testapp /proc/$(systemctl show -p MainPID --value foobar-keep)/exe && echo same-binary"); out != "active\nsame-binary\n" {
-			t.Errorf("the running application is not the previous artifact: %q", out)
+		out := h.Exec(t, "sh", "-c", "systemctl is-active foobar-keep; sha256sum < /opt/foobar/keep/bin/testapp; ls /opt/foobar/keep/bin/")
+		if want := "active\n" + fileSHA(t, good) + "  -\ntestapp\n"; out != want {
+			t.Errorf("the previous artifact is not the one in place and running:\n%s\nwant\n%s", out, want)
 		}
 	}
 
@@ -646,3 +649,227 @@ func TestAccWebServer_failuresKeepServing(t *testing.T) {
 	})
 }
 
+// tfRun runs the Terraform CLI in dir with a trace log, and returns its
+// combined output and the log.
+func tfRun(t *testing.T, dir, cli, log string, env []string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), env...), "TF_CLI_CONFIG_FILE="+cli, "TF_LOG=trace", "TF_LOG_PATH="+log,
+		"CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "NO_COLOR=1")
+	out, err := cmd.CombinedOutput()
+	b, rerr := os.ReadFile(log)
+	if rerr != nil {
+		t.Fatalf("terraform %s wrote no trace log: %v", args[0], rerr)
+	}
+	return string(out), string(b), err
+}
+
+// terraformAtLeast111 reports whether the Terraform CLI supports write-only
+// attributes.
+func terraformAtLeast111(t *testing.T) bool {
+	t.Helper()
+	out, err := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), "version", "-json").Output()
+	if err != nil {
+		t.Fatalf("terraform version: %v", err)
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(v.Version, "%d.%d", &major, &minor); err != nil {
+		t.Fatalf("terraform version %q: %v", v.Version, err)
+	}
+	return major > 1 || (major == 1 && minor >= 11)
+}
+
+func randomSecret(t *testing.T, prefix string) string {
+	t.Helper()
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + hex.EncodeToString(b)
+}
+
+// Secrets (a sensitive and a write-only environment value, and a
+// write-only TLS key) reach the application but appear neither in the
+// output of terraform plan, apply or destroy, nor in their trace logs
+// (which hold the provider's own trace log), nor in the process list on
+// the host, nor in any file other users can read there; the write-only
+// values are not in the plan file or the state either. An invalid secret
+// is refused at plan time without being echoed.
+//
+// This runs the Terraform CLI itself against a provider binary built by
+// the test (dev_overrides), so that the whole output and log are seen.
+func TestAccWebServer_secretsNeverLeak(t *testing.T) {
+	requireTerraform(t)
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (as resource.Test requires)")
+	}
+	inv := acctest.Lab(t)
+	h := inv.Host(t, "web2")
+	forget(t, h, "sec")
+	cleanupUser(t, h, "acc-sec")
+	wo := terraformAtLeast111(t)
+
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "terraform-provider-foobar"), ".")
+	build.Dir = acctest.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the provider: %v\n%s", err, out)
+	}
+	cli := filepath.Join(dir, "terraformrc")
+	if err := os.WriteFile(cli, []byte(fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "registry.terraform.io/foobar/foobar" = %q
+  }
+  direct {}
+}
+`, plugins)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	sensitive := randomSecret(t, "sens-")
+	writeOnly := randomSecret(t, "wo-")
+	cert, key := testCertPair(t, 2048)
+	keyLine := strings.Split(key, "\n")[3] // a line of the key's base64 body
+	secrets := map[string]string{"sensitive env": sensitive, "TLS key": keyLine}
+	// The secrets come in through variables, as operators pass them: the
+	// sensitive ones are stored in plan files and the state (that is what
+	// the sensitive alternative means), the write-only ones come from
+	// ephemeral variables (Terraform 1.10+) and are stored nowhere.
+	vars := "variable \"sens\" {\n  type      = string\n  sensitive = true\n}\n"
+	env := []string{"TF_VAR_sens=" + sensitive, "TF_VAR_key=" + key, "TF_VAR_wo=" + writeOnly}
+	secretBlock := "    secret_environment = { SEC_SENSITIVE = var.sens }\n"
+	tlsBlock := fmt.Sprintf("  tls = {\n    certificate_pem = %q\n    private_key_pem = var.key\n    port = 8453\n  }\n", cert)
+	vars += "variable \"key\" {\n  type      = string\n  sensitive = true\n}\n"
+	if wo {
+		secrets["write-only env"] = writeOnly
+		vars = "variable \"sens\" {\n  type      = string\n  sensitive = true\n}\n" +
+			"variable \"key\" {\n  type      = string\n  ephemeral = true\n}\n" +
+			"variable \"wo\" {\n  type      = string\n  ephemeral = true\n}\n"
+		secretBlock += "    secret_environment_wo = { SEC_WO = var.wo }\n    secret_environment_wo_version = 1\n"
+		tlsBlock = fmt.Sprintf("  tls = {\n    certificate_pem = %q\n    private_key_pem_wo = var.key\n    private_key_pem_wo_version = 1\n    port = 8453\n  }\n", cert)
+	} else {
+		vars += "variable \"wo\" {\n  type    = string\n  default = \"\"\n}\n"
+	}
+	src := filepath.Join(dir, "public")
+	acctest.WriteTree(t, src, map[string]string{"static/s.txt": "s\n"})
+	app := acctest.BuildTestApp(t, filepath.Join(dir, "app"), "testapp", "sec", true)
+	cfg := webConfig{host: h, name: "sec", serverName: "sec.acc.test", port: 8090, appPort: 8083,
+		docRoot: "/srv/www/sec", sourceDir: src, artifact: app, extra: tlsBlock,
+		cmdExtra: `, "-hash", "SEC_SENSITIVE,SEC_WO"`, appExtra: secretBlock}
+	work := filepath.Join(dir, "work")
+	acctest.WriteTree(t, work, map[string]string{"main.tf": "terraform {\n  required_providers {\n    foobar = { source = \"foobar/foobar\" }\n  }\n}\n" + vars + cfg.hcl(inv)})
+
+	noLeak := func(what, text string) {
+		t.Helper()
+		for name, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("the %s is in %s", name, what)
+			}
+		}
+	}
+	destroyed := false
+	t.Cleanup(func() {
+		if !destroyed {
+			_, _, _ = tfRun(t, work, cli, filepath.Join(dir, "cleanup.log"), env, "destroy", "-auto-approve", "-no-color")
+		}
+	})
+
+	out, log, err := tfRun(t, work, cli, filepath.Join(dir, "plan.log"), env, "plan", "-no-color", "-input=false", "-out=tfplan")
+	if err != nil {
+		t.Fatalf("terraform plan: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "(sensitive value)") || !strings.Contains(log, "provider.terraform-provider-foobar") {
+		t.Fatalf("unexpected plan output or a log without the provider's lines:\n%s", out)
+	}
+	noLeak("the plan output", out)
+	noLeak("the plan's trace log", log)
+	show, _, err := tfRun(t, work, cli, filepath.Join(dir, "show.log"), env, "show", "-json", "tfplan")
+	if err != nil {
+		t.Fatalf("terraform show: %v", err)
+	}
+	if wo && (strings.Contains(show, writeOnly) || strings.Contains(show, keyLine)) {
+		t.Error("a write-only value is in the plan file")
+	}
+
+	out, log, err = tfRun(t, work, cli, filepath.Join(dir, "apply.log"), env, "apply", "-no-color", "-input=false", "tfplan")
+	if err != nil {
+		t.Fatalf("terraform apply: %v\n%s", err, out)
+	}
+	noLeak("the apply output", out)
+	noLeak("the apply's trace log", log)
+	t.Logf("write-only attributes: %v; checked %d secrets in: apply output %d bytes, apply trace log %d bytes (%d lines of the provider)",
+		wo, len(secrets), len(out), len(log), strings.Count(log, "provider.terraform-provider-foobar"))
+	if !strings.Contains(log, "web server deployed") {
+		t.Error("the apply's trace log lacks the provider's own messages")
+	}
+
+	// The application got the values (it shows only their sha256).
+	a := getApp(t, "http://"+h.Address+":8090/api/env", "sec.acc.test")
+	want := map[string]string{"SEC_SENSITIVE": sha(sensitive)}
+	if wo {
+		want["SEC_WO"] = sha(writeOnly)
+	}
+	if diff := cmp.Diff(want, a.SHA256); diff != "" {
+		t.Errorf("the application's secrets (-want +got sha256):\n%s", diff)
+	}
+	if code, _, err := acctest.TryHTTPGet("https://"+h.Address+":8453/healthz", "sec.acc.test"); err != nil || code != 200 {
+		t.Errorf("HTTPS with the deployed key: %d %v", code, err)
+	}
+
+	// The host: not in the process list, not in files others can read.
+	for _, s := range secrets {
+		h.HostHasNoSecret(t, s, "/etc", "/opt", "/var/lib/foobar", "/run", "/var/log", "/srv", "/tmp")
+	}
+	if out := h.Exec(t, "stat", "-c", "%U %G %a", "/etc/foobar/sec.env", "/etc/nginx/foobar/sec/key.pem"); out != "root root 600\nroot root 600\n" {
+		t.Errorf("secret files on the host: %q", out)
+	}
+
+	state, err := os.ReadFile(filepath.Join(work, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wo && (strings.Contains(string(state), writeOnly) || strings.Contains(string(state), keyLine)) {
+		t.Error("a write-only value is in the state")
+	}
+
+	// A second plan is empty and still leaks nothing.
+	out, log, err = tfRun(t, work, cli, filepath.Join(dir, "plan2.log"), env, "plan", "-no-color", "-input=false", "-detailed-exitcode")
+	if err != nil {
+		t.Errorf("second plan is not empty (%v):\n%s", err, out)
+	}
+	noLeak("the second plan's output", out)
+	noLeak("the second plan's trace log", log)
+
+	// An invalid secret is refused without being echoed.
+	bad := randomSecret(t, "bad-")
+	badCfg := cfg
+	badCfg.appExtra = fmt.Sprintf("    secret_environment = { SEC_SENSITIVE = \"%s\\u0007\" }\n", bad)
+	badDir := filepath.Join(dir, "bad")
+	acctest.WriteTree(t, badDir, map[string]string{"main.tf": "terraform {\n  required_providers {\n    foobar = { source = \"foobar/foobar\" }\n  }\n}\n" + vars + badCfg.hcl(inv)})
+	out, log, err = tfRun(t, badDir, cli, filepath.Join(dir, "bad.log"), env, "plan", "-no-color", "-input=false")
+	if err == nil || !strings.Contains(out, "the value is sensitive and not shown") {
+		t.Errorf("an invalid secret was not refused as expected (%v):\n%s", err, out)
+	}
+	if strings.Contains(out, bad) || strings.Contains(log, bad) {
+		t.Error("an invalid secret value is echoed in the plan output or log")
+	}
+
+	out, log, err = tfRun(t, work, cli, filepath.Join(dir, "destroy.log"), env, "destroy", "-auto-approve", "-no-color", "-input=false")
+	if err != nil {
+		t.Fatalf("terraform destroy: %v\n%s", err, out)
+	}
+	destroyed = true
+	noLeak("the destroy output", out)
+	noLeak("the destroy's trace log", log)
+	if out, _ := h.TryExec("sh", "-c", "ls /etc/foobar/sec.env /etc/nginx/foobar/sec /srv/www/sec 2>/dev/null; true"); strings.TrimSpace(out) != "" {
+		t.Errorf("left after destroy: %s", out)
+	}
+}
