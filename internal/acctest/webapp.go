@@ -40,8 +40,8 @@ func BuildTestApp(t testing.TB, dir, name, version string, healthy bool) string 
 
 // HTTPGet requests url from the test process, sending host as the Host
 // header (and TLS server name) when not empty. Certificates are not
-// verified. It returns the status and the body; a transport error fails
-// the test unless allowErr, when it is returned as status 0.
+// verified and redirects are not followed. It returns the status and the
+// body; a transport error fails the test.
 func HTTPGet(t testing.TB, url, host string) (int, string) {
 	t.Helper()
 	code, body, err := TryHTTPGet(url, host)

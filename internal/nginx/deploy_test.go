@@ -439,3 +439,23 @@ func TestHealthErrorShowsLog(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+func TestFieldErrorSingle(t *testing.T) {
+	t.Parallel()
+	s := plainSite()
+	s.ServerNames = []string{"bad;name"}
+	s.AppPort = s.ListenPort
+	err := s.Validate()
+	var fes Errors
+	if !errors.As(err, &fes) {
+		t.Fatalf("want Errors, got %v", err)
+	}
+	got := map[string]bool{}
+	for _, fe := range fes {
+		got[fe.Path] = fe.Single
+	}
+	want := map[string]bool{"server_names[0]": true, "app.port": false}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Single by path (-want +got):\n%s", diff)
+	}
+}

@@ -439,7 +439,7 @@ func TestAccWebServer_freshHost(t *testing.T) {
 					if a.Hostname != "web1" || a.Version != "v1" || a.Env["GREETING"] != "hello" {
 						return fmt.Errorf("application: %+v", a)
 					}
-					if p := getApp(t, base+"/api/orders/7", "www.fresh.test"); p.Path != "/api/orders/7" {
+					if p := getApp(t, base+"/api/orders/7", "www.fresh.test"); p.Path != "/api/orders/7" || p.FwdProto != "http" {
 						return fmt.Errorf("proxied path: %+v", p)
 					}
 					return nil
