@@ -216,6 +216,23 @@ func TestHealthScript(t *testing.T) {
 	if err == nil || !strings.HasPrefix(out, "fail 000") {
 		t.Fatalf("want fail 000, got %q (%v)", out, err)
 	}
+
+	// Without curl and wget: bash's /dev/tcp.
+	bin := t.TempDir()
+	for _, name := range []string{"bash", "timeout", "date", "sleep", "true"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			t.Skipf("%s: %v", name, err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noCurl := append([]string{"env", "PATH=" + bin}, remote.Script(healthScript, url, "5", "true")...)
+	out, err = run(t, noCurl)
+	if err != nil || !strings.HasPrefix(out, "ok 200") {
+		t.Fatalf("bash fallback: want ok 200, got %q (%v)", out, err)
+	}
 }
 
 // fakeMaster starts a process with two children (the "workers") and

@@ -174,8 +174,10 @@ exit 0
 `
 
 // httpStatusFunc defines status URL [HOST HEADER] [RESOLVE]: print the HTTP
-// status of a GET (000 when there was no answer). HTTPS certificates are not
-// checked: this asks whether nginx serves, not whether a client trusts it.
+// status of a GET (000 when there was no answer) with curl, wget, or for
+// plain HTTP bash's /dev/tcp; "none" when none of them can. HTTPS
+// certificates are not checked: this asks whether nginx serves, not whether
+// a client trusts it.
 const httpStatusFunc = `
 status() {
   if command -v curl >/dev/null 2>&1; then
@@ -193,6 +195,20 @@ status() {
     else
       wget -S -q -O /dev/null -T 3 -t 1 --no-check-certificate -- "$1" 2>&1 | awk '/^  HTTP\//{c=$2} END{print c+0}'
     fi
+  elif command -v bash >/dev/null 2>&1; then
+    case $1 in
+    http://*)
+      # Plain HTTP over bash's /dev/tcp: minimal hosts have neither curl
+      # nor wget. URL and Host header are arguments, never script text.
+      timeout 4 bash -c '
+        rest=${1#http://}; hp=${rest%%/*}; p=/${rest#*/}; [ "$hp" = "$rest" ] && p=/
+        h=${2:-${hp%:*}}; port=${hp##*:}; [ "$port" = "$hp" ] && port=80
+        exec 3<>"/dev/tcp/${hp%:*}/$port" || exit 1
+        printf "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n" "$p" "$h" >&3
+        read -r proto code rest <&3 && printf "%s" "$code"' bash "$1" "${2:-}" 2>/dev/null || echo 000
+      ;;
+    *) echo none ;;
+    esac
   else
     echo none
   fi

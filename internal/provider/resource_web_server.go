@@ -432,7 +432,7 @@ func webServerSchema() schema.Schema {
 			"document_root": schema.StringAttribute{
 				MarkdownDescription: "Directory on the host the static files are served from. A document root that " +
 					"existed before the resource is left in place (with its content) when the resource is destroyed; one " +
-					"the resource created is removed.",
+					"the resource created is removed. Changing it leaves the previous one in place.",
 				Required:   true,
 				Validators: []validator.String{pathCheck},
 			},
@@ -535,8 +535,9 @@ func webServerSchema() schema.Schema {
 						Validators: []validator.String{check("a group name", nginx.ValidateUserName)},
 					},
 					"working_dir": schema.StringAttribute{
-						MarkdownDescription: "The application's directory (owned by `user`, mode 0750). Default " +
-							"`/opt/foobar/<name>`. Removed with the resource only when the resource created it.",
+						MarkdownDescription: "The application's directory; created, or given to `user` with mode 0750. Default " +
+							"`/opt/foobar/<name>`. Removed with the resource only when the resource created it; changing it " +
+							"leaves the previous one in place.",
 						Optional: true, Computed: true,
 						Validators: []validator.String{pathCheck},
 					},
