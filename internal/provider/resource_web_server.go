@@ -1423,10 +1423,14 @@ func (m *webServerModel) observe(ctx context.Context, o nginx.Observed) {
 	} else if !o.NginxActive {
 		drift = append(drift, "nginx is not running")
 	}
+	prevSite, prevArtifact := m.SiteChecksum.ValueString(), m.ArtifactChecksum.ValueString()
 	m.SiteConfig = types.StringValue(string(o.SiteConfig))
 	m.SiteChecksum = types.StringValue("")
 	if o.SiteConfigExists {
 		m.SiteChecksum = types.StringValue(apply.Checksum(o.SiteConfig))
+		if prevSite != "" && prevSite != m.SiteChecksum.ValueString() {
+			drift = append(drift, "the site file differs from the one deployed")
+		}
 	} else {
 		drift = append(drift, "the site file is missing")
 	}
@@ -1448,8 +1452,11 @@ func (m *webServerModel) observe(ctx context.Context, o nginx.Observed) {
 		}
 	}
 	m.ArtifactChecksum = types.StringValue(o.ArtifactSHA256)
-	if o.ArtifactSHA256 == "" {
+	switch {
+	case o.ArtifactSHA256 == "":
 		drift = append(drift, "the artifact is missing")
+	case prevArtifact != "" && prevArtifact != o.ArtifactSHA256:
+		drift = append(drift, "the artifact differs from the one deployed")
 	}
 	app := m.app(c, nil)
 	if !c.unknown {

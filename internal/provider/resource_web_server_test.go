@@ -516,17 +516,19 @@ func TestAccWebServer_freshHost(t *testing.T) {
 				// Drift on the host: the application stopped, the site file
 				// edited, a static file changed. The plan repairs all of it.
 				PreConfig: func() {
-					h.Exec(t, "sh", "-c", "systemctl stop foobar-fresh; echo '# edited by hand' >> /etc/nginx/sites-available/foobar-fresh.conf; echo tampered > /srv/www/fresh/index.html")
+					h.Exec(t, "sh", "-c", "systemctl stop foobar-fresh; echo '# edited by hand' >> /etc/nginx/sites-available/foobar-fresh.conf; "+
+						"echo tampered > /srv/www/fresh/index.html; printf x >> /opt/foobar/fresh/bin/testapp")
 				},
 				Config: func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					expectDrift{addr, []string{"the application service is inactive", "static files differ from source_dir: 1 changed"}},
+					expectDrift{addr, []string{"the application service is inactive", "static files differ from source_dir: 1 changed",
+						"the site file differs from the one deployed", "the artifact differs from the one deployed"}},
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("app_state"), knownvalue.StringExact("active")),
 				}},
 				Check: hostCheck(func() error {
-					out := h.Exec(t, "sh", "-c", "systemctl is-active foobar-fresh; grep -c 'edited by hand' /etc/nginx/sites-available/foobar-fresh.conf; cat /srv/www/fresh/index.html")
-					if out != "active\n0\n<h1>acc</h1>\n" {
+					out := h.Exec(t, "sh", "-c", "systemctl is-active foobar-fresh; grep -c 'edited by hand' /etc/nginx/sites-available/foobar-fresh.conf; cat /srv/www/fresh/index.html; sha256sum < /opt/foobar/fresh/bin/testapp")
+					if out != "active\n0\n<h1>acc</h1>\n"+fileSHA(t, v2)+"  -\n" {
 						return fmt.Errorf("drift not repaired: %q", out)
 					}
 					return nil
