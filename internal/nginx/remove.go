@@ -182,7 +182,13 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 	if _, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(rmFilesScript, metaPath)}); err != nil {
 		return res, stepErr(StepRemove, fmt.Errorf("removing the deployment record on %s: %w", host, scriptErr(err)))
 	}
-	if _, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(rmdirScript, path.Dir(metaPath))}); err != nil {
+	// The provider's own directories, when nothing else is left in them
+	// (rmdir removes only empty ones).
+	dirs = []string{path.Dir(metaPath), path.Dir(path.Dir(metaPath)), path.Dir(l.EnvFilePath(rm.Name))}
+	if workCreated && workDir != "" {
+		dirs = append(dirs, path.Dir(workDir))
+	}
+	if _, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(rmdirScript, dirs...)}); err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("could not remove %s on %s: %v", path.Dir(metaPath), host, scriptErr(err)))
 	}
 	return res, nil
