@@ -268,13 +268,13 @@ func (s Site) Validate() error {
 func (t *TLS) validate(c *collector) {
 	c.add("tls.port", ValidatePort(t.Port))
 	certOK := true
-	if err := checkPEM(t.CertificatePEM, "CERTIFICATE"); err != nil {
+	if err := ValidateCertificatePEM(t.CertificatePEM); err != nil {
 		c.add("tls.certificate_pem", err)
 		certOK = false
 	}
 	// The key is secret: messages never quote it.
 	keyOK := true
-	if err := checkPEM(t.PrivateKeyPEM, "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"); err != nil {
+	if err := ValidatePrivateKeyPEM(t.PrivateKeyPEM); err != nil {
 		c.add("tls.private_key_pem", err)
 		keyOK = false
 	}
@@ -283,6 +283,16 @@ func (t *TLS) validate(c *collector) {
 			c.addf("tls.private_key_pem", "the key does not match the certificate or cannot be used: %s", scrubKeyError(err))
 		}
 	}
+}
+
+// ValidateCertificatePEM checks a certificate chain: one or more PEM
+// CERTIFICATE blocks and nothing else.
+func ValidateCertificatePEM(s string) error { return checkPEM(s, "CERTIFICATE") }
+
+// ValidatePrivateKeyPEM checks a private key: one PEM block of a private
+// key type. Messages never contain the key.
+func ValidatePrivateKeyPEM(s string) error {
+	return checkPEM(s, "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")
 }
 
 // scrubKeyError keeps crypto/tls's message (it does not contain key bytes)

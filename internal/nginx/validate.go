@@ -20,6 +20,11 @@ import (
 type FieldError struct {
 	Path string
 	Err  error
+	// Single is true when the problem is with this one value alone, as the
+	// exported Validate<X> function for it reports it (a schema can check
+	// those per attribute); false for rules that involve other values or
+	// have no such function.
+	Single bool
 }
 
 func (e *FieldError) Error() string { return e.Path + ": " + e.Err.Error() }
@@ -53,7 +58,7 @@ type collector struct{ errs Errors }
 
 func (c *collector) add(p string, err error) {
 	if err != nil {
-		c.errs = append(c.errs, &FieldError{Path: p, Err: err})
+		c.errs = append(c.errs, &FieldError{Path: p, Err: err, Single: true})
 	}
 }
 

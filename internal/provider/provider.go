@@ -201,6 +201,7 @@ func buildDefaults(ctx context.Context, m providerModel) (sshDefaults, diag.Diag
 func (p *foobarProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewLoadBalancerResource,
+		NewWebServerResource,
 	}
 }
 

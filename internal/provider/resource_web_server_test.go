@@ -1,0 +1,877 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/foobar/terraform-provider-foobar/internal/acctest"
+	"github.com/foobar/terraform-provider-foobar/internal/nginx"
+)
+
+// ---- unit tests ---------------------------------------------------------------
+
+func TestWebServerSchema(t *testing.T) {
+	t.Parallel()
+	r := NewWebServerResource()
+	resp := &fwresource.SchemaResponse{}
+	r.Schema(context.Background(), fwresource.SchemaRequest{}, resp)
+	if diags := resp.Schema.ValidateImplementation(context.Background()); diags.HasError() {
+		t.Fatalf("schema does not validate: %v", diags)
+	}
+	var walk func(prefix string, attrs map[string]schema.Attribute)
+	walk = func(prefix string, attrs map[string]schema.Attribute) {
+		for name, a := range attrs {
+			if a.GetMarkdownDescription() == "" {
+				t.Errorf("attribute %s%s has no description", prefix, name)
+			}
+			switch n := a.(type) {
+			case schema.SingleNestedAttribute:
+				walk(prefix+name+".", n.Attributes)
+			case schema.ListNestedAttribute:
+				walk(prefix+name+"[*].", n.NestedObject.Attributes)
+			}
+		}
+	}
+	walk("", resp.Schema.Attributes)
+
+	app := resp.Schema.Attributes["app"].(schema.SingleNestedAttribute).Attributes
+	tls := resp.Schema.Attributes["tls"].(schema.SingleNestedAttribute).Attributes
+	for name, a := range map[string]schema.Attribute{
+		"app.secret_environment": app["secret_environment"], "app.secret_environment_wo": app["secret_environment_wo"],
+		"tls.private_key_pem": tls["private_key_pem"], "tls.private_key_pem_wo": tls["private_key_pem_wo"],
+	} {
+		if !a.IsSensitive() {
+			t.Errorf("%s must be sensitive", name)
+		}
+		if strings.HasSuffix(name, "_wo") != a.IsWriteOnly() {
+			t.Errorf("%s: write-only is %v", name, a.IsWriteOnly())
+		}
+	}
+}
+
+func TestFieldPath(t *testing.T) {
+	t.Parallel()
+	cases := map[string]path.Path{
+		"name":                           path.Root("name"),
+		"static_locations[2].url_prefix": path.Root("static_locations").AtListIndex(2).AtName("url_prefix"),
+		`app.environment["DB_DSN"]`:      path.Root("app").AtName("environment").AtMapKey("DB_DSN"),
+		`response_headers["X-A.b"]`:      path.Root("response_headers").AtMapKey("X-A.b"),
+		"security_headers.hsts.max_age":  path.Root("security_headers").AtName("hsts").AtName("max_age"),
+		"app.command[0]":                 path.Root("app").AtName("command").AtListIndex(0),
+	}
+	for in, want := range cases {
+		if got := fieldPath(in); !got.Equal(want) {
+			t.Errorf("fieldPath(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// minimalHCL is a valid configuration that needs no host at plan time
+// except for ModifyPlan's reading of the local files; tests replace parts
+// of it to make it invalid.
+func minimalHCL(t *testing.T, replace map[string]string, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	artifact := filepath.Join(dir, "app")
+	if err := os.WriteFile(artifact, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string]string{
+		"host":          `"192.0.2.10"`,
+		"name":          `"shop"`,
+		"server_names":  `["www.example.com"]`,
+		"document_root": `"/srv/www/shop"`,
+		"command":       `["/opt/foobar/shop/bin/app", "-listen", "127.0.0.1:8081"]`,
+		"port":          `8081`,
+		"user":          `"shop"`,
+		"artifact":      fmt.Sprintf("%q", artifact),
+	}
+	for k, v := range replace {
+		vals[k] = v
+	}
+	return fmt.Sprintf(`
+provider "foobar" {
+  user = "deploy"
+}
+resource "foobar_web_server" "x" {
+  ssh           = { host = %s }
+  name          = %s
+  server_names  = %s
+  document_root = %s
+%s
+  app = {
+    artifact_source = %s
+    command         = %s
+    port            = %s
+    user            = %s
+%s
+  }
+}
+`, vals["host"], vals["name"], vals["server_names"], vals["document_root"], extra, vals["artifact"], vals["command"], vals["port"], vals["user"], vals["app_extra"])
+}
+
+// Plan-time validation: every bad value is refused before any host is
+// contacted, with an error naming the attribute; secret values are never
+// echoed.
+func TestWebServer_invalidInputs(t *testing.T) {
+	requireTerraform(t)
+	cert, key := testCertPair(t, 2048)
+	_, otherKey := testCertPair(t, 2048)
+	cases := []struct {
+		name    string
+		replace map[string]string
+		extra   string
+		want    *regexp.Regexp
+	}{
+		{"site name", map[string]string{"name": `"Shop_1"`}, "", errPattern(`name = "Shop_1" is not valid`)},
+		{"server name injection", map[string]string{"server_names": `["www.example.com; return 200"]`}, "", errPattern(`server_names[0] = "www.example.com; return 200" is not valid`, `contains ';'`)},
+		{"document root", map[string]string{"document_root": `"/srv/www/a b"`}, "", errPattern(`document_root = "/srv/www/a b" is not valid`)},
+		{"url prefix", nil, `static_locations = [{ url_prefix = "/static" }]`, errPattern(`static_locations[0].url_prefix = "/static" is not valid`)},
+		{"duplicate url prefix", nil, `static_locations = [{ url_prefix = "/s/" }, { url_prefix = "/s/" }]`, errPattern("static_locations[1].url_prefix", `repeats static_locations[0]`)},
+		{"header value", nil, `response_headers = { "X-A" = "a\"; add_header X-B b" }`, errPattern(`response_headers["X-A"]`, "is not valid")},
+		{"managed header", nil, `response_headers = { "Cache-Control" = "no-store" }`, errPattern(`response_headers["Cache-Control"]`, "managed by")},
+		{"port clash", map[string]string{"port": "80"}, "", errPattern("app.port", "also a port nginx listens on")},
+		{"tls port clash", nil, fmt.Sprintf(`tls = { certificate_pem = %q, private_key_pem = %q, port = 80 }`, cert, key), errPattern("tls.port", "HTTPS needs a port of its own")},
+		{"mismatched key", nil, fmt.Sprintf(`tls = { certificate_pem = %q, private_key_pem = %q }`, cert, otherKey), errPattern("tls.private_key_pem", "does not match")},
+		{"missing key", nil, fmt.Sprintf(`tls = { certificate_pem = %q }`, cert), errPattern("tls needs the certificate's key")},
+		{"bad key is not echoed", nil, fmt.Sprintf(`tls = { certificate_pem = %q, private_key_pem = "hunter2-key" }`, cert), errPattern("tls.private_key_pem is not valid", "the value is sensitive and not shown")},
+		{"hsts without tls", nil, `security_headers = { hsts = {} }`, errPattern("security_headers.hsts", "HSTS needs tls")},
+		{"frame options", nil, `security_headers = { frame_options = "ALLOW" }`, errPattern("security_headers.frame_options", `must be "DENY" or "SAMEORIGIN"`)},
+		{"gzip types without gzip", nil, `gzip = { enabled = false, types = ["text/css"] }`, errPattern("gzip.types", "gzip.enabled is false")},
+		{"timeout", nil, `timeouts = { proxy_read = "30 s" }`, errPattern(`timeouts.proxy_read = "30 s" is not valid`)},
+		{"root user", map[string]string{"user": `"root"`}, "", errPattern(`app.user = "root" is not valid`, "must not run as root")},
+		{"relative command", map[string]string{"command": `["app"]`}, "", errPattern("app.command[0]", "must be absolute")},
+		{"command control char", map[string]string{"command": `["/bin/app", "a\nb"]`}, "", errPattern("app.command[1]", "control character")},
+		{"env name", map[string]string{"app_extra": `environment = { "BAD-NAME" = "1" }`}, "", errPattern(`app.environment`, `"BAD-NAME"`, "is not valid")},
+		{"secret env value is not echoed", map[string]string{"app_extra": `secret_environment = { TOKEN = "s3cr3t\u0001x" }`}, "", errPattern(`app.secret_environment["TOKEN"] is not valid`, "the value is sensitive and not shown")},
+		{"duplicate env", map[string]string{"app_extra": `environment = { A = "1" }` + "\n" + `secret_environment = { A = "2" }`}, "", errPattern(`app.secret_environment["A"]`, "also set in app.environment")},
+		{"health path", map[string]string{"app_extra": `health_check_path = "healthz"`}, "", errPattern(`app.health_check_path = "healthz" is not valid`)},
+		{"restart mode", map[string]string{"app_extra": `restart = { mode = "sometimes" }`}, "", errPattern("app.restart.mode", `"no", "on-failure" or "always"`)},
+		{"artifact missing", map[string]string{"artifact": `"/nonexistent/app"`}, "", errPattern(`app.artifact_source = "/nonexistent/app" is not valid: no such file`)},
+		{"source dir missing", nil, `source_dir = "/nonexistent/public"`, errPattern(`source_dir = "/nonexistent/public" is not valid`)},
+		{"ssh host", map[string]string{"host": `"web 1"`}, "", errPattern(`ssh.host = "web 1" is not valid`)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      minimalHCL(t, c.replace, c.extra),
+					PlanOnly:    true,
+					ExpectError: c.want,
+				}},
+			})
+		})
+	}
+}
+
+// testCertPair returns a self-signed certificate and RSA key of the given
+// size, PEM.
+func testCertPair(t testing.TB, bits int) (string, string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "acc.test"},
+		DNSNames:     []string{"acc.test", "www.acc.test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
+}
+
+// ---- acceptance tests -----------------------------------------------------------
+
+// webApp is the JSON the test application answers on /api/env.
+type webApp struct {
+	Hostname string            `json:"hostname"`
+	Version  string            `json:"version"`
+	EnvKeys  []string          `json:"env_keys"`
+	Env      map[string]string `json:"env"`
+	SHA256   map[string]string `json:"sha256"`
+	Path     string            `json:"path"`
+	FwdProto string            `json:"forwarded_proto"`
+}
+
+func getApp(t testing.TB, url, host string) webApp {
+	t.Helper()
+	code, body := acctest.GetHost(t, url, host)
+	if code != 200 {
+		t.Fatalf("GET %s (Host %s): HTTP %d: %s", url, host, code, body)
+	}
+	var a webApp
+	if err := json.Unmarshal([]byte(body), &a); err != nil {
+		t.Fatalf("GET %s: not the test application's JSON: %v: %s", url, err, body)
+	}
+	return a
+}
+
+// webConfig renders a foobar_web_server for the acceptance tests.
+type webConfig struct {
+	host       acctest.Host
+	name       string
+	serverName string
+	port       int
+	appPort    int
+	docRoot    string
+	sourceDir  string
+	artifact   string
+	extra      string // top-level attributes
+	appExtra   string // attributes of app
+	cmdExtra   string // extra command words, HCL list items
+}
+
+func (c webConfig) addr() string { return "foobar_web_server." + c.name }
+
+func (c webConfig) hcl(inv *acctest.Inventory) string {
+	return inv.ProviderHCL() + fmt.Sprintf(`
+resource "foobar_web_server" %[1]q {
+  %[2]s
+  name          = %[1]q
+  server_names  = [%[3]q]
+  listen_port   = %[4]d
+  document_root = %[5]q
+  source_dir    = %[6]q
+  static_locations = [{ url_prefix = "/static/", expires = "1h" }]
+  security_headers = { frame_options = "DENY" }
+  gzip             = { types = ["text/css"] }
+%[7]s
+  app = {
+    artifact_source      = %[8]q
+    command              = ["/opt/foobar/%[1]s/bin/testapp", "-listen", "127.0.0.1:%[9]d"%[10]s]
+    port                 = %[9]d
+    user                 = "acc-%[1]s"
+    health_check_timeout = "10s"
+%[11]s
+  }
+}
+`, c.name, c.host.ConnectionHCL(), c.serverName, c.port, c.docRoot, c.sourceDir, c.extra, c.artifact, c.appPort, c.cmdExtra, c.appExtra)
+}
+
+// expectDrift checks that the refreshed state the plan starts from reports
+// drift entries containing each of want.
+type expectDrift struct {
+	addr string
+	want []string
+}
+
+func (e expectDrift) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	for _, rc := range req.Plan.ResourceChanges {
+		if rc.Address != e.addr {
+			continue
+		}
+		before, _ := rc.Change.Before.(map[string]any)
+		drift, _ := before["drift"].([]any)
+		var got []string
+		for _, d := range drift {
+			got = append(got, fmt.Sprint(d))
+		}
+		all := strings.Join(got, "\n")
+		for _, w := range e.want {
+			if !strings.Contains(all, w) {
+				resp.Error = fmt.Errorf("%s: drift %q does not mention %q", e.addr, got, w)
+				return
+			}
+		}
+		return
+	}
+	resp.Error = fmt.Errorf("%s is not in the plan", e.addr)
+}
+
+// hostChecks runs checks on the host (out of band) as a TestCheckFunc.
+func hostCheck(f func() error) resource.TestCheckFunc {
+	return func(*terraform.State) error { return f() }
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// forget removes, out of band, whatever an earlier interrupted run of a
+// test left of the deployment name on the host, so that the test starts
+// from a host that never saw it.
+func forget(t *testing.T, h acctest.Host, name string) {
+	t.Helper()
+	h.Exec(t, "sh", "-c", `n=$1
+systemctl disable --now "foobar-$n" >/dev/null 2>&1
+rm -rf "/etc/systemd/system/foobar-$n.service" "/etc/foobar/$n.env" "/opt/foobar/$n" "/srv/www/$n" "/var/lib/foobar/web/$n" \
+  "/etc/nginx/sites-enabled/foobar-$n.conf" "/etc/nginx/sites-available/foobar-$n.conf" "/etc/nginx/foobar/$n"
+systemctl daemon-reload
+if [ -e /etc/nginx/sites-available/default ] && [ ! -e /etc/nginx/sites-enabled/default ]; then ln -s /etc/nginx/sites-available/default /etc/nginx/sites-enabled/default; fi
+if systemctl is-active --quiet nginx; then systemctl reload nginx; fi`, "sh", name)
+}
+
+func cleanupUser(t *testing.T, h acctest.Host, user string) {
+	t.Cleanup(func() {
+		_, _ = h.TryExec("sh", "-c", "userdel "+user+" 2>/dev/null; groupdel "+user+" 2>/dev/null; true")
+	})
+}
+
+// A fresh host (nginx purged out of band) becomes a web node: nginx is
+// installed, the static files are served, /api/ reaches the application
+// built by the test, which sees its environment; a second plan is empty; one
+// changed and one removed static file send exactly that; a new artifact
+// restarts the application; import adopts the host; drift (application
+// stopped, site file edited, static file changed on the host) is planned
+// and repaired; destroy gives Debian's default site back.
+func TestAccWebServer_freshHost(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	h := inv.Host(t, "web1")
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "public")
+	acctest.WriteTree(t, src, map[string]string{
+		"index.html":      "<h1>acc</h1>\n",
+		"static/app.css":  "body { color: black; }\n",
+		"static/logo.txt": "logo\n",
+	})
+	v1 := acctest.BuildTestApp(t, filepath.Join(tmp, "v1"), "testapp", "v1", true)
+	v2 := acctest.BuildTestApp(t, filepath.Join(tmp, "v2"), "testapp", "v2", true)
+	cfg := webConfig{
+		host: h, name: "fresh", serverName: "www.fresh.test", port: 80, appPort: 8081,
+		docRoot: "/srv/www/fresh", sourceDir: src, artifact: v1,
+		extra:    "  default_server = true\n  disable_default_site = true",
+		cmdExtra: `, "-show", "GREETING"`, appExtra: `    environment = { GREETING = "hello" }`,
+	}
+	cleanupUser(t, h, "acc-fresh")
+	base := "http://" + h.Address
+	samePID := statecheck.CompareValue(compare.ValuesSame())
+	newPID := statecheck.CompareValue(compare.ValuesDiffer())
+	addr := cfg.addr()
+	newCSS := "body { color: navy; background: white; }\n"
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			out := h.Exec(t, "sh", "-c", `for p in /etc/nginx/sites-available/foobar-fresh.conf /etc/nginx/sites-enabled/foobar-fresh.conf `+
+				`/etc/systemd/system/foobar-fresh.service /etc/foobar/fresh.env /opt/foobar/fresh /srv/www/fresh /var/lib/foobar/web/fresh; `+
+				`do if [ -e "$p" ] || [ -L "$p" ]; then echo "left: $p"; fi; done; `+
+				`[ -L /etc/nginx/sites-enabled/default ] || echo "default site not restored"; `+
+				`systemctl is-active --quiet nginx || echo "nginx not running"; `+
+				`getent passwd acc-fresh >/dev/null || echo "user removed"; `+
+				`systemctl is-active --quiet foobar-fresh && echo "app still running"; true`)
+			if strings.TrimSpace(out) != "" {
+				return fmt.Errorf("after destroy on web1:\n%s", out)
+			}
+			// Debian's default site serves the host's page again.
+			if code, body := acctest.GetHost(t, base+"/", ""); code != 200 || !strings.Contains(body, "web1") {
+				return fmt.Errorf("default site: HTTP %d %q", code, body)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					forget(t, h, "fresh")
+					h.Exec(t, "sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q nginx nginx-common >/dev/null 2>&1; [ ! -e /etc/nginx/nginx.conf ]")
+				},
+				Config: cfg.hcl(inv),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("site_config"), knownvalue.StringRegexp(regexp.MustCompile(`server_name www\.fresh\.test;`))),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact("fresh@"+h.Address)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nginx_version"), knownvalue.StringRegexp(regexp.MustCompile(`^1\.22\.`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("init_system"), knownvalue.StringExact("systemd")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("app_state"), knownvalue.StringExact("active")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifact_checksum"), knownvalue.StringExact(fileSHA(t, v1))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("static_checksum"), knownvalue.StringExact(localDigest(t, src))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("last_sync"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"files_sent": knownvalue.Int64Exact(3), "bytes_sent": knownvalue.Int64Exact(int64(13 + 23 + 5)),
+						"files_unchanged": knownvalue.Int64Exact(0), "files_removed": knownvalue.Int64Exact(0), "dirs_removed": knownvalue.Int64Exact(0),
+					})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drift"), knownvalue.ListSizeExact(0)),
+					samePID.AddStateValue(addr, tfjsonpath.New("app_pid")),
+				},
+				Check: hostCheck(func() error {
+					if out := h.Exec(t, "sh", "-c", "dpkg-query -W -f '${Status}' nginx; echo; stat -c '%U %a' /etc/foobar/fresh.env; [ -L /etc/nginx/sites-enabled/default ] && echo default-enabled; true"); !strings.Contains(out, "install ok installed") || !strings.Contains(out, "root 600") || strings.Contains(out, "default-enabled") {
+						return fmt.Errorf("host state after create: %s", out)
+					}
+					if code, body := acctest.GetHost(t, base+"/static/app.css", "www.fresh.test"); code != 200 || body != "body { color: black; }\n" {
+						return fmt.Errorf("static file: HTTP %d %q", code, body)
+					}
+					a := getApp(t, base+"/api/env", "www.fresh.test")
+					if a.Hostname != "web1" || a.Version != "v1" || a.Env["GREETING"] != "hello" {
+						return fmt.Errorf("application: %+v", a)
+					}
+					if p := getApp(t, base+"/api/orders/7", "www.fresh.test"); p.Path != "/api/orders/7" || p.FwdProto != "http" {
+						return fmt.Errorf("proxied path: %+v", p)
+					}
+					return nil
+				}),
+			},
+			{
+				// Nothing changed: nothing to do.
+				Config:           cfg.hcl(inv),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// One changed, one removed static file: exactly that is sent.
+				PreConfig: func() {
+					acctest.WriteTree(t, src, map[string]string{"static/app.css": newCSS, "static/logo.txt": "\x00"})
+				},
+				Config: cfg.hcl(inv),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("static_checksum"), knownvalue.StringFunc(func(v string) error {
+						if want := localDigest(t, src); v != want { // computed after PreConfig changed the files
+							return fmt.Errorf("static_checksum %s, want %s", v, want)
+						}
+						return nil
+					})),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("last_sync"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"files_sent": knownvalue.Int64Exact(1), "bytes_sent": knownvalue.Int64Exact(int64(len(newCSS))),
+						"files_unchanged": knownvalue.Int64Exact(1), "files_removed": knownvalue.Int64Exact(1), "dirs_removed": knownvalue.Int64Exact(0),
+					})),
+					samePID.AddStateValue(addr, tfjsonpath.New("app_pid")), // the application was not restarted
+					newPID.AddStateValue(addr, tfjsonpath.New("app_pid")),
+				},
+				Check: hostCheck(func() error {
+					if out, err := h.TryExec("test", "-e", "/srv/www/fresh/static/logo.txt"); err == nil {
+						return fmt.Errorf("logo.txt is still on the host %s", out)
+					}
+					if code, body := acctest.GetHost(t, base+"/static/app.css", "www.fresh.test"); code != 200 || body != newCSS {
+						return fmt.Errorf("changed static file: HTTP %d %q", code, body)
+					}
+					if code, _ := acctest.GetHost(t, base+"/static/logo.txt", "www.fresh.test"); code != 404 {
+						return fmt.Errorf("removed static file: HTTP %d", code)
+					}
+					return nil
+				}),
+			},
+			{
+				// A new artifact: deployed, the application restarted.
+				Config: func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("artifact_checksum"), knownvalue.StringExact(fileSHA(t, v2))),
+					plancheck.ExpectUnknownValue(addr, tfjsonpath.New("app_pid")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{newPID.AddStateValue(addr, tfjsonpath.New("app_pid"))},
+				Check: hostCheck(func() error {
+					if a := getApp(t, base+"/api/env", "www.fresh.test"); a.Version != "v2" {
+						return fmt.Errorf("after the new artifact the application reports %q", a.Version)
+					}
+					return nil
+				}),
+			},
+			{
+				// Import adopts the host from the record the provider keeps there.
+				Config:                               func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
+				ResourceName:                         addr,
+				ImportState:                          true,
+				ImportStateId:                        "fresh@" + h.Address,
+				ImportStateVerify:                    true,
+				ImportStateVerifyIdentifierAttribute: "id",
+				ImportStateVerifyIgnore:              []string{"last_sync"},
+			},
+			{
+				// Drift on the host: the application stopped, the site file
+				// edited, a static file changed. The plan repairs all of it.
+				PreConfig: func() {
+					h.Exec(t, "sh", "-c", "systemctl stop foobar-fresh; echo '# edited by hand' >> /etc/nginx/sites-available/foobar-fresh.conf; "+
+						"echo tampered > /srv/www/fresh/index.html; printf x >> /opt/foobar/fresh/bin/testapp")
+				},
+				Config: func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					expectDrift{addr, []string{"the application service is inactive", "static files differ from source_dir: 1 changed",
+						"the site file differs from the one deployed", "the artifact differs from the one deployed"}},
+					plancheck.ExpectKnownValue(addr, tfjsonpath.New("app_state"), knownvalue.StringExact("active")),
+				}},
+				Check: hostCheck(func() error {
+					out := h.Exec(t, "sh", "-c", "systemctl is-active foobar-fresh; grep -c 'edited by hand' /etc/nginx/sites-available/foobar-fresh.conf; cat /srv/www/fresh/index.html; sha256sum < /opt/foobar/fresh/bin/testapp")
+					if out != "active\n0\n<h1>acc</h1>\n"+fileSHA(t, v2)+"  -\n" {
+						return fmt.Errorf("drift not repaired: %q", out)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
+
+func fileSHA(t testing.TB, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha(string(b))
+}
+
+func localDigest(t testing.TB, dir string) string {
+	t.Helper()
+	files, _, err := nginx.WalkStatic(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nginx.ManifestDigest(nginx.Hashes(files))
+}
+
+// Failures leave the host serving: an artifact that never passes its
+// health check fails the apply with the application's log lines and the
+// previous artifact runs again; a certificate that passes plan validation
+// but that the host's OpenSSL refuses (RSA 1024 at security level 2) fails
+// nginx -t, and the old site keeps serving; afterwards the configuration of
+// the first step plans nothing. A document root that existed before is
+// left in place by destroy.
+func TestAccWebServer_failuresKeepServing(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	h := inv.Host(t, "web2")
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "public")
+	acctest.WriteTree(t, src, map[string]string{"static/ok.txt": "ok\n"})
+	good := acctest.BuildTestApp(t, filepath.Join(tmp, "good"), "testapp", "good", true)
+	bad := acctest.BuildTestApp(t, filepath.Join(tmp, "bad"), "testapp", "bad", false)
+	forget(t, h, "keep")
+	// A document root that is there before the resource.
+	h.Exec(t, "sh", "-c", "mkdir -p /srv/www/keep && echo before > /srv/www/keep/before.txt")
+	t.Cleanup(func() { _, _ = h.TryExec("rm", "-rf", "/srv/www/keep") })
+	cleanupUser(t, h, "acc-keep")
+	cfg := webConfig{host: h, name: "keep", serverName: "keep.acc.test", port: 8080, appPort: 8082,
+		docRoot: "/srv/www/keep", sourceDir: src, artifact: good}
+	weakCert, weakKey := testCertPair(t, 1024)
+	base := "http://" + h.Address + ":8080"
+	addr := cfg.addr()
+	stillGood := func() {
+		t.Helper()
+		if a := getApp(t, base+"/api/env", "keep.acc.test"); a.Version != "good" || a.Hostname != "web2" {
+			t.Errorf("the previous application does not serve: %+v", a)
+		}
+		out := h.Exec(t, "sh", "-c", "systemctl is-active foobar-keep; sha256sum < /opt/foobar/keep/bin/testapp; ls /opt/foobar/keep/bin/")
+		if want := "active\n" + fileSHA(t, good) + "  -\ntestapp\n"; out != want {
+			t.Errorf("the previous artifact is not the one in place and running:\n%s\nwant\n%s", out, want)
+		}
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			out := h.Exec(t, "sh", "-c", `[ -d /srv/www/keep ] || echo "pre-existing document root removed"; `+
+				`for p in /etc/nginx/sites-available/foobar-keep.conf /etc/nginx/sites-enabled/foobar-keep.conf /etc/nginx/foobar/keep /etc/systemd/system/foobar-keep.service /opt/foobar/keep; `+
+				`do if [ -e "$p" ] || [ -L "$p" ]; then echo "left: $p"; fi; done; nginx -t 2>/dev/null || echo "nginx -t fails"`)
+			if strings.TrimSpace(out) != "" {
+				return fmt.Errorf("after destroy on web2:\n%s", out)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cfg.hcl(inv),
+				Check: hostCheck(func() error {
+					stillGood()
+					return nil
+				}),
+			},
+			{
+				// The new artifact never gets healthy: rolled back.
+				Config: func() string { c := cfg; c.artifact = bad; return c.hcl(inv) }(),
+				ExpectError: errPattern("Deploy Application Error", "foobar-keep did not pass its health check GET http://127.0.0.1:8082/healthz within 10s",
+					"last answer: HTTP 503", "Last lines of its log (journalctl -u foobar-keep)", "version bad: health check failing on purpose",
+					"The new configuration was rolled back and verified"),
+			},
+			{
+				PreConfig: stillGood,
+				// A certificate nginx -t refuses (key too small for the host's OpenSSL).
+				Config: func() string {
+					c := cfg
+					c.extra = fmt.Sprintf("  tls = {\n    certificate_pem = %q\n    private_key_pem = %q\n    port = 8443\n  }", weakCert, weakKey)
+					return c.hcl(inv)
+				}(),
+				ExpectError: errPattern("Apply Nginx Site Error", "validation of the new configuration failed", "nginx -t", "ee key too small",
+					"Nothing was applied and the service was not reloaded: the previous configuration was restored and is serving"),
+			},
+			{
+				PreConfig: func() {
+					stillGood()
+					if _, _, err := acctest.TryGetHost("https://"+h.Address+":8443/", "keep.acc.test"); err == nil {
+						t.Error("port 8443 answers: the refused TLS site was loaded")
+					}
+					if out := h.Exec(t, "sh", "-c", "grep -c ssl_certificate /etc/nginx/sites-available/foobar-keep.conf; ls /etc/nginx/sites-available/ | grep -c foobar-"); out != "0\n1\n" {
+						t.Errorf("refused site file left on the host: %q", out)
+					}
+				},
+				// Everything is as the first step left it.
+				Config:           cfg.hcl(inv),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifact_checksum"), knownvalue.StringExact(fileSHA(t, good))),
+				},
+			},
+		},
+	})
+}
+
+// tfRun runs the Terraform CLI in dir with a trace log, and returns its
+// combined output and the log.
+func tfRun(t *testing.T, dir, cli, log string, env []string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), env...), "TF_CLI_CONFIG_FILE="+cli, "TF_LOG=trace", "TF_LOG_PATH="+log,
+		"CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "NO_COLOR=1")
+	out, err := cmd.CombinedOutput()
+	b, rerr := os.ReadFile(log)
+	if rerr != nil {
+		t.Fatalf("terraform %s wrote no trace log: %v", args[0], rerr)
+	}
+	return string(out), string(b), err
+}
+
+// terraformAtLeast111 reports whether the Terraform CLI supports write-only
+// attributes.
+func terraformAtLeast111(t *testing.T) bool {
+	t.Helper()
+	out, err := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), "version", "-json").Output()
+	if err != nil {
+		t.Fatalf("terraform version: %v", err)
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(v.Version, "%d.%d", &major, &minor); err != nil {
+		t.Fatalf("terraform version %q: %v", v.Version, err)
+	}
+	return major > 1 || (major == 1 && minor >= 11)
+}
+
+func randomSecret(t *testing.T, prefix string) string {
+	t.Helper()
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + hex.EncodeToString(b)
+}
+
+// Secrets (a sensitive and a write-only environment value, and a
+// write-only TLS key) reach the application but appear neither in the
+// output of terraform plan, apply or destroy, nor in their trace logs
+// (which hold the provider's own trace log), nor in the process list on
+// the host, nor in any file other users can read there; the write-only
+// values are not in the plan file or the state either. An invalid secret
+// is refused at plan time without being echoed.
+//
+// This runs the Terraform CLI itself against a provider binary built by
+// the test (dev_overrides), so that the whole output and log are seen.
+func TestAccWebServer_secretsNeverLeak(t *testing.T) {
+	requireTerraform(t)
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (as resource.Test requires)")
+	}
+	inv := acctest.Lab(t)
+	h := inv.Host(t, "web2")
+	forget(t, h, "sec")
+	cleanupUser(t, h, "acc-sec")
+	wo := terraformAtLeast111(t)
+
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "terraform-provider-foobar"), ".")
+	build.Dir = acctest.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the provider: %v\n%s", err, out)
+	}
+	cli := filepath.Join(dir, "terraformrc")
+	if err := os.WriteFile(cli, []byte(fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "registry.terraform.io/foobar/foobar" = %q
+  }
+  direct {}
+}
+`, plugins)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	sensitive := randomSecret(t, "sens-")
+	writeOnly := randomSecret(t, "wo-")
+	cert, key := testCertPair(t, 2048)
+	keyLine := strings.Split(key, "\n")[3] // a line of the key's base64 body
+	secrets := map[string]string{"sensitive env": sensitive, "TLS key": keyLine}
+	// The secrets come in through variables, as operators pass them: the
+	// sensitive ones are stored in plan files and the state (that is what
+	// the sensitive alternative means), the write-only ones come from
+	// ephemeral variables (Terraform 1.10+) and are stored nowhere.
+	vars := "variable \"sens\" {\n  type      = string\n  sensitive = true\n}\n"
+	env := []string{"TF_VAR_sens=" + sensitive, "TF_VAR_key=" + key, "TF_VAR_wo=" + writeOnly}
+	secretBlock := "    secret_environment = { SEC_SENSITIVE = var.sens }\n"
+	tlsBlock := fmt.Sprintf("  tls = {\n    certificate_pem = %q\n    private_key_pem = var.key\n    port = 8453\n  }\n", cert)
+	vars += "variable \"key\" {\n  type      = string\n  sensitive = true\n}\n"
+	if wo {
+		secrets["write-only env"] = writeOnly
+		vars = "variable \"sens\" {\n  type      = string\n  sensitive = true\n}\n" +
+			"variable \"key\" {\n  type      = string\n  ephemeral = true\n}\n" +
+			"variable \"wo\" {\n  type      = string\n  ephemeral = true\n}\n"
+		secretBlock += "    secret_environment_wo = { SEC_WO = var.wo }\n    secret_environment_wo_version = 1\n"
+		tlsBlock = fmt.Sprintf("  tls = {\n    certificate_pem = %q\n    private_key_pem_wo = var.key\n    private_key_pem_wo_version = 1\n    port = 8453\n  }\n", cert)
+	} else {
+		vars += "variable \"wo\" {\n  type    = string\n  default = \"\"\n}\n"
+	}
+	src := filepath.Join(dir, "public")
+	acctest.WriteTree(t, src, map[string]string{"static/s.txt": "s\n"})
+	app := acctest.BuildTestApp(t, filepath.Join(dir, "app"), "testapp", "sec", true)
+	cfg := webConfig{host: h, name: "sec", serverName: "sec.acc.test", port: 8090, appPort: 8083,
+		docRoot: "/srv/www/sec", sourceDir: src, artifact: app, extra: tlsBlock,
+		cmdExtra: `, "-hash", "SEC_SENSITIVE,SEC_WO"`, appExtra: secretBlock}
+	work := filepath.Join(dir, "work")
+	acctest.WriteTree(t, work, map[string]string{"main.tf": "terraform {\n  required_providers {\n    foobar = { source = \"foobar/foobar\" }\n  }\n}\n" + vars + cfg.hcl(inv)})
+
+	noLeak := func(what, text string) {
+		t.Helper()
+		for name, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("the %s is in %s", name, what)
+			}
+		}
+	}
+	destroyed := false
+	t.Cleanup(func() {
+		if !destroyed {
+			_, _, _ = tfRun(t, work, cli, filepath.Join(dir, "cleanup.log"), env, "destroy", "-auto-approve", "-no-color")
+		}
+	})
+
+	out, log, err := tfRun(t, work, cli, filepath.Join(dir, "plan.log"), env, "plan", "-no-color", "-input=false", "-out=tfplan")
+	if err != nil {
+		t.Fatalf("terraform plan: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "(sensitive value)") || !strings.Contains(log, "provider.terraform-provider-foobar") {
+		t.Fatalf("unexpected plan output or a log without the provider's lines:\n%s", out)
+	}
+	noLeak("the plan output", out)
+	noLeak("the plan's trace log", log)
+	show, _, err := tfRun(t, work, cli, filepath.Join(dir, "show.log"), env, "show", "-json", "tfplan")
+	if err != nil {
+		t.Fatalf("terraform show: %v", err)
+	}
+	if wo && (strings.Contains(show, writeOnly) || strings.Contains(show, keyLine)) {
+		t.Error("a write-only value is in the plan file")
+	}
+
+	out, log, err = tfRun(t, work, cli, filepath.Join(dir, "apply.log"), env, "apply", "-no-color", "-input=false", "tfplan")
+	if err != nil {
+		t.Fatalf("terraform apply: %v\n%s", err, out)
+	}
+	noLeak("the apply output", out)
+	noLeak("the apply's trace log", log)
+	t.Logf("write-only attributes: %v; checked %d secrets in: apply output %d bytes, apply trace log %d bytes (%d lines of the provider)",
+		wo, len(secrets), len(out), len(log), strings.Count(log, "provider.terraform-provider-foobar"))
+	if !strings.Contains(log, "web server deployed") {
+		t.Error("the apply's trace log lacks the provider's own messages")
+	}
+
+	// The application got the values (it shows only their sha256).
+	a := getApp(t, "http://"+h.Address+":8090/api/env", "sec.acc.test")
+	want := map[string]string{"SEC_SENSITIVE": sha(sensitive)}
+	if wo {
+		want["SEC_WO"] = sha(writeOnly)
+	}
+	if diff := cmp.Diff(want, a.SHA256); diff != "" {
+		t.Errorf("the application's secrets (-want +got sha256):\n%s", diff)
+	}
+	if code, _, err := acctest.TryGetHost("https://"+h.Address+":8453/healthz", "sec.acc.test"); err != nil || code != 200 {
+		t.Errorf("HTTPS with the deployed key: %d %v", code, err)
+	}
+
+	// The host: not in the process list, not in files others can read.
+	for _, s := range secrets {
+		h.HostHasNoSecret(t, s, "/etc", "/opt", "/var/lib/foobar", "/run", "/var/log", "/srv", "/tmp")
+	}
+	if out := h.Exec(t, "stat", "-c", "%U %G %a", "/etc/foobar/sec.env", "/etc/nginx/foobar/sec/key.pem"); out != "root root 600\nroot root 600\n" {
+		t.Errorf("secret files on the host: %q", out)
+	}
+
+	state, err := os.ReadFile(filepath.Join(work, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wo && (strings.Contains(string(state), writeOnly) || strings.Contains(string(state), keyLine)) {
+		t.Error("a write-only value is in the state")
+	}
+
+	// A second plan is empty and still leaks nothing.
+	out, log, err = tfRun(t, work, cli, filepath.Join(dir, "plan2.log"), env, "plan", "-no-color", "-input=false", "-detailed-exitcode")
+	if err != nil {
+		t.Errorf("second plan is not empty (%v):\n%s", err, out)
+	}
+	noLeak("the second plan's output", out)
+	noLeak("the second plan's trace log", log)
+
+	// An invalid secret is refused without being echoed.
+	bad := randomSecret(t, "bad-")
+	badCfg := cfg
+	badCfg.appExtra = fmt.Sprintf("    secret_environment = { SEC_SENSITIVE = \"%s\\u0007\" }\n", bad)
+	badDir := filepath.Join(dir, "bad")
+	acctest.WriteTree(t, badDir, map[string]string{"main.tf": "terraform {\n  required_providers {\n    foobar = { source = \"foobar/foobar\" }\n  }\n}\n" + vars + badCfg.hcl(inv)})
+	out, log, err = tfRun(t, badDir, cli, filepath.Join(dir, "bad.log"), env, "plan", "-no-color", "-input=false")
+	if err == nil || !strings.Contains(out, "the value is sensitive and not shown") {
+		t.Errorf("an invalid secret was not refused as expected (%v):\n%s", err, out)
+	}
+	if strings.Contains(out, bad) || strings.Contains(log, bad) {
+		t.Error("an invalid secret value is echoed in the plan output or log")
+	}
+
+	out, log, err = tfRun(t, work, cli, filepath.Join(dir, "destroy.log"), env, "destroy", "-auto-approve", "-no-color", "-input=false")
+	if err != nil {
+		t.Fatalf("terraform destroy: %v\n%s", err, out)
+	}
+	destroyed = true
+	noLeak("the destroy output", out)
+	noLeak("the destroy's trace log", log)
+	if out, _ := h.TryExec("sh", "-c", "ls /etc/foobar/sec.env /etc/nginx/foobar/sec /srv/www/sec 2>/dev/null; true"); strings.TrimSpace(out) != "" {
+		t.Errorf("left after destroy: %s", out)
+	}
+}
