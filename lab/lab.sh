@@ -152,8 +152,24 @@ check_ssh() {
     || die "$host: ssh deploy@$subnet.$octet failed"
 }
 
+# systemd in every container takes inotify instances from the machine's
+# per-user budget (default 128); a dozen hosts exhaust it and systemd then
+# stalls at boot ("Failed to create inotify object: Too many open files").
+raise_inotify_limits() {
+  local cur
+  cur=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0)
+  if (( cur < 1024 )); then
+    if sysctl -q -w fs.inotify.max_user_instances=1024 2>/dev/null; then
+      log "raised fs.inotify.max_user_instances from $cur to 1024 for the hosts' systemd"
+    else
+      log "warning: fs.inotify.max_user_instances is $cur; if hosts stall at boot, raise it to 1024"
+    fi
+  fi
+}
+
 up() {
   command -v docker >/dev/null || die "docker is missing"
+  raise_inotify_limits
   local flavors
   flavors=$(hosts_table | while read -r host flavor _; do if selected "$host"; then echo "$flavor"; fi; done | sort -u)
   for f in $flavors; do "$here/image.sh" build "$f"; done
