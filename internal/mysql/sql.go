@@ -137,6 +137,10 @@ type SourceTLS struct {
 	// CAFile is the CA bundle on the replica host (absolute path): the
 	// source's certificate must chain to it.
 	CAFile string
+	// CAPEM, when set, is the CA bundle itself: the provider writes it to
+	// CAFile on every replica (through the apply engine). Nil when the file
+	// is managed some other way.
+	CAPEM []byte
 	// VerifyServerCert also checks that the certificate names the source
 	// host (MySQL: SOURCE_SSL_VERIFY_SERVER_CERT). MariaDB verifies the
 	// chain only when this is set: without it, MariaDB encrypts but does
@@ -252,6 +256,17 @@ func (d Dialect) WaitForGTID(pos string, timeout time.Duration) (Stmt, error) {
 		return Stmt{}, fmt.Errorf("GTID position %q has characters a GTID set never has", pos)
 	}
 	return newStmt(fmt.Sprintf("SELECT %s(%s, %d) AS result", d.gtidWaitFunc, QuoteString(pos), ceilSeconds(timeout))), nil
+}
+
+// SetGTIDPosition makes an empty replica (after ResetBinaryLogs) start
+// replicating after pos: MariaDB gtid_slave_pos, MySQL gtid_purged. It is
+// what a dump would have set, for a primary that has no user database to
+// dump.
+func (d Dialect) SetGTIDPosition(pos string) (Stmt, error) {
+	if !gtidSetRE.MatchString(pos) {
+		return Stmt{}, fmt.Errorf("GTID position %q has characters a GTID set never has", pos)
+	}
+	return newStmt("SET GLOBAL " + d.gtidPositionSetVar + " = " + QuoteString(pos)), nil
 }
 
 // ParseGTIDPosition reads GTIDPositionQuery's answer.
