@@ -199,7 +199,9 @@ func buildDefaults(ctx context.Context, m providerModel) (sshDefaults, diag.Diag
 }
 
 func (p *foobarProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{}
+	return []func() resource.Resource{
+		NewMySQLClusterResource,
+	}
 }
 
 func (p *foobarProvider) DataSources(context.Context) []func() datasource.DataSource {
