@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,17 +101,28 @@ func (h Host) ChangeSourceCounter(t testing.TB) int {
 }
 
 // ReplicaField reads one field of SHOW SLAVE STATUS / SHOW REPLICA STATUS
-// ("" when the server is not a replica).
+// by column name ("" when the server is not a replica).
 func (h Host) ReplicaField(t testing.TB, field string) string {
 	t.Helper()
-	stmt := "SHOW REPLICA STATUS\\G"
+	stmt := "SHOW REPLICA STATUS"
 	if h.Service == "mariadb" {
-		stmt = "SHOW SLAVE STATUS\\G"
+		stmt = "SHOW SLAVE STATUS"
 	}
-	out := h.SQL(t, stmt)
-	re := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(field) + `: (.*)$`)
-	if m := re.FindStringSubmatch(out); m != nil {
-		return strings.TrimSpace(m[1])
+	cmd := exec.Command("docker", "exec", "-i", h.Container, h.SQLClient(), "--batch")
+	cmd.Stdin = strings.NewReader(stmt)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %s: %v: %s", h.Name, stmt, err, out)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) < 2 {
+		return ""
+	}
+	cols, vals := strings.Split(lines[0], "\t"), strings.Split(lines[1], "\t")
+	for i, c := range cols {
+		if c == field && i < len(vals) {
+			return vals[i]
+		}
 	}
 	return ""
 }

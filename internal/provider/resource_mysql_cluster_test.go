@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -240,8 +241,8 @@ func (s secretsAbsent) find(v any) error {
 		return err
 	}
 	for _, sec := range s.secrets {
-		if strings.Contains(string(b), sec) {
-			return fmt.Errorf("a password appears in clear (%d bytes of JSON searched)", len(b))
+		if i := strings.Index(string(b), sec); i >= 0 {
+			return fmt.Errorf("a password appears in clear (%d bytes of JSON searched): ...%s", len(b), strings.ReplaceAll(string(b[max(0, i-300):i]), sec, "***"))
 		}
 	}
 	return nil
@@ -328,14 +329,18 @@ func TestAccMySQLCluster_mariadb(t *testing.T) {
 	t.Setenv("TF_LOG", "trace")
 	t.Setenv("TF_ACC_LOG_PATH", logFile)
 
+	// The passwords come in as ephemeral variables, as an operator's would
+	// (from a secret store): neither the plan file nor its JSON holds
+	// them, so the checks below can look at everything Terraform wrote.
+	vars := config.Variables{"repl_pw": config.StringVariable(replPW), "app_pw": config.StringVariable(appPW)}
 	body := func(settings string) string {
 		return fmt.Sprintf(`  replication_user                = %q
-  replication_password_wo         = %q
+  replication_password_wo         = var.repl_pw
   replication_password_wo_version = 1
   databases = [{ name = %q }]
   users = [{
     name                = %q
-    password_wo         = %q
+    password_wo         = var.app_pw
     password_wo_version = 1
     database            = %q
     privileges          = ["SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP"]
@@ -343,9 +348,22 @@ func TestAccMySQLCluster_mariadb(t *testing.T) {
   settings              = { %s }
   lag_threshold_seconds = 60
   wait_timeout          = "2m"
-`, accReplUser, replPW, accDB, accAppUser, appPW, accDB, settings)
+`, accReplUser, accDB, accAppUser, accDB, settings)
 	}
-	cfg := func(settings string) string { return mysqlClusterHCL(inv, db1, []acctest.Host{db2}, body(settings)) }
+	cfg := func(settings string) string {
+		return `
+variable "repl_pw" {
+  type      = string
+  ephemeral = true
+  sensitive = true
+}
+variable "app_pw" {
+  type      = string
+  ephemeral = true
+  sensitive = true
+}
+` + mysqlClusterHCL(inv, db1, []acctest.Host{db2}, body(settings))
+	}
 	secrets := secretsAbsent{[]string{replPW, appPW}}
 	var ps *psWatch
 	var changes int
@@ -357,8 +375,9 @@ func TestAccMySQLCluster_mariadb(t *testing.T) {
 		CheckDestroy:             checkMySQLDestroyed(t, []acctest.Host{db1, db2}, accDB),
 		Steps: []tfresource.TestStep{
 			{
-				PreConfig: func() { ps = startPSWatch(db1, db2) },
-				Config:    cfg(`max_connections = "300"`),
+				PreConfig:       func() { ps = startPSWatch(db1, db2) },
+				Config:          cfg(`max_connections = "300"`),
+				ConfigVariables: vars,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionCreate), secrets},
 				},
@@ -390,7 +409,8 @@ func TestAccMySQLCluster_mariadb(t *testing.T) {
 			},
 			{
 				// Idempotence: nothing planned, nothing re-issued.
-				Config: cfg(`max_connections = "300"`),
+				Config:          cfg(`max_connections = "300"`),
+				ConfigVariables: vars,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
@@ -410,11 +430,13 @@ func TestAccMySQLCluster_mariadb(t *testing.T) {
 						t.Fatal(err)
 					}
 				},
-				Config: cfg(`max_connections = "300"`),
+				Config:          cfg(`max_connections = "300"`),
+				ConfigVariables: vars,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionUpdate),
 						expectDrift{"SQL thread is not running"},
+						secrets,
 					},
 				},
 				Check: tfresource.ComposeAggregateTestCheckFunc(
@@ -433,7 +455,8 @@ func TestAccMySQLCluster_mariadb(t *testing.T) {
 			},
 			{
 				// A dynamic setting changes at run time (no restart).
-				Config: cfg(`max_connections = "400"`),
+				Config:          cfg(`max_connections = "400"`),
+				ConfigVariables: vars,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionUpdate)},
 				},
@@ -455,7 +478,8 @@ func TestAccMySQLCluster_mariadb(t *testing.T) {
 			{
 				// A static setting restarts the replica first, then the
 				// primary; replication resumes and no row is lost.
-				Config: cfg(`max_connections = "400", back_log = "120"`),
+				Config:          cfg(`max_connections = "400", back_log = "120"`),
+				ConfigVariables: vars,
 				Check: tfresource.ComposeAggregateTestCheckFunc(
 					func(*terraform.State) error {
 						for _, h := range []acctest.Host{db1, db2} {
@@ -474,12 +498,14 @@ func TestAccMySQLCluster_mariadb(t *testing.T) {
 			},
 			{
 				ResourceName:      mysqlClusterAddr,
+				Config:            cfg(`max_connections = "400", back_log = "120"`),
+				ConfigVariables:   vars,
 				ImportState:       true,
 				ImportStateVerify: true,
 				ImportStateIdFunc: func(*terraform.State) (string, error) { return db1.Address + "," + db2.Address, nil },
 				ImportStateVerifyIgnore: []string{
 					"replication_password_wo", "replication_password_wo_version", "databases", "users", "settings",
-					"lag_threshold_seconds", "wait_timeout", "converged", "drift",
+					"lag_threshold_seconds", "wait_timeout", "converged", "drift", "replica_status",
 				},
 			},
 		},
@@ -771,7 +797,7 @@ EOT
 				ImportStateIdFunc: func(*terraform.State) (string, error) { return m1.Address + "," + m2.Address, nil },
 				ImportStateVerifyIgnore: []string{
 					"replication_password", "replication_tls", "databases", "users", "settings",
-					"lag_threshold_seconds", "wait_timeout", "converged", "drift",
+					"lag_threshold_seconds", "wait_timeout", "converged", "drift", "replica_status",
 				},
 			},
 		},
