@@ -212,9 +212,10 @@ func prepareHost(ctx context.Context, host string, r Runner, install bool, flavo
 	p := &prepared{Init: initSys}
 	srv, err := detectHost(ctx, host, r)
 	var down *serverDownError
-	if errors.As(err, &down) {
+	if err == nil || errors.As(err, &down) {
 		// A server binary without its service (the server package was
-		// removed, its core left behind) is not installed either.
+		// removed, its core left behind, perhaps a server still running)
+		// is not installed either: it could not be restarted.
 		d, derr := srv.Dialect()
 		if derr != nil {
 			return nil, fmt.Errorf("%s: %w", host, derr)

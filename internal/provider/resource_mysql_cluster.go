@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -646,9 +647,16 @@ func redact(msg string, secrets []string) string {
 // env connects to the members (and to the members of prior that left) and
 // returns the runners by host.
 func (r *mysqlClusterResource) env(ctx context.Context, members []mysqlMemberModel, optional []mysqlMemberModel, diags *diag.Diagnostics) mysql.Env {
+	// The orchestration logs from several goroutines; tflog's masking is
+	// not safe for concurrent use of one context, so calls are serialised.
+	var logMu sync.Mutex
 	env := mysql.Env{
 		Runners: map[string]mysql.Runner{},
-		Log:     func(msg string, fields map[string]any) { tflog.Info(ctx, msg, fields) },
+		Log: func(msg string, fields map[string]any) {
+			logMu.Lock()
+			defer logMu.Unlock()
+			tflog.Info(ctx, msg, fields)
+		},
 	}
 	for _, m := range members {
 		h := m.SSH.Host.ValueString()
