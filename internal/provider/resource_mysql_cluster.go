@@ -538,7 +538,9 @@ func checkCAPEM(s string) error {
 	if n == 0 {
 		return fmt.Errorf("holds no PEM certificate")
 	}
-	if strings.TrimSpace(string(rest)) != "" {
+	// MySQL writes its auto-generated ca.pem with a trailing NUL: accept
+	// that, and blank space, after the last certificate.
+	if strings.Trim(string(rest), " \t\r\n\x00") != "" {
 		return fmt.Errorf("has text after the last certificate")
 	}
 	return nil

@@ -454,6 +454,24 @@ variable "app_pw" {
 				),
 			},
 			{
+				// Drift: replication pointed elsewhere by hand.
+				PreConfig: func() {
+					db2.SQL(t, "STOP SLAVE; CHANGE MASTER TO MASTER_HOST = '127.0.0.1'; START SLAVE")
+				},
+				Config:          cfg(`max_connections = "300"`),
+				ConfigVariables: vars,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionUpdate),
+						expectDrift{"replicates from 127.0.0.1:3306 instead of the primary"},
+					},
+				},
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					checkReplicaSource(t, db2, db1),
+					checkReplicates(db1, []acctest.Host{db2}, appPW, "t1", 3001, 10),
+				),
+			},
+			{
 				// A dynamic setting changes at run time (no restart).
 				Config:          cfg(`max_connections = "400"`),
 				ConfigVariables: vars,
