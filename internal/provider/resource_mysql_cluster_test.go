@@ -971,3 +971,27 @@ func TestPasswordChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestMySQLCluster_example plans the documented example (no host is
+// contacted for a plan): it must stay valid as the schema changes.
+func TestMySQLCluster_example(t *testing.T) {
+	requireTerraform(t)
+	b, err := os.ReadFile(filepath.Join(acctest.RepoRoot(), "examples", "resources", "foobar_mysql_cluster", "resource.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfresource.UnitTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{{
+			Config:             `provider "foobar" {}` + "\n" + string(b),
+			ConfigVariables:    config.Variables{"replication_password": config.StringVariable("r-secret"), "app_password": config.StringVariable("a-secret")},
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: tfresource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("foobar_mysql_cluster.db", tfjsonpath.New("writer_endpoint"), knownvalue.StringExact("10.0.0.31:3306")),
+				},
+			},
+		}},
+	})
+}
