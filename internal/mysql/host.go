@@ -323,12 +323,13 @@ func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS
 		return res, fmt.Errorf("%s: %w", p.Host, err)
 	}
 	var restartFor []string
+	var oldSettings []Setting
 	switch {
 	case !old.Exists:
 		restartFor = []string{"(new fragment)"}
 	case old.SHA256 != apply.Checksum(files[0].Content):
-		oldSettings, perr := ParseFragment(old.Content)
-		if perr != nil {
+		var perr error
+		if oldSettings, perr = ParseFragment(old.Content); perr != nil {
 			restartFor = []string{"(unreadable fragment)"}
 		} else {
 			restartFor = d.RestartNeeded(oldSettings, newSettings)
@@ -379,8 +380,8 @@ func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS
 		}
 	}
 	res.Restarted = restart
-	if res.Changed && !restart && old.Exists {
-		if err := p.setDynamic(ctx, old.Content, newSettings); err != nil {
+	if res.Changed && !restart && oldSettings != nil {
+		if err := p.setDynamic(ctx, oldSettings, newSettings); err != nil {
 			return res, err
 		}
 	}
@@ -389,11 +390,7 @@ func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS
 
 // setDynamic applies the changed dynamic extra settings with SET GLOBAL
 // (role settings are the role's business: ensureRole).
-func (p *prepared) setDynamic(ctx context.Context, oldContent []byte, cur []Setting) error {
-	old, err := ParseFragment(oldContent)
-	if err != nil {
-		return nil // a restart was planned instead
-	}
+func (p *prepared) setDynamic(ctx context.Context, old, cur []Setting) error {
 	om := map[string]string{}
 	for _, s := range old {
 		om[s.Name] = s.Value

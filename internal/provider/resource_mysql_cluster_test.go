@@ -125,7 +125,7 @@ func waitSQL(h acctest.Host, query, want string, timeout time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: %q returned %q (err %v), want %q after %s", h.Name, query, last, err, want, timeout)
+			return fmt.Errorf("%s: %q returned %q, want %q after %s (last error: %w)", h.Name, query, last, want, timeout, err)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -761,7 +761,7 @@ EOT
 					func(*terraform.State) error {
 						// super_read_only refuses even the admin.
 						if _, err := m2.TrySQL("CREATE DATABASE foobar_acc_other"); err == nil || !strings.Contains(err.Error(), "super-read-only") {
-							return fmt.Errorf("the replica's admin could write: %v", err)
+							return fmt.Errorf("the replica's admin could write, or was refused for another reason: %w", err)
 						}
 						if ssl := m2.ReplicaField(t, "Source_SSL_Allowed"); ssl != "Yes" {
 							return fmt.Errorf("replication is not over TLS (Source_SSL_Allowed %q)", ssl)
