@@ -83,6 +83,9 @@ func mysqlClusterHCL(inv *acctest.Inventory, primary acctest.Host, replicas []ac
 // after a test, whatever happened.
 func cleanMySQLHosts(t *testing.T, hosts ...acctest.Host) {
 	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		return // resource.Test will skip: touch nothing on the shared lab
+	}
 	clean := func() {
 		for _, h := range hosts {
 			h.CleanMySQL(t, append(slices.Clone(accDatabases), "foobar_acc_other"), accAccounts())
@@ -722,9 +725,10 @@ func TestAccMySQLCluster_mysql(t *testing.T) {
 	inv := acctest.Lab(t)
 	m1, m2 := inv.Host(t, "mysql1"), inv.Host(t, "mysql2")
 	cleanMySQLHosts(t, m1, m2)
-	replPW, appPW := randomSecret(t, "Rp-"), randomSecret(t, "Ap-")
+	replPW, replPW2, appPW := randomSecret(t, "Rp-"), randomSecret(t, "Rq-"), randomSecret(t, "Ap-")
 	ca := m1.Exec(t, "cat", "/var/lib/mysql/ca.pem")
-	body := fmt.Sprintf(`  replication_user     = %q
+	mkBody := func(replPW, privileges string) string {
+		return fmt.Sprintf(`  replication_user     = %q
   replication_password = %q
   replication_tls = {
     ca_pem             = <<-EOT
@@ -738,11 +742,12 @@ EOT
     host       = "%%"
     password   = %q
     database   = %q
-    privileges = ["ALL PRIVILEGES"]
+    privileges = [%s]
   }]
   wait_timeout = "2m"
-`, accReplUser, replPW, strings.TrimSpace(ca), accDB, accAppUser, appPW, accDB)
-	cfg := mysqlClusterHCL(inv, m1, []acctest.Host{m2}, body)
+`, accReplUser, replPW, strings.TrimSpace(ca), accDB, accAppUser, appPW, accDB, privileges)
+	}
+	cfg := mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBody(replPW, `"ALL PRIVILEGES"`))
 	var changes int
 
 	tfresource.Test(t, tfresource.TestCase{
@@ -806,6 +811,34 @@ EOT
 						return waitSQL(m2, "SELECT COUNT(*) FROM foobar_acc.t1", "101", 30*time.Second)
 					},
 					checkReplicaSource(t, m2, m1),
+				),
+			},
+			{
+				// A new replication password reaches the account and the
+				// replica's connection; fewer privileges are revoked.
+				Config: mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBody(replPW2, `"SELECT", "INSERT", "CREATE"`)),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionUpdate)},
+				},
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					func(*terraform.State) error {
+						// Reconnect: the IO thread logs in again with the
+						// password it was given.
+						m2.SQL(t, "STOP REPLICA IO_THREAD; START REPLICA IO_THREAD")
+						return nil
+					},
+					checkReplicates(m1, []acctest.Host{m2}, appPW, "t1", 2001, 5),
+					checkReplicaSource(t, m2, m1),
+					func(*terraform.State) error {
+						grants := m1.SQL(t, fmt.Sprintf("SHOW GRANTS FOR '%s'@'%%'", accAppUser))
+						if !strings.Contains(grants, "GRANT SELECT, INSERT, CREATE ON `foobar") || strings.Contains(grants, "ALL PRIVILEGES") {
+							return fmt.Errorf("privileges not reduced to SELECT, INSERT, CREATE:\n%s", grants)
+						}
+						if _, err := m1.SQLAs(accAppUser, appPW, accDB, "DROP TABLE t1"); err == nil {
+							return fmt.Errorf("the application could still drop a table")
+						}
+						return nil
+					},
 				),
 			},
 			{
@@ -982,6 +1015,8 @@ func TestMySQLCluster_example(t *testing.T) {
 	}
 	tfresource.UnitTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		// Ephemeral variables and write-only arguments.
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		Steps: []tfresource.TestStep{{
 			Config:             `provider "foobar" {}` + "\n" + string(b),
 			ConfigVariables:    config.Variables{"replication_password": config.StringVariable("r-secret"), "app_password": config.StringVariable("a-secret")},
