@@ -78,6 +78,10 @@ type conv struct {
 	nodes map[string]*prepared
 	// caChanged are replicas whose CA bundle changed in this apply.
 	caChanged map[string]bool
+	// replPasswordSent is true when this apply set the replication
+	// account's password (created the account or changed its password):
+	// replicas then need it in their connection.
+	replPasswordSent bool
 	warnings  []string
 	mu        sync.Mutex
 }
@@ -439,11 +443,27 @@ type managedAccount struct {
 	Path       string
 }
 
+// managed are the accounts with whether each needs its password sent: it
+// changed, or the account was not managed by the previous apply (on
+// create, after an import, a new user): a password cannot be read back, so
+// an account the provider takes over gets the configured one.
 func (x *conv) managed(d Dialect) []managedAccount {
 	out := managedAccounts(x.c, d)
-	out[0].Changed = x.o.ReplicationPasswordChanged
+	known := map[Account]bool{}
+	if p := x.o.Prior; p != nil {
+		for _, a := range p.Users {
+			known[a] = true
+		}
+		if p.ReplicationUser != "" {
+			a := x.c.ReplicationAccount()
+			a.User = p.ReplicationUser
+			known[a] = true
+		}
+	}
+	out[0].Changed = x.o.ReplicationPasswordChanged || !known[out[0].Account]
 	for i := range x.c.Users {
-		out[i+1].Changed = i < len(x.o.UserPasswordChanged) && x.o.UserPasswordChanged[i]
+		changed := i < len(x.o.UserPasswordChanged) && x.o.UserPasswordChanged[i]
+		out[i+1].Changed = changed || !known[out[i+1].Account]
 	}
 	return out
 }
@@ -503,6 +523,9 @@ func (x *conv) primarySQL(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", a.Path, err)
 		}
 		stmts = append(stmts, s)
+		if a.Path == "replication_user" {
+			x.replPasswordSent = true
+		}
 	}
 	if len(stmts) > 0 {
 		x.log("creating databases and accounts on the primary", map[string]any{"host": p.Host, "statements": len(stmts)})
@@ -582,7 +605,7 @@ func (x *conv) ensureReplica(ctx context.Context, host string) error {
 	}
 	formerPrimary := x.o.Prior != nil && strings.EqualFold(x.o.Prior.Primary, host)
 	switch {
-	case st != nil && st.SameSource(src) && !x.o.ReplicationPasswordChanged && !x.caChanged[host]:
+	case st != nil && st.SameSource(src) && !x.o.ReplicationPasswordChanged && !x.replPasswordSent && !x.caChanged[host]:
 		if !st.IORunning || !st.SQLRunning {
 			x.log("starting replication", map[string]any{"host": host, "io": st.IOState, "sql_running": st.SQLRunning})
 			if err := r.Exec(ctx, ScriptOptions{}, d.StartReplica()); err != nil {

@@ -154,13 +154,19 @@ func Observe(ctx context.Context, env Env, c Cluster) Status {
 		if rs == nil {
 			return nil
 		}
+		lastErr := func(name, msg string) string {
+			if msg == "" {
+				return ""
+			}
+			return fmt.Sprintf("; %s: %q", name, msg)
+		}
 		if !rs.IORunning {
-			add("the replication IO thread is not running (%s); Last_IO_Error: %q", rs.IOState, rs.LastIOError)
+			add("the replication IO thread is not running (%s)%s", rs.IOState, lastErr("Last_IO_Error", rs.LastIOError))
 		} else if rs.LastIOErrno != 0 {
-			add("the replication IO thread reports an error: %q", rs.LastIOError)
+			add("the replication IO thread reports an error%s", lastErr("Last_IO_Error", rs.LastIOError))
 		}
 		if !rs.SQLRunning {
-			add("the replication SQL thread is not running; Last_SQL_Error: %q", rs.LastSQLError)
+			add("the replication SQL thread is not running%s", lastErr("Last_SQL_Error", rs.LastSQLError))
 		}
 		if c.MaxLagSeconds > 0 && rs.SecondsBehind != nil && *rs.SecondsBehind > c.MaxLagSeconds {
 			add("lags %d s behind the primary (lag_threshold_seconds is %d)", *rs.SecondsBehind, c.MaxLagSeconds)
