@@ -518,6 +518,33 @@ variable "app_pw" {
 				),
 			},
 			{
+				// A setting the server refuses never goes live: the
+				// server's own check fails on the first host (a replica),
+				// its previous file is put back, nothing else is touched.
+				Config:          cfg(`max_connections = "400", back_log = "120", no_such_option = "1"`),
+				ConfigVariables: vars,
+				ExpectError:     errPattern("unknown variable", "no_such_option"),
+			},
+			{
+				Config:          cfg(`max_connections = "400", back_log = "120"`),
+				ConfigVariables: vars,
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					func(*terraform.State) error {
+						for _, h := range []acctest.Host{db1, db2} {
+							out := h.Exec(t, "cat", "/etc/mysql/mariadb.conf.d/60-foobar.cnf")
+							if strings.Contains(out, "no_such_option") || !strings.Contains(out, "back_log = 120") {
+								return fmt.Errorf("%s: the refused setting reached the live file:\n%s", h.Name, out)
+							}
+						}
+						return nil
+					},
+					checkReplicates(db1, []acctest.Host{db2}, appPW, "t1", 4001, 5),
+				),
+			},
+			{
 				ResourceName:      mysqlClusterAddr,
 				Config:            cfg(`max_connections = "400", back_log = "120"`),
 				ConfigVariables:   vars,
