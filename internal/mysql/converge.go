@@ -82,8 +82,8 @@ type conv struct {
 	// account's password (created the account or changed its password):
 	// replicas then need it in their connection.
 	replPasswordSent bool
-	warnings  []string
-	mu        sync.Mutex
+	warnings         []string
+	mu               sync.Mutex
 }
 
 func (x *conv) log(msg string, fields map[string]any) { x.env.log(msg, fields) }
