@@ -351,10 +351,13 @@ func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS
 
 	change := apply.Change{
 		Files:        files,
-		Validate:     nil,
 		KeepOriginal: true,
 		Lock:         applyLock,
 		Host:         p.Host,
+	}
+	if len(files) == 1 {
+		// No TLS, or not a replica (any more): no CA bundle.
+		change.Remove = []string{ReplicationCAFile}
 	}
 	if change.Validate, err = d.ValidateConfigArgv(""); err != nil {
 		return res, err

@@ -6,7 +6,6 @@ package mysql
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
 )
@@ -274,17 +273,4 @@ func primaryDrift(ctx context.Context, n Node, c Cluster) []string {
 		out = append(out, plan.Changes...)
 	}
 	return out
-}
-
-// Summary is a one-line description of a replica's health for logs.
-func (s *ReplicaStatus) Summary() string {
-	if s == nil {
-		return "not a replica"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "source %s:%d, IO %s, SQL running %t", s.SourceHost, s.SourcePort, s.IOState, s.SQLRunning)
-	if s.SecondsBehind != nil {
-		fmt.Fprintf(&b, ", %d s behind", *s.SecondsBehind)
-	}
-	return b.String()
 }
