@@ -6,14 +6,14 @@ package mysql
 import (
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 )
 
 // Cluster is the service model of a foobar_mysql_cluster: what the provider
 // layer converts the Terraform model into. Attribute paths in errors use the
-// resource's attribute names.
+// resource's attribute names (primary.ssh.host, replicas[1].server_id,
+// users[0].privileges[2], settings["max_connections"]).
 type Cluster struct {
 	// Flavor is FlavorUnknown until the hosts have been asked; limits that
 	// differ by flavor are then the strictest of both.
@@ -25,12 +25,14 @@ type Cluster struct {
 	ReplicationHost     string // account host pattern; "" means "%"
 	ReplicationPassword string
 	// TLS, when set, makes replicas connect with TLS and verify the
-	// primary's certificate.
+	// primary's certificate chain (and its name when VerifyServerCert).
 	TLS *SourceTLS
 
 	Databases []Database
-	// Users are keyed by the Terraform map key.
-	Users map[string]User
+	Users     []User
+	// Settings are extra server settings for every member
+	// (ValidateSetting).
+	Settings map[string]string
 
 	// MaxLagSeconds is how far behind a replica may be and still count as
 	// healthy; 0 means not set.
@@ -48,23 +50,25 @@ type Member struct {
 	ServerID int64
 	// BindAddress is where the server listens; "" means 0.0.0.0.
 	BindAddress string
-	// Settings are extra server settings (ValidateSetting).
-	Settings map[string]string
 }
 
-// User is an application account.
+// User is an application account with privileges on one database.
 type User struct {
 	Name       string
 	Host       string // "" means "%"
 	Password   string
 	RequireSSL bool
-	Grants     []Grant
-}
-
-// Grant is privileges on all objects of one database.
-type Grant struct {
 	Database   string
 	Privileges []string
+}
+
+// Account is the user's 'name'@'host' account.
+func (u User) Account() Account {
+	h := u.Host
+	if h == "" {
+		h = "%"
+	}
+	return Account{User: u.Name, Host: h}
 }
 
 // EffectiveServerID is the member's server_id: given, or derived.
@@ -111,14 +115,18 @@ func (c Cluster) SettingsFor(m Member, role Role) Settings {
 		Port:        m.Port,
 		BindAddress: m.BindAddress,
 		ReportHost:  m.Host,
-		Extra:       m.Settings,
+		Extra:       c.Settings,
 	}
 }
 
 func normHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
 
 // Validate checks the whole cluster at plan time and returns every problem
-// found (errors.Join of *FieldError), in a stable order.
+// found (errors.Join of *FieldError), in a stable order. Passwords are not
+// checked here: the provider knows which attribute (sensitive or
+// write-only) holds each, and checks them with ValidateSourcePassword and
+// ValidatePassword. Empty member hosts are skipped (not known yet at plan
+// time); the provider's schema requires them.
 func (c Cluster) Validate() error {
 	var errs []error
 	add := func(err error) {
@@ -134,7 +142,9 @@ func (c Cluster) Validate() error {
 	hosts := map[string]string{}
 	ids := map[uint32]seenMember{}
 	checkMember := func(p string, m Member) {
-		add(ValidateHostAddress(p+".host", m.Host))
+		if m.Host != "" {
+			add(ValidateHostAddress(p+".ssh.host", m.Host))
+		}
 		if m.Port != 0 {
 			add(ValidatePort(p+".port", m.Port))
 		}
@@ -144,36 +154,20 @@ func (c Cluster) Validate() error {
 		if m.BindAddress != "" {
 			add(validateBindAny(p+".bind_address", m.BindAddress))
 		}
-		keys := make([]string, 0, len(m.Settings))
-		for k := range m.Settings {
-			keys = append(keys, k)
+		if m.Host == "" {
+			return
 		}
-		sort.Strings(keys)
-		canon := map[string]string{}
-		for _, k := range keys {
-			n, err := ValidateSetting(p+".settings", k, m.Settings[k])
-			add(err)
-			if err == nil {
-				if prev, dup := canon[n]; dup {
-					add(fieldErr(fmt.Sprintf("%s.settings[%q]", p, k), k, "is the same setting as %q", prev))
-				}
-				canon[n] = k
-			}
-		}
-
-		if m.Host != "" {
-			h := normHost(m.Host)
-			if prev, dup := hosts[h]; dup {
-				if prev == "primary" {
-					add(fieldErr(p+".host", m.Host, "is the primary (primary.host): a member is either the primary or a replica"))
-				} else {
-					add(fieldErr(p+".host", m.Host, "is listed twice (also %s.host)", prev))
-				}
+		h := normHost(m.Host)
+		if prev, dup := hosts[h]; dup {
+			if prev == "primary" {
+				add(fieldErr(p+".ssh.host", m.Host, "is the primary (primary.ssh.host): a member is either the primary or a replica"))
 			} else {
-				hosts[h] = p
+				add(fieldErr(p+".ssh.host", m.Host, "is listed twice (also %s.ssh.host)", prev))
 			}
+		} else {
+			hosts[h] = p
 		}
-		if m.ServerID < 0 || m.ServerID > 4294967295 || m.Host == "" {
+		if m.ServerID < 0 || m.ServerID > 4294967295 {
 			return
 		}
 		id := m.EffectiveServerID()
@@ -192,21 +186,39 @@ func (c Cluster) Validate() error {
 		checkMember(fmt.Sprintf("replicas[%d]", i), r)
 	}
 
-	add(ValidateUserName("replication_user", c.ReplicationUser, c.Flavor))
+	keys := make([]string, 0, len(c.Settings))
+	for k := range c.Settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	canon := map[string]string{}
+	for _, k := range keys {
+		n, err := ValidateSetting("settings", k, c.Settings[k])
+		add(err)
+		if err == nil {
+			if prev, dup := canon[n]; dup {
+				add(fieldErr(fmt.Sprintf("settings[%q]", k), k, "is the same setting as %q", prev))
+			}
+			canon[n] = k
+		}
+	}
+
+	if c.ReplicationUser != "" {
+		add(ValidateUserName("replication_user", c.ReplicationUser, c.Flavor))
+	}
 	if c.ReplicationHost != "" {
 		add(ValidateHostPattern("replication_host", c.ReplicationHost))
 	}
-	add(ValidateSourcePassword("replication_password", c.ReplicationPassword, c.Flavor))
-	if c.TLS != nil && (!path.IsAbs(c.TLS.CAFile) || path.Clean(c.TLS.CAFile) != c.TLS.CAFile || hasControl(c.TLS.CAFile)) {
-		add(fieldErr("tls.ca_file", c.TLS.CAFile, "must be a clean absolute path on the replica hosts"))
-	}
 	if c.MaxLagSeconds != 0 {
-		add(ValidateLagThreshold("max_lag_seconds", c.MaxLagSeconds))
+		add(ValidateLagThreshold("lag_threshold_seconds", c.MaxLagSeconds))
 	}
 
 	dbs := map[string]int{}
 	for i, db := range c.Databases {
 		p := fmt.Sprintf("databases[%d]", i)
+		if db.Name == "" {
+			continue // unknown at plan time
+		}
 		add(ValidateDatabaseName(p+".name", db.Name))
 		cs := db.Charset
 		if cs == "" {
@@ -220,33 +232,30 @@ func (c Cluster) Validate() error {
 		}
 	}
 
-	keys := make([]string, 0, len(c.Users))
-	for k := range c.Users {
-		keys = append(keys, k)
+	accounts := map[Account]string{}
+	if c.ReplicationUser != "" {
+		accounts[c.ReplicationAccount()] = "replication_user"
 	}
-	sort.Strings(keys)
-	accounts := map[Account]string{c.ReplicationAccount(): "replication_user"}
-	for _, k := range keys {
-		u := c.Users[k]
-		p := fmt.Sprintf("users[%q]", k)
+	for i, u := range c.Users {
+		p := fmt.Sprintf("users[%d]", i)
+		if u.Name == "" {
+			continue // unknown at plan time
+		}
 		add(ValidateUserName(p+".name", u.Name, c.Flavor))
-		host := u.Host
-		if host == "" {
-			host = "%"
-		} else {
+		if u.Host != "" {
 			add(ValidateHostPattern(p+".host", u.Host))
 		}
-		add(ValidatePassword(p+".password", u.Password))
-		a := Account{User: u.Name, Host: host}
+		a := u.Account()
 		if prev, dup := accounts[a]; dup {
 			add(fieldErr(p+".name", a.String(), "is the same account as %s", prev))
 		} else {
 			accounts[a] = p
 		}
-		for j, g := range u.Grants {
-			gp := fmt.Sprintf("%s.grants[%d]", p, j)
-			add(ValidateDatabaseName(gp+".database", g.Database))
-			_, err := NormalizePrivileges(gp+".privileges", g.Privileges, c.Flavor)
+		if u.Database != "" {
+			add(ValidateDatabaseName(p+".database", u.Database))
+		}
+		if u.Privileges != nil {
+			_, err := NormalizePrivileges(p+".privileges", u.Privileges, c.Flavor)
 			add(err)
 		}
 	}

@@ -71,6 +71,9 @@ type Dialect struct {
 	gtidWaitFunc    string // MASTER_GTID_WAIT | WAIT_FOR_EXECUTED_GTID_SET
 	gtidWaitOK      string // value the wait function returns on success
 	adoptBinlogPos  string // MariaDB: make slave_pos cover the server's own writes
+	// gtidPositionSetVar is where an empty replica's starting position goes
+	// (gtid_slave_pos | gtid_purged).
+	gtidPositionSetVar string
 
 	// configuration
 	validateFlag     string // --validate-config, or "" for the --help fallback
@@ -153,6 +156,7 @@ func NewDialect(f Flavor, v Version) (Dialect, error) {
 		d.gtidWaitFunc = "MASTER_GTID_WAIT"
 		d.gtidWaitOK = "0" // -1 on timeout
 		d.adoptBinlogPos = "SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos"
+		d.gtidPositionSetVar = "gtid_slave_pos"
 
 		// --gtid with --master-data=1 writes "CHANGE MASTER TO
 		// MASTER_USE_GTID=slave_pos" at the top and "SET GLOBAL
@@ -248,6 +252,7 @@ func NewDialect(f Flavor, v Version) (Dialect, error) {
 			d.resetBinlogs = "RESET MASTER"
 		}
 		d.gtidWaitFunc = "WAIT_FOR_EXECUTED_GTID_SET"
+		d.gtidPositionSetVar = "gtid_purged"
 		d.gtidWaitOK = "0" // 1 on timeout
 		if v.AtLeast(8, 0, 16) {
 			d.validateFlag = "--validate-config"

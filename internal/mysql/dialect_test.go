@@ -79,7 +79,7 @@ func TestDialectTable(t *testing.T) {
 	t.Parallel()
 	src := SourceConfig{Host: "db1.example.com", Port: 3306, User: "repl", Password: "pw'1"}
 	tlsSrc := src
-	tlsSrc.TLS = &SourceTLS{CAFile: "/etc/mysql/ca.pem"}
+	tlsSrc.TLS = &SourceTLS{CAFile: "/etc/mysql/ca.pem", VerifyServerCert: true}
 	cases := []dialectCase{
 		{MariaDB, V(10, 11, 18), map[string]string{
 			"client":         "mariadb --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4",
@@ -97,8 +97,8 @@ func TestDialectTable(t *testing.T) {
 			"read_only_off":  "SET GLOBAL read_only = OFF",
 			"gtid_position":  "SELECT @@GLOBAL.gtid_binlog_pos AS gtid_position",
 			"gtid_wait":      "SELECT MASTER_GTID_WAIT('0-1-5', 30) AS result",
-			"change":         "CHANGE MASTER TO MASTER_HOST = 'db1.example.com', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw''1', MASTER_USE_GTID = slave_pos, MASTER_SSL = 0, MASTER_SSL_CA = '', MASTER_SSL_VERIFY_SERVER_CERT = 0",
-			"change_tls":     "CHANGE MASTER TO MASTER_HOST = 'db1.example.com', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw''1', MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1",
+			"change":         "CHANGE MASTER TO MASTER_HOST = 'db1.example.com', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw''1', MASTER_CONNECT_RETRY = 5, MASTER_USE_GTID = slave_pos, MASTER_SSL = 0, MASTER_SSL_CA = '', MASTER_SSL_VERIFY_SERVER_CERT = 0",
+			"change_tls":     "CHANGE MASTER TO MASTER_HOST = 'db1.example.com', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw''1', MASTER_CONNECT_RETRY = 5, MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1",
 			"grant_repl":     "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'10.0.0.%'",
 			"io_field":       "Slave_IO_Running",
 			"lag_field":      "Seconds_Behind_Master",
@@ -114,7 +114,7 @@ func TestDialectTable(t *testing.T) {
 			"service":       "mariadb",
 			"settings_path": "/etc/mysql/mariadb.conf.d/60-foobar.cnf",
 			"start":         "START SLAVE",
-			"change_tls":    "CHANGE MASTER TO MASTER_HOST = 'db1.example.com', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw''1', MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1",
+			"change_tls":    "CHANGE MASTER TO MASTER_HOST = 'db1.example.com', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw''1', MASTER_CONNECT_RETRY = 5, MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1",
 			"read_only_on":  "SET GLOBAL read_only = ON",
 		}},
 		{MySQL, V(8, 0, 21), map[string]string{
@@ -126,7 +126,7 @@ func TestDialectTable(t *testing.T) {
 			"show":          "SHOW SLAVE STATUS",
 			"reset_binlogs": "RESET MASTER",
 			"adopt":         "",
-			"change":        "CHANGE MASTER TO MASTER_HOST = 'db1.example.com', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw''1', MASTER_AUTO_POSITION = 1, MASTER_SSL = 0, MASTER_SSL_CA = '', MASTER_SSL_VERIFY_SERVER_CERT = 0, GET_MASTER_PUBLIC_KEY = 1",
+			"change":        "CHANGE MASTER TO MASTER_HOST = 'db1.example.com', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'pw''1', MASTER_CONNECT_RETRY = 5, MASTER_AUTO_POSITION = 1, MASTER_SSL = 0, MASTER_SSL_CA = '', MASTER_SSL_VERIFY_SERVER_CERT = 0, GET_MASTER_PUBLIC_KEY = 1",
 			"io_field":      "Slave_IO_Running",
 			"lag_field":     "Seconds_Behind_Master",
 		}},
@@ -134,7 +134,7 @@ func TestDialectTable(t *testing.T) {
 			"start":  "START REPLICA",
 			"show":   "SHOW REPLICA STATUS",
 			"dump":   "mysqldump --single-transaction --master-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
-			"change": "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db1.example.com', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw''1', SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, SOURCE_SSL_CA = '', SOURCE_SSL_VERIFY_SERVER_CERT = 0, GET_SOURCE_PUBLIC_KEY = 1",
+			"change": "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db1.example.com', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw''1', SOURCE_CONNECT_RETRY = 5, SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, SOURCE_SSL_CA = '', SOURCE_SSL_VERIFY_SERVER_CERT = 0, GET_SOURCE_PUBLIC_KEY = 1",
 		}},
 		{MySQL, V(8, 0, 36), map[string]string{
 			"dump":          "mysqldump --single-transaction --source-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
@@ -157,8 +157,8 @@ func TestDialectTable(t *testing.T) {
 			"read_only_off":  "SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF",
 			"gtid_position":  "SELECT @@GLOBAL.gtid_executed AS gtid_position",
 			"gtid_wait":      "SELECT WAIT_FOR_EXECUTED_GTID_SET('0-1-5', 30) AS result",
-			"change":         "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db1.example.com', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw''1', SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, SOURCE_SSL_CA = '', SOURCE_SSL_VERIFY_SERVER_CERT = 0, GET_SOURCE_PUBLIC_KEY = 1",
-			"change_tls":     "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db1.example.com', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw''1', SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1, SOURCE_SSL_CA = '/etc/mysql/ca.pem', SOURCE_SSL_VERIFY_SERVER_CERT = 1",
+			"change":         "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db1.example.com', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw''1', SOURCE_CONNECT_RETRY = 5, SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, SOURCE_SSL_CA = '', SOURCE_SSL_VERIFY_SERVER_CERT = 0, GET_SOURCE_PUBLIC_KEY = 1",
+			"change_tls":     "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db1.example.com', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw''1', SOURCE_CONNECT_RETRY = 5, SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1, SOURCE_SSL_CA = '/etc/mysql/ca.pem', SOURCE_SSL_VERIFY_SERVER_CERT = 1",
 			"grant_repl":     "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'10.0.0.%'",
 			"io_field":       "Replica_IO_Running",
 			"lag_field":      "Seconds_Behind_Source",

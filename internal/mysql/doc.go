@@ -57,6 +57,47 @@
 //   - server_id is derived from the host (FNV-1a) unless given; a collision
 //     is a plan-time error, never silently shifted.
 //
+// # Orchestration (Converge, Observe, Teardown)
+//
+// The provider hands the package one Runner per member (the pooled SSH
+// clients) and the service model; these three functions do the work of
+// Create/Update, Read and Delete:
+//
+//   - Converge prepares every member (installs mariadb-server or
+//     mysql-server with apt where the server or its service unit is
+//     missing, starts a stopped server, reads flavor and version), runs a
+//     planned switchover when the primary changed (ExecuteSwitchover), writes
+//     each fragment through internal/apply (the server's own check as the
+//     validator; a restart only when a setting that is not dynamic changed,
+//     replicas that already replicate first and one at a time, each caught up
+//     again before the next, then the primary), creates databases and
+//     accounts on the primary and reconciles privileges from SHOW GRANTS
+//     (ParseGrants, PlanGrants: grant what is missing, then revoke what is
+//     not configured), and makes each replica replicate: left alone when
+//     SameSource (no CHANGE ... TO), START when a thread stopped, CHANGE when
+//     the source, password or CA changed or the source is another member,
+//     SeedReplica when it holds no user tables. Every join ends with a
+//     bounded wait until the replica has applied the primary's GTID position
+//     (the timeout error carries Last_IO_Error and Last_SQL_Error).
+//   - Observe reads every member in parallel (two round trips each, one
+//     result set per statement through QueryMulti, plus the fragment's
+//     checksum through apply.Probe) and lists the differences from the
+//     configuration as drift, worded for the plan.
+//   - Teardown stops replication everywhere first, then on every member
+//     drops the managed accounts outside the binary log, switches read-only
+//     off and gives the fragment back (apply.RestoreOriginal, then a
+//     restart). Databases are never dropped.
+//
+// Accounts on a seeded replica are copied from the primary (SHOW CREATE
+// USER with its hash, SHOW GRANTS; MySQL prints hashes as hex), never
+// created from the configured passwords: the replica gets exactly what the
+// primary has, whether the passwords are write-only or not, and a
+// write-only password the provider was not given again cannot diverge.
+//
+// A MySQL replica that holds no user data and has the server_uuid of
+// another member (a cloned host or image) gets a new one (auto.cnf removed,
+// restart) before it is seeded; with data, that is an error.
+//
 // # Known limits
 //
 //   - MariaDB has no --validate-config: ValidateConfigArgv runs
@@ -69,4 +110,18 @@
 //     callers track that.
 //   - MySQL reports Seconds_Behind_Source 0 while the receiver cannot
 //     connect: health is both threads running and no error, never lag alone.
+//   - A replica that holds user tables and does not replicate from a member
+//     of the cluster is refused, never seeded over: the provider never drops
+//     data. That includes a replica that was removed (its replication reset)
+//     and is added back later: drop its databases first. A member that was
+//     in the previous state (a former primary, replication reset by hand) is
+//     repointed by GTID instead.
+//   - TLS with verify_server_cert = false: MySQL still verifies the chain
+//     to the CA; MariaDB then verifies nothing (it only encrypts).
+//   - Only database-level privileges (and global ones, revoked) are
+//     managed; table, column and routine grants of a managed account are
+//     left alone.
+//   - The status counters an operator may watch (Com_change_master,
+//     Com_change_replication_source) move during seeding: the MariaDB dump
+//     carries its own CHANGE MASTER, and the provider issues one.
 package mysql

@@ -40,7 +40,8 @@ type SeedOptions struct {
 //     reset its own binary logs and GTID state;
 //  3. stream the primary's consistent dump (DumpArgv) into the replica's
 //     client (LoadDumpArgv), which also sets the GTID position
-//     (gtid_slave_pos on MariaDB, GTID_PURGED on MySQL);
+//     (gtid_slave_pos on MariaDB, GTID_PURGED on MySQL); a primary without
+//     user databases gives its current position instead (SetGTIDPosition);
 //  4. create the accounts with sql_log_bin = 0;
 //  5. point it at the primary, make it read-only again, start replication
 //     and wait until both threads run.
@@ -91,6 +92,25 @@ func SeedReplica(ctx context.Context, primary, replica Node, o SeedOptions) erro
 	if len(dbs) > 0 {
 		if err := streamDump(ctx, primary, replica, dbs); err != nil {
 			return fail("copy", err)
+		}
+	} else {
+		// Nothing to dump: start where the primary is now, as a dump would
+		// have, rather than replaying its binary log from the start (which
+		// would repeat the account statements run below).
+		pos, err := primary.Query(ctx, primary.Dialect.GTIDPositionQuery())
+		if err != nil {
+			return fail("read the primary's GTID position", err)
+		}
+		p, ok := pos.Get(0, "gtid_position")
+		if !ok {
+			return fail("read the primary's GTID position", fmt.Errorf("no gtid_position in %q", pos.Columns))
+		}
+		set, err := rd.SetGTIDPosition(p)
+		if err != nil {
+			return fail("position", err)
+		}
+		if err := replica.Exec(ctx, ScriptOptions{}, set); err != nil {
+			return fail("position", err)
 		}
 	}
 	if len(o.Accounts) > 0 {

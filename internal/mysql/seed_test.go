@@ -84,7 +84,7 @@ func TestSeedReplicaFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := SourceConfig{Host: "db1", User: "repl", Password: "repl-pw"}
-	change := "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db1', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'repl-pw', SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, SOURCE_SSL_CA = '', SOURCE_SSL_VERIFY_SERVER_CERT = 0, GET_SOURCE_PUBLIC_KEY = 1"
+	change := "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db1', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'repl-pw', SOURCE_CONNECT_RETRY = 5, SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, SOURCE_SSL_CA = '', SOURCE_SSL_VERIFY_SERVER_CERT = 0, GET_SOURCE_PUBLIC_KEY = 1"
 
 	t.Run("ok", func(t *testing.T) {
 		t.Parallel()

@@ -237,3 +237,28 @@ func (d Dialect) RestartNeeded(old, cur []Setting) []string {
 	sort.Strings(out)
 	return out
 }
+
+// ParseFragment reads back a fragment written by RenderSettings (the one on
+// the host, to tell what an apply changes): "name = value" and bare "name"
+// lines, comments and section headers skipped. It reads only what
+// RenderSettings writes; anything else (a fragment edited by hand) is an
+// error, which callers treat as "everything changed".
+func ParseFragment(content []byte) ([]Setting, error) {
+	var out []Setting
+	for i, line := range strings.Split(string(content), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+			continue
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			continue
+		}
+		name, value, _ := strings.Cut(line, "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !settingRE.MatchString(name) {
+			return nil, fmt.Errorf("fragment line %d: %q is not a setting", i+1, line)
+		}
+		out = append(out, Setting{Name: strings.ReplaceAll(name, "-", "_"), Value: value})
+	}
+	return out, nil
+}

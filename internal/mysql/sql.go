@@ -134,9 +134,24 @@ func (c SourceConfig) port() int {
 
 // SourceTLS is the replication connection's TLS.
 type SourceTLS struct {
-	// CAFile is the CA bundle on the replica host (absolute path).
+	// CAFile is the CA bundle on the replica host (absolute path): the
+	// source's certificate must chain to it.
 	CAFile string
+	// CAPEM, when set, is the CA bundle itself: the provider writes it to
+	// CAFile on every replica (through the apply engine). Nil when the file
+	// is managed some other way.
+	CAPEM []byte
+	// VerifyServerCert also checks that the certificate names the source
+	// host (MySQL: SOURCE_SSL_VERIFY_SERVER_CERT). MariaDB verifies the
+	// chain only when this is set: without it, MariaDB encrypts but does
+	// not authenticate the source.
+	VerifyServerCert bool
 }
+
+// connectRetrySeconds is how long a replica waits before reconnecting to a
+// source it lost (a restarted primary): the servers' default of 60 s would
+// hold an apply's catch-up wait for a minute after every restart.
+const connectRetrySeconds = 5
 
 // ChangeSource points a replica at a source with GTID positioning:
 //
@@ -144,7 +159,8 @@ type SourceTLS struct {
 //	MySQL >= 8.0.23:  CHANGE REPLICATION SOURCE TO SOURCE_HOST = ..., SOURCE_AUTO_POSITION = 1, SOURCE_SSL = ...
 //	MySQL <  8.0.23:  CHANGE MASTER TO MASTER_HOST = ..., MASTER_AUTO_POSITION = 1, MASTER_SSL = ...
 //
-// Every TLS option is written, on or off, so the result does not depend on
+// The reconnect interval is 5 s (connectRetrySeconds). Every TLS option is
+// written, on or off, so the result does not depend on
 // what an earlier CHANGE left behind (MariaDB 11 changed the MASTER_SSL
 // default). Without TLS, MySQL gets GET_SOURCE_PUBLIC_KEY = 1 so that a
 // caching_sha2_password account can authenticate (RSA key exchange; the
@@ -172,16 +188,21 @@ func (d Dialect) ChangeSource(c SourceConfig) (Stmt, error) {
 		p + "PORT = " + strconv.Itoa(port),
 		p + "USER = " + QuoteString(c.User),
 		p + "PASSWORD = " + QuoteString(c.Password),
+		p + "CONNECT_RETRY = " + strconv.Itoa(connectRetrySeconds),
 		d.gtidOption,
 	}
 	if c.TLS != nil {
 		if !path.IsAbs(c.TLS.CAFile) || hasControl(c.TLS.CAFile) || path.Clean(c.TLS.CAFile) != c.TLS.CAFile {
 			return Stmt{}, &FieldError{Path: "tls.ca_file", Value: c.TLS.CAFile, Msg: "must be a clean absolute path on the replica host"}
 		}
+		verify := "0"
+		if c.TLS.VerifyServerCert {
+			verify = "1"
+		}
 		opts = append(opts,
 			p+"SSL = 1",
 			p+"SSL_CA = "+QuoteString(c.TLS.CAFile),
-			p+"SSL_VERIFY_SERVER_CERT = 1")
+			p+"SSL_VERIFY_SERVER_CERT = "+verify)
 	} else {
 		opts = append(opts, p+"SSL = 0", p+"SSL_CA = ''", p+"SSL_VERIFY_SERVER_CERT = 0")
 		if d.publicKeyOption != "" {
@@ -235,6 +256,17 @@ func (d Dialect) WaitForGTID(pos string, timeout time.Duration) (Stmt, error) {
 		return Stmt{}, fmt.Errorf("GTID position %q has characters a GTID set never has", pos)
 	}
 	return newStmt(fmt.Sprintf("SELECT %s(%s, %d) AS result", d.gtidWaitFunc, QuoteString(pos), ceilSeconds(timeout))), nil
+}
+
+// SetGTIDPosition makes an empty replica (after ResetBinaryLogs) start
+// replicating after pos: MariaDB gtid_slave_pos, MySQL gtid_purged. It is
+// what a dump would have set, for a primary that has no user database to
+// dump.
+func (d Dialect) SetGTIDPosition(pos string) (Stmt, error) {
+	if !gtidSetRE.MatchString(pos) {
+		return Stmt{}, fmt.Errorf("GTID position %q has characters a GTID set never has", pos)
+	}
+	return newStmt("SET GLOBAL " + d.gtidPositionSetVar + " = " + QuoteString(pos)), nil
 }
 
 // ParseGTIDPosition reads GTIDPositionQuery's answer.

@@ -322,5 +322,5 @@ func (s *ReplicaStatus) SameSource(c SourceConfig) bool {
 	if c.TLS == nil {
 		return !s.SSL
 	}
-	return s.SSL && s.SSLVerifyServerCert && s.SSLCAFile == c.TLS.CAFile
+	return s.SSL && s.SSLVerifyServerCert == c.TLS.VerifyServerCert && s.SSLCAFile == c.TLS.CAFile
 }

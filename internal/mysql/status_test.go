@@ -219,7 +219,7 @@ func TestSameSource(t *testing.T) {
 	withTLS.SSL, withTLS.SSLVerifyServerCert, withTLS.SSLCAFile = true, true, "/etc/ssl/ca.pem"
 	src := SourceConfig{Host: "db1.example.com", User: "repl", Password: "x"}
 	tlsSrc := src
-	tlsSrc.TLS = &SourceTLS{CAFile: "/etc/ssl/ca.pem"}
+	tlsSrc.TLS = &SourceTLS{CAFile: "/etc/ssl/ca.pem", VerifyServerCert: true}
 	tests := []struct {
 		name string
 		st   *ReplicaStatus
@@ -235,7 +235,8 @@ func TestSameSource(t *testing.T) {
 		{"tls wanted", &base, tlsSrc, false},
 		{"tls same", &withTLS, tlsSrc, true},
 		{"tls not wanted", &withTLS, src, false},
-		{"other ca", &withTLS, SourceConfig{Host: "db1.example.com", User: "repl", TLS: &SourceTLS{CAFile: "/other"}}, false},
+		{"verify differs", &withTLS, SourceConfig{Host: "db1.example.com", User: "repl", TLS: &SourceTLS{CAFile: "/etc/ssl/ca.pem"}}, false},
+		{"other ca", &withTLS, SourceConfig{Host: "db1.example.com", User: "repl", TLS: &SourceTLS{CAFile: "/other", VerifyServerCert: true}}, false},
 	}
 	for _, tt := range tests {
 		if got := tt.st.SameSource(tt.src); got != tt.want {

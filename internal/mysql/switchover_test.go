@@ -288,7 +288,7 @@ func TestExecuteSwitchoverFake(t *testing.T) {
 	if err := ExecuteSwitchover(context.Background(), p, nodes, opts); err != nil {
 		t.Fatal(err)
 	}
-	change := "CHANGE MASTER TO MASTER_HOST = 'db2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'repl-pw', MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1"
+	change := "CHANGE MASTER TO MASTER_HOST = 'db2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'repl-pw', MASTER_CONNECT_RETRY = 5, MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1"
 	want := []string{
 		"db2: SHOW SLAVE STATUS",
 		"db1: (write settings: replica)",
@@ -353,7 +353,7 @@ func TestExecuteSwitchoverFakeFailures(t *testing.T) {
 			rolledBack: true,
 			wantTail: []string{
 				"db2: SET GLOBAL read_only = ON", "db2: STOP SLAVE",
-				"db2: CHANGE MASTER TO MASTER_HOST = 'db1', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'repl-pw', MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1",
+				"db2: CHANGE MASTER TO MASTER_HOST = 'db1', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'repl-pw', MASTER_CONNECT_RETRY = 5, MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1",
 				"db2: START SLAVE", "db1: SET GLOBAL read_only = OFF", "db1: (write settings: primary)",
 			},
 			db1Writes: true,
@@ -362,7 +362,7 @@ func TestExecuteSwitchoverFakeFailures(t *testing.T) {
 			name:     "repointing a replica fails after the commit point",
 			setup:    func(c *fakeCluster) { c.failOn = "db3: CHANGE MASTER" },
 			wantErr:  []string{"step 11 (change-source on db3 (source db2)) failed", "(statement with a password, redacted)", "db2 is the new primary and may have taken writes", "apply again"},
-			wantTail: []string{"db3: STOP SLAVE", "db3: CHANGE MASTER TO MASTER_HOST = 'db2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'repl-pw', MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1"},
+			wantTail: []string{"db3: STOP SLAVE", "db3: CHANGE MASTER TO MASTER_HOST = 'db2', MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = 'repl-pw', MASTER_CONNECT_RETRY = 5, MASTER_USE_GTID = slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '/etc/mysql/ca.pem', MASTER_SSL_VERIFY_SERVER_CERT = 1"},
 		},
 		{
 			name:     "a replica does not come up",

@@ -215,16 +215,17 @@ func TestValidateSetting(t *testing.T) {
 func validCluster() Cluster {
 	return Cluster{
 		Primary:             Member{Host: "db1.example.com"},
-		Replicas:            []Member{{Host: "db2.example.com"}, {Host: "10.0.0.13", ServerID: 13, Settings: map[string]string{"max-connections": "100"}}},
+		Replicas:            []Member{{Host: "db2.example.com"}, {Host: "10.0.0.13", ServerID: 13}},
 		ReplicationUser:     "repl",
 		ReplicationHost:     "10.0.0.%",
 		ReplicationPassword: "repl-pw",
-		TLS:                 &SourceTLS{CAFile: "/etc/mysql/ca.pem"},
+		TLS:                 &SourceTLS{CAFile: "/etc/mysql/ca.pem", VerifyServerCert: true},
 		Databases:           []Database{{Name: "app"}, {Name: "shop", Charset: "utf8mb4", Collation: "utf8mb4_unicode_ci"}},
-		Users: map[string]User{
-			"app": {Name: "app", Host: "10.0.0.%", Password: "pw", Grants: []Grant{{Database: "app", Privileges: []string{"select", "insert"}}}},
-			"ro":  {Name: "ro", Password: "pw", Grants: []Grant{{Database: "shop", Privileges: []string{"SELECT"}}}},
+		Users: []User{
+			{Name: "app", Host: "10.0.0.%", Password: "pw", Database: "app", Privileges: []string{"select", "insert"}},
+			{Name: "ro", Password: "pw", Database: "shop", Privileges: []string{"SELECT"}},
 		},
+		Settings:      map[string]string{"max-connections": "100"},
 		MaxLagSeconds: 30,
 	}
 }
@@ -240,48 +241,48 @@ func TestClusterValidate(t *testing.T) {
 		want   []string
 	}{
 		{"duplicate hosts", func(c *Cluster) { c.Replicas[1].Host = "DB2.example.com." },
-			[]string{`replicas[1].host: invalid value "DB2.example.com.": is listed twice (also replicas[0].host)`}},
+			[]string{`replicas[1].ssh.host: invalid value "DB2.example.com.": is listed twice (also replicas[0].ssh.host)`}},
 		{"primary as replica", func(c *Cluster) { c.Replicas[0].Host = "db1.example.com" },
-			[]string{`replicas[0].host: invalid value "db1.example.com": is the primary (primary.host)`}},
+			[]string{`replicas[0].ssh.host: invalid value "db1.example.com": is the primary (primary.ssh.host)`}},
 		{"duplicate explicit server ids", func(c *Cluster) { c.Primary.ServerID = 13 },
 			[]string{`replicas[1].server_id: invalid value "13": is also the server_id of primary`}},
 		{"explicit collides with derived", func(c *Cluster) { c.Replicas[1].ServerID = int64(DeriveServerID("db2.example.com")) },
 			[]string{`replicas[1].server_id: invalid value "` + strconv.FormatUint(uint64(DeriveServerID("db2.example.com")), 10) + `": is also the server_id of replicas[0]`}},
 		{"server id range", func(c *Cluster) { c.Replicas[1].ServerID = 4294967296 },
 			[]string{`replicas[1].server_id: invalid value "4294967296": must be between 1 and 4294967295`}},
-		{"bad host", func(c *Cluster) { c.Replicas[0].Host = "db 2" }, []string{`replicas[0].host: invalid value "db 2"`}},
+		{"bad host", func(c *Cluster) { c.Replicas[0].Host = "db 2" }, []string{`replicas[0].ssh.host: invalid value "db 2"`}},
 		{"bad db", func(c *Cluster) { c.Databases[1].Name = "mysql" }, []string{`databases[1].name: invalid value "mysql": is a system schema`}},
 		{"dup db", func(c *Cluster) { c.Databases[1].Name = "app" }, []string{`databases[1].name: invalid value "app": is also databases[0].name`}},
 		{"bad collation", func(c *Cluster) { c.Databases[1].Collation = "latin1_swedish_ci" }, []string{`databases[1].collation: invalid value "latin1_swedish_ci": must be a collation of utf8mb4`}},
-		{"bad user host", func(c *Cluster) { u := c.Users["app"]; u.Host = "10.0.0.0/8"; c.Users["app"] = u },
-			[]string{`users["app"].host: invalid value "10.0.0.0/8"`}},
-		{"bad privilege", func(c *Cluster) {
-			u := c.Users["ro"]
-			u.Grants = []Grant{{Database: "shop", Privileges: []string{"SELECT", "FILE"}}}
-			c.Users["ro"] = u
-		}, []string{`users["ro"].grants[0].privileges[1]: invalid value "FILE"`}},
-		{"user is repl account", func(c *Cluster) { c.Users["x"] = User{Name: "repl", Host: "10.0.0.%", Password: "p"} },
-			[]string{`users["x"].name: invalid value "repl@10.0.0.%": is the same account as replication_user`}},
-		{"repl user", func(c *Cluster) { c.ReplicationUser = "" }, []string{`replication_user: invalid value "": must not be empty`}},
-		{"repl password length", func(c *Cluster) { c.ReplicationPassword = strings.Repeat("x", 40) },
-			[]string{"replication_password: must be at most 32 characters"}},
-		{"repl password length mariadb", func(c *Cluster) { c.Flavor = MariaDB; c.ReplicationPassword = strings.Repeat("x", 40) }, nil},
-		{"lag", func(c *Cluster) { c.MaxLagSeconds = -5 }, []string{`max_lag_seconds: invalid value "-5"`}},
-		{"ca", func(c *Cluster) { c.TLS.CAFile = "../ca.pem" }, []string{`tls.ca_file: invalid value "../ca.pem"`}},
-		{"owned setting", func(c *Cluster) { c.Replicas[1].Settings = map[string]string{"read_only": "OFF"} },
-			[]string{`replicas[1].settings["read_only"]: invalid value "read_only": is managed by the resource: use the member's role`}},
+		{"bad user host", func(c *Cluster) { c.Users[0].Host = "10.0.0.0/8" },
+			[]string{`users[0].host: invalid value "10.0.0.0/8"`}},
+		{"bad user name", func(c *Cluster) { c.Users[1].Name = "r o" },
+			[]string{`users[1].name: invalid value "r o"`}},
+		{"bad privilege", func(c *Cluster) { c.Users[1].Privileges = []string{"SELECT", "FILE"} },
+			[]string{`users[1].privileges[1]: invalid value "FILE"`}},
+		{"bad grant db", func(c *Cluster) { c.Users[1].Database = "information_schema" },
+			[]string{`users[1].database: invalid value "information_schema"`}},
+		{"user is repl account", func(c *Cluster) { c.Users = append(c.Users, User{Name: "repl", Host: "10.0.0.%", Password: "p"}) },
+			[]string{`users[2].name: invalid value "repl@10.0.0.%": is the same account as replication_user`}},
+		{"same account twice", func(c *Cluster) { c.Users[1].Name = "app"; c.Users[1].Host = "10.0.0.%" },
+			[]string{`users[1].name: invalid value "app@10.0.0.%": is the same account as users[0]`}},
+		{"repl user", func(c *Cluster) { c.ReplicationUser = "a b" }, []string{`replication_user: invalid value "a b"`}},
+		{"lag", func(c *Cluster) { c.MaxLagSeconds = -5 }, []string{`lag_threshold_seconds: invalid value "-5"`}},
+		{"owned setting", func(c *Cluster) { c.Settings = map[string]string{"read_only": "OFF"} },
+			[]string{`settings["read_only"]: invalid value "read_only": is managed by the resource: use the member's role`}},
+		{"bad setting name", func(c *Cluster) { c.Settings = map[string]string{"Max Connections": "1"} },
+			[]string{`settings["Max Connections"]: invalid value "Max Connections": setting names are lower-case`}},
 		{"same setting twice", func(c *Cluster) {
-			c.Primary.Settings = map[string]string{"max-connections": "1", "max_connections": "2"}
+			c.Settings = map[string]string{"max-connections": "1", "max_connections": "2"}
 		},
-			[]string{`primary.settings["max_connections"]: invalid value "max_connections": is the same setting as "max-connections"`}},
+			[]string{`settings["max_connections"]: invalid value "max_connections": is the same setting as "max-connections"`}},
 		{"bind", func(c *Cluster) { c.Primary.BindAddress = "0.0.0.0 #" }, []string{`primary.bind_address: invalid value "0.0.0.0 #"`}},
-		{"several at once", func(c *Cluster) { c.Replicas[0].Host = ""; c.Databases[0].Name = "a b" },
-			[]string{`replicas[0].host: invalid value "": must not be empty`, `databases[0].name: invalid value "a b"`}},
+		{"unknown values are skipped", func(c *Cluster) { c.Replicas[0].Host = ""; c.Databases[0].Name = ""; c.Users[0].Name = "" }, nil},
+		{"several at once", func(c *Cluster) { c.Replicas[0].Host = "a b"; c.Databases[0].Name = "a b" },
+			[]string{`replicas[0].ssh.host: invalid value "a b"`, `databases[0].name: invalid value "a b"`}},
 	}
 	for _, tt := range tests {
 		c := validCluster()
-		c.Users = map[string]User{"app": c.Users["app"], "ro": c.Users["ro"]}
-		c.Replicas = append([]Member(nil), c.Replicas...)
 		tls := *c.TLS
 		c.TLS = &tls
 		tt.change(&c)

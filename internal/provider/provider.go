@@ -202,6 +202,7 @@ func (p *foobarProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewLoadBalancerResource,
 		NewWebServerResource,
+		NewMySQLClusterResource,
 	}
 }
 

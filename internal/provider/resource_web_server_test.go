@@ -688,15 +688,6 @@ func terraformAtLeast111(t *testing.T) bool {
 	return major > 1 || (major == 1 && minor >= 11)
 }
 
-func randomSecret(t *testing.T, prefix string) string {
-	t.Helper()
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return prefix + hex.EncodeToString(b)
-}
-
 // Secrets (a sensitive and a write-only environment value, and a
 // write-only TLS key) reach the application but appear neither in the
 // output of terraform plan, apply or destroy, nor in their trace logs

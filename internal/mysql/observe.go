@@ -1,0 +1,276 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package mysql
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/foobar/terraform-provider-foobar/internal/apply"
+)
+
+// Status is the cluster as Observe found it.
+type Status struct {
+	// Flavor is the primary's (FlavorUnknown when it could not be read).
+	Flavor Flavor
+	// Members are the primary first, then the replicas in configuration
+	// order.
+	Members []MemberStatus
+	// Drift lists every difference from the configuration, worded for an
+	// operator, in member order; empty when the cluster is as configured.
+	Drift []string
+	// Warnings are things the operator should know that are not drift.
+	Warnings []string
+}
+
+// MemberStatus is one member as Observe found it.
+type MemberStatus struct {
+	Host string
+	Role Role
+	// Err is set when the member could not be read (the rest is then
+	// empty).
+	Err error
+	// Server is the running server's flavor and version.
+	Server Server
+	// ServerID is the running server_id.
+	ServerID string
+	// ReadOnly is true when every read-only variable is on.
+	ReadOnly bool
+	// Replica is the replication status; nil when the member does not
+	// replicate.
+	Replica *ReplicaStatus
+}
+
+// Observe reads every member (in parallel, two round trips each, one more
+// on the primary for its accounts) and reports how the cluster differs from
+// c: settings files, running server_id, read-only by role, replication
+// source, threads, errors and lag beyond c.MaxLagSeconds, and on the primary
+// the databases, accounts and privileges. A member that cannot be read is
+// drift too, not an error: a plan must still be possible with a host down.
+func Observe(ctx context.Context, env Env, c Cluster) Status {
+	type memberSpec struct {
+		m    Member
+		role Role
+	}
+	specs := []memberSpec{{c.Primary, RolePrimary}}
+	for _, r := range c.Replicas {
+		specs = append(specs, memberSpec{r, RoleReplica})
+	}
+	st := Status{Members: make([]MemberStatus, len(specs))}
+	drift := make([][]string, len(specs))
+	src := c.SourceFor(c.Primary)
+	_ = forEachIndex(len(specs), func(i int) error {
+		sp := specs[i]
+		ms := &st.Members[i]
+		ms.Host, ms.Role = sp.m.Host, sp.role
+		label := fmt.Sprintf("%s (%s)", sp.m.Host, sp.role)
+		add := func(format string, args ...any) {
+			drift[i] = append(drift[i], label+": "+fmt.Sprintf(format, args...))
+		}
+		r, ok := env.Runners[sp.m.Host]
+		if !ok {
+			ms.Err = fmt.Errorf("no connection to %s", sp.m.Host)
+			add("cannot be read: %v", ms.Err)
+			return nil
+		}
+		srv, err := DetectServer(ctx, r)
+		if err != nil {
+			ms.Err = err
+			add("cannot be read: %v", err)
+			return nil
+		}
+		d, err := srv.Dialect()
+		if err != nil {
+			ms.Err = err
+			add("%v", err)
+			return nil
+		}
+		ms.Server = srv
+		n := Node{Host: sp.m.Host, Runner: r, Dialect: d}
+		f, err := n.facts(ctx)
+		if err != nil {
+			ms.Err = err
+			add("cannot be read: %v", err)
+			return nil
+		}
+		ms.ServerID = f.Vars["server_id"]
+		ms.ReadOnly = f.readOnlyIs(d, true)
+		ms.Replica = f.Replica
+
+		// Files.
+		cc := c
+		cc.Flavor = d.Flavor
+		want, err := settingsFiles(d, cc.SettingsFor(sp.m, sp.role), c.TLS)
+		if err != nil {
+			add("%v", err)
+			return nil
+		}
+		paths := make([]string, len(want))
+		for j, w := range want {
+			paths[j] = w.Path
+		}
+		snap, err := apply.Probe(ctx, r, apply.ProbeRequest{Paths: paths})
+		if err != nil {
+			add("managed files cannot be read: %v", err)
+		} else {
+			for _, w := range want {
+				fi := snap.Files[w.Path]
+				switch {
+				case !fi.Exists:
+					add("%s is missing", w.Path)
+				case fi.SHA256 != apply.Checksum(w.Content):
+					add("%s differs from the configuration", w.Path)
+				}
+			}
+		}
+		if id := fmt.Sprint(sp.m.EffectiveServerID()); ms.ServerID != id {
+			add("runs with server_id %s, the configuration says %s (a restart is pending)", ms.ServerID, id)
+		}
+
+		// Role and replication.
+		if sp.role == RolePrimary {
+			if !f.readOnlyIs(d, false) {
+				add("is read-only, but it is the primary")
+			}
+			if f.Replica != nil {
+				add("replicates from %s:%d, but it is the primary", f.Replica.SourceHost, f.Replica.SourcePort)
+			}
+			return nil
+		}
+		if !ms.ReadOnly {
+			add("accepts writes, but it is a replica (read-only is off)")
+		}
+		rs := f.Replica
+		switch {
+		case rs == nil:
+			add("does not replicate")
+		case !rs.From(src):
+			add("replicates from %s:%d instead of the primary %s:%d", rs.SourceHost, rs.SourcePort, src.Host, src.port())
+		case !rs.SameSource(src):
+			add("replicates from the primary with other settings than configured (user, GTID positioning or TLS)")
+		}
+		if rs == nil {
+			return nil
+		}
+		lastErr := func(name, msg string) string {
+			if msg == "" {
+				return ""
+			}
+			return fmt.Sprintf("; %s: %q", name, msg)
+		}
+		if !rs.IORunning {
+			add("the replication IO thread is not running (%s)%s", rs.IOState, lastErr("Last_IO_Error", rs.LastIOError))
+		} else if rs.LastIOErrno != 0 {
+			add("the replication IO thread reports an error%s", lastErr("Last_IO_Error", rs.LastIOError))
+		}
+		if !rs.SQLRunning {
+			add("the replication SQL thread is not running%s", lastErr("Last_SQL_Error", rs.LastSQLError))
+		}
+		if c.MaxLagSeconds > 0 && rs.SecondsBehind != nil && *rs.SecondsBehind > c.MaxLagSeconds {
+			add("lags %d s behind the primary (lag_threshold_seconds is %d)", *rs.SecondsBehind, c.MaxLagSeconds)
+		}
+		return nil
+	})
+
+	if p := st.Members[0]; p.Err == nil {
+		st.Flavor = p.Server.Flavor
+		d, err := p.Server.Dialect()
+		if err == nil {
+			n := Node{Host: p.Host, Runner: env.Runners[p.Host], Dialect: d}
+			for _, msg := range primaryDrift(ctx, n, c) {
+				drift[0] = append(drift[0], fmt.Sprintf("%s (primary): %s", p.Host, msg))
+			}
+		}
+	}
+	for _, d := range drift {
+		st.Drift = append(st.Drift, d...)
+	}
+	return st
+}
+
+// managedAccounts are the replication account and the application
+// accounts with what each should hold.
+func managedAccounts(c Cluster, d Dialect) []managedAccount {
+	out := []managedAccount{{
+		Account:  c.ReplicationAccount(),
+		Password: c.ReplicationPassword,
+		Global:   d.ReplicationPrivileges,
+		Path:     "replication_user",
+	}}
+	for i, u := range c.Users {
+		out = append(out, managedAccount{
+			Account: u.Account(), Password: u.Password, RequireSSL: u.RequireSSL,
+			Database: u.Database, Privileges: u.Privileges, Path: fmt.Sprintf("users[%d]", i),
+		})
+	}
+	return out
+}
+
+// primaryDrift checks the primary's databases, accounts and privileges.
+func primaryDrift(ctx context.Context, n Node, c Cluster) []string {
+	d := n.Dialect
+	accts := managedAccounts(c, d)
+	list := make([]Account, len(accts))
+	for i, a := range accts {
+		list[i] = a.Account
+	}
+	listQ, err := d.ListAccountsQuery(list)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	ts, err := n.QueryMulti(ctx, ScriptOptions{}, d.DatabasesQuery(), listQ)
+	if err != nil {
+		return []string{"databases and accounts cannot be read: " + err.Error()}
+	}
+	var out []string
+	dbs := map[string]bool{}
+	for i := range ts[0].Rows {
+		name, _ := ts[0].Get(i, "name")
+		dbs[name] = true
+	}
+	for _, db := range c.Databases {
+		if !dbs[db.Name] {
+			out = append(out, fmt.Sprintf("database %q is missing", db.Name))
+		}
+	}
+	exist, err := ParseAccounts(ts[1])
+	if err != nil {
+		return append(out, err.Error())
+	}
+	var shows []Stmt
+	var present []managedAccount
+	for _, a := range accts {
+		if !exist[a.Account] {
+			out = append(out, fmt.Sprintf("account %s is missing", a.Account))
+			continue
+		}
+		s, err := d.ShowGrants(a.Account)
+		if err != nil {
+			return append(out, err.Error())
+		}
+		shows = append(shows, s)
+		present = append(present, a)
+	}
+	if len(shows) == 0 {
+		return out
+	}
+	gts, err := n.QueryMulti(ctx, ScriptOptions{}, shows...)
+	if err != nil {
+		return append(out, "privileges cannot be read: "+err.Error())
+	}
+	for i, a := range present {
+		cur, err := ParseGrants(gts[i])
+		if err != nil {
+			out = append(out, err.Error())
+			continue
+		}
+		plan, err := d.PlanGrants(a.Account, cur, a.Global, a.Database, a.Privileges)
+		if err != nil {
+			out = append(out, err.Error())
+			continue
+		}
+		out = append(out, plan.Changes...)
+	}
+	return out
+}

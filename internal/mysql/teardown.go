@@ -1,0 +1,129 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package mysql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/foobar/terraform-provider-foobar/internal/apply"
+	"github.com/foobar/terraform-provider-foobar/internal/remote"
+)
+
+// TeardownOptions are what Teardown needs besides the cluster.
+type TeardownOptions struct {
+	// Accounts are every account the resource created (the replication
+	// account and the application accounts).
+	Accounts []Account
+	// Timeout bounds the wait for a restarted server (default 5 minutes).
+	Timeout time.Duration
+}
+
+// Teardown undoes what Converge did, for the resource's Delete: replication
+// stops on every replica, then on every member the managed accounts are
+// dropped (outside the binary log), read-only is switched off, and the
+// provider's files are removed (the server restarts to run without them).
+// Databases are never dropped. A member that cannot be reached is skipped
+// with a warning (it keeps the provider's settings); any other failure is an
+// error.
+func Teardown(ctx context.Context, env Env, c Cluster, o TeardownOptions) (warnings []string, err error) {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	hosts := []string{c.Primary.Host}
+	for _, r := range c.Replicas {
+		hosts = append(hosts, r.Host)
+	}
+	nodes := make([]*prepared, len(hosts))
+	warns := make([]string, len(hosts))
+	_ = forEachIndex(len(hosts), func(n int) error {
+		h := hosts[n]
+		r, ok := env.Runners[h]
+		if !ok {
+			warns[n] = fmt.Sprintf("%s: no connection configured; the provider's settings were left on it", h)
+			return nil
+		}
+		p, err := prepareHost(ctx, h, r, false, FlavorUnknown, o.Timeout, env.log)
+		if err != nil {
+			warns[n] = fmt.Sprintf("%s cannot be cleaned up (%v): replication, the provider's accounts and %s were left on it", h, err, "settings")
+			return nil
+		}
+		nodes[n] = p
+		return nil
+	})
+	for _, w := range warns {
+		if w != "" {
+			warnings = append(warnings, w)
+			env.log("warning: "+w, nil)
+		}
+	}
+	// Replication stops everywhere before anything else changes, so that
+	// nothing a member does afterwards reaches another.
+	var errs []error
+	for _, p := range nodes {
+		if p == nil {
+			continue
+		}
+		d := p.Dialect
+		if err := p.Exec(ctx, ScriptOptions{}, d.StopReplica(), d.ResetReplicaAll()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return warnings, err
+	}
+	var live []string
+	byHost := map[string]*prepared{}
+	for _, p := range nodes {
+		if p != nil {
+			live = append(live, p.Host)
+			byHost[p.Host] = p
+		}
+	}
+	err = forEach(live, func(h string) error {
+		env.log("removing the provider's settings and accounts", map[string]any{"host": h})
+		return teardownMember(ctx, byHost[h], o.Accounts, o.Timeout)
+	})
+	return warnings, err
+}
+
+// teardownMember detaches one member: replication stopped and forgotten,
+// managed accounts dropped outside the binary log, writable again, the
+// provider's files removed and the server restarted without them. Its data
+// stays.
+func teardownMember(ctx context.Context, p *prepared, accounts []Account, timeout time.Duration) error {
+	d := p.Dialect
+	// Writable first: MySQL's super_read_only refuses even DROP USER by the
+	// admin.
+	stmts := append([]Stmt{d.StopReplica(), d.ResetReplicaAll()}, d.SetReadOnly(false)...)
+	for _, a := range accounts {
+		s, err := d.DropUser(a)
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, s)
+	}
+	if err := p.Exec(ctx, ScriptOptions{NoBinlog: true, LockWaitTimeout: 30 * time.Second}, stmts...); err != nil {
+		return err
+	}
+	validate, err := d.ValidateConfigArgv("")
+	if err != nil {
+		return err
+	}
+	if err := apply.RestoreOriginal(ctx, p.Runner, apply.Restore{
+		Paths:    managedPaths(d),
+		Validate: validate,
+		Reload:   p.Init.Argv(apply.ActionRestart, d.Service),
+		Verify: func(ctx context.Context, r remote.Runner) error {
+			return waitAnswering(ctx, Node{Host: p.Host, Runner: r, Dialect: d}, timeout)
+		},
+		Lock: applyLock,
+		Host: p.Host,
+	}); err != nil {
+		return fmt.Errorf("%s: %w", p.Host, err)
+	}
+	return nil
+}
