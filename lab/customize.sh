@@ -22,9 +22,12 @@ done
 systemctl mask getty@tty1.service console-getty.service systemd-timesyncd.service \
   apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service >/dev/null 2>&1 || true
 
-# Fresh identity per container: host keys at first boot, machine-id by systemd.
+# Fresh identity per container: host keys at first boot, machine-id by systemd,
+# MySQL's server_uuid (auto.cnf) at the server's first start; two hosts that
+# share a server_uuid cannot replicate from each other.
 rm -f /etc/ssh/ssh_host_*
 : > /etc/machine-id
+rm -f /var/lib/mysql/auto.cnf
 
 # The deploy user the provider logs in as; sudo rules and keys are set per lab.
 useradd --create-home --shell /bin/bash deploy
