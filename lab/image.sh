@@ -83,6 +83,10 @@ build() {
     --change "LABEL foobar.lab.image=$flavor" \
     - "$t" >/dev/null
   echo "lab: built $t in $(( $(date +%s) - start ))s"
+  # Older builds of this flavor are dead weight (about 700 MB each); those
+  # still used by a container stay until the lab recreates it.
+  docker images --format '{{.Repository}}:{{.Tag}}' "foobar-lab/$flavor" | grep -vx "$t" \
+    | xargs -r docker rmi >/dev/null 2>&1 || true
 }
 
 case "${1:-}" in
