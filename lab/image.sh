@@ -60,7 +60,7 @@ build() {
   printf '#!/bin/sh\nexit 101\n' > "$rootfs/usr/sbin/policy-rc.d"
   chmod +x "$rootfs/usr/sbin/policy-rc.d"
   mount -t proc proc "$rootfs/proc"
-  trap 'umount "${rootfs:-/nonexistent}/proc" 2>/dev/null; [[ -n "${FOOBAR_LAB_KEEP:-}" ]] || rm -rf "${rootfs:-}"' EXIT
+  trap 'umount "${rootfs:-/nonexistent}/proc" 2>/dev/null || true; [[ -n "${FOOBAR_LAB_KEEP:-}" ]] || rm -rf "${rootfs:-}"' EXIT
   if ! chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive LC_ALL=C sh -c \
       'apt-get -q -o Acquire::Check-Valid-Until=false update && apt-get -q install -y --no-install-recommends "$@"' sh $(echo "$pkgs" | tr ',' ' ') \
       >>"$cache/build-$flavor.log" 2>&1; then

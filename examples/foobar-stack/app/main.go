@@ -72,6 +72,9 @@ func main() {
 	}
 
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/index.html", http.StatusFound)
+	})
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.HandleFunc("GET /api/whoami", a.whoami)
 	mux.HandleFunc("POST /api/records", a.create)

@@ -1,0 +1,149 @@
+# www.foobar.com: the three-server web infrastructure.
+#
+#   DNS A record -> lb1 (HAProxy, round robin over both web servers)
+#                     -> web1, web2 (Nginx: static files; /api and the rest
+#                        -> the application server on loopback)
+#                          -> writes: database primary, reads: replica(s)
+#
+# Everything is wired by references: the web servers' addresses feed the
+# load balancer's backends, the cluster's writer and reader endpoints feed
+# the application's environment.
+
+provider "foobar" {
+  user             = var.ssh_user
+  private_key_file = var.private_key_file
+  known_hosts_file = var.known_hosts_file
+  agent            = false
+}
+
+locals {
+  app_artifact = coalesce(var.app_artifact, "${path.module}/build/foobar-app")
+  site_dir     = coalesce(var.site_dir, "${path.module}/public")
+  app_binary   = "/opt/foobar/app/bin/foobar-app"
+
+  # The application's configuration, shared by both web servers. Secrets go
+  # to secret_environment: a root-only file on the host, never argv or logs.
+  app_environment = {
+    APP_LISTEN = "127.0.0.1:8080"
+    DB_WRITER  = foobar_mysql_cluster.db.writer_endpoint
+    DB_READERS = join(",", foobar_mysql_cluster.db.reader_endpoints)
+    DB_NAME    = "foobar"
+    DB_USER    = "foobar_app"
+  }
+}
+
+# The database: a primary that takes the writes and replicas that serve the
+# reads, replicated by GTID. The application's user may connect from the web
+# servers' network.
+resource "foobar_mysql_cluster" "db" {
+  primary  = { ssh = { host = var.db_primary_host } }
+  replicas = [for h in var.db_replica_hosts : { ssh = { host = h } }]
+
+  replication_user     = "repl"
+  replication_password = var.replication_password
+
+  databases = [{ name = "foobar" }]
+  users = [{
+    name       = "foobar_app"
+    host       = var.app_network
+    password   = var.db_app_password
+    database   = "foobar"
+    privileges = ["SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "INDEX", "ALTER"]
+  }]
+}
+
+# The web servers. Each serves /static/ from disk and sends everything else to
+# the application. web2 depends on web1, so a change to both is applied one
+# server at a time: web1 is updated and healthy (its application's /healthz
+# answers) before web2 is touched, and the load balancer keeps sending
+# requests to whichever one is up.
+resource "foobar_web_server" "web1" {
+  ssh = { host = var.web1_host }
+
+  name                 = "foobar"
+  server_names         = [var.domain]
+  listen_port          = 80
+  default_server       = true
+  disable_default_site = true
+
+  document_root    = "/srv/www/foobar"
+  source_dir       = local.site_dir
+  static_locations = [{ url_prefix = "/static/", expires = "1h" }]
+
+  app = {
+    artifact_source    = local.app_artifact
+    artifact_path      = local.app_binary
+    command            = [local.app_binary]
+    port               = 8080
+    user               = "foobar"
+    environment        = local.app_environment
+    secret_environment = { DB_PASSWORD = var.db_app_password }
+    health_check_path  = "/healthz"
+  }
+}
+
+resource "foobar_web_server" "web2" {
+  ssh = { host = var.web2_host }
+
+  name                 = "foobar"
+  server_names         = [var.domain]
+  listen_port          = 80
+  default_server       = true
+  disable_default_site = true
+
+  document_root    = "/srv/www/foobar"
+  source_dir       = local.site_dir
+  static_locations = [{ url_prefix = "/static/", expires = "1h" }]
+
+  app = {
+    artifact_source    = local.app_artifact
+    artifact_path      = local.app_binary
+    command            = [local.app_binary]
+    port               = 8080
+    user               = "foobar"
+    environment        = local.app_environment
+    secret_environment = { DB_PASSWORD = var.db_app_password }
+    health_check_path  = "/healthz"
+  }
+
+  # Rolling changes: one web server at a time.
+  depends_on = [foobar_web_server.web1]
+}
+
+# The load balancer: round robin over both web servers (active-active),
+# health-checked through Nginx and the application, so a failing server is
+# taken out of rotation within fall x interval and requests are retried on
+# the other one.
+resource "foobar_load_balancer" "lb" {
+  ssh = { host = var.lb_host }
+
+  frontends = [{
+    name            = "www"
+    port            = 80
+    default_backend = "web"
+  }]
+
+  backends = [{
+    name    = "web"
+    balance = "roundrobin"
+    servers = [
+      { name = "web1", address = foobar_web_server.web1.ssh.host, port = foobar_web_server.web1.listen_port },
+      { name = "web2", address = foobar_web_server.web2.ssh.host, port = foobar_web_server.web2.listen_port },
+    ]
+    health_check = {
+      path     = "/healthz"
+      host     = var.domain
+      interval = "2s"
+      rise     = 2
+      fall     = 2
+    }
+  }]
+
+  stats = {
+    bind_address = var.lb_host
+    port         = 8404
+    user         = "admin"
+    password     = var.stats_password
+    prometheus   = true
+  }
+}

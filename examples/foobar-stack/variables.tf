@@ -1,0 +1,87 @@
+variable "domain" {
+  type        = string
+  default     = "www.foobar.com"
+  description = "The site's name: Nginx's server name and the DNS record to create."
+}
+
+# How to reach the hosts (provider defaults; every resource may override them).
+variable "ssh_user" {
+  type        = string
+  description = "Login user on every host (sudo is used when it is not root)."
+}
+
+variable "private_key_file" {
+  type        = string
+  description = "Private key of that user."
+}
+
+variable "known_hosts_file" {
+  type        = string
+  description = "known_hosts file that lists every host's keys (host keys are always verified)."
+}
+
+# The hosts of the design: one load balancer, two web servers, a database
+# primary and its replicas.
+variable "lb_host" {
+  type        = string
+  description = "Address of the load balancer (the DNS record points here)."
+}
+
+variable "web1_host" {
+  type        = string
+  description = "Address of the first web server."
+}
+
+variable "web2_host" {
+  type        = string
+  description = "Address of the second web server."
+}
+
+variable "db_primary_host" {
+  type        = string
+  description = "Address of the database primary (takes every write)."
+}
+
+variable "db_replica_hosts" {
+  type        = list(string)
+  description = "Addresses of the database replicas (serve reads)."
+}
+
+variable "app_network" {
+  type        = string
+  description = "MySQL host pattern the application connects from, for example \"10.0.0.%\"."
+}
+
+# What to deploy.
+variable "app_artifact" {
+  type        = string
+  default     = null
+  description = "Path of the application binary for linux/amd64 (`make app` builds it). Default: build/foobar-app next to this file."
+}
+
+variable "site_dir" {
+  type        = string
+  default     = null
+  description = "Directory of static files to publish. Default: public/ next to this file."
+}
+
+# Secrets. They are sensitive, so Terraform never prints them; with Terraform
+# 1.11 or newer, the *_wo arguments of the resources keep them out of the
+# state as well (see the resources' documentation).
+variable "db_app_password" {
+  type        = string
+  sensitive   = true
+  description = "Password of the application's database user."
+}
+
+variable "replication_password" {
+  type        = string
+  sensitive   = true
+  description = "Password of the replication user."
+}
+
+variable "stats_password" {
+  type        = string
+  sensitive   = true
+  description = "Password of HAProxy's statistics page (user admin)."
+}
