@@ -83,41 +83,14 @@ report=()
 check() { # check NAME OK DETAIL
   if [[ $2 == ok ]]; then report+=("PASS  $1: $3"); else report+=("FAIL  $1: $3"); fails=$((fails + 1)); fi
 }
-site() { curl -s --max-time 5 --resolve "$domain:80:$lb" "$@"; }
-
-servers=()
-for _ in 1 2 3 4 5 6; do
-  servers+=("$(site "http://$domain/api/whoami" | jq -r .server)")
-done
-alt=ok
-for i in 0 1 2 3 4; do [[ ${servers[i]} != "${servers[i+1]}" ]] || alt=no; done
-[[ " ${servers[*]} " == *" web1 "* && " ${servers[*]} " == *" web2 "* ]] || alt=no
-check "round robin" "$alt" "6 requests answered by ${servers[*]}"
-
-static_headers=$(site -D - -o /dev/null "http://$domain/static/style.css")
-if grep -qi '^server: nginx' <<<"$static_headers" && ! grep -qi '^x-served-by' <<<"$static_headers" && grep -qi '^cache-control: max-age' <<<"$static_headers"; then
-  check "static file" ok "/static/style.css served by Nginx from disk, with cache headers"
-else
-  check "static file" no "/static/style.css headers: $(tr -d '\r' <<<"$static_headers" | tr '\n' ' ')"
-fi
-dyn=$(site -D - -o /dev/null "http://$domain/api/whoami" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-served-by" {print $2}')
-if [[ -n $dyn ]]; then check "dynamic request" ok "/api/whoami answered by the application on $dyn"; else check "dynamic request" no "/api/whoami has no X-Served-By header"; fi
-
-body="demo record $(date -u +%FT%TZ)"
-created=$(site -X POST -H 'Content-Type: application/json' -d "$(jq -n --arg b "$body" '{body: $b}')" "http://$domain/api/records")
-id=$(jq -r '.id // empty' <<<"$created")
-read_back=""
-for _ in $(seq 1 20); do
-  read_back=$(site "http://$domain/api/records/$id")
-  [[ $(jq -r '.body // empty' <<<"$read_back") == "$body" ]] && break
-  sleep 0.5
-done
-replica=$(addr db2)
-if [[ -n $id && $(jq -r '.body // empty' <<<"$read_back") == "$body" && $(jq -r .read_from <<<"$read_back") == "$replica:3306" ]]; then
-  check "write, then read from the replica" ok "record $id written by $(jq -r .written_by <<<"$created") to the primary, read back from $replica by $(jq -r .served_by <<<"$read_back")"
-else
-  check "write, then read from the replica" no "wrote: ${created:-nothing}; read: ${read_back:-nothing}"
-fi
+# The same checks as the stack's acceptance test (internal/acctest/stack.go).
+set +e
+checks=$(cd "$root" && go run ./lab/stackcheck -lb "$lb" -domain "$domain" -replica "$(addr db2):3306")
+code=$?
+set -e
+mapfile -t lines <<<"$checks"
+report+=("${lines[@]}")
+(( code == 0 )) || fails=$((fails + 1))
 
 step "5/6 A second terraform plan must be empty"
 set +e

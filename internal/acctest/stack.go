@@ -1,0 +1,200 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package acctest
+
+// The checks that prove the www.foobar.com stack works, from outside, as a
+// visitor would see it. `make demo` (through lab/stackcheck) and the stack's
+// acceptance test both run exactly these.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// StackTarget says where the stack is: the load balancer's address (what
+// the DNS record points at), the site's name, and the replica the
+// application reads from.
+type StackTarget struct {
+	LB      string
+	Domain  string
+	Replica string // host:port, as the application names it
+}
+
+// StackCheck is the outcome of one check.
+type StackCheck struct {
+	Name   string
+	OK     bool
+	Detail string
+}
+
+func (c StackCheck) String() string {
+	verdict := "PASS"
+	if !c.OK {
+		verdict = "FAIL"
+	}
+	return fmt.Sprintf("%s  %s: %s", verdict, c.Name, c.Detail)
+}
+
+// stackClient sends every request for the domain to the load balancer, as
+// if DNS resolved the name to it.
+func stackClient(lb string) *http.Client {
+	d := &net.Dialer{Timeout: 3 * time.Second}
+	return &http.Client{
+		Timeout: 5 * time.Second,
+		Transport: &http.Transport{
+			Proxy:             nil,
+			DisableKeepAlives: true,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				_, port, _ := net.SplitHostPort(addr)
+				return d.DialContext(ctx, network, net.JoinHostPort(lb, port))
+			},
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func stackDo(c *http.Client, method, url string, body []byte) (int, http.Header, []byte, error) {
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, resp.Header, b, err
+}
+
+// CheckStack runs the checks in order: round robin over both web servers,
+// a static file from Nginx, a dynamic request from the application, and a
+// record written through the site and read back from the replica.
+func CheckStack(t StackTarget) []StackCheck {
+	c := stackClient(t.LB)
+	base := "http://" + t.Domain
+	var out []StackCheck
+
+	// Round robin: consecutive requests alternate between the two servers.
+	var servers []string
+	var rrErr error
+	for range 6 {
+		code, _, body, err := stackDo(c, http.MethodGet, base+"/api/whoami", nil)
+		var who struct{ Server string }
+		if err == nil && code == http.StatusOK {
+			err = json.Unmarshal(body, &who)
+		} else if err == nil {
+			err = fmt.Errorf("status %d: %s", code, strings.TrimSpace(string(body)))
+		}
+		if err != nil {
+			rrErr = err
+			break
+		}
+		servers = append(servers, who.Server)
+	}
+	rr := StackCheck{Name: "round robin", Detail: fmt.Sprintf("6 requests answered by %s", strings.Join(servers, " "))}
+	if rrErr != nil {
+		rr.Detail = fmt.Sprintf("GET /api/whoami: %v", rrErr)
+	} else {
+		seen := map[string]bool{}
+		alternates := true
+		for i, s := range servers {
+			seen[s] = true
+			if i > 0 && servers[i-1] == s {
+				alternates = false
+			}
+		}
+		rr.OK = alternates && seen["web1"] && seen["web2"] && len(seen) == 2
+	}
+	out = append(out, rr)
+
+	// A static file comes from Nginx (no application header, cache headers).
+	code, h, _, err := stackDo(c, http.MethodGet, base+"/static/style.css", nil)
+	static := StackCheck{Name: "static file"}
+	switch {
+	case err != nil:
+		static.Detail = fmt.Sprintf("GET /static/style.css: %v", err)
+	case code == http.StatusOK && strings.HasPrefix(h.Get("Server"), "nginx") && h.Get("X-Served-By") == "" && strings.Contains(h.Get("Cache-Control"), "max-age"):
+		static.OK, static.Detail = true, "/static/style.css served by Nginx from disk, with cache headers"
+	default:
+		static.Detail = fmt.Sprintf("/static/style.css: status %d, Server %q, X-Served-By %q, Cache-Control %q", code, h.Get("Server"), h.Get("X-Served-By"), h.Get("Cache-Control"))
+	}
+	out = append(out, static)
+
+	// A dynamic request is answered by the application.
+	code, h, _, err = stackDo(c, http.MethodGet, base+"/api/whoami", nil)
+	dyn := StackCheck{Name: "dynamic request"}
+	switch {
+	case err != nil:
+		dyn.Detail = fmt.Sprintf("GET /api/whoami: %v", err)
+	case code == http.StatusOK && h.Get("X-Served-By") != "":
+		dyn.OK, dyn.Detail = true, "/api/whoami answered by the application on "+h.Get("X-Served-By")
+	default:
+		dyn.Detail = fmt.Sprintf("/api/whoami: status %d, no X-Served-By header", code)
+	}
+	out = append(out, dyn)
+
+	// Write through the site (to the primary), read back from the replica.
+	out = append(out, checkRecord(c, base, t.Replica))
+	return out
+}
+
+func checkRecord(c *http.Client, base, replica string) StackCheck {
+	chk := StackCheck{Name: "write, then read from the replica"}
+	text := "stack check " + time.Now().UTC().Format(time.RFC3339Nano)
+	payload, _ := json.Marshal(map[string]string{"body": text})
+	code, _, body, err := stackDo(c, http.MethodPost, base+"/api/records", payload)
+	var created struct {
+		ID        int64  `json:"id"`
+		WrittenBy string `json:"written_by"`
+	}
+	if err == nil && code != http.StatusCreated {
+		err = fmt.Errorf("status %d: %s", code, strings.TrimSpace(string(body)))
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &created)
+	}
+	if err != nil {
+		chk.Detail = fmt.Sprintf("POST /api/records: %v", err)
+		return chk
+	}
+	var got struct {
+		Body     string `json:"body"`
+		ReadFrom string `json:"read_from"`
+		Served   string `json:"served_by"`
+	}
+	last := ""
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		code, _, body, err = stackDo(c, http.MethodGet, fmt.Sprintf("%s/api/records/%d", base, created.ID), nil)
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		last = fmt.Sprintf("status %d: %s", code, strings.TrimSpace(string(body)))
+		if code == http.StatusOK && json.Unmarshal(body, &got) == nil && got.Body == text {
+			break
+		}
+	}
+	if got.Body != text {
+		chk.Detail = fmt.Sprintf("record %d written by %s, not read back: %s", created.ID, created.WrittenBy, last)
+		return chk
+	}
+	if got.ReadFrom != replica {
+		chk.Detail = fmt.Sprintf("record %d read from %s, want the replica %s", created.ID, got.ReadFrom, replica)
+		return chk
+	}
+	chk.OK = true
+	chk.Detail = fmt.Sprintf("record %d written by %s to the primary, read back from %s by %s", created.ID, created.WrittenBy, got.ReadFrom, got.Served)
+	return chk
+}

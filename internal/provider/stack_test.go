@@ -1,0 +1,130 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/foobar/terraform-provider-foobar/internal/acctest"
+)
+
+// TestAccStack_example applies examples/foobar-stack itself (the files an
+// operator reads, not a copy in test code) to lb1, web1, web2, db1 and db2,
+// and checks from outside what `make demo` checks: round robin through the
+// load balancer, a static file from Nginx, a dynamic request from the
+// application, a record written through the site and read back from the
+// replica, and an empty second plan. Destroy gives every host back.
+func TestAccStack_example(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	lb1, web1, web2, db1, db2 := inv.Host(t, "lb1"), inv.Host(t, "web1"), inv.Host(t, "web2"), inv.Host(t, "db1"), inv.Host(t, "db2")
+	root := acctest.RepoRoot()
+	example := filepath.Join(root, "examples", "foobar-stack")
+
+	// The application, built as `make app` builds it.
+	artifact := filepath.Join(t.TempDir(), "foobar-app")
+	build := exec.Command("go", "build", "-trimpath", "-o", artifact, ".")
+	build.Dir = filepath.Join(example, "app")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the example application: %v\n%s", err, out)
+	}
+
+	// The example's required_providers names foobar/foobar, as an operator
+	// writes it; the in-process provider must answer to that address.
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "foobar")
+
+	const domain = "www.foobar.com"
+	vars := config.Variables{
+		"ssh_user":             config.StringVariable(inv.User),
+		"private_key_file":     config.StringVariable(inv.PrivateKeyFile),
+		"known_hosts_file":     config.StringVariable(inv.KnownHostsFile),
+		"lb_host":              config.StringVariable(lb1.Address),
+		"web1_host":            config.StringVariable(web1.Address),
+		"web2_host":            config.StringVariable(web2.Address),
+		"db_primary_host":      config.StringVariable(db1.Address),
+		"db_replica_hosts":     config.ListVariable(config.StringVariable(db2.Address)),
+		"app_network":          config.StringVariable(strings.TrimSuffix(inv.Subnet, "0/24") + "%"),
+		"app_artifact":         config.StringVariable(artifact),
+		"site_dir":             config.StringVariable(filepath.Join(example, "public")),
+		"db_app_password":      config.StringVariable(randomSecret(t, "app-")),
+		"replication_password": config.StringVariable(randomSecret(t, "repl-")),
+		"stats_password":       config.StringVariable(randomSecret(t, "stats-")),
+	}
+	checkSite := func(*terraform.State) error {
+		var failed []string
+		for _, c := range acctest.CheckStack(acctest.StackTarget{LB: lb1.Address, Domain: domain, Replica: db2.Address + ":3306"}) {
+			t.Log(c)
+			if !c.OK {
+				failed = append(failed, c.String())
+			}
+		}
+		if len(failed) > 0 {
+			return fmt.Errorf("the stack does not work:\n%s", strings.Join(failed, "\n"))
+		}
+		return nil
+	}
+	// The example's own terraform block names the provider, so the
+	// factories go on the steps (plugin-testing's rule for configuration
+	// directories).
+	resource.Test(t, resource.TestCase{
+		Steps: []resource.TestStep{
+			{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				ConfigDirectory:          config.StaticDirectory(example),
+				ConfigVariables:          vars,
+				Check:                    checkSite,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownOutputValue("dns_record", knownvalue.StringExact(domain+". IN A "+lb1.Address)),
+					statecheck.ExpectKnownOutputValue("db_writer_endpoint", knownvalue.StringExact(db1.Address+":3306")),
+					statecheck.ExpectKnownOutputValue("db_reader_endpoints", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(db2.Address + ":3306")})),
+				},
+			},
+			{
+				// The second plan is empty.
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				ConfigDirectory:          config.StaticDirectory(example),
+				ConfigVariables:          vars,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			// Every host is back as the lab started it.
+			if out, err := lb1.TryExec("systemctl", "is-active", "haproxy"); err != nil {
+				return fmt.Errorf("lb1: haproxy not running after destroy: %v %s", err, out)
+			}
+			for _, w := range []acctest.Host{web1, web2} {
+				if code, body, err := acctest.TryGetHost("http://"+w.Address+"/", ""); err != nil || code != 200 || strings.TrimSpace(body) != w.Name {
+					return fmt.Errorf("%s: Debian's default site is not back after destroy: %d %q %v", w.Name, code, body, err)
+				}
+			}
+			if out, _ := db2.TryExec("mariadb", "-N", "-e", "SHOW SLAVE STATUS"); strings.TrimSpace(out) != "" {
+				return fmt.Errorf("db2 still replicates after destroy: %s", out)
+			}
+			if out, _ := db1.TryExec("mariadb", "-N", "-e", "SHOW DATABASES LIKE 'foobar'"); strings.TrimSpace(out) != "foobar" {
+				return fmt.Errorf("db1: destroy must keep the application's database, SHOW DATABASES says %q", out)
+			}
+			return nil
+		},
+	})
+	// The application's data stays (destroy never drops user databases);
+	// remove it out of band so the lab is as it started.
+	for _, h := range []acctest.Host{db1, db2} {
+		h.Exec(t, "mariadb", "-e", "SET sql_log_bin=0; DROP DATABASE IF EXISTS foobar")
+	}
+}
