@@ -162,7 +162,10 @@ func dialTCP(ctx context.Context, cfg Config, via *conn) (net.Conn, error) {
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("ssh: connect to %s%s: %w", addr, viaText(via), ctx.Err())
 	}
-	if tctx.Err() != nil {
+	// The dialer can report its own "i/o timeout" an instant before the
+	// context's timer marks tctx as done: both mean the deadline passed.
+	var ne net.Error
+	if tctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
 		return nil, fmt.Errorf("ssh: connect to %s%s timed out after %s", addr, viaText(via), cfg.ConnectTimeout)
 	}
 	return nil, fmt.Errorf("ssh: connect to %s%s: %w", addr, viaText(via), err)
