@@ -226,8 +226,14 @@ func interruptCommit(t *testing.T, cutNetwork bool, bound time.Duration) {
 	slow.Validate = remote.Script(`sleep 3; exec haproxy -c -f "$1"`, haproxy.ConfigPath)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// The worker's command line is "/bin/sh -c SCRIPT foobar-worker
+	// /var/lib/foobar/runs/<id> ...". The launcher's (and sudo's) command
+	// line holds the words "foobar-worker" too, inside the launcher script,
+	// but never followed by the run directory: matching only the name would
+	// find the launcher before it started the worker, and an interruption
+	// then lands before the commit began.
 	workerRuns := func() bool {
-		_, err := f.lb.TryExec("pgrep", "-f", "foobar-worker")
+		_, err := f.lb.TryExec("pgrep", "-f", "foobar-worker /var/lib/foobar/runs/")
 		return err == nil
 	}
 	var cutAt time.Time
