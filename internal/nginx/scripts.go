@@ -121,35 +121,15 @@ fi
 exit "$rc"
 `
 
-// installScript installs nginx when it is missing: when there is no nginx
-// binary or no nginx.conf (a package removed without its binary, or a
-// binary without a configuration, is not an installation). Arguments: 1 to
-// install, 0 to only check; the path of nginx.conf. Prints "present" or
-// "installed"; exit status 3 means missing and not allowed to install, 4 no
-// supported package manager.
-const installScript = `
-if { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && [ -f "$2" ]; then echo present; exit 0; fi
-if [ "$1" != 1 ]; then echo "foobar: nginx is not installed (no nginx binary or no $2)" >&2; exit 3; fi
-log=$(mktemp) || exit 1
-trap 'rm -f -- "$log"' 0
-if command -v apt-get >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  inst() { apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold nginx; }
-  if ! inst >"$log" 2>&1; then
-    if ! { apt-get update -q && inst; } >>"$log" 2>&1; then
-      tail -n 20 -- "$log" >&2
-      exit 1
-    fi
-  fi
-elif command -v dnf >/dev/null 2>&1; then
-  dnf install -y -q nginx >"$log" 2>&1 || { tail -n 20 -- "$log" >&2; exit 1; }
-elif command -v yum >/dev/null 2>&1; then
-  yum install -y -q nginx >"$log" 2>&1 || { tail -n 20 -- "$log" >&2; exit 1; }
-else
-  echo "foobar: neither apt-get nor dnf is available to install nginx" >&2
-  exit 4
-fi
-echo installed
+// installedScript tells whether nginx is installed: an nginx binary and
+// nginx.conf (a package removed without its binary, or a binary without a
+// configuration, is not an installation). Argument: the path of
+// nginx.conf. Prints "present", or exits 3 with a message saying what is
+// missing.
+const installedScript = `
+if { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && [ -f "$1" ]; then echo present; exit 0; fi
+echo "foobar: nginx is not installed (no nginx binary or no $1)" >&2
+exit 3
 `
 
 // layoutCheckScript checks that nginx.conf loads sites-enabled and that the

@@ -714,7 +714,6 @@ func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRe
 // lbHostProbe is what the provider reads before an apply, in one round trip.
 type lbHostProbe struct {
 	init      apply.Init
-	osRelease string
 	version   string
 	buildInfo string
 	procs     haproxy.Processes
@@ -728,12 +727,12 @@ type lbHostProbe struct {
 func lbProbeHost(ctx context.Context, r remote.Runner) (lbHostProbe, error) {
 	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{
 		Content:  []string{haproxy.ConfigPath},
-		Commands: [][]string{haproxy.BuildInfoArgv(), haproxy.ProcessesArgv(), haproxy.ListFilesArgv(), haproxy.OSReleaseArgv()},
+		Commands: [][]string{haproxy.BuildInfoArgv(), haproxy.ProcessesArgv(), haproxy.ListFilesArgv()},
 	})
 	if err != nil {
 		return lbHostProbe{}, err
 	}
-	hp := lbHostProbe{init: snap.Init, osRelease: string(snap.Commands[3].Stdout), config: snap.Files[haproxy.ConfigPath].Content}
+	hp := lbHostProbe{init: snap.Init, config: snap.Files[haproxy.ConfigPath].Content}
 	bi := snap.Commands[0]
 	hp.buildInfo = string(bi.Stdout)
 	hp.version, err = haproxy.ParseVersionOutput(bi.ExitStatus, string(bi.Stdout), string(bi.Stderr))
@@ -791,24 +790,19 @@ func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, confi
 				fmt.Sprintf("HAProxy is not installed on %s and install = false. Install it (apt-get install haproxy, dnf install haproxy) or set install = true. Nothing was changed.", host))
 			return
 		}
-		pm, err := haproxy.DetectPackageManager(hp.osRelease)
-		if err != nil {
-			diags.AddAttributeError(path.Root("install"), "Install HAProxy Error", fmt.Sprintf("%s: %s. Nothing was changed.", host, err))
-			return
-		}
-		argv, err := haproxy.InstallArgv(pm)
-		if err != nil {
-			diags.AddError("Install HAProxy Error", err.Error())
-			return
-		}
-		tflog.Info(ctx, "installing HAProxy", map[string]any{"host": host, "package_manager": string(pm)})
+		tflog.Info(ctx, "installing HAProxy", map[string]any{"host": host})
 		ictx, cancel := context.WithTimeout(ctx, lbInstallTimeout)
-		_, err = cl.Run(ictx, remote.Cmd{Argv: argv})
+		pm, err := haproxy.Install(ictx, cl, hp.init)
 		cancel()
-		if err != nil {
-			diags.AddError("Install HAProxy Error", fmt.Sprintf("Installing HAProxy with %s on %s failed: %s. The HAProxy configuration was not changed.", pm, host, err))
+		if unsupported, ok := errors.AsType[*apply.UnsupportedSystemError](err); ok {
+			diags.AddAttributeError(path.Root("install"), "Install HAProxy Error", fmt.Sprintf("%s: %s; install it by hand, or set install = false after installing it. Nothing was changed.", host, unsupported))
 			return
 		}
+		if err != nil {
+			diags.AddError("Install HAProxy Error", fmt.Sprintf("Installing HAProxy on %s failed: %s. The HAProxy configuration was not changed.", host, err))
+			return
+		}
+		tflog.Info(ctx, "installed HAProxy", map[string]any{"host": host, "package_manager": string(pm)})
 		if hp, err = lbProbeHost(ctx, cl); err != nil || hp.missing {
 			if err == nil {
 				err = errors.New("haproxy is still not found after the installation")
@@ -1490,7 +1484,7 @@ func loadBalancerSchema() schema.Schema {
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"install":         lbOptBool("Install HAProxy (apt on Debian and Ubuntu, dnf on the RHEL family, detected from `/etc/os-release`) when it is missing. With `false`, a host without HAProxy is an error. Default: `true`.", true),
+			"install":         lbOptBool("Install HAProxy (apt-get on Debian and Ubuntu, dnf or yum on the RHEL family, whichever the host has) when it is missing. With `false`, a host without HAProxy is an error. Default: `true`.", true),
 			"maxconn":         lbOptInt(fmt.Sprintf("Process-wide limit of concurrent connections (global `maxconn`). Each connection costs about 32 KiB of buffers. Default: `%d`.", haproxy.DefaultMaxConn), lbIntV("maxconn")),
 			"nbthread":        lbOptInt("Number of worker threads. Default: one per CPU HAProxy may run on. Debian's HAProxy 2.6 accepts at most 64.", lbIntV("nbthread")),
 			"hard_stop_after": lbOptString(lbDurDesc("Bounds how long the old worker keeps serving its open connections after a reload.", "")+" Default: no bound (old workers exit when their last connection closes).", lbStrV("hard_stop_after")),
