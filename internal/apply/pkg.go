@@ -94,27 +94,16 @@ const (
 // and the os-release content, exit 0; otherwise "manager <name>" and, on
 // success, "installed"; on failure the last lines of the package manager's
 // output on stderr and exit 1.
-const installScript = osReleaseFunc + `
+const installScript = remote.ShRunFirst + osReleaseFunc + `
 na=$1
 shift
 pm=
 for m in apt-get dnf yum; do
   if command -v "$m" >/dev/null 2>&1; then pm=$m; break; fi
 done
-if [ "$pm" = apt-get ]; then
-  # Keep the first na words (the apt names), without eval.
-  i=0
-  n=$#
-  while [ "$i" -lt "$n" ]; do
-    w=$1
-    shift
-    if [ "$i" -lt "$na" ]; then set -- "$@" "$w"; fi
-    i=$((i+1))
-  done
-else
-  shift "$na"
-fi
-if [ -z "$pm" ] || [ "$#" -eq 0 ]; then
+# The names for pm: the first na words (apt), or the rest (dnf, yum).
+if [ "$pm" != apt-get ]; then shift "$na"; na=$#; fi
+if [ -z "$pm" ] || [ "$na" -eq 0 ]; then
   echo "unsupported ${pm:--}"
   os_release /etc/os-release
   exit 0
@@ -124,7 +113,11 @@ log=$(mktemp) || exit 1
 trap 'rm -f -- "$log"' 0
 if [ "$pm" = apt-get ]; then
   export DEBIAN_FRONTEND=noninteractive
-  inst() { apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" </dev/null; }
+  inst() {
+    all=$#
+    set -- apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
+    run_first "$(($# - all + na))" "$@" </dev/null
+  }
   if inst "$@" >"$log" 2>&1; then echo installed; exit 0; fi
   echo "foobar: apt-get install failed; refreshing the package lists and trying again" >>"$log"
   apt-get update -q </dev/null >>"$log" 2>&1
