@@ -761,7 +761,7 @@ const lbInstallTimeout = 10 * time.Minute
 // attributes of m.
 func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, config lbModel, diags *diag.Diagnostics) {
 	cfg, cv := lbBuildConfig(*m, config)
-	ctx = lbMaskSecrets(ctx, cv.secrets)
+	ctx = maskSecrets(ctx, cv.secrets)
 	rendered, err := cfg.Render()
 	if err != nil {
 		lbConfigErrors(diags, err, cv, false)
@@ -857,21 +857,6 @@ func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, confi
 	m.RenderedConfig = types.StringValue(string(view))
 	m.ConfigSHA256 = types.StringValue(apply.Checksum(view))
 	m.HAProxyVersion = types.StringValue(hp.version)
-}
-
-func lbMaskSecrets(ctx context.Context, secrets []string) context.Context {
-	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "password", "password_wo", "private_key_pem", "private_key_pem_wo")
-	var s []string
-	for _, x := range secrets {
-		if x != "" {
-			s = append(s, x)
-		}
-	}
-	if len(s) > 0 {
-		ctx = tflog.MaskMessageStrings(ctx, s...)
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, s...)
-	}
-	return ctx
 }
 
 // driftNote is appended to the rendered_config read from a host whose

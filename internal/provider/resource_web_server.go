@@ -1226,21 +1226,6 @@ func (r *webServerResource) deployment(ctx context.Context, plan, config *webSer
 	return d, secrets, diags
 }
 
-// maskSecrets makes tflog hide every secret value.
-func maskSecrets(ctx context.Context, secrets []string) context.Context {
-	var nonEmpty []string
-	for _, s := range secrets {
-		if s != "" {
-			nonEmpty = append(nonEmpty, s)
-		}
-	}
-	if len(nonEmpty) == 0 {
-		return ctx
-	}
-	ctx = tflog.MaskMessageStrings(ctx, nonEmpty...)
-	return tflog.MaskAllFieldValuesStrings(ctx, nonEmpty...)
-}
-
 func (r *webServerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	r.apply(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
 }
