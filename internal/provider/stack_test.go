@@ -4,12 +4,14 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -109,8 +111,8 @@ func TestAccStack_example(t *testing.T) {
 				return fmt.Errorf("lb1: haproxy not running after destroy: %w %s", err, out)
 			}
 			for _, w := range []acctest.Host{web1, web2} {
-				if code, body, err := acctest.TryGetHost("http://"+w.Address+"/", ""); err != nil || code != 200 || strings.TrimSpace(body) != w.Name {
-					return fmt.Errorf("%s: Debian's default site is not back after destroy: %d %q %w", w.Name, code, body, err)
+				if r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 10 * time.Second}), acctest.Request{URL: "http://" + w.Address + "/"}); err != nil || r.Status != 200 || strings.TrimSpace(r.Body) != w.Name {
+					return fmt.Errorf("%s: Debian's default site is not back after destroy: %d %q %w", w.Name, r.Status, r.Body, err)
 				}
 			}
 			if out, _ := db2.TryExec("mariadb", "-N", "-e", "SHOW SLAVE STATUS"); strings.TrimSpace(out) != "" {
