@@ -205,7 +205,7 @@ func (d Deployment) Validate() error {
 		es = append(es, errors.New("app.artifact_source: the artifact is empty"))
 	}
 	for rel := range d.Static {
-		if err := apply.ValidateRelPath(rel); err != nil {
+		if err := ValidateRelPath(rel); err != nil {
 			es = append(es, fmt.Errorf("source_dir: %w", err))
 		}
 	}
