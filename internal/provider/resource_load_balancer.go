@@ -304,29 +304,7 @@ func lbIntV(pat string) []validator.Int64 {
 	if !ok || c.num == nil {
 		panic("no number check for " + pat)
 	}
-	return []validator.Int64{lbInt64Func{desc: c.desc, check: c.num}}
-}
-
-// lbInt64Func is validators.StringFunc for numbers: the error names the
-// attribute and the value.
-type lbInt64Func struct {
-	desc  string
-	check func(int64) error
-}
-
-var _ validator.Int64 = lbInt64Func{}
-
-func (v lbInt64Func) Description(context.Context) string         { return v.desc }
-func (v lbInt64Func) MarkdownDescription(context.Context) string { return v.desc }
-
-func (v lbInt64Func) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := v.check(req.ConfigValue.ValueInt64()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",
-			fmt.Sprintf("%s = %d is not valid: %s", req.Path, req.ConfigValue.ValueInt64(), err))
-	}
+	return []validator.Int64{validators.Int64Func(c.desc, c.num)}
 }
 
 var lbIndexRE = regexp.MustCompile(`\[\d+\]`)
