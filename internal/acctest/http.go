@@ -3,11 +3,12 @@
 
 package acctest
 
-// HTTP helpers for acceptance tests and benchmarks of load balancers: a
-// client, sequences of requests that record which backend answered, a load
+// HTTP helpers for acceptance tests and benchmarks: the one client
+// constructor (HTTPClient) and request helper (Fetch), sequences of requests that record which backend answered, a load
 // generator that records every failed request, and a throwaway CA.
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -30,25 +31,98 @@ import (
 	"time"
 )
 
+// ClientOptions adjust HTTPClient. The zero value is a client for plain
+// lab traffic.
+type ClientOptions struct {
+	// Roots, when set, are the only CAs TLS trusts (and HTTP/2 is tried).
+	Roots *x509.CertPool
+	// KeepAlive reuses connections; false opens a new connection for every
+	// request (nothing survives a reload).
+	KeepAlive bool
+	// Insecure accepts any server certificate (lab hosts with throwaway
+	// certificates when the test is not about TLS).
+	Insecure bool
+	// Host, when set, is every request's Host header and the TLS server
+	// name: a virtual host reached at the URL's address.
+	Host string
+	// DialTo, when set, receives every connection (on the URL's port), as
+	// if DNS resolved every name to it.
+	DialTo string
+	// Timeout bounds each request; default 5 s.
+	Timeout time.Duration
+}
+
 // HTTPClient returns a client for lab traffic: no proxy from the
-// environment, a 5 s timeout per request, redirects not followed (tests look
-// at them), and TLS that trusts only roots (when set). keepAlive false opens
-// a new connection for every request.
-func HTTPClient(roots *x509.CertPool, keepAlive bool) *http.Client {
+// environment, a 3 s dial timeout, a per-request timeout (o.Timeout,
+// default 5 s), redirects not followed (tests look at them), and TLS as o
+// says. It is the one HTTP client constructor of the acceptance tests.
+func HTTPClient(o ClientOptions) *http.Client {
+	dialer := &net.Dialer{Timeout: 3 * time.Second}
+	dial := dialer.DialContext
+	if o.DialTo != "" {
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			_, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			return dialer.DialContext(ctx, network, net.JoinHostPort(o.DialTo, port))
+		}
+	}
 	tr := &http.Transport{
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 3 * time.Second}).DialContext,
-		DisableKeepAlives:   !keepAlive,
+		DialContext:         dial,
+		DisableKeepAlives:   !o.KeepAlive,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
-		TLSClientConfig:     &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-		ForceAttemptHTTP2:   roots != nil,
+		TLSClientConfig: &tls.Config{
+			RootCAs: o.Roots, ServerName: o.Host, MinVersion: tls.VersionTLS12,
+			InsecureSkipVerify: o.Insecure, //nolint:gosec // lab hosts with test certificates, on request
+		},
+		ForceAttemptHTTP2: o.Roots != nil,
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	var rt http.RoundTripper = tr
+	if o.Host != "" {
+		rt = hostTransport{rt: tr, host: o.Host}
 	}
 	return &http.Client{
-		Transport:     tr,
-		Timeout:       5 * time.Second,
+		Transport:     rt,
+		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// hostTransport sends every request with its Host header.
+type hostTransport struct {
+	rt   http.RoundTripper
+	host string
+}
+
+func (h hostTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Host = h.host
+	return h.rt.RoundTrip(r)
+}
+
+// Request is one request for Fetch.
+type Request struct {
+	// Method is GET when empty.
+	Method string
+	URL    string
+	// User and Password are sent as basic authentication when User is set.
+	User, Password string
+	// JSON, when set, is the body, sent as application/json.
+	JSON []byte
+}
+
+func (r Request) method() string {
+	if r.Method == "" {
+		return http.MethodGet
+	}
+	return r.Method
 }
 
 // Response is what Fetch got.
@@ -58,18 +132,23 @@ type Response struct {
 	Body   string
 }
 
-// Fetch sends one request (GET unless method is set) and returns the
-// response. Basic authentication is added when user is not empty.
-func Fetch(ctx context.Context, c *http.Client, method, url, user, password string) (Response, error) {
-	if method == "" {
-		method = http.MethodGet
+// Fetch sends one request with c (see HTTPClient) and returns the response
+// (the body up to 4 MiB). It is the one request helper of the acceptance
+// tests.
+func Fetch(ctx context.Context, c *http.Client, r Request) (Response, error) {
+	var body io.Reader
+	if r.JSON != nil {
+		body = bytes.NewReader(r.JSON)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	req, err := http.NewRequestWithContext(ctx, r.method(), r.URL, body)
 	if err != nil {
 		return Response{}, err
 	}
-	if user != "" {
-		req.SetBasicAuth(user, password)
+	if r.JSON != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.User != "" {
+		req.SetBasicAuth(r.User, r.Password)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -84,13 +163,13 @@ func Fetch(ctx context.Context, c *http.Client, method, url, user, password stri
 }
 
 // MustFetch is Fetch that fails the test on a transport error.
-func MustFetch(t testing.TB, c *http.Client, url, user, password string) Response {
+func MustFetch(t testing.TB, c *http.Client, r Request) Response {
 	t.Helper()
-	r, err := Fetch(context.Background(), c, "", url, user, password)
+	resp, err := Fetch(context.Background(), c, r)
 	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
+		t.Fatalf("%s %s: %v", r.method(), r.URL, err)
 	}
-	return r
+	return resp
 }
 
 // Sequence sends n GET requests one after the other and returns each
@@ -100,7 +179,7 @@ func Sequence(t testing.TB, c *http.Client, url string, n int) []string {
 	t.Helper()
 	out := make([]string, 0, n)
 	for i := range n {
-		r, err := Fetch(context.Background(), c, "", url, "", "")
+		r, err := Fetch(context.Background(), c, Request{URL: url})
 		if err != nil {
 			t.Fatalf("request %d of %d to %s: %v", i+1, n, url, err)
 		}
@@ -220,7 +299,7 @@ func StartLoad(c *http.Client, url string, o LoadOptions) *LoadGen {
 					sent.Unlock()
 				}
 				t0 := time.Now()
-				r, err := Fetch(ctx, c, "", url, "", "")
+				r, err := Fetch(ctx, c, Request{URL: url})
 				d := time.Since(t0)
 				if ctx.Err() != nil && err != nil {
 					return // stopped in the middle: not a failure of the target

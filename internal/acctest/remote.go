@@ -167,27 +167,6 @@ func (h Host) Leftovers(t testing.TB, path string) []string {
 	return strings.Fields(out)
 }
 
-// HTTPGet requests url from the test process with a short timeout and
-// returns the status code and body.
-func HTTPGet(ctx context.Context, url string) (int, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	// A new transport each time: no connection reuse across reloads.
-	tr := &http.Transport{DisableKeepAlives: true}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, string(b), err
-}
-
 // HAProxy drives the engine against the HAProxy of one lab host, the way
 // the load balancer resource will: haproxy.cfg rendered by internal/haproxy,
 // validated with haproxy -c, reloaded through the detected service manager,
@@ -322,12 +301,12 @@ func (x HAProxy) check(ctx context.Context, r remote.Runner, before haproxy.Info
 	if !haproxy.Reloaded(before, after) {
 		return fmt.Errorf("HAProxy still runs worker %d: the reload did not take effect", after.PID)
 	}
-	code, body, err := HTTPGet(ctx, x.URL())
+	resp, err := Fetch(ctx, HTTPClient(ClientOptions{Timeout: 3 * time.Second}), Request{URL: x.URL()})
 	if err != nil {
 		return fmt.Errorf("HAProxy does not answer on %s: %w", x.URL(), err)
 	}
-	if code != http.StatusOK || !strings.Contains(body, want) {
-		return fmt.Errorf("HAProxy answered %s with status %d and %q, want status 200 and %q", x.URL(), code, truncate(body, 80), want)
+	if resp.Status != http.StatusOK || !strings.Contains(resp.Body, want) {
+		return fmt.Errorf("HAProxy answered %s with status %d and %q, want status 200 and %q", x.URL(), resp.Status, truncate(resp.Body, 80), want)
 	}
 	return nil
 }

@@ -8,12 +8,9 @@ package acctest
 // acceptance test both run exactly these.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -43,46 +40,14 @@ func (c StackCheck) String() string {
 	return fmt.Sprintf("%s  %s: %s", verdict, c.Name, c.Detail)
 }
 
-// stackClient sends every request for the domain to the load balancer, as
-// if DNS resolved the name to it.
-func stackClient(lb string) *http.Client {
-	d := &net.Dialer{Timeout: 3 * time.Second}
-	return &http.Client{
-		Timeout: 5 * time.Second,
-		Transport: &http.Transport{
-			Proxy:             nil,
-			DisableKeepAlives: true,
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				_, port, _ := net.SplitHostPort(addr)
-				return d.DialContext(ctx, network, net.JoinHostPort(lb, port))
-			},
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-func stackDo(c *http.Client, method, url string, body []byte) (int, http.Header, []byte, error) {
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, resp.Header, b, err
-}
-
 // CheckStack runs the checks in order: round robin over both web servers,
 // a static file from Nginx, a dynamic request from the application, and a
 // record written through the site and read back from the replica.
 func CheckStack(t StackTarget) []StackCheck {
-	c := stackClient(t.LB)
+	// Every request for the domain goes to the load balancer, as if DNS
+	// resolved the name to it.
+	c := HTTPClient(ClientOptions{DialTo: t.LB})
+	ctx := context.Background()
 	base := "http://" + t.Domain
 	var out []StackCheck
 
@@ -90,12 +55,12 @@ func CheckStack(t StackTarget) []StackCheck {
 	var servers []string
 	var rrErr error
 	for range 6 {
-		code, _, body, err := stackDo(c, http.MethodGet, base+"/api/whoami", nil)
+		r, err := Fetch(ctx, c, Request{URL: base + "/api/whoami"})
 		var who struct{ Server string }
-		if err == nil && code == http.StatusOK {
-			err = json.Unmarshal(body, &who)
+		if err == nil && r.Status == http.StatusOK {
+			err = json.Unmarshal([]byte(r.Body), &who)
 		} else if err == nil {
-			err = fmt.Errorf("status %d: %s", code, strings.TrimSpace(string(body)))
+			err = fmt.Errorf("status %d: %s", r.Status, strings.TrimSpace(r.Body))
 		}
 		if err != nil {
 			rrErr = err
@@ -120,7 +85,8 @@ func CheckStack(t StackTarget) []StackCheck {
 	out = append(out, rr)
 
 	// A static file comes from Nginx (no application header, cache headers).
-	code, h, _, err := stackDo(c, http.MethodGet, base+"/static/style.css", nil)
+	r, err := Fetch(ctx, c, Request{URL: base + "/static/style.css"})
+	code, h := r.Status, r.Header
 	static := StackCheck{Name: "static file"}
 	switch {
 	case err != nil:
@@ -133,7 +99,8 @@ func CheckStack(t StackTarget) []StackCheck {
 	out = append(out, static)
 
 	// A dynamic request is answered by the application.
-	code, h, _, err = stackDo(c, http.MethodGet, base+"/api/whoami", nil)
+	r, err = Fetch(ctx, c, Request{URL: base + "/api/whoami"})
+	code, h = r.Status, r.Header
 	dyn := StackCheck{Name: "dynamic request"}
 	switch {
 	case err != nil:
@@ -146,24 +113,24 @@ func CheckStack(t StackTarget) []StackCheck {
 	out = append(out, dyn)
 
 	// Write through the site (to the primary), read back from the replica.
-	out = append(out, checkRecord(c, base, t.Replica))
+	out = append(out, checkRecord(ctx, c, base, t.Replica))
 	return out
 }
 
-func checkRecord(c *http.Client, base, replica string) StackCheck {
+func checkRecord(ctx context.Context, c *http.Client, base, replica string) StackCheck {
 	chk := StackCheck{Name: "write, then read from the replica"}
 	text := "stack check " + time.Now().UTC().Format(time.RFC3339Nano)
 	payload, _ := json.Marshal(map[string]string{"body": text})
-	code, _, body, err := stackDo(c, http.MethodPost, base+"/api/records", payload)
+	r, err := Fetch(ctx, c, Request{Method: http.MethodPost, URL: base + "/api/records", JSON: payload})
 	var created struct {
 		ID        int64  `json:"id"`
 		WrittenBy string `json:"written_by"`
 	}
-	if err == nil && code != http.StatusCreated {
-		err = fmt.Errorf("status %d: %s", code, strings.TrimSpace(string(body)))
+	if err == nil && r.Status != http.StatusCreated {
+		err = fmt.Errorf("status %d: %s", r.Status, strings.TrimSpace(r.Body))
 	}
 	if err == nil {
-		err = json.Unmarshal(body, &created)
+		err = json.Unmarshal([]byte(r.Body), &created)
 	}
 	if err != nil {
 		chk.Detail = fmt.Sprintf("POST /api/records: %v", err)
@@ -176,13 +143,13 @@ func checkRecord(c *http.Client, base, replica string) StackCheck {
 	}
 	last := ""
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
-		code, _, body, err = stackDo(c, http.MethodGet, fmt.Sprintf("%s/api/records/%d", base, created.ID), nil)
+		r, err = Fetch(ctx, c, Request{URL: fmt.Sprintf("%s/api/records/%d", base, created.ID)})
 		if err != nil {
 			last = err.Error()
 			continue
 		}
-		last = fmt.Sprintf("status %d: %s", code, strings.TrimSpace(string(body)))
-		if code == http.StatusOK && json.Unmarshal(body, &got) == nil && got.Body == text {
+		last = fmt.Sprintf("status %d: %s", r.Status, strings.TrimSpace(r.Body))
+		if r.Status == http.StatusOK && json.Unmarshal([]byte(r.Body), &got) == nil && got.Body == text {
 			break
 		}
 	}

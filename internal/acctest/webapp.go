@@ -5,17 +5,12 @@ package acctest
 
 import (
 	"bytes"
-	"crypto/tls"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // BuildTestApp compiles internal/acctest/testapp for linux/amd64 (static,
@@ -36,46 +31,6 @@ func BuildTestApp(t testing.TB, dir, name, version string, healthy bool) string 
 		t.Fatalf("building the test application: %v\n%s", err, stderr.String())
 	}
 	return out
-}
-
-// GetHost requests url from the test process, sending host as the Host
-// header (and TLS server name) when not empty. Certificates are not
-// verified and redirects are not followed. It returns the status and the
-// body; a transport error fails the test.
-func GetHost(t testing.TB, url, host string) (int, string) {
-	t.Helper()
-	code, body, err := TryGetHost(url, host)
-	if err != nil {
-		t.Fatalf("GET %s (Host %s): %v", url, host, err)
-	}
-	return code, body
-}
-
-// TryGetHost is GetHost that returns the transport error.
-func TryGetHost(url, host string) (int, string, error) {
-	tr := &http.Transport{
-		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, ServerName: host}, //nolint:gosec // lab hosts use test certificates
-		DialContext:       (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		DisableKeepAlives: true,
-	}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	if host != "" {
-		req.Host = host
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
 }
 
 // WriteTree writes files (relative path -> content) under dir, creating

@@ -33,6 +33,20 @@ func TestChecksum(t *testing.T) {
 	}
 }
 
+func TestChecksumReader(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("0123456789", 100_000)
+	for _, in := range []string{"", "abc", big} {
+		sum, n, err := ChecksumReader(strings.NewReader(in))
+		if err != nil || sum != Checksum([]byte(in)) || n != int64(len(in)) {
+			t.Errorf("ChecksumReader of %d bytes = %s, %d, %v; want %s, %d", len(in), sum, n, err, Checksum([]byte(in)), len(in))
+		}
+	}
+	if _, _, err := ChecksumReader(&failingReader{r: strings.NewReader(big), n: 10}); err == nil {
+		t.Error("a read error must be returned")
+	}
+}
+
 func TestOctalMode(t *testing.T) {
 	t.Parallel()
 	for _, m := range []os.FileMode{0o644, 0o600, 0o755, 0o755 | os.ModeSetuid, 0o750 | os.ModeSetgid, 0o777 | os.ModeSticky, 0} {

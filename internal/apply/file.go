@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -78,6 +79,17 @@ func (f File) withDefaults() File {
 func Checksum(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// ChecksumReader is Checksum of everything r yields (a local file, streamed
+// rather than read into memory), with the number of bytes read.
+func ChecksumReader(r io.Reader) (string, int64, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // ValidatePath reports whether p may be managed by the engine: absolute,

@@ -82,9 +82,9 @@ func (f *lbFixture) mustApply(t *testing.T, cfg []byte) {
 // page.
 func (f *lbFixture) serves(t *testing.T) {
 	t.Helper()
-	code, body, err := acctest.HTTPGet(context.Background(), f.x.URL())
-	if err != nil || code != 200 || !strings.Contains(body, f.web.Name) {
-		t.Errorf("%s: GET %s = %d %q, %v; want 200 with %q", f.lb.Name, f.x.URL(), code, body, err, f.web.Name)
+	r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 3 * time.Second}), acctest.Request{URL: f.x.URL()})
+	if err != nil || r.Status != 200 || !strings.Contains(r.Body, f.web.Name) {
+		t.Errorf("%s: GET %s = %d %q, %v; want 200 with %q", f.lb.Name, f.x.URL(), r.Status, r.Body, err, f.web.Name)
 	}
 }
 

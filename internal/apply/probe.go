@@ -126,7 +126,7 @@ type Snapshot struct {
 //	service <i> <active> <sub|-> <load|-> <mainpid>
 //	cmd <i> <exit> <base64 stdout> <base64 stderr>
 //	end
-const probeScript = `
+const probeScript = remote.ShRunFirst + `
 INIT=$1 MAX=$2 CT=$3
 shift 3
 TO=
@@ -221,19 +221,13 @@ done
 
 tmpd=$(mktemp -d) || exit 1
 trap 'rm -rf -- "$tmpd"' 0
-run_first() {
-  k=$1
+# run_cmd K WORDS...: run the first K words (run_first) under the command
+# timeout, output to $tmpd/o and $tmpd/e.
+run_cmd() {
+  _k=$1
   shift
-  j=0
-  total=$#
-  while [ "$j" -lt "$total" ]; do
-    w=$1
-    shift
-    if [ "$j" -lt "$k" ]; then set -- "$@" "$w"; fi
-    j=$((j+1))
-  done
-  if [ -n "$TO" ]; then set -- "$TO" -k 5 "$CT" "$@"; fi
-  "$@" > "$tmpd/o" 2> "$tmpd/e" < /dev/null
+  if [ -n "$TO" ]; then set -- "$TO" -k 5 "$CT" "$@"; _k=$((_k+4)); fi
+  run_first "$_k" "$@" > "$tmpd/o" 2> "$tmpd/e" < /dev/null
 }
 n=$1
 shift
@@ -241,7 +235,7 @@ i=0
 while [ "$i" -lt "$n" ]; do
   k=$1
   shift
-  run_first "$k" "$@"
+  run_cmd "$k" "$@"
   rc=$?
   shift "$k"
   printf 'cmd %d %d ' "$i" "$rc"

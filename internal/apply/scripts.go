@@ -10,6 +10,8 @@ package apply
 // -w, mv -T, ln -P, cp -P, timeout); flock(1) from util-linux is used when
 // present.
 
+import "github.com/foobar/terraform-provider-foobar/internal/remote"
+
 // Exit statuses of the commit launcher and worker. The client relies on the
 // report's "result" line; the statuses make a report-less failure legible in
 // logs and on the host.
@@ -237,7 +239,7 @@ cat -- "$D/report"
 // "foobar-report 1", "conflict <path>", "changed <op> <path>",
 // "step <validate|reload|reload-previous> <exit status> <base64 output>",
 // "restore <0|1>", "log <base64>", "result <word>", "end".
-const workerScript = `
+const workerScript = remote.ShRunFirst + `
 D=$1 HASLOCK=$2 MODE=$3 KEEPORIG=$4 CLEANUP=$5 STEPTIMEOUT=$6 OPS=$7
 shift 7
 NV=$1
@@ -260,25 +262,17 @@ parse() { op=${1%% *}; rest=${1#* }; sha=${rest%% *}; p=${rest#* }; }
 sha_of() { s=$(sha256sum < "$1") || return 1; printf '%s' "${s%% *}"; }
 TO=
 if command -v timeout >/dev/null 2>&1; then TO=timeout; fi
-# run_first N WORDS...: run the first N words as a command (no eval: the
-# positional parameters are rotated until only those N remain), output to $OUT.
-run_first() {
-  n=$1
+# run_step K WORDS...: run the first K words (run_first) under the step
+# timeout, output to $OUT.
+run_step() {
+  _k=$1
   shift
-  i=0
-  total=$#
-  while [ "$i" -lt "$total" ]; do
-    a=$1
-    shift
-    if [ "$i" -lt "$n" ]; then set -- "$@" "$a"; fi
-    i=$((i+1))
-  done
-  if [ -n "$TO" ]; then set -- "$TO" -k 10 "$STEPTIMEOUT" "$@"; fi
-  "$@" > "$OUT" 2>&1 < /dev/null 9>&-
+  if [ -n "$TO" ]; then set -- "$TO" -k 10 "$STEPTIMEOUT" "$@"; _k=$((_k+4)); fi
+  run_first "$_k" "$@" > "$OUT" 2>&1 < /dev/null 9>&-
 }
-run_validate() { run_first "$NV" "$@"; }
+run_validate() { run_step "$NV" "$@"; }
 reload_count() { shift "$NV"; printf '%s' "$1"; }
-run_reload() { shift "$NV"; nr=$1; shift; run_first "$nr" "$@"; }
+run_reload() { shift "$NV"; nr=$1; shift; run_step "$nr" "$@"; }
 NR=$(reload_count "$@")
 
 check_candidates() {

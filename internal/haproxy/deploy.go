@@ -4,10 +4,9 @@
 package haproxy
 
 // The host-side steps of the load balancer, as argv and parsers over a
-// remote.Runner: detecting the package manager and installing HAProxy,
-// reloading without dropping connections, finding the master and worker
-// processes, and verifying that a reload really started a new worker whose
-// listeners answer. The provider composes them with the safe-apply engine
+// remote.Runner: installing HAProxy, reloading without dropping
+// connections, finding the master and worker processes, and verifying that
+// a reload really started a new worker whose listeners answer. The provider composes them with the safe-apply engine
 // (internal/apply); nothing here knows about Terraform or dials.
 
 import (
@@ -24,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
@@ -50,103 +50,27 @@ const (
 	RecordPath = "/var/lib/foobar/haproxy/load_balancer.json"
 	// RecordMode is RecordPath's mode (owner root).
 	RecordMode fs.FileMode = 0o600
-	// OSReleasePath identifies the distribution (ID, ID_LIKE); it is often
-	// a symlink to /usr/lib/os-release.
-	OSReleasePath = "/etc/os-release"
 )
 
-// OSReleaseArgv prints /etc/os-release (following the symlink most
-// distributions have there), or /usr/lib/os-release.
-func OSReleaseArgv() []string {
-	return remote.Script(`cat -- "$1" 2>/dev/null || cat -- /usr/lib/os-release 2>/dev/null; exit 0`, OSReleasePath)
-}
+// Packages is HAProxy's package, by the same name on Debian, Ubuntu and
+// the RHEL family.
+var Packages = []string{"haproxy"}
 
-// PackageManager is how HAProxy gets installed on a host.
-type PackageManager string
-
-// The package managers InstallArgv supports.
-const (
-	APT PackageManager = "apt"
-	DNF PackageManager = "dnf"
-)
-
-// ParseOSRelease returns the KEY=value pairs of /etc/os-release with
-// quotes removed.
-func ParseOSRelease(content string) map[string]string {
-	m := map[string]string{}
-	for _, line := range strings.Split(content, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		m[k] = v
+// Install installs HAProxy with the host's package manager
+// (apply.InstallPackages) and enables its service where the package does
+// not do that itself (Red Hat's does not; Debian's does). init is the
+// host's service manager. It returns the package manager it used.
+func Install(ctx context.Context, r remote.Runner, init apply.Init) (apply.PackageManager, error) {
+	pm, err := apply.InstallPackages(ctx, r, Packages, Packages)
+	if err != nil {
+		return pm, err
 	}
-	return m
-}
-
-// DetectPackageManager picks the package manager from /etc/os-release: apt
-// on Debian and its derivatives (ID or ID_LIKE debian or ubuntu), dnf on the
-// RHEL family (rhel, centos, fedora, rocky, almalinux, ol, amzn).
-func DetectPackageManager(osRelease string) (PackageManager, error) {
-	kv := ParseOSRelease(osRelease)
-	ids := append([]string{kv["ID"]}, strings.Fields(kv["ID_LIKE"])...)
-	for _, id := range ids {
-		switch id {
-		case "debian", "ubuntu":
-			return APT, nil
-		case "rhel", "centos", "fedora", "rocky", "almalinux", "ol", "amzn":
-			return DNF, nil
+	if pm != apply.APT {
+		if _, err := r.Run(ctx, remote.Cmd{Argv: init.Argv(apply.ActionEnable, ServiceName)}); err != nil {
+			return pm, fmt.Errorf("HAProxy was installed with %s, but enabling its service failed: %w", pm, err)
 		}
 	}
-	name := kv["PRETTY_NAME"]
-	if name == "" {
-		name = kv["ID"]
-	}
-	if name == "" {
-		name = "an unidentified system (no " + OSReleasePath + ")"
-	}
-	return "", fmt.Errorf("cannot install HAProxy on %s: only apt (Debian, Ubuntu) and dnf (RHEL family) are supported; install it by hand, or set install = false after installing it", name)
-}
-
-// aptInstallScript installs haproxy without prompts and keeps a
-// configuration file the host already has. When the package lists are
-// stale (the package is unknown or a download 404s), it refreshes them once
-// and tries again.
-const aptInstallScript = `
-export DEBIAN_FRONTEND=noninteractive
-set -- -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
-apt-get install "$@" haproxy && exit 0
-echo "foobar: apt-get install failed; refreshing the package lists and trying again" >&2
-apt-get update -q || exit 1
-exec apt-get install "$@" haproxy
-`
-
-// dnfInstallScript installs haproxy with dnf (yum on older systems) and
-// enables the service, which Red Hat's package does not do by itself.
-const dnfInstallScript = `
-if command -v dnf >/dev/null 2>&1; then dnf install -y -q haproxy || exit 1
-elif command -v yum >/dev/null 2>&1; then yum install -y -q haproxy || exit 1
-else echo "foobar: neither dnf nor yum is installed" >&2; exit 1
-fi
-if command -v systemctl >/dev/null 2>&1; then systemctl enable -q haproxy || exit 1; fi
-`
-
-// InstallArgv is the command that installs HAProxy with pm.
-func InstallArgv(pm PackageManager) ([]string, error) {
-	switch pm {
-	case APT:
-		return remote.Script(aptInstallScript), nil
-	case DNF:
-		return remote.Script(dnfInstallScript), nil
-	}
-	return nil, fmt.Errorf("unknown package manager %q", string(pm))
+	return pm, nil
 }
 
 // reloadSystemd reloads HAProxy when it runs (Debian's and Red Hat's units

@@ -22,109 +22,48 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
-func TestDetectPackageManager(t *testing.T) {
+// scriptedRunner answers the package install script with a canned
+// report and records every other command.
+type scriptedRunner struct {
+	install string
+	ran     [][]string
+}
+
+func (s *scriptedRunner) Run(_ context.Context, cmd remote.Cmd) (remote.Result, error) {
+	if len(cmd.Argv) > 2 && strings.Contains(cmd.Argv[2], "Dpkg::Options") {
+		return remote.Result{Stdout: []byte(s.install)}, nil
+	}
+	s.ran = append(s.ran, cmd.Argv)
+	return remote.Result{}, nil
+}
+
+// Install enables the service after dnf or yum (Red Hat's package does not)
+// and leaves it to the package after apt (Debian's does).
+func TestInstall(t *testing.T) {
 	t.Parallel()
+	enable := apply.Systemd.Argv(apply.ActionEnable, ServiceName)
 	cases := []struct {
-		name, osRelease string
-		want            PackageManager
-		err             string
+		report string
+		pm     apply.PackageManager
+		want   [][]string
 	}{
-		{"debian", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n", APT, ""},
-		{"ubuntu", "ID=ubuntu\nID_LIKE=debian\n", APT, ""},
-		{"mint", "ID=linuxmint\nID_LIKE=\"ubuntu debian\"\n", APT, ""},
-		{"rhel", "ID=\"rhel\"\nID_LIKE=\"fedora\"\n", DNF, ""},
-		{"rocky", "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n", DNF, ""},
-		{"fedora", "ID=fedora\n", DNF, ""},
-		{"alma quoted single", "ID='almalinux'\n", DNF, ""},
-		{"alpine", "ID=alpine\nPRETTY_NAME=\"Alpine Linux v3.20\"\n", "", "cannot install HAProxy on Alpine Linux v3.20"},
-		{"empty", "", "", "unidentified system"},
-		{"comments and blanks", "# comment\n\n  ID=debian  \n", APT, ""},
+		{"manager apt-get\ninstalled\n", apply.APT, nil},
+		{"manager dnf\ninstalled\n", apply.DNF, [][]string{enable}},
+		{"manager yum\ninstalled\n", apply.YUM, [][]string{enable}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := DetectPackageManager(c.osRelease)
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want it to contain %q", err, c.err)
-				}
-				return
-			}
-			if err != nil || got != c.want {
-				t.Fatalf("got %q, %v; want %q", got, err, c.want)
-			}
-		})
-	}
-}
-
-func TestInstallArgv(t *testing.T) {
-	t.Parallel()
-	for _, pm := range []PackageManager{APT, DNF} {
-		argv, err := InstallArgv(pm)
-		if err != nil || len(argv) < 3 || argv[0] != "/bin/sh" || !strings.Contains(argv[2], "haproxy") {
-			t.Errorf("InstallArgv(%s) = %q, %v", pm, argv, err)
+		r := &scriptedRunner{install: c.report}
+		pm, err := Install(context.Background(), r, apply.Systemd)
+		if err != nil || pm != c.pm {
+			t.Errorf("%q: got %q, %v; want %q", c.report, pm, err, c.pm)
 		}
-	}
-	if _, err := InstallArgv("zypper"); err == nil {
-		t.Error("an unknown package manager must be refused")
-	}
-}
-
-// fakeTools puts executables named after tools in a directory first on
-// PATH for the duration of the test (not parallel: it sets PATH).
-func fakeTools(t *testing.T, tools map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, body := range tools {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
-			t.Fatal(err)
+		if diff := cmp.Diff(c.want, r.ran); diff != "" {
+			t.Errorf("%q: commands after the install (-want +got):\n%s", c.report, diff)
 		}
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return dir
-}
-
-// The apt install refreshes stale package lists once, non-interactively,
-// and keeps a configuration file the host already has.
-func TestAptInstallRetriesAfterUpdate(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "log")
-	fakeTools(t, map[string]string{
-		"apt-get": `echo "$DEBIAN_FRONTEND $*" >> ` + remote.Quote(log) + `
-case "$1" in
-update) touch "$(dirname "$0")/updated" ;;
-install) [ -e "$(dirname "$0")/updated" ] || { echo "E: Unable to locate package haproxy" >&2; exit 100; } ;;
-esac
-exit 0
-`,
-	})
-	argv, err := InstallArgv(APT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: argv}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := "-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold haproxy"
-	want := "noninteractive install " + opts + "\nnoninteractive update -q\nnoninteractive install " + opts + "\n"
-	if diff := cmp.Diff(want, string(b)); diff != "" {
-		t.Errorf("apt-get calls (-want +got):\n%s", diff)
-	}
-}
-
-func TestAptInstallFailure(t *testing.T) {
-	fakeTools(t, map[string]string{"apt-get": "echo 'E: no network' >&2; exit 100\n"})
-	argv, _ := InstallArgv(APT)
-	_, err := (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: argv})
-	var ee *remote.ExitError
-	if !errors.As(err, &ee) || !strings.Contains(ee.Stderr, "no network") {
-		t.Fatalf("want the apt-get error, got %v", err)
 	}
 }
 
@@ -572,26 +511,6 @@ func TestParseVersionOutput(t *testing.T) {
 	}
 	if _, err := ParseVersionOutput(1, "", "segfault"); err == nil || !strings.Contains(err.Error(), "segfault") {
 		t.Errorf("exit 1: %v", err)
-	}
-}
-
-func TestOSReleaseArgvFollowsSymlink(t *testing.T) {
-	t.Parallel()
-	argv := OSReleaseArgv()
-	if argv[len(argv)-1] != OSReleasePath {
-		t.Fatalf("argv %q", argv)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "real"), []byte("ID=debian\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("real", filepath.Join(dir, "os-release")); err != nil {
-		t.Fatal(err)
-	}
-	argv[len(argv)-1] = filepath.Join(dir, "os-release")
-	res, err := (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: argv})
-	if err != nil || string(res.Stdout) != "ID=debian\n" {
-		t.Fatalf("got %q %v", res.Stdout, err)
 	}
 }
 

@@ -21,7 +21,7 @@
 //  1. Render and Files; sha256 of the rendered bytes is the change and drift
 //     key (Files' paths carry their own content hash).
 //  2. Probe the host: BuildInfoArgv (version; exit 127 means not installed,
-//     then DetectPackageManager and InstallArgv), ProcessesArgv (the master
+//     then Install, through apply.InstallPackages), ProcessesArgv (the master
 //     and its workers, from /proc), ListFilesArgv (support files of earlier
 //     configurations, see StaleFiles).
 //  3. The apply engine writes every File and ConfigPath as candidates,

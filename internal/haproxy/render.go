@@ -5,13 +5,13 @@ package haproxy
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/foobar/terraform-provider-foobar/internal/apply"
 )
 
 // Header is the first line of every rendered configuration.
@@ -83,8 +83,7 @@ func tlsBundle(t TLS) []byte {
 }
 
 func tlsBundlePath(frontend string, content []byte) string {
-	sum := sha256.Sum256(content)
-	return FilesDir + "/" + frontend + "." + hex.EncodeToString(sum[:])[:16] + ".pem"
+	return FilesDir + "/" + frontend + "." + apply.Checksum(content)[:16] + ".pem"
 }
 
 // writer accumulates lines. Values reach it only after validation, which

@@ -7,7 +7,6 @@
 package hostfacts
 
 import (
-	"bufio"
 	"context"
 	"strconv"
 	"strings"
@@ -22,7 +21,7 @@ import (
 // Facts describes one host.
 type Facts struct {
 	Hostname     string
-	OSID         string // ID= of /etc/os-release ("debian")
+	OSID         string // ID= of /etc/os-release ("debian"; /usr/lib/os-release when that is missing)
 	OSVersionID  string // VERSION_ID= ("12"); empty on rolling releases such as sid
 	OSPrettyName string
 	Kernel       string
@@ -36,7 +35,7 @@ type Facts struct {
 
 // Commands run by Gather, in this order.
 var commands = [][]string{
-	{"cat", "/etc/os-release"},
+	apply.OSReleaseArgv(),
 	{"uname", "-n"},
 	{"uname", "-r"},
 	{"uname", "-m"},
@@ -76,7 +75,7 @@ func parse(outs []commandOutput) Facts {
 		return commandOutput{}, false
 	}
 	if o, ok := get(0); ok {
-		osr := parseOSRelease(o.Stdout)
+		osr := apply.ParseOSRelease(o.Stdout)
 		f.OSID, f.OSVersionID, f.OSPrettyName = osr["ID"], osr["VERSION_ID"], osr["PRETTY_NAME"]
 	}
 	if o, ok := get(1); ok {
@@ -112,24 +111,4 @@ func parse(outs []commandOutput) Facts {
 		}
 	}
 	return f
-}
-
-// parseOSRelease reads os-release(5) KEY=value lines, unquoting values.
-func parseOSRelease(s string) map[string]string {
-	m := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		k, v, ok := strings.Cut(line, "=")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if uq, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
-			v = uq
-		} else {
-			v = strings.Trim(v, `'"`)
-		}
-		m[k] = v
-	}
-	return m
 }

@@ -22,28 +22,15 @@ const ReplicationCAFile = "/etc/mysql/foobar-replication-ca.pem"
 // applyLock is the apply engine's lock for the server's files on a host.
 const applyLock = "mysql"
 
-// ServerPackage is the Debian package that installs a flavor's server.
+// ServerPackage is the Debian package that installs a flavor's server. The
+// provider installs it on Debian-family hosts only (apt-get): the rest of
+// this package expects Debian's layout (/etc/mysql, the service names).
 func ServerPackage(f Flavor) string {
 	if f == MySQL {
 		return "mysql-server"
 	}
 	return "mariadb-server"
 }
-
-// installScript installs the server package on a Debian-family host, without
-// questions; it refreshes the package lists only when the first attempt
-// cannot find the package. Argument: the package name.
-const installScript = `
-pkg=$1
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "foobar: apt-get not found: the provider installs $pkg on Debian-family hosts only" >&2
-  exit 3
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q -o Dpkg::Options::=--force-confold "$pkg" </dev/null && exit 0
-apt-get update -q </dev/null || true
-exec apt-get install -y -q -o Dpkg::Options::=--force-confold "$pkg" </dev/null
-`
 
 // removeUUIDScript removes a MySQL server's auto.cnf so that it makes a new
 // server_uuid at its next start. Argument: the datadir.
@@ -234,7 +221,7 @@ func prepareHost(ctx context.Context, host string, r Runner, install bool, flavo
 			return nil, fmt.Errorf("%s: %w, and install is false: install %s (or set install = true)", host, errNotInstalled, pkg)
 		}
 		log("installing the server package", map[string]any{"host": host, "package": pkg})
-		if _, ierr := r.Run(ctx, remote.Cmd{Argv: remote.Script(installScript, pkg)}); ierr != nil {
+		if _, ierr := apply.InstallPackages(ctx, r, []string{pkg}, nil); ierr != nil {
 			return nil, fmt.Errorf("%s: installing %s: %w", host, pkg, ierr)
 		}
 		p.Installed = true

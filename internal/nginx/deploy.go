@@ -64,7 +64,8 @@ type Deployment struct {
 	// DisableDefaultSite removes Debian's sites-enabled/default link (put
 	// back by Remove, or by a later Deploy without it).
 	DisableDefaultSite bool
-	// Install installs nginx with apt-get (or dnf) when it is missing.
+	// Install installs nginx with apt-get (or dnf, yum) when it is
+	// missing (apply.InstallPackages).
 	Install bool
 	// HealthTimeout bounds the wait for the application's health check
 	// after a (re)start; VerifyTimeout the wait for nginx to serve the
@@ -204,7 +205,7 @@ func (d Deployment) Validate() error {
 		es = append(es, errors.New("app.artifact_source: the artifact is empty"))
 	}
 	for rel := range d.Static {
-		if err := apply.ValidateRelPath(rel); err != nil {
+		if err := ValidateRelPath(rel); err != nil {
 			es = append(es, fmt.Errorf("source_dir: %w", err))
 		}
 	}
@@ -301,19 +302,19 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 
 	// 2. nginx.
 	version := pre.nginxVersion
-	flag := "0"
-	if d.Install {
-		flag = "1"
-	}
-	out, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(installScript, flag, l.NginxConfPath())})
-	if err != nil {
-		if ee, ok := errors.AsType[*remote.ExitError](err); ok && ee.ExitStatus == 3 {
+	_, err = r.Run(ctx, remote.Cmd{Argv: remote.Script(installedScript, l.NginxConfPath())})
+	if ee, ok := errors.AsType[*remote.ExitError](err); ok && ee.ExitStatus == 3 {
+		if !d.Install {
 			return res, stepErr(StepInstall, fmt.Errorf("nginx is not installed on %s and install is false: install it, or set install = true", hostName(host)))
 		}
+		if _, err = apply.InstallPackages(ctx, r, Packages, Packages); err == nil {
+			res.NginxInstalled = true
+		}
+	}
+	if err != nil {
 		return res, stepErr(StepInstall, fmt.Errorf("installing nginx on %s failed, nothing else was changed: %w", hostName(host), scriptErr(err)))
 	}
-	if strings.TrimSpace(string(out.Stdout)) == "installed" {
-		res.NginxInstalled = true
+	if res.NginxInstalled {
 		if _, err := r.Run(ctx, remote.Cmd{Argv: SeqArgv(pre.init.Argv(apply.ActionEnable, "nginx"), pre.init.Argv(apply.ActionStart, "nginx"))}); err != nil {
 			return res, stepErr(StepInstall, fmt.Errorf("nginx was installed on %s but could not be started: %w", hostName(host), scriptErr(err)))
 		}

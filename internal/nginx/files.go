@@ -4,10 +4,10 @@
 package nginx
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"io/fs"
 	"path"
+
+	"github.com/foobar/terraform-provider-foobar/internal/apply"
 )
 
 // Header is the first comment line of every file this package renders.
@@ -46,10 +46,7 @@ func (f File) CandidatePath() string { return f.Path + CandidateSuffix }
 
 // SHA256 is the lower-case hex sha256 of Content: the checksum used for
 // change and drift detection.
-func (f File) SHA256() string {
-	sum := sha256.Sum256(f.Content)
-	return hex.EncodeToString(sum[:])
-}
+func (f File) SHA256() string { return apply.Checksum(f.Content) }
 
 // Link is a symbolic link this package wants on a host (Path -> Target).
 type Link struct {

@@ -9,6 +9,10 @@ import (
 	"strings"
 )
 
+// Packages is nginx's package, by the same name on Debian, Ubuntu and the
+// RHEL family (apply.InstallPackages installs it).
+var Packages = []string{"nginx"}
+
 // TestArgv is the argv that tests the host's whole nginx configuration.
 func TestArgv() []string { return []string{"nginx", "-t"} }
 

@@ -15,33 +15,14 @@ import (
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
-// runkFunc defines runk K WORDS...: run the first K words as a command (no
-// eval: the positional parameters are rotated until only those K remain).
-// Callers then "shift K" to drop them. Shared by the scripts below.
-const runkFunc = `
-runk() {
-  k=$1
-  shift
-  j=0
-  total=$#
-  while [ "$j" -lt "$total" ]; do
-    w=$1
-    shift
-    if [ "$j" -lt "$k" ]; then set -- "$@" "$w"; fi
-    j=$((j+1))
-  done
-  "$@"
-}
-`
-
 // seqScript runs several commands in order and stops at the first failure,
 // whose exit status it returns. Arguments: for each command, its word count
 // followed by its words.
-const seqScript = runkFunc + `
+const seqScript = remote.ShRunFirst + `
 while [ "$#" -gt 0 ]; do
   n=$1
   shift
-  runk "$n" "$@" || exit $?
+  run_first "$n" "$@" || exit $?
   shift "$n"
 done
 `
@@ -50,18 +31,18 @@ done
 // (a reload of a stopped service fails, and a freshly installed or stopped
 // nginx must come up with the new configuration). Arguments: the status,
 // reload and start argv, each as a word count followed by its words.
-const reloadOrStartScript = runkFunc + `
+const reloadOrStartScript = remote.ShRunFirst + `
 ns=$1
 shift
-if runk "$ns" "$@" >/dev/null 2>&1; then active=1; else active=0; fi
+if run_first "$ns" "$@" >/dev/null 2>&1; then active=1; else active=0; fi
 shift "$ns"
 nr=$1
 shift
-if [ "$active" = 1 ]; then runk "$nr" "$@"; exit $?; fi
+if [ "$active" = 1 ]; then run_first "$nr" "$@"; exit $?; fi
 shift "$nr"
 n=$1
 shift
-runk "$n" "$@"
+run_first "$n" "$@"
 `
 
 // linkScript makes each symlink follow its target, then runs a command.
@@ -121,35 +102,15 @@ fi
 exit "$rc"
 `
 
-// installScript installs nginx when it is missing: when there is no nginx
-// binary or no nginx.conf (a package removed without its binary, or a
-// binary without a configuration, is not an installation). Arguments: 1 to
-// install, 0 to only check; the path of nginx.conf. Prints "present" or
-// "installed"; exit status 3 means missing and not allowed to install, 4 no
-// supported package manager.
-const installScript = `
-if { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && [ -f "$2" ]; then echo present; exit 0; fi
-if [ "$1" != 1 ]; then echo "foobar: nginx is not installed (no nginx binary or no $2)" >&2; exit 3; fi
-log=$(mktemp) || exit 1
-trap 'rm -f -- "$log"' 0
-if command -v apt-get >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  inst() { apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold nginx; }
-  if ! inst >"$log" 2>&1; then
-    if ! { apt-get update -q && inst; } >>"$log" 2>&1; then
-      tail -n 20 -- "$log" >&2
-      exit 1
-    fi
-  fi
-elif command -v dnf >/dev/null 2>&1; then
-  dnf install -y -q nginx >"$log" 2>&1 || { tail -n 20 -- "$log" >&2; exit 1; }
-elif command -v yum >/dev/null 2>&1; then
-  yum install -y -q nginx >"$log" 2>&1 || { tail -n 20 -- "$log" >&2; exit 1; }
-else
-  echo "foobar: neither apt-get nor dnf is available to install nginx" >&2
-  exit 4
-fi
-echo installed
+// installedScript tells whether nginx is installed: an nginx binary and
+// nginx.conf (a package removed without its binary, or a binary without a
+// configuration, is not an installation). Argument: the path of
+// nginx.conf. Prints "present", or exits 3 with a message saying what is
+// missing.
+const installedScript = `
+if { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && [ -f "$1" ]; then echo present; exit 0; fi
+echo "foobar: nginx is not installed (no nginx binary or no $1)" >&2
+exit 3
 `
 
 // layoutCheckScript checks that nginx.conf loads sites-enabled and that the
@@ -219,13 +180,13 @@ status() {
 // while the service is running, or the deadline passes. Arguments: URL,
 // timeout in seconds, then the service's status argv. Prints "ok <status>"
 // or "fail <status> <active 0|1>" (status "none": no curl or wget).
-const healthScript = httpStatusFunc + runkFunc + `
+const healthScript = httpStatusFunc + remote.ShRunFirst + `
 URL=$1 T=$2
 shift 2
 end=$(( $(date +%s) + T ))
 while :; do
   code=$(status "$URL")
-  if runk "$#" "$@" >/dev/null 2>&1; then active=1; else active=0; fi
+  if run_first "$#" "$@" >/dev/null 2>&1; then active=1; else active=0; fi
   case $code in
   2??) if [ "$active" = 1 ]; then echo "ok $code"; exit 0; fi ;;
   none) echo "fail none $active"; exit 1 ;;
@@ -298,16 +259,16 @@ exit 0
 // followed by its words), then the paths to remove: files (with the
 // engine's backups and candidates next to them), or, with a trailing "/",
 // directories removed recursively.
-const removeAppScript = runkFunc + `
+const removeAppScript = remote.ShRunFirst + `
 INIT=$1 SVC=$2
 shift 2
 n=$1
 shift
-runk "$n" "$@" >/dev/null 2>&1
+run_first "$n" "$@" >/dev/null 2>&1
 shift "$n"
 n=$1
 shift
-runk "$n" "$@" >/dev/null 2>&1
+run_first "$n" "$@" >/dev/null 2>&1
 shift "$n"
 for p in "$@"; do
   case $p in

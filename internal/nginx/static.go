@@ -4,11 +4,7 @@
 package nginx
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,15 +12,17 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/foobar/terraform-provider-foobar/internal/apply"
 )
 
 // ValidateRelPath checks the path of a static file relative to the document
-// root: slash-separated, not absolute, no empty, "." or ".." elements, no
-// control characters (newline, CR, NUL, ...), valid UTF-8.
+// root: what the apply engine requires of every file it syncs
+// (apply.ValidateRelPath: slash-separated, not absolute, no empty, "." or
+// ".." elements, not one of its own temporary names), and, because the name
+// is shown to operators and served by nginx, valid UTF-8 without control
+// characters (newline, CR, NUL, ...).
 func ValidateRelPath(p string) error {
-	if p == "" {
-		return errors.New("relative path is empty")
-	}
 	if !utf8.ValidString(p) {
 		return fmt.Errorf("relative path %q is not valid UTF-8", p)
 	}
@@ -33,18 +31,7 @@ func ValidateRelPath(p string) error {
 			return fmt.Errorf("relative path %q contains a control character (%U)", p, r)
 		}
 	}
-	if strings.HasPrefix(p, "/") {
-		return fmt.Errorf("relative path %q must not be absolute", p)
-	}
-	for _, el := range strings.Split(p, "/") {
-		switch el {
-		case "":
-			return fmt.Errorf("relative path %q has an empty element", p)
-		case ".", "..":
-			return fmt.Errorf("relative path %q must not contain %q", p, el)
-		}
-	}
-	return nil
+	return apply.ValidateRelPath(p)
 }
 
 // Diff compares the local and the remote static files (relative path ->
@@ -175,10 +162,5 @@ func hashFile(p string) (string, int64, error) {
 		return "", 0, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return apply.ChecksumReader(f)
 }

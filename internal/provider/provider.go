@@ -92,14 +92,7 @@ func (p *foobarProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if d.PrivateKey != "" {
-		ctx = tflog.MaskMessageStrings(ctx, d.PrivateKey)
-	}
-	for _, s := range []string{d.SudoPassword, d.PrivateKeyPassphrase} {
-		if s != "" {
-			ctx = tflog.MaskAllFieldValuesStrings(ctx, s)
-		}
-	}
+	ctx = maskSecrets(ctx, []string{d.PrivateKey, d.SudoPassword, d.PrivateKeyPassphrase})
 	tflog.Debug(ctx, "foobar provider configured", map[string]any{
 		"user": d.User, "port": d.Port, "agent": d.Agent, "known_hosts_file": d.KnownHostsFile,
 		"sudo_password_set": d.SudoPassword != "", "connect_timeout": d.ConnectTimeout.String(),

@@ -304,29 +304,7 @@ func lbIntV(pat string) []validator.Int64 {
 	if !ok || c.num == nil {
 		panic("no number check for " + pat)
 	}
-	return []validator.Int64{lbInt64Func{desc: c.desc, check: c.num}}
-}
-
-// lbInt64Func is validators.StringFunc for numbers: the error names the
-// attribute and the value.
-type lbInt64Func struct {
-	desc  string
-	check func(int64) error
-}
-
-var _ validator.Int64 = lbInt64Func{}
-
-func (v lbInt64Func) Description(context.Context) string         { return v.desc }
-func (v lbInt64Func) MarkdownDescription(context.Context) string { return v.desc }
-
-func (v lbInt64Func) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := v.check(req.ConfigValue.ValueInt64()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",
-			fmt.Sprintf("%s = %d is not valid: %s", req.Path, req.ConfigValue.ValueInt64(), err))
-	}
+	return []validator.Int64{validators.Int64Func(c.desc, c.num)}
 }
 
 var lbIndexRE = regexp.MustCompile(`\[\d+\]`)
@@ -714,7 +692,6 @@ func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRe
 // lbHostProbe is what the provider reads before an apply, in one round trip.
 type lbHostProbe struct {
 	init      apply.Init
-	osRelease string
 	version   string
 	buildInfo string
 	procs     haproxy.Processes
@@ -728,12 +705,12 @@ type lbHostProbe struct {
 func lbProbeHost(ctx context.Context, r remote.Runner) (lbHostProbe, error) {
 	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{
 		Content:  []string{haproxy.ConfigPath},
-		Commands: [][]string{haproxy.BuildInfoArgv(), haproxy.ProcessesArgv(), haproxy.ListFilesArgv(), haproxy.OSReleaseArgv()},
+		Commands: [][]string{haproxy.BuildInfoArgv(), haproxy.ProcessesArgv(), haproxy.ListFilesArgv()},
 	})
 	if err != nil {
 		return lbHostProbe{}, err
 	}
-	hp := lbHostProbe{init: snap.Init, osRelease: string(snap.Commands[3].Stdout), config: snap.Files[haproxy.ConfigPath].Content}
+	hp := lbHostProbe{init: snap.Init, config: snap.Files[haproxy.ConfigPath].Content}
 	bi := snap.Commands[0]
 	hp.buildInfo = string(bi.Stdout)
 	hp.version, err = haproxy.ParseVersionOutput(bi.ExitStatus, string(bi.Stdout), string(bi.Stderr))
@@ -762,7 +739,7 @@ const lbInstallTimeout = 10 * time.Minute
 // attributes of m.
 func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, config lbModel, diags *diag.Diagnostics) {
 	cfg, cv := lbBuildConfig(*m, config)
-	ctx = lbMaskSecrets(ctx, cv.secrets)
+	ctx = maskSecrets(ctx, cv.secrets)
 	rendered, err := cfg.Render()
 	if err != nil {
 		lbConfigErrors(diags, err, cv, false)
@@ -791,24 +768,19 @@ func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, confi
 				fmt.Sprintf("HAProxy is not installed on %s and install = false. Install it (apt-get install haproxy, dnf install haproxy) or set install = true. Nothing was changed.", host))
 			return
 		}
-		pm, err := haproxy.DetectPackageManager(hp.osRelease)
-		if err != nil {
-			diags.AddAttributeError(path.Root("install"), "Install HAProxy Error", fmt.Sprintf("%s: %s. Nothing was changed.", host, err))
-			return
-		}
-		argv, err := haproxy.InstallArgv(pm)
-		if err != nil {
-			diags.AddError("Install HAProxy Error", err.Error())
-			return
-		}
-		tflog.Info(ctx, "installing HAProxy", map[string]any{"host": host, "package_manager": string(pm)})
+		tflog.Info(ctx, "installing HAProxy", map[string]any{"host": host})
 		ictx, cancel := context.WithTimeout(ctx, lbInstallTimeout)
-		_, err = cl.Run(ictx, remote.Cmd{Argv: argv})
+		pm, err := haproxy.Install(ictx, cl, hp.init)
 		cancel()
-		if err != nil {
-			diags.AddError("Install HAProxy Error", fmt.Sprintf("Installing HAProxy with %s on %s failed: %s. The HAProxy configuration was not changed.", pm, host, err))
+		if unsupported, ok := errors.AsType[*apply.UnsupportedSystemError](err); ok {
+			diags.AddAttributeError(path.Root("install"), "Install HAProxy Error", fmt.Sprintf("%s: %s; install it by hand, or set install = false after installing it. Nothing was changed.", host, unsupported))
 			return
 		}
+		if err != nil {
+			diags.AddError("Install HAProxy Error", fmt.Sprintf("Installing HAProxy on %s failed: %s. The HAProxy configuration was not changed.", host, err))
+			return
+		}
+		tflog.Info(ctx, "installed HAProxy", map[string]any{"host": host, "package_manager": string(pm)})
 		if hp, err = lbProbeHost(ctx, cl); err != nil || hp.missing {
 			if err == nil {
 				err = errors.New("haproxy is still not found after the installation")
@@ -863,21 +835,6 @@ func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, confi
 	m.RenderedConfig = types.StringValue(string(view))
 	m.ConfigSHA256 = types.StringValue(apply.Checksum(view))
 	m.HAProxyVersion = types.StringValue(hp.version)
-}
-
-func lbMaskSecrets(ctx context.Context, secrets []string) context.Context {
-	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, "password", "password_wo", "private_key_pem", "private_key_pem_wo")
-	var s []string
-	for _, x := range secrets {
-		if x != "" {
-			s = append(s, x)
-		}
-	}
-	if len(s) > 0 {
-		ctx = tflog.MaskMessageStrings(ctx, s...)
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, s...)
-	}
-	return ctx
 }
 
 // driftNote is appended to the rendered_config read from a host whose
@@ -1490,7 +1447,7 @@ func loadBalancerSchema() schema.Schema {
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"install":         lbOptBool("Install HAProxy (apt on Debian and Ubuntu, dnf on the RHEL family, detected from `/etc/os-release`) when it is missing. With `false`, a host without HAProxy is an error. Default: `true`.", true),
+			"install":         lbOptBool("Install HAProxy (apt-get on Debian and Ubuntu, dnf or yum on the RHEL family, whichever the host has) when it is missing. With `false`, a host without HAProxy is an error. Default: `true`.", true),
 			"maxconn":         lbOptInt(fmt.Sprintf("Process-wide limit of concurrent connections (global `maxconn`). Each connection costs about 32 KiB of buffers. Default: `%d`.", haproxy.DefaultMaxConn), lbIntV("maxconn")),
 			"nbthread":        lbOptInt("Number of worker threads. Default: one per CPU HAProxy may run on. Debian's HAProxy 2.6 accepts at most 64.", lbIntV("nbthread")),
 			"hard_stop_after": lbOptString(lbDurDesc("Bounds how long the old worker keeps serving its open connections after a reload.", "")+" Default: no bound (old workers exit when their last connection closes).", lbStrV("hard_stop_after")),

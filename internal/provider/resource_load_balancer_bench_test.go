@@ -74,7 +74,7 @@ func BenchmarkLoadBalancer(b *testing.B) {
 		}
 		applyOnce(1)
 
-		c := acctest.HTTPClient(nil, true)
+		c := acctest.HTTPClient(acctest.ClientOptions{KeepAlive: true})
 		run := func(url string) acctest.LoadResult {
 			res, err := acctest.RunLoad(c, url, acctest.LoadOptions{Workers: 4, MaxDuration: 3 * time.Second})
 			if err != nil {

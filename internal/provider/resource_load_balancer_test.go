@@ -256,7 +256,7 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 	inv := acctest.Lab(t)
 	lb := prepareLB(t, inv.Host(t, "lb1"))
 	web1, web2 := lbWebServers(inv, t)
-	c := acctest.HTTPClient(nil, true)
+	c := acctest.HTTPClient(acctest.ClientOptions{KeepAlive: true})
 	url := "http://" + lb.Address + "/"
 	stats := "http://" + lb.Address + ":8404"
 	equal := basicLB(inv, lb.Host, web1, web2, "", "")
@@ -284,16 +284,16 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 					lb.checkHostMatchesState(t),
 					lbAlternates(t, c, url, 20, web1.Name, web2.Name),
 					func(*terraform.State) error {
-						if r := acctest.MustFetch(t, c, stats+"/stats", "", ""); r.Status != http.StatusUnauthorized {
+						if r := acctest.MustFetch(t, c, acctest.Request{URL: stats + "/stats"}); r.Status != http.StatusUnauthorized {
 							return fmt.Errorf("stats page without credentials: status %d, want 401", r.Status)
 						}
-						if r := acctest.MustFetch(t, c, stats+"/stats", "admin", "wrong"); r.Status != http.StatusUnauthorized {
+						if r := acctest.MustFetch(t, c, acctest.Request{URL: stats + "/stats", User: "admin", Password: "wrong"}); r.Status != http.StatusUnauthorized {
 							return fmt.Errorf("stats page with a wrong password: status %d, want 401", r.Status)
 						}
-						if r := acctest.MustFetch(t, c, stats+"/stats", "admin", "s3cret-Pw"); r.Status != http.StatusOK || !strings.Contains(r.Body, "Statistics Report") {
+						if r := acctest.MustFetch(t, c, acctest.Request{URL: stats + "/stats", User: "admin", Password: "s3cret-Pw"}); r.Status != http.StatusOK || !strings.Contains(r.Body, "Statistics Report") {
 							return fmt.Errorf("stats page with credentials: status %d", r.Status)
 						}
-						if r := acctest.MustFetch(t, c, stats+"/metrics", "", ""); r.Status != http.StatusOK || !strings.Contains(r.Body, "haproxy_process_") {
+						if r := acctest.MustFetch(t, c, acctest.Request{URL: stats + "/metrics"}); r.Status != http.StatusOK || !strings.Contains(r.Body, "haproxy_process_") {
 							return fmt.Errorf("prometheus endpoint: status %d, body %.200q", r.Status, r.Body)
 						}
 						// The password is on the host only.
@@ -363,7 +363,7 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 					lbExpectRendered{before: []string{"a redacted secret"}, notAfter: []string{"a redacted secret", "hacked"}},
 				}},
 				Check: func(*terraform.State) error {
-					if r := acctest.MustFetch(t, c, stats+"/stats", "admin", "s3cret-Pw"); r.Status != http.StatusOK {
+					if r := acctest.MustFetch(t, c, acctest.Request{URL: stats + "/stats", User: "admin", Password: "s3cret-Pw"}); r.Status != http.StatusOK {
 						return fmt.Errorf("stats password not restored: status %d", r.Status)
 					}
 					return nil
@@ -394,7 +394,7 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 // the status of backend web's server.
 func lbServerStatus(t *testing.T, c *http.Client, stats, server string) string {
 	t.Helper()
-	r := acctest.MustFetch(t, c, stats+"/stats;csv", "admin", "s3cret-Pw")
+	r := acctest.MustFetch(t, c, acctest.Request{URL: stats + "/stats;csv", User: "admin", Password: "s3cret-Pw"})
 	servers, err := haproxy.ParseStat(r.Body)
 	if err != nil {
 		t.Fatalf("stats CSV: %v", err)
@@ -443,7 +443,7 @@ func TestAccLoadBalancer_traffic(t *testing.T) {
 	lb := prepareLB(t, inv.Host(t, "lb1"))
 	web1, web2 := lbWebServers(inv, t)
 	t.Cleanup(func() { _, _ = web2.TryExec("systemctl", "start", "nginx") })
-	c := acctest.HTTPClient(nil, true)
+	c := acctest.HTTPClient(acctest.ClientOptions{KeepAlive: true})
 	url := "http://" + lb.Address + "/"
 	stats := "http://" + lb.Address + ":8404"
 	// Health checks every 500ms, down after 2 failures: out within 1s.
@@ -593,8 +593,8 @@ func TestAccLoadBalancer_https(t *testing.T) {
     port            = 8080
     default_backend = "web"
   }`)
-	tlsClient := acctest.HTTPClient(ca.Pool, true)
-	plain := acctest.HTTPClient(nil, false)
+	tlsClient := acctest.HTTPClient(acctest.ClientOptions{Roots: ca.Pool, KeepAlive: true})
+	plain := acctest.HTTPClient(acctest.ClientOptions{})
 	httpsURL := "https://" + lb.Address + "/"
 	var served string
 
@@ -604,11 +604,11 @@ func TestAccLoadBalancer_https(t *testing.T) {
 		if got := lb.liveView(t); got != served {
 			t.Fatalf("haproxy.cfg changed although the apply failed:\n%s", got)
 		}
-		r := acctest.MustFetch(t, tlsClient, httpsURL, "", "")
+		r := acctest.MustFetch(t, tlsClient, acctest.Request{URL: httpsURL})
 		if r.Status != http.StatusOK || (strings.TrimSpace(r.Body) != web1.Name && strings.TrimSpace(r.Body) != web2.Name) {
 			t.Fatalf("HTTPS through %s after the refused change: status %d body %q", lb.Name, r.Status, r.Body)
 		}
-		if r := acctest.MustFetch(t, plain, "http://"+lb.Address+"/", "", ""); r.Status != http.StatusMovedPermanently {
+		if r := acctest.MustFetch(t, plain, acctest.Request{URL: "http://" + lb.Address + "/"}); r.Status != http.StatusMovedPermanently {
 			t.Fatalf("HTTP after the refused change: status %d, want 301", r.Status)
 		}
 	}
@@ -626,11 +626,11 @@ func TestAccLoadBalancer_https(t *testing.T) {
 					lb.checkHostMatchesState(t),
 					func(*terraform.State) error {
 						served = lb.liveView(t)
-						r := acctest.MustFetch(t, plain, "http://"+lb.Address+"/some/path?q=1", "", "")
+						r := acctest.MustFetch(t, plain, acctest.Request{URL: "http://" + lb.Address + "/some/path?q=1"})
 						if r.Status != http.StatusMovedPermanently || r.Header.Get("Location") != "https://"+lb.Address+"/some/path?q=1" {
 							return fmt.Errorf("HTTP: status %d Location %q, want 301 to https", r.Status, r.Header.Get("Location"))
 						}
-						r = acctest.MustFetch(t, tlsClient, httpsURL, "", "")
+						r = acctest.MustFetch(t, tlsClient, acctest.Request{URL: httpsURL})
 						if r.Status != http.StatusOK {
 							return fmt.Errorf("HTTPS: status %d", r.Status)
 						}
@@ -638,7 +638,7 @@ func TestAccLoadBalancer_https(t *testing.T) {
 							return fmt.Errorf("HTTPS: Strict-Transport-Security %q", h)
 						}
 						// A client that does not trust the test CA is refused.
-						if _, err := acctest.Fetch(context.Background(), acctest.HTTPClient(x509.NewCertPool(), true), "", httpsURL, "", ""); err == nil {
+						if _, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Roots: x509.NewCertPool(), KeepAlive: true}), acctest.Request{URL: httpsURL}); err == nil {
 							return fmt.Errorf("a client without the test CA accepted the certificate")
 						}
 						// The key is on the host, root only, not in haproxy.cfg.
@@ -703,7 +703,7 @@ func TestAccLoadBalancer_adopt(t *testing.T) {
 	foreign := lb.stock + fmt.Sprintf("\nfrontend legacy\n\tbind :8081\n\tdefault_backend legacy_web\n\nbackend legacy_web\n\tserver old1 %s:80\n", web1.Address)
 	foreignSHA := apply.Checksum([]byte(foreign))
 	cfg := basicLB(inv, lb.Host, web1, web2, "", "")
-	c := acctest.HTTPClient(nil, false)
+	c := acctest.HTTPClient(acctest.ClientOptions{})
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -715,7 +715,7 @@ func TestAccLoadBalancer_adopt(t *testing.T) {
 			if apply.Checksum([]byte(cur)) != foreignSHA {
 				return fmt.Errorf("delete did not give back the adopted configuration; found:\n%s", cur)
 			}
-			if r := acctest.MustFetch(t, c, "http://"+lb.Address+":8081/", "", ""); r.Status != http.StatusOK || strings.TrimSpace(r.Body) != web1.Name {
+			if r := acctest.MustFetch(t, c, acctest.Request{URL: "http://" + lb.Address + ":8081/"}); r.Status != http.StatusOK || strings.TrimSpace(r.Body) != web1.Name {
 				return fmt.Errorf("the adopted configuration does not serve again after delete: %d %q", r.Status, r.Body)
 			}
 			return nil
@@ -799,7 +799,7 @@ func TestAccLoadBalancer_install(t *testing.T) {
 	web1, web2 := lbWebServers(inv, t)
 	cfg := basicLB(inv, lb.Host, web1, web2, "", "")
 	noInstall := strings.Replace(cfg, "frontends = [{", "install = false\n  frontends = [{", 1)
-	c := acctest.HTTPClient(nil, true)
+	c := acctest.HTTPClient(acctest.ClientOptions{KeepAlive: true})
 	absent := func() error {
 		if out, err := lb.TryExec("sh", "-c", "command -v haproxy || ls /etc/haproxy/haproxy.cfg"); err == nil {
 			return fmt.Errorf("haproxy is still there: %s", out)
@@ -902,8 +902,8 @@ func TestAccLoadBalancer_writeOnly(t *testing.T) {
 	web1, _ := lbWebServers(inv, t)
 	ca := acctest.NewTestCA(t)
 	cert, key := ca.Issue(t, nil, []net.IP{net.ParseIP(lb.Address)}, 0)
-	c := acctest.HTTPClient(nil, false)
-	tlsClient := acctest.HTTPClient(ca.Pool, false)
+	c := acctest.HTTPClient(acctest.ClientOptions{})
+	tlsClient := acctest.HTTPClient(acctest.ClientOptions{Roots: ca.Pool})
 	stats := "http://" + lb.Address + ":8404/stats"
 	secretsAbsent := func(s *terraform.State) error {
 		rs := s.RootModule().Resources[lbAddr]
@@ -918,10 +918,10 @@ func TestAccLoadBalancer_writeOnly(t *testing.T) {
 	}
 	statsAuth := func(good, bad string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
-			if r := acctest.MustFetch(t, c, stats, "admin", good); r.Status != http.StatusOK {
+			if r := acctest.MustFetch(t, c, acctest.Request{URL: stats, User: "admin", Password: good}); r.Status != http.StatusOK {
 				return fmt.Errorf("stats with password %q: status %d", good, r.Status)
 			}
-			if r := acctest.MustFetch(t, c, stats, "admin", bad); r.Status != http.StatusUnauthorized {
+			if r := acctest.MustFetch(t, c, acctest.Request{URL: stats, User: "admin", Password: bad}); r.Status != http.StatusUnauthorized {
 				return fmt.Errorf("stats with the old password %q: status %d, want 401", bad, r.Status)
 			}
 			return nil
@@ -946,7 +946,7 @@ func TestAccLoadBalancer_writeOnly(t *testing.T) {
 					lb.checkHostMatchesState(t),
 					statsAuth("pw-one", "pw-two"),
 					func(*terraform.State) error {
-						if r := acctest.MustFetch(t, tlsClient, "https://"+lb.Address+"/", "", ""); r.Status != http.StatusOK {
+						if r := acctest.MustFetch(t, tlsClient, acctest.Request{URL: "https://" + lb.Address + "/"}); r.Status != http.StatusOK {
 							return fmt.Errorf("HTTPS with the write-only key: status %d", r.Status)
 						}
 						if rec := lb.Exec(t, "cat", haproxy.RecordPath); strings.Contains(rec, "pw-one") || strings.Contains(rec, "PRIVATE KEY") {

@@ -627,17 +627,6 @@ func secrets(c mysql.Cluster, extra ...mysql.Cluster) []string {
 	return out
 }
 
-// redact removes secrets from a message that goes into a diagnostic (the
-// service layer scrubs client errors already; this is the last line).
-func redact(msg string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "***")
-		}
-	}
-	return msg
-}
-
 // env connects to the members (and to the members of prior that left) and
 // returns the runners by host.
 func (r *mysqlClusterResource) env(ctx context.Context, members []mysqlMemberModel, optional []mysqlMemberModel, diags *diag.Diagnostics) mysql.Env {

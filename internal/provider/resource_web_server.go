@@ -8,16 +8,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"os"
 	ppath "path"
@@ -970,11 +967,8 @@ func localArtifactChecksum(p string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := apply.ChecksumReader(f)
+	return sum, err
 }
 
 // localStatic walks source_dir.
@@ -1224,21 +1218,6 @@ func (r *webServerResource) deployment(ctx context.Context, plan, config *webSer
 		}
 	}
 	return d, secrets, diags
-}
-
-// maskSecrets makes tflog hide every secret value.
-func maskSecrets(ctx context.Context, secrets []string) context.Context {
-	var nonEmpty []string
-	for _, s := range secrets {
-		if s != "" {
-			nonEmpty = append(nonEmpty, s)
-		}
-	}
-	if len(nonEmpty) == 0 {
-		return ctx
-	}
-	ctx = tflog.MaskMessageStrings(ctx, nonEmpty...)
-	return tflog.MaskAllFieldValuesStrings(ctx, nonEmpty...)
 }
 
 func (r *webServerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -238,15 +239,22 @@ type webApp struct {
 
 func getApp(t testing.TB, url, host string) webApp {
 	t.Helper()
-	code, body := acctest.GetHost(t, url, host)
-	if code != 200 {
-		t.Fatalf("GET %s (Host %s): HTTP %d: %s", url, host, code, body)
+	r := acctest.MustFetch(t, vhost(host), acctest.Request{URL: url})
+	if r.Status != 200 {
+		t.Fatalf("GET %s (Host %s): HTTP %d: %s", url, host, r.Status, r.Body)
 	}
 	var a webApp
-	if err := json.Unmarshal([]byte(body), &a); err != nil {
-		t.Fatalf("GET %s: not the test application's JSON: %v: %s", url, err, body)
+	if err := json.Unmarshal([]byte(r.Body), &a); err != nil {
+		t.Fatalf("GET %s: not the test application's JSON: %v: %s", url, err, r.Body)
 	}
 	return a
+}
+
+// vhost is a client for the lab's web servers: any certificate, host as
+// the Host header and TLS server name (none when empty), no connection
+// reuse, 10 s per request.
+func vhost(host string) *http.Client {
+	return acctest.HTTPClient(acctest.ClientOptions{Insecure: true, Host: host, Timeout: 10 * time.Second})
 }
 
 // webConfig renders a foobar_web_server for the acceptance tests.
@@ -398,8 +406,8 @@ func TestAccWebServer_freshHost(t *testing.T) {
 				return fmt.Errorf("after destroy on web1:\n%s", out)
 			}
 			// Debian's default site serves the host's page again.
-			if code, body := acctest.GetHost(t, base+"/", ""); code != 200 || !strings.Contains(body, "web1") {
-				return fmt.Errorf("default site: HTTP %d %q", code, body)
+			if r := acctest.MustFetch(t, vhost(""), acctest.Request{URL: base + "/"}); r.Status != 200 || !strings.Contains(r.Body, "web1") {
+				return fmt.Errorf("default site: HTTP %d %q", r.Status, r.Body)
 			}
 			return nil
 		},
@@ -432,8 +440,8 @@ func TestAccWebServer_freshHost(t *testing.T) {
 					if out := h.Exec(t, "sh", "-c", "dpkg-query -W -f '${Status}' nginx; echo; stat -c '%U %a' /etc/foobar/fresh.env; [ -L /etc/nginx/sites-enabled/default ] && echo default-enabled; true"); !strings.Contains(out, "install ok installed") || !strings.Contains(out, "root 600") || strings.Contains(out, "default-enabled") {
 						return fmt.Errorf("host state after create: %s", out)
 					}
-					if code, body := acctest.GetHost(t, base+"/static/app.css", "www.fresh.test"); code != 200 || body != "body { color: black; }\n" {
-						return fmt.Errorf("static file: HTTP %d %q", code, body)
+					if r := acctest.MustFetch(t, vhost("www.fresh.test"), acctest.Request{URL: base + "/static/app.css"}); r.Status != 200 || r.Body != "body { color: black; }\n" {
+						return fmt.Errorf("static file: HTTP %d %q", r.Status, r.Body)
 					}
 					a := getApp(t, base+"/api/env", "www.fresh.test")
 					if a.Hostname != "web1" || a.Version != "v1" || a.Env["GREETING"] != "hello" {
@@ -477,11 +485,11 @@ func TestAccWebServer_freshHost(t *testing.T) {
 					if out, err := h.TryExec("test", "-e", "/srv/www/fresh/static/logo.txt"); err == nil {
 						return fmt.Errorf("logo.txt is still on the host %s", out)
 					}
-					if code, body := acctest.GetHost(t, base+"/static/app.css", "www.fresh.test"); code != 200 || body != newCSS {
-						return fmt.Errorf("changed static file: HTTP %d %q", code, body)
+					if r := acctest.MustFetch(t, vhost("www.fresh.test"), acctest.Request{URL: base + "/static/app.css"}); r.Status != 200 || r.Body != newCSS {
+						return fmt.Errorf("changed static file: HTTP %d %q", r.Status, r.Body)
 					}
-					if code, _ := acctest.GetHost(t, base+"/static/logo.txt", "www.fresh.test"); code != 404 {
-						return fmt.Errorf("removed static file: HTTP %d", code)
+					if r := acctest.MustFetch(t, vhost("www.fresh.test"), acctest.Request{URL: base + "/static/logo.txt"}); r.Status != 404 {
+						return fmt.Errorf("removed static file: HTTP %d", r.Status)
 					}
 					return nil
 				}),
@@ -633,7 +641,7 @@ func TestAccWebServer_failuresKeepServing(t *testing.T) {
 			{
 				PreConfig: func() {
 					stillGood()
-					if _, _, err := acctest.TryGetHost("https://"+h.Address+":8443/", "keep.acc.test"); err == nil {
+					if _, err := acctest.Fetch(context.Background(), vhost("keep.acc.test"), acctest.Request{URL: "https://" + h.Address + ":8443/"}); err == nil {
 						t.Error("port 8443 answers: the refused TLS site was loaded")
 					}
 					if out := h.Exec(t, "sh", "-c", "grep -c ssl_certificate /etc/nginx/sites-available/foobar-keep.conf; ls /etc/nginx/sites-available/ | grep -c foobar-"); out != "0\n1\n" {
@@ -813,8 +821,8 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 	if diff := cmp.Diff(want, a.SHA256); diff != "" {
 		t.Errorf("the application's secrets (-want +got sha256):\n%s", diff)
 	}
-	if code, _, err := acctest.TryGetHost("https://"+h.Address+":8453/healthz", "sec.acc.test"); err != nil || code != 200 {
-		t.Errorf("HTTPS with the deployed key: %d %v", code, err)
+	if r, err := acctest.Fetch(context.Background(), vhost("sec.acc.test"), acctest.Request{URL: "https://" + h.Address + ":8453/healthz"}); err != nil || r.Status != 200 {
+		t.Errorf("HTTPS with the deployed key: %d %v", r.Status, err)
 	}
 
 	// The host: not in the process list, not in files others can read.

@@ -4,12 +4,14 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -106,11 +108,11 @@ func TestAccStack_example(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error {
 			// Every host is back as the lab started it.
 			if out, err := lb1.TryExec("systemctl", "is-active", "haproxy"); err != nil {
-				return fmt.Errorf("lb1: haproxy not running after destroy: %v %s", err, out)
+				return fmt.Errorf("lb1: haproxy not running after destroy: %w %s", err, out)
 			}
 			for _, w := range []acctest.Host{web1, web2} {
-				if code, body, err := acctest.TryGetHost("http://"+w.Address+"/", ""); err != nil || code != 200 || strings.TrimSpace(body) != w.Name {
-					return fmt.Errorf("%s: Debian's default site is not back after destroy: %d %q %v", w.Name, code, body, err)
+				if r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 10 * time.Second}), acctest.Request{URL: "http://" + w.Address + "/"}); err != nil || r.Status != 200 || strings.TrimSpace(r.Body) != w.Name {
+					return fmt.Errorf("%s: Debian's default site is not back after destroy: %d %q %w", w.Name, r.Status, r.Body, err)
 				}
 			}
 			if out, _ := db2.TryExec("mariadb", "-N", "-e", "SHOW SLAVE STATUS"); strings.TrimSpace(out) != "" {

@@ -56,6 +56,32 @@ func (v stringFunc) ValidateString(_ context.Context, req validator.StringReques
 	}
 }
 
+// Int64Func is StringFunc for numbers: the check's error is shown with the
+// attribute path and the value.
+func Int64Func(description string, check func(int64) error) validator.Int64 {
+	return int64Func{description: description, check: check}
+}
+
+type int64Func struct {
+	description string
+	check       func(int64) error
+}
+
+var _ validator.Int64 = int64Func{}
+
+func (v int64Func) Description(context.Context) string         { return v.description }
+func (v int64Func) MarkdownDescription(context.Context) string { return v.description }
+
+func (v int64Func) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.check(req.ConfigValue.ValueInt64()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",
+			fmt.Sprintf("%s = %d is not valid: %s", req.Path, req.ConfigValue.ValueInt64(), err))
+	}
+}
+
 // Duration accepts a Go duration string ("500ms", "15s", "2m") between min
 // and max inclusive.
 func Duration(lo, hi time.Duration) validator.String {

@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,6 +99,32 @@ func TestStringFuncMessages(t *testing.T) {
 	for _, v := range []types.String{types.StringNull(), types.StringUnknown()} {
 		if got := run(Host(), v); got != "" {
 			t.Errorf("null/unknown must not be validated, got %q", got)
+		}
+	}
+}
+
+func TestInt64FuncMessages(t *testing.T) {
+	t.Parallel()
+	v := Int64Func("a port", func(n int64) error {
+		if n < 1 || n > 65535 {
+			return errors.New("out of range (1-65535)")
+		}
+		return nil
+	})
+	run := func(value types.Int64) string {
+		resp := &validator.Int64Response{}
+		v.ValidateInt64(context.Background(), validator.Int64Request{Path: path.Root("stats").AtName("port"), ConfigValue: value}, resp)
+		if !resp.Diagnostics.HasError() {
+			return ""
+		}
+		return resp.Diagnostics[0].Detail()
+	}
+	if got := run(types.Int64Value(70000)); got != "stats.port = 70000 is not valid: out of range (1-65535)" {
+		t.Errorf("message %q should name the attribute, the value and the problem", got)
+	}
+	for _, value := range []types.Int64{types.Int64Value(8404), types.Int64Null(), types.Int64Unknown()} {
+		if got := run(value); got != "" {
+			t.Errorf("%v: unexpected error %q", value, got)
 		}
 	}
 }

@@ -1,0 +1,46 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+// secretFieldKeys are tflog field names whose values are always masked,
+// whatever they hold: the names the resources give their secret
+// attributes.
+var secretFieldKeys = []string{"password", "password_wo", "private_key_pem", "private_key_pem_wo"}
+
+// maskSecrets returns ctx with tflog hiding every non-empty value of
+// secrets wherever it appears (messages and field values) and the value of
+// every field named in secretFieldKeys. It is how every resource and the
+// provider's Configure keep secrets out of the logs.
+func maskSecrets(ctx context.Context, secrets []string) context.Context {
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, secretFieldKeys...)
+	var nonEmpty []string
+	for _, s := range secrets {
+		if s != "" {
+			nonEmpty = append(nonEmpty, s)
+		}
+	}
+	if len(nonEmpty) == 0 {
+		return ctx
+	}
+	ctx = tflog.MaskMessageStrings(ctx, nonEmpty...)
+	return tflog.MaskAllFieldValuesStrings(ctx, nonEmpty...)
+}
+
+// redact removes secrets from a message that goes into a diagnostic (the
+// service layer scrubs client errors already; this is the last line).
+func redact(msg string, secrets []string) string {
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "***")
+		}
+	}
+	return msg
+}
