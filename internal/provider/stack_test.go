@@ -111,8 +111,12 @@ func TestAccStack_example(t *testing.T) {
 				return fmt.Errorf("lb1: haproxy not running after destroy: %w %s", err, out)
 			}
 			for _, w := range []acctest.Host{web1, web2} {
-				if r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 10 * time.Second}), acctest.Request{URL: "http://" + w.Address + "/"}); err != nil || r.Status != 200 || strings.TrimSpace(r.Body) != w.Name {
-					return fmt.Errorf("%s: Debian's default site is not back after destroy: %d %q %w", w.Name, r.Status, r.Body, err)
+				r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 10 * time.Second}), acctest.Request{URL: "http://" + w.Address + "/"})
+				if err != nil {
+					return fmt.Errorf("%s: Debian's default site does not answer after destroy: %w", w.Name, err)
+				}
+				if r.Status != 200 || strings.TrimSpace(r.Body) != w.Name {
+					return fmt.Errorf("%s: Debian's default site is not back after destroy: status %d, body %q", w.Name, r.Status, r.Body)
 				}
 			}
 			if out, _ := db2.TryExec("mariadb", "-N", "-e", "SHOW SLAVE STATUS"); strings.TrimSpace(out) != "" {
