@@ -280,9 +280,15 @@ func (x HAProxy) verify(before haproxy.Info, want string, within time.Duration) 
 		defer cancel()
 		var last error
 		for {
-			last = x.check(ctx, r, before, want)
-			if last == nil {
+			err := x.check(ctx, r, before, want)
+			if err == nil {
 				return nil
+			}
+			// A check cut short by the deadline says less than the
+			// failure seen before it (on a loaded machine the last
+			// attempt is often the one the deadline interrupts).
+			if last == nil || ctx.Err() == nil {
+				last = err
 			}
 			select {
 			case <-ctx.Done():

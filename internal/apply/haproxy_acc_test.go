@@ -224,7 +224,7 @@ func TestAccApply_HAProxyVerifyFailureRollsBack(t *testing.T) {
 
 	// Valid and loadable, but its only server is a port where nothing
 	// listens: HAProxy answers 503, so Verify fails after the reload.
-	f.x.VerifyWithin = 3 * time.Second
+	f.x.VerifyWithin = 5 * time.Second
 	broken := f.x.Config(t, f.web.Address, 81)
 	out, err := f.apply(t, broken)
 	t.Logf("operator sees:\n%s", acctest.ErrText(err))
