@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -1397,5 +1398,52 @@ func TestLoadBalancerAttrPath(t *testing.T) {
 		if got := lbAttrPath(s).String(); got != s {
 			t.Errorf("attrPath(%q).String() = %q", s, got)
 		}
+	}
+}
+
+// Each failure of haproxy.Deploy and Remove keeps its summary and, where it
+// is about one, its attribute.
+func TestLoadBalancerHostError(t *testing.T) {
+	t.Parallel()
+	other := errors.New("boom")
+	cases := []struct {
+		name    string
+		err     error
+		summary string
+		path    path.Path
+	}{
+		{"not installed", &haproxy.StepError{Step: haproxy.StepInstall, Path: "install", Err: haproxy.ErrNotInstalled}, "HAProxy Not Installed", path.Root("install")},
+		{"unsupported system", &haproxy.StepError{Step: haproxy.StepInstall, Path: "install", Err: &apply.UnsupportedSystemError{}}, "Install HAProxy Error", path.Root("install")},
+		{"install failed", &haproxy.StepError{Step: haproxy.StepInstall, Err: other}, "Install HAProxy Error", path.Path{}},
+		{"old version", &haproxy.StepError{Step: haproxy.StepCheck, Err: other}, "Unsupported HAProxy Version", path.Path{}},
+		{"no exporter", &haproxy.StepError{Step: haproxy.StepCheck, Path: "stats.prometheus", Err: haproxy.ErrNoPrometheusExporter}, "Prometheus Exporter Not Available", path.Root("stats").AtName("prometheus")},
+		{"probe", &haproxy.StepError{Step: haproxy.StepInspect, Err: other}, "Apply HAProxy Config Error", path.Path{}},
+		{"apply", &haproxy.StepError{Step: haproxy.StepApply, Err: other}, "Apply HAProxy Config Error", path.Path{}},
+		{"untyped", other, "Apply HAProxy Config Error", path.Path{}},
+	}
+	for _, c := range cases {
+		var diags diag.Diagnostics
+		lbHostError(&diags, c.err, nil, "Apply HAProxy Config Error")
+		if len(diags) != 1 {
+			t.Fatalf("%s: %d diagnostics", c.name, len(diags))
+		}
+		d := diags[0]
+		var got path.Path
+		if wp, ok := d.(diag.DiagnosticWithPath); ok {
+			got = wp.Path()
+		}
+		if d.Summary() != c.summary || !got.Equal(c.path) || d.Detail() != c.err.Error() {
+			t.Errorf("%s: %q at %q: %q", c.name, d.Summary(), got, d.Detail())
+		}
+	}
+	// A configuration Render refuses is reported at its attributes.
+	m := lbTestModel(t)
+	m.Stats.User = types.StringNull()
+	d, cv := lbDeployment(m, m)
+	_, err := d.Config.Render()
+	var diags diag.Diagnostics
+	lbHostError(&diags, &haproxy.StepError{Step: haproxy.StepRender, Err: err}, cv, "Apply HAProxy Config Error")
+	if len(diags) == 0 || diags[0].Summary() != "Invalid Load Balancer Configuration" {
+		t.Errorf("render error: %v", diags)
 	}
 }
