@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -37,6 +38,14 @@ const (
 	// ActionStatus exits 0 when the service is running (systemctl
 	// is-active, service NAME status).
 	ActionStatus Action = "status"
+	// ActionReloadOrStart makes a service load its current configuration
+	// without a restart: a running service is reloaded (HAProxy and nginx
+	// keep their listening sockets and open connections), a stopped one is
+	// started (a reload of a stopped service fails, and a freshly installed
+	// or stopped service must come up with the new configuration). systemd:
+	// systemctl reload-or-restart; sysvinit: the init script's status, then
+	// reload or start.
+	ActionReloadOrStart Action = "reload-or-start"
 )
 
 var serviceRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9:_.@\\-]{0,254}$`)
@@ -71,6 +80,34 @@ echo "foobar: neither update-rc.d nor chkconfig is installed; cannot $act $svc" 
 exit 1
 `
 
+// reloadOrStartScript runs the reload command when the status command
+// succeeds, the start command otherwise. Arguments: the status, reload and
+// start argv, each as its word count followed by its words.
+const reloadOrStartScript = remote.ShRunFirst + `
+ns=$1
+shift
+if run_first "$ns" "$@" >/dev/null 2>&1; then active=1; else active=0; fi
+shift "$ns"
+nr=$1
+shift
+if [ "$active" = 1 ]; then run_first "$nr" "$@"; exit $?; fi
+shift "$nr"
+n=$1
+shift
+run_first "$n" "$@"
+`
+
+// reloadOrStartArgv runs reload when status succeeds, start otherwise (see
+// reloadOrStartScript).
+func reloadOrStartArgv(status, reload, start []string) []string {
+	var args []string
+	for _, a := range [][]string{status, reload, start} {
+		args = append(args, strconv.Itoa(len(a)))
+		args = append(args, a...)
+	}
+	return remote.Script(reloadOrStartScript, args...)
+}
+
 // Argv returns the command that performs action on service under this
 // service manager. The service name must pass ValidateServiceName, the
 // manager and action must be known; otherwise the returned command fails on
@@ -87,6 +124,9 @@ func (i Init) Argv(action Action, service string) []string {
 			return []string{"systemctl", string(action), "--", service}
 		case ActionStatus:
 			return []string{"systemctl", "is-active", "--quiet", "--", service}
+		case ActionReloadOrStart:
+			// A reload when the unit runs, a start when it does not.
+			return []string{"systemctl", "reload-or-restart", "--", service}
 		}
 	case SysVinit:
 		switch action {
@@ -94,6 +134,8 @@ func (i Init) Argv(action Action, service string) []string {
 			return []string{"service", service, string(action)}
 		case ActionEnable, ActionDisable:
 			return remote.Script(sysvEnableScript, service, string(action))
+		case ActionReloadOrStart:
+			return reloadOrStartArgv(i.Argv(ActionStatus, service), i.Argv(ActionReload, service), i.Argv(ActionStart, service))
 		}
 	default:
 		return remote.Script(failScript, fmt.Sprintf("unknown service manager %q", string(i)))

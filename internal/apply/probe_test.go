@@ -266,6 +266,7 @@ func TestInitArgv(t *testing.T) {
 		{Systemd, ActionEnable, []string{"systemctl", "enable", "--", "haproxy"}},
 		{Systemd, ActionDisable, []string{"systemctl", "disable", "--", "haproxy"}},
 		{Systemd, ActionStatus, []string{"systemctl", "is-active", "--quiet", "--", "haproxy"}},
+		{Systemd, ActionReloadOrStart, []string{"systemctl", "reload-or-restart", "--", "haproxy"}},
 		{SysVinit, ActionReload, []string{"service", "haproxy", "reload"}},
 		{SysVinit, ActionRestart, []string{"service", "haproxy", "restart"}},
 		{SysVinit, ActionStart, []string{"service", "haproxy", "start"}},
@@ -273,11 +274,43 @@ func TestInitArgv(t *testing.T) {
 		{SysVinit, ActionStatus, []string{"service", "haproxy", "status"}},
 		{SysVinit, ActionEnable, remote.Script(sysvEnableScript, "haproxy", "enable")},
 		{SysVinit, ActionDisable, remote.Script(sysvEnableScript, "haproxy", "disable")},
+		{SysVinit, ActionReloadOrStart, reloadOrStartArgv(
+			[]string{"service", "haproxy", "status"}, []string{"service", "haproxy", "reload"}, []string{"service", "haproxy", "start"})},
 	}
 	for _, tc := range cases {
 		if d := cmp.Diff(tc.want, tc.init.Argv(tc.action, "haproxy")); d != "" {
 			t.Errorf("%s %s (-want +got):\n%s", tc.init, tc.action, d)
 		}
+	}
+}
+
+// The sysvinit form of ActionReloadOrStart, with fakes for the init
+// script's status, reload and start.
+func TestReloadOrStartArgv(t *testing.T) {
+	t.Parallel()
+	run := func(argv []string) (string, int, error) {
+		res, err := remote.LocalRunner{}.Run(context.Background(), remote.Cmd{Argv: argv})
+		return string(res.Stdout), res.ExitStatus, err
+	}
+	for _, c := range []struct {
+		name, status, want string
+	}{
+		{"running: reload", "true", "reload\n"},
+		{"stopped: start", "false", "start\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			out, _, err := run(reloadOrStartArgv([]string{c.status}, []string{"echo", "reload"}, []string{"echo", "start"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out != c.want {
+				t.Errorf("got %q, want %q", out, c.want)
+			}
+		})
+	}
+	if _, status, err := run(reloadOrStartArgv([]string{"true"}, []string{"sh", "-c", "exit 4"}, []string{"true"})); err == nil || status != 4 {
+		t.Errorf("a failing reload must fail with its status, got %d, %v", status, err)
 	}
 }
 

@@ -4,10 +4,11 @@
 package haproxy
 
 // The host-side steps of the load balancer, as argv and parsers over a
-// remote.Runner: installing HAProxy, reloading without dropping
-// connections, finding the master and worker processes, and verifying that
-// a reload really started a new worker whose listeners answer. The provider composes them with the safe-apply engine
-// (internal/apply); nothing here knows about Terraform or dials.
+// remote.Runner: installing HAProxy, finding the master and worker
+// processes, and verifying that a reload really started a new worker whose
+// listeners answer. Deploy, Inspect and Remove (deployment.go) compose them
+// with the safe-apply engine (internal/apply); nothing here knows about
+// Terraform or dials.
 
 import (
 	"bufio"
@@ -42,11 +43,11 @@ const (
 	// PIDFile is where Debian's and Red Hat's units tell HAProxy to write
 	// the master's pid (-p); it is used when systemd cannot say.
 	PIDFile = "/run/haproxy.pid"
-	// RecordPath holds the provider's record of what it wrote (the resource
-	// model with its secrets, and the sha256 of haproxy.cfg as written), so
-	// that Read can tell a configuration this provider wrote from a hand
-	// edit and import can restore the exact model. Root only: it holds the
-	// same secrets haproxy.cfg and the TLS bundles hold.
+	// RecordPath holds the Record of what Deploy wrote (the Config with its
+	// secrets, write-only ones excepted, and the sha256 of haproxy.cfg as
+	// written), so that Inspect can tell a configuration Deploy wrote from a
+	// hand edit and import can take the configuration back. Root only: it
+	// holds the same secrets haproxy.cfg and the TLS bundles hold.
 	RecordPath = "/var/lib/foobar/haproxy/load_balancer.json"
 	// RecordMode is RecordPath's mode (owner root).
 	RecordMode fs.FileMode = 0o600
@@ -71,29 +72,6 @@ func Install(ctx context.Context, r remote.Runner, init apply.Init) (apply.Packa
 		}
 	}
 	return pm, nil
-}
-
-// reloadSystemd reloads HAProxy when it runs (Debian's and Red Hat's units
-// run it in master-worker mode and reload by sending SIGUSR2 to the master,
-// which hands the listening sockets to the new worker), and starts it when
-// it does not.
-const reloadSystemdScript = `exec systemctl reload-or-restart -- "$1"`
-
-// reloadSysVScript does the same with an init script.
-const reloadSysVScript = `
-if service "$1" status >/dev/null 2>&1; then exec service "$1" reload; fi
-exec service "$1" start
-`
-
-// ReloadArgv is the command that makes HAProxy load ConfigPath without
-// dropping connections: systemctl reload-or-restart under systemd (a reload
-// when HAProxy runs, a start when it does not), the init script's reload
-// (or start) otherwise.
-func ReloadArgv(systemd bool) []string {
-	if systemd {
-		return remote.Script(reloadSystemdScript, ServiceName)
-	}
-	return remote.Script(reloadSysVScript, ServiceName)
 }
 
 // processesScript prints the HAProxy master and its workers:

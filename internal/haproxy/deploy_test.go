@@ -67,18 +67,6 @@ func TestInstall(t *testing.T) {
 	}
 }
 
-func TestReloadArgv(t *testing.T) {
-	t.Parallel()
-	sd := ReloadArgv(true)
-	if !strings.Contains(sd[2], "reload-or-restart") || sd[len(sd)-1] != ServiceName {
-		t.Errorf("systemd reload argv %q", sd)
-	}
-	sv := ReloadArgv(false)
-	if !strings.Contains(sv[2], `service "$1" reload`) || sv[len(sv)-1] != ServiceName {
-		t.Errorf("sysvinit reload argv %q", sv)
-	}
-}
-
 func TestParseProcesses(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -681,11 +681,6 @@ func siteCheck(l Layout, oldWorkers []string, targets []checkTarget, timeout tim
 	}
 }
 
-// NginxReloadArgv reloads a running nginx and starts a stopped one.
-func NginxReloadArgv(init apply.Init) []string {
-	return ReloadOrStartArgv(init.Argv(apply.ActionStatus, "nginx"), init.Argv(apply.ActionReload, "nginx"), init.Argv(apply.ActionStart, "nginx"))
-}
-
 func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight, o Options, links []LinkRule, needsLinks bool, res *Result) error {
 	l := o.layout()
 	files, err := d.Site.Files(o)
@@ -702,7 +697,7 @@ func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 	}
 	verify := siteCheck(l, old, siteTargets(d.Site, d.App.HealthCheckPath), timeout)
 	validate := LinkedArgv(true, links, TestArgv())
-	reload := LinkedArgv(false, links, NginxReloadArgv(pre.init))
+	reload := LinkedArgv(false, links, pre.init.Argv(apply.ActionReloadOrStart, "nginx"))
 	out, err := apply.Apply(ctx, r, apply.Change{
 		Files:          engineFiles(files),
 		Validate:       validate,
@@ -741,7 +736,7 @@ func relink(ctx context.Context, r remote.Runner, host string, links []LinkRule,
 		}
 		return fmt.Errorf("nginx -t refused the configuration on %s once the site was enabled:\n%s\nThe links were put back as they were and nginx was not reloaded", hostName(host), msg)
 	}
-	if _, err := r.Run(ctx, remote.Cmd{Argv: LinkedArgv(false, links, NginxReloadArgv(init))}); err != nil {
+	if _, err := r.Run(ctx, remote.Cmd{Argv: LinkedArgv(false, links, init.Argv(apply.ActionReloadOrStart, "nginx"))}); err != nil {
 		return fmt.Errorf("reloading nginx on %s: %w", hostName(host), scriptErr(err))
 	}
 	if err := verify(ctx, r); err != nil {

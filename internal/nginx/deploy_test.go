@@ -70,30 +70,6 @@ func TestSeqArgv(t *testing.T) {
 	}
 }
 
-func TestReloadOrStartArgv(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		name, status, want string
-	}{
-		{"running: reload", "true", "reload\n"},
-		{"stopped: start", "false", "start\n"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			out, err := run(t, ReloadOrStartArgv([]string{c.status}, []string{"echo", "reload"}, []string{"echo", "start"}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out != c.want {
-				t.Errorf("got %q, want %q", out, c.want)
-			}
-		})
-	}
-	if _, err := run(t, ReloadOrStartArgv([]string{"true"}, []string{"sh", "-c", "exit 4"}, []string{"true"})); exitStatus(err) != 4 {
-		t.Errorf("a failing reload must fail with its status, got %v", err)
-	}
-}
-
 func readlink(t *testing.T, p string) string {
 	t.Helper()
 	s, err := os.Readlink(p)

@@ -123,7 +123,7 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 			Remove:         sitePaths,
 			Validate:       LinkedArgv(true, links, TestArgv()),
 			ValidateFilter: FilterTestOutput,
-			Reload:         LinkedArgv(false, links, NginxReloadArgv(pre.init)),
+			Reload:         LinkedArgv(false, links, pre.init.Argv(apply.ActionReloadOrStart, "nginx")),
 			Verify:         verify,
 			Lock:           SiteLock,
 			Host:           rm.Host,

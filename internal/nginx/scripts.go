@@ -27,24 +27,6 @@ while [ "$#" -gt 0 ]; do
 done
 `
 
-// reloadOrStartScript reloads a running service and starts a stopped one
-// (a reload of a stopped service fails, and a freshly installed or stopped
-// nginx must come up with the new configuration). Arguments: the status,
-// reload and start argv, each as a word count followed by its words.
-const reloadOrStartScript = remote.ShRunFirst + `
-ns=$1
-shift
-if run_first "$ns" "$@" >/dev/null 2>&1; then active=1; else active=0; fi
-shift "$ns"
-nr=$1
-shift
-if [ "$active" = 1 ]; then run_first "$nr" "$@"; exit $?; fi
-shift "$nr"
-n=$1
-shift
-run_first "$n" "$@"
-`
-
 // linkScript makes each symlink follow its target, then runs a command.
 // Arguments: mode (validate or reload), the number of links N, N triples
 // "<link> <target> <blocker>", then the command's argv.
@@ -289,8 +271,7 @@ for d in "$@"; do rmdir -- "$d" 2>/dev/null || true; done
 exit 0
 `
 
-// counted encodes argv lists for seqScript, reloadOrStartScript and
-// removeAppScript: each as its word count followed by its words.
+// counted encodes argv lists for seqScript and removeAppScript: each as its word count followed by its words.
 func counted(argvs ...[]string) []string {
 	var out []string
 	for _, a := range argvs {
@@ -303,12 +284,6 @@ func counted(argvs ...[]string) []string {
 // SeqArgv runs the commands in order and stops at the first that fails.
 func SeqArgv(argvs ...[]string) []string {
 	return remote.Script(seqScript, counted(argvs...)...)
-}
-
-// ReloadOrStartArgv reloads the service when status succeeds, starts it
-// otherwise.
-func ReloadOrStartArgv(status, reload, start []string) []string {
-	return remote.Script(reloadOrStartScript, counted(status, reload, start)...)
 }
 
 // LinkRule says when a symlink must exist: when Target exists and, if

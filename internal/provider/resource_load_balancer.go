@@ -3,10 +3,9 @@
 
 package provider
 
-// foobar_load_balancer: HAProxy on one host, rendered by internal/haproxy
-// and applied through the safe-apply engine (internal/apply).
-//
-// How the pieces fit:
+// foobar_load_balancer: HAProxy on one host. This file is the Terraform
+// glue; the host work is internal/haproxy's (Deploy, Inspect, Remove), over
+// the safe-apply engine (internal/apply).
 //
 //   - Plan: attribute validators (the haproxy package's checks through
 //     validators.StringFunc) refuse every bad value with its path;
@@ -14,34 +13,28 @@ package provider
 //     (unknown backend, duplicate names, overlapping binds); ModifyPlan
 //     renders haproxy.cfg and plans rendered_config (with the stats
 //     password redacted) and config_sha256. Nothing touches the host.
-//   - Apply: one probe (distribution, haproxy -vv, processes, stale support
-//     files), an install when HAProxy is missing, then apply.Apply with
-//     haproxy.cfg, the TLS bundles and the record (below): validated with
-//     haproxy -c in place, swapped atomically, reloaded (master-worker,
-//     sockets handed over), verified (a new worker runs and every listener
-//     answers) and rolled back on failure. KeepOriginal saves what was there.
-//   - Read: one probe returns haproxy.cfg, the record and the version; a
-//     hand edit shows as a planned update of rendered_config.
-//   - The record (haproxy.RecordPath, root 0600) is the model this provider
-//     applied plus the sha256 of the exact haproxy.cfg it wrote. It lets Read
-//     tell its own file from a hand edit even when the only change is a
-//     redacted secret, and lets import restore the exact model (secrets of
-//     the sensitive variants included: the host holds them in haproxy.cfg
-//     and the bundles anyway; write-only values are never recorded).
-//   - Delete: apply.RestoreOriginal puts back the file found before the
-//     first apply (Debian's stock haproxy.cfg) and reloads.
+//   - Apply: lbDeployment converts the model into a haproxy.Deployment
+//     (the Config, install, which secrets are write-only) and
+//     haproxy.Deploy probes, installs when allowed, and applies (haproxy -c
+//     in place, atomic swap, reload, verification, rollback). Its
+//     *haproxy.StepError becomes a diagnostic (lbHostError).
+//   - Read: haproxy.Inspect returns the redacted haproxy.cfg (with drift
+//     notes), the version and, when the host runs what this provider wrote,
+//     its haproxy.Record; lbModelFromRecord turns that back into a model
+//     (import, or a change applied from another state).
+//   - Delete: haproxy.Remove puts back the file found before the first
+//     apply (Debian's stock haproxy.cfg) and reloads.
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -59,7 +52,6 @@ import (
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/haproxy"
-	"github.com/foobar/terraform-provider-foobar/internal/remote"
 	"github.com/foobar/terraform-provider-foobar/internal/validators"
 )
 
@@ -600,6 +592,143 @@ func lbBuildConfig(m, cfgModel lbModel) (haproxy.Config, *lbConverter) {
 	return c, cv
 }
 
+// lbDeployment is what haproxy.Deploy applies for the plan (or state) model
+// m; write-only values come from cfgModel, the configuration.
+func lbDeployment(m, cfgModel lbModel) (haproxy.Deployment, *lbConverter) {
+	c, cv := lbBuildConfig(m, cfgModel)
+	d := haproxy.Deployment{Config: c, Install: lbBoolOr(m.Install, true)}
+	if s := m.Stats; s != nil && s.Password.IsNull() && c.Stats.Password != "" {
+		d.WriteOnly.StatsPassword = &haproxy.SecretVersion{Version: lbVersion(s.PasswordWOVersion)}
+	}
+	for _, f := range m.Frontends {
+		if f.TLS != nil && f.TLS.PrivateKeyPEM.IsNull() {
+			if d.WriteOnly.TLSKeys == nil {
+				d.WriteOnly.TLSKeys = map[string]haproxy.SecretVersion{}
+			}
+			d.WriteOnly.TLSKeys[f.Name.ValueString()] = haproxy.SecretVersion{Version: lbVersion(f.TLS.PrivateKeyPEMWOVersion)}
+		}
+	}
+	return d, cv
+}
+
+func lbVersion(v types.Int64) *int64 {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	n := v.ValueInt64()
+	return &n
+}
+
+// lbModelFromRecord is the inverse of lbDeployment: m with every attribute
+// but the connection and the computed ones taken from the record on the
+// host (an import, or a change applied from another state). Zero values
+// become null; write-only values stay null, their versions are restored.
+func lbModelFromRecord(m lbModel, rec *haproxy.Record) lbModel {
+	str := func(s string) types.String {
+		if s == "" {
+			return types.StringNull()
+		}
+		return types.StringValue(s)
+	}
+	num := func(n int) types.Int64 {
+		if n == 0 {
+			return types.Int64Null()
+		}
+		return types.Int64Value(int64(n))
+	}
+	ver := func(v *int64) types.Int64 {
+		if v == nil {
+			return types.Int64Null()
+		}
+		return types.Int64Value(*v)
+	}
+	c, wo := rec.Config, rec.WriteOnly
+	m.Install = types.BoolValue(rec.Install)
+	m.MaxConn, m.NbThread, m.HardStopAfter = num(c.MaxConn), num(c.NbThread), str(c.HardStopAfter)
+	m.Timeouts = nil
+	if t := c.Timeouts; t != (haproxy.Timeouts{}) {
+		m.Timeouts = &lbTimeoutsModel{Connect: str(t.Connect), Client: str(t.Client), Server: str(t.Server),
+			HTTPRequest: str(t.HTTPRequest), HTTPKeepAlive: str(t.HTTPKeepAlive), Queue: str(t.Queue)}
+	}
+	m.Frontends = nil
+	for _, f := range c.Frontends {
+		fm := lbFrontendModel{
+			Name: str(f.Name), BindAddress: str(f.BindAddress), Port: num(f.Port), MaxConn: num(f.MaxConn),
+			RedirectToHTTPS: types.BoolValue(f.RedirectToHTTPS), HSTSMaxAge: num(f.HSTSMaxAge),
+			ForwardFor: types.BoolValue(f.ForwardFor), ForwardedProto: types.BoolValue(f.ForwardedProto),
+			DefaultBackend: str(f.DefaultBackend),
+		}
+		if t := f.TLS; t != nil {
+			fm.TLS = &lbTLSModel{Port: num(t.Port), CertificatePEM: types.StringValue(t.CertificatePEM), PrivateKeyPEM: str(t.PrivateKeyPEM),
+				PrivateKeyPEMWO: types.StringNull(), PrivateKeyPEMWOVersion: types.Int64Null()}
+			if v, ok := wo.TLSKeys[f.Name]; ok {
+				fm.TLS.PrivateKeyPEM, fm.TLS.PrivateKeyPEMWOVersion = types.StringNull(), ver(v.Version)
+			}
+		}
+		if t := f.Timeouts; t != (haproxy.FrontendTimeouts{}) {
+			fm.Timeouts = &lbFrontendTimeoutsModel{Client: str(t.Client), HTTPRequest: str(t.HTTPRequest), HTTPKeepAlive: str(t.HTTPKeepAlive)}
+		}
+		for _, rl := range f.Rules {
+			fm.Rules = append(fm.Rules, lbRuleModel{Host: str(rl.Host), PathPrefix: str(rl.PathPrefix), Backend: str(rl.Backend)})
+		}
+		m.Frontends = append(m.Frontends, fm)
+	}
+	m.Backends = nil
+	for _, b := range c.Backends {
+		bm := lbBackendModel{Name: str(b.Name), Balance: str(b.Balance), StickyCookie: str(b.StickyCookie)}
+		for _, s := range b.Servers {
+			sm := lbServerModel{Name: str(s.Name), Address: str(s.Address), Port: num(s.Port), Weight: types.Int64Null(),
+				Backup: types.BoolValue(s.Backup), MaxConn: num(s.MaxConn), Disabled: types.BoolValue(s.Disabled)}
+			if s.Weight != nil {
+				sm.Weight = types.Int64Value(int64(*s.Weight))
+			}
+			bm.Servers = append(bm.Servers, sm)
+		}
+		if hc := b.HealthCheck; hc != nil {
+			bm.HealthCheck = &lbHealthCheckModel{Path: str(hc.Path), Host: str(hc.Host), ExpectStatus: num(hc.ExpectStatus),
+				Interval: str(hc.Interval), Rise: num(hc.Rise), Fall: num(hc.Fall)}
+		}
+		if t := b.Timeouts; t != (haproxy.BackendTimeouts{}) {
+			bm.Timeouts = &lbBackendTimeoutsModel{Connect: str(t.Connect), Server: str(t.Server), Queue: str(t.Queue)}
+		}
+		m.Backends = append(m.Backends, bm)
+	}
+	m.Stats = nil
+	if s := c.Stats; s != nil {
+		m.Stats = &lbStatsModel{BindAddress: str(s.BindAddress), Port: num(s.Port), URI: str(s.URI), User: str(s.User),
+			Password: str(s.Password), PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null(),
+			Refresh: str(s.Refresh), Prometheus: types.BoolValue(s.Prometheus)}
+		if v := wo.StatsPassword; v != nil {
+			m.Stats.Password, m.Stats.PasswordWOVersion = types.StringNull(), ver(v.Version)
+		}
+	}
+	return m
+}
+
+// lbSameModel reports whether two models as the state holds them (no
+// write-only values) describe the same deployment: the same haproxy.Config,
+// install setting and write-only versions. Read keeps the state's model
+// when the host's record says the same thing in other words (a null where
+// the configuration has an explicit zero, an empty block).
+func lbSameModel(a, b lbModel) bool {
+	ca, _ := lbBuildConfig(a, a)
+	cb, _ := lbBuildConfig(b, b)
+	return reflect.DeepEqual(ca, cb) && a.Install.Equal(b.Install) && slices.Equal(lbVersions(a), lbVersions(b))
+}
+
+func lbVersions(m lbModel) []string {
+	var vs []string
+	if m.Stats != nil {
+		vs = append(vs, m.Stats.PasswordWOVersion.String())
+	}
+	for _, f := range m.Frontends {
+		if f.TLS != nil {
+			vs = append(vs, f.Name.ValueString()+"="+f.TLS.PrivateKeyPEMWOVersion.String())
+		}
+	}
+	return vs
+}
+
 // --- plan ------------------------------------------------------------------------
 
 // ModifyPlan renders the configuration and plans rendered_config (the
@@ -689,162 +818,69 @@ func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRe
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// lbHostProbe is what the provider reads before an apply, in one round trip.
-type lbHostProbe struct {
-	init      apply.Init
-	version   string
-	buildInfo string
-	procs     haproxy.Processes
-	listing   string
-	// config is the haproxy.cfg found on the host (nil when missing).
-	config []byte
-	// missing is set when the haproxy binary is not installed.
-	missing bool
+// lbLog sends the haproxy package's progress messages to tflog.
+func lbLog(ctx context.Context) func(string, map[string]any) {
+	return func(msg string, fields map[string]any) { tflog.Info(ctx, msg, fields) }
 }
 
-func lbProbeHost(ctx context.Context, r remote.Runner) (lbHostProbe, error) {
-	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{
-		Content:  []string{haproxy.ConfigPath},
-		Commands: [][]string{haproxy.BuildInfoArgv(), haproxy.ProcessesArgv(), haproxy.ListFilesArgv()},
-	})
-	if err != nil {
-		return lbHostProbe{}, err
-	}
-	hp := lbHostProbe{init: snap.Init, config: snap.Files[haproxy.ConfigPath].Content}
-	bi := snap.Commands[0]
-	hp.buildInfo = string(bi.Stdout)
-	hp.version, err = haproxy.ParseVersionOutput(bi.ExitStatus, string(bi.Stdout), string(bi.Stderr))
-	switch {
-	case errors.Is(err, haproxy.ErrNotInstalled):
-		hp.missing = true
-	case err != nil:
-		return lbHostProbe{}, err
-	}
-	pc := snap.Commands[1]
-	if pc.ExitStatus != 0 {
-		return lbHostProbe{}, fmt.Errorf("reading HAProxy's processes exited with status %d: %s", pc.ExitStatus, strings.TrimSpace(string(pc.Stderr)))
-	}
-	if hp.procs, err = haproxy.ParseProcesses(string(pc.Stdout)); err != nil {
-		return lbHostProbe{}, err
-	}
-	hp.listing = string(snap.Commands[2].Stdout)
-	return hp, nil
-}
-
-// lbInstallTimeout bounds a package installation.
-const lbInstallTimeout = 10 * time.Minute
-
-// applyModel renders m, installs HAProxy when it is missing (and allowed),
-// and applies the files through the engine. It fills the computed
-// attributes of m.
+// applyModel deploys m (haproxy.Deploy) and fills its computed attributes.
 func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, config lbModel, diags *diag.Diagnostics) {
-	cfg, cv := lbBuildConfig(*m, config)
+	d, cv := lbDeployment(*m, config)
 	ctx = maskSecrets(ctx, cv.secrets)
-	rendered, err := cfg.Render()
-	if err != nil {
-		lbConfigErrors(diags, err, cv, false)
-		return
-	}
-	record, err := lbEncodeRecord(*m, apply.Checksum(rendered))
-	if err != nil {
-		diags.AddError("Apply HAProxy Config Error", "Could not encode the load balancer record: "+err.Error())
-		return
-	}
-	cl, d := r.data.client(ctx, m.SSH)
-	diags.Append(d...)
+	cl, dg := r.data.client(ctx, m.SSH)
+	diags.Append(dg...)
 	if diags.HasError() {
 		return
 	}
-	host := cl.Addr()
-
-	hp, err := lbProbeHost(ctx, cl)
-	if err != nil {
-		diags.AddError("Apply HAProxy Config Error", fmt.Sprintf("Could not inspect %s before applying: %s. Nothing was changed.", host, err))
-		return
-	}
-	if hp.missing {
-		if !lbBoolOr(m.Install, true) {
-			diags.AddAttributeError(path.Root("install"), "HAProxy Not Installed",
-				fmt.Sprintf("HAProxy is not installed on %s and install = false. Install it (apt-get install haproxy, dnf install haproxy) or set install = true. Nothing was changed.", host))
-			return
-		}
-		tflog.Info(ctx, "installing HAProxy", map[string]any{"host": host})
-		ictx, cancel := context.WithTimeout(ctx, lbInstallTimeout)
-		pm, err := haproxy.Install(ictx, cl, hp.init)
-		cancel()
-		if unsupported, ok := errors.AsType[*apply.UnsupportedSystemError](err); ok {
-			diags.AddAttributeError(path.Root("install"), "Install HAProxy Error", fmt.Sprintf("%s: %s; install it by hand, or set install = false after installing it. Nothing was changed.", host, unsupported))
-			return
-		}
-		if err != nil {
-			diags.AddError("Install HAProxy Error", fmt.Sprintf("Installing HAProxy on %s failed: %s. The HAProxy configuration was not changed.", host, err))
-			return
-		}
-		tflog.Info(ctx, "installed HAProxy", map[string]any{"host": host, "package_manager": string(pm)})
-		if hp, err = lbProbeHost(ctx, cl); err != nil || hp.missing {
-			if err == nil {
-				err = errors.New("haproxy is still not found after the installation")
-			}
-			diags.AddError("Install HAProxy Error", fmt.Sprintf("HAProxy was installed on %s but cannot be inspected: %s", host, err))
-			return
-		}
-	}
-	if err := haproxy.CheckVersion(hp.version); err != nil {
-		diags.AddError("Unsupported HAProxy Version", fmt.Sprintf("%s: %s. Nothing was changed.", host, err))
-		return
-	}
-	if err := cfg.CheckPrometheusExporter(hp.buildInfo); err != nil {
-		diags.AddAttributeError(path.Root("stats").AtName("prometheus"), "Prometheus Exporter Not Available", fmt.Sprintf("%s: %s. Nothing was changed.", host, err))
-		return
-	}
-
-	files := []apply.File{{Path: haproxy.ConfigPath, Content: rendered, Owner: haproxy.ConfigOwner, Group: haproxy.ConfigGroup, Mode: haproxy.ConfigMode}}
-	var keep []string
-	for _, f := range cfg.Files() {
-		files = append(files, apply.File{Path: f.Path, Content: f.Content, Owner: "root", Group: "root", Mode: f.Mode})
-		keep = append(keep, f.Path)
-	}
-	files = append(files, apply.File{Path: haproxy.RecordPath, Content: record, Owner: "root", Group: "root", Mode: haproxy.RecordMode})
-
-	change := apply.Change{
-		Files:          files,
-		Remove:         haproxy.StaleFiles(hp.listing, keep),
-		Validate:       haproxy.ValidateArgv(haproxy.ConfigPath),
-		ValidateFilter: haproxy.FilterCheckOutput,
-		Reload:         haproxy.ReloadArgv(hp.init != apply.SysVinit),
-		Verify:         haproxy.Verifier(hp.procs, cfg.Endpoints(), haproxy.EndpointsFromConfig(hp.config), 0),
-		KeepOriginal:   true,
-		Lock:           haproxy.LockName,
-		Host:           host,
-	}
-	start := time.Now()
-	out, err := apply.Apply(ctx, cl, change)
-	for _, w := range out.Warnings {
+	d.Host, d.Log = cl.Addr(), lbLog(ctx)
+	res, err := haproxy.Deploy(ctx, cl, d)
+	for _, w := range res.Warnings {
 		diags.AddWarning("HAProxy Apply Warning", w)
 	}
 	if err != nil {
-		diags.AddError("Apply HAProxy Config Error", err.Error())
+		lbHostError(diags, err, cv, "Apply HAProxy Config Error")
 		return
 	}
-	tflog.Info(ctx, "applied HAProxy configuration", map[string]any{
-		"host": host, "changed": out.Changed, "reloaded": out.Reloaded, "resumed": out.Resumed,
-		"duration": time.Since(start).String(),
-	})
-	view := haproxy.Redact(rendered)
 	m.ID = m.SSH.Host
-	m.RenderedConfig = types.StringValue(string(view))
-	m.ConfigSHA256 = types.StringValue(apply.Checksum(view))
-	m.HAProxyVersion = types.StringValue(hp.version)
+	m.RenderedConfig = types.StringValue(string(res.View))
+	m.ConfigSHA256 = types.StringValue(apply.Checksum(res.View))
+	m.HAProxyVersion = types.StringValue(res.Version)
 }
 
-// driftNote is appended to the rendered_config read from a host whose
-// haproxy.cfg differs from what this provider wrote only in a redacted
-// secret, or whose TLS bundle was changed: the plan then shows an update.
-const (
-	lbDriftSecretNote = "# foobar: a redacted secret (stats password) in this file was changed on the host\n"
-	lbDriftBundleNote = "# foobar: a TLS certificate file this configuration uses was changed or removed on the host: "
-)
+// lbHostError turns an error of haproxy.Deploy, Inspect or Remove into a
+// diagnostic: summary unless the step has its own, at the attribute the
+// error names.
+func lbHostError(diags *diag.Diagnostics, err error, cv *lbConverter, summary string) {
+	se, ok := errors.AsType[*haproxy.StepError](err)
+	if !ok {
+		diags.AddError(summary, err.Error())
+		return
+	}
+	switch {
+	case se.Step == haproxy.StepRender:
+		lbConfigErrors(diags, se.Err, cv, false)
+		return
+	case errors.Is(se.Err, haproxy.ErrNotInstalled):
+		summary = "HAProxy Not Installed"
+	case se.Step == haproxy.StepInstall:
+		summary = "Install HAProxy Error"
+	case errors.Is(se.Err, haproxy.ErrNoPrometheusExporter):
+		summary = "Prometheus Exporter Not Available"
+	case se.Step == haproxy.StepCheck:
+		summary = "Unsupported HAProxy Version"
+	}
+	if se.Path != "" {
+		diags.AddAttributeError(lbAttrPath(se.Path), summary, se.Error())
+		return
+	}
+	diags.AddError(summary, se.Error())
+}
 
+// Read takes haproxy.cfg (its redacted view, with a note when only a secret
+// or a TLS bundle changed) and the version from the host. When the host's
+// record matches its haproxy.cfg, the host runs what this provider wrote:
+// the model is taken from the record (an import, or a change applied from
+// another state) unless the state already says the same.
 func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var m lbModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
@@ -856,65 +892,27 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	bundles := haproxy.ReferencedFiles([]byte(m.RenderedConfig.ValueString()))
-	snap, err := apply.Probe(ctx, cl, apply.ProbeRequest{
-		Content:  []string{haproxy.ConfigPath, haproxy.RecordPath},
-		Paths:    bundles,
-		Commands: [][]string{haproxy.VersionArgv()},
-	})
+	obs, err := haproxy.Inspect(ctx, cl, haproxy.InspectRequest{Host: cl.Addr(), Shown: []byte(m.RenderedConfig.ValueString())})
+	if obs.VersionErr != nil {
+		resp.Diagnostics.AddWarning("Read HAProxy Version", fmt.Sprintf("%s: %s", cl.Addr(), obs.VersionErr))
+	}
 	if err != nil {
-		resp.Diagnostics.AddError("Read HAProxy Config Error", fmt.Sprintf("Could not read the load balancer on %s: %s", cl.Addr(), err))
+		resp.Diagnostics.AddError("Read HAProxy Config Error", err.Error())
 		return
 	}
-	v := snap.Commands[0]
-	version, err := haproxy.ParseVersionOutput(v.ExitStatus, string(v.Stdout), string(v.Stderr))
-	if err != nil && !errors.Is(err, haproxy.ErrNotInstalled) {
-		resp.Diagnostics.AddWarning("Read HAProxy Version", fmt.Sprintf("%s: %s", cl.Addr(), err))
-	}
-	m.HAProxyVersion = types.StringValue(version)
+	m.HAProxyVersion = types.StringValue(obs.Version)
 	if m.ID.IsNull() || m.ID.ValueString() == "" {
 		m.ID = m.SSH.Host
 	}
-
-	cfgFile := snap.Files[haproxy.ConfigPath]
-	if cfgFile.ContentTooLarge {
-		resp.Diagnostics.AddError("Read HAProxy Config Error", fmt.Sprintf("%s on %s is larger than %d bytes; this provider does not manage such a file", haproxy.ConfigPath, cl.Addr(), apply.DefaultMaxContent))
-		return
-	}
-	if !cfgFile.Exists || cfgFile.Kind != apply.KindFile {
-		// Gone (HAProxy purged, or the file removed): an update puts it
-		// back (and installs HAProxy when install = true).
-		m.RenderedConfig = types.StringValue("")
-		m.ConfigSHA256 = types.StringValue(apply.Checksum(nil))
-		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-		return
-	}
-	live := cfgFile.Content
-	view := haproxy.Redact(live)
-	rec, recErr := lbDecodeRecord(snap.Files[haproxy.RecordPath].Content)
-	ours := recErr == nil && rec.ConfigSHA256 == apply.Checksum(live)
-	if ours {
-		// The host runs what this provider wrote: take the model it
-		// recorded (an import, or a change made from another state).
-		if err := rec.apply(&m); err != nil {
-			resp.Diagnostics.AddWarning("Read HAProxy Record", fmt.Sprintf("%s on %s could not be read back (%s); the next plan shows the whole configuration", haproxy.RecordPath, cl.Addr(), err))
-		}
-	} else if recErr == nil && haproxy.HasSecrets(live) && string(view) == m.RenderedConfig.ValueString() {
-		// Same redacted view, different bytes: a secret was edited.
-		view = append(view, lbDriftSecretNote...)
-	}
-	var broken []string
-	for _, b := range haproxy.ReferencedFiles(live) {
-		fi, probed := snap.Files[b]
-		if probed && (!fi.Exists || !haproxy.BundleIntact(b, fi.SHA256)) {
-			broken = append(broken, b)
+	if obs.Record != nil {
+		if rec := lbModelFromRecord(m, obs.Record); !lbSameModel(m, rec) {
+			m = rec
 		}
 	}
-	if len(broken) > 0 {
-		view = append(view, lbDriftBundleNote+strings.Join(broken, " ")+"\n"...)
-	}
-	m.RenderedConfig = types.StringValue(string(view))
-	m.ConfigSHA256 = types.StringValue(apply.Checksum(view))
+	// A missing haproxy.cfg reads as empty: an update puts it back (and
+	// installs HAProxy when install = true).
+	m.RenderedConfig = types.StringValue(string(obs.View))
+	m.ConfigSHA256 = types.StringValue(apply.Checksum(obs.View))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -928,37 +926,22 @@ func (r *loadBalancerResource) Delete(ctx context.Context, req resource.DeleteRe
 }
 
 // deleteModel gives the host back the configuration found before the first
-// apply and reloads HAProxy, which keeps running.
+// apply and reloads HAProxy, which keeps running (haproxy.Remove).
 func (r *loadBalancerResource) deleteModel(ctx context.Context, m *lbModel, diags *diag.Diagnostics) {
 	cl, d := r.data.client(ctx, m.SSH)
 	diags.Append(d...)
 	if diags.HasError() {
 		return
 	}
-	host := cl.Addr()
-	hp, err := lbProbeHost(ctx, cl)
+	warnings, err := haproxy.Remove(ctx, cl, haproxy.Removal{Host: cl.Addr()})
 	if err != nil {
-		diags.AddError("Restore HAProxy Config Error", fmt.Sprintf("Could not inspect %s: %s. Nothing was changed.", host, err))
+		lbHostError(diags, err, nil, "Restore HAProxy Config Error")
 		return
 	}
-	paths := []string{haproxy.ConfigPath, haproxy.RecordPath}
-	paths = append(paths, haproxy.StaleFiles(hp.listing, nil)...)
-	rs := apply.Restore{Paths: paths, Lock: haproxy.LockName, Host: host}
-	if !hp.missing {
-		rs.Validate = haproxy.ValidateArgv(haproxy.ConfigPath)
-		rs.ValidateFilter = haproxy.FilterCheckOutput
-		rs.Reload = haproxy.ReloadArgv(hp.init != apply.SysVinit)
-		rs.Verify = haproxy.Verifier(hp.procs, nil, haproxy.EndpointsFromConfig(hp.config), 0)
+	for _, w := range warnings {
+		diags.AddWarning("HAProxy Cleanup Warning", w)
 	}
-	if err := apply.RestoreOriginal(ctx, cl, rs); err != nil {
-		diags.AddError("Restore HAProxy Config Error", err.Error())
-		return
-	}
-	if _, err := cl.Run(ctx, remote.Cmd{Argv: haproxy.CleanupArgv()}); err != nil {
-		diags.AddWarning("HAProxy Cleanup Warning",
-			fmt.Sprintf("The original configuration on %s was restored, but removing %s failed: %s", host, haproxy.FilesDir, err))
-	}
-	tflog.Info(ctx, "restored the original HAProxy configuration", map[string]any{"host": host})
+	tflog.Info(ctx, "restored the original HAProxy configuration", map[string]any{"host": cl.Addr()})
 }
 
 // ImportState takes "HOST", "USER@HOST", "HOST:PORT" or "USER@HOST:PORT"
@@ -1011,228 +994,6 @@ func lbParseImportID(id string) (user, host string, port int, err error) {
 		return "", "", 0, bad
 	}
 	return user, host, port, nil
-}
-
-// --- the record on the host ------------------------------------------------------
-
-// lbRecordFormat is the version of the record's layout.
-const lbRecordFormat = 1
-
-// lbRecord is haproxy.RecordPath: the model this provider applied (every
-// attribute but the connection, the computed ones and write-only values)
-// and the sha256 of haproxy.cfg exactly as written.
-type lbRecord struct {
-	Format       int            `json:"format"`
-	ConfigSHA256 string         `json:"config_sha256"`
-	Model        map[string]any `json:"model"`
-}
-
-// lbRecordSkip are the attributes the record leaves out.
-var lbRecordSkip = map[string]bool{"ssh": true, "id": true, "rendered_config": true, "config_sha256": true, "haproxy_version": true}
-
-func lbEncodeRecord(m lbModel, configSHA string) ([]byte, error) {
-	v, err := lbModelToJSON(reflect.ValueOf(m), true)
-	if err != nil {
-		return nil, err
-	}
-	obj, _ := v.(map[string]any)
-	b, err := json.MarshalIndent(lbRecord{Format: lbRecordFormat, ConfigSHA256: configSHA, Model: obj}, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
-}
-
-func lbDecodeRecord(b []byte) (*lbRecord, error) {
-	if len(b) == 0 {
-		return nil, errors.New("no record")
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	var rec lbRecord
-	if err := dec.Decode(&rec); err != nil {
-		return nil, err
-	}
-	if rec.Format != lbRecordFormat || rec.ConfigSHA256 == "" || rec.Model == nil {
-		return nil, fmt.Errorf("unsupported record format %d", rec.Format)
-	}
-	return &rec, nil
-}
-
-// apply sets the model attributes of m from the record (the connection and
-// computed attributes are left alone).
-func (rec *lbRecord) apply(m *lbModel) error {
-	tmp := *m
-	if err := lbModelFromJSON(rec.Model, reflect.ValueOf(&tmp).Elem(), true); err != nil {
-		return err
-	}
-	*m = tmp
-	return nil
-}
-
-var (
-	lbStringType = reflect.TypeOf(types.String{})
-	lbInt64Type  = reflect.TypeOf(types.Int64{})
-	lbBoolType   = reflect.TypeOf(types.Bool{})
-)
-
-// lbModelToJSON converts a tfsdk model value into JSON-able values: null
-// attributes become nil, nested objects maps, lists slices. Write-only
-// attributes (names ending in _wo) are left out.
-func lbModelToJSON(v reflect.Value, top bool) (any, error) {
-	switch v.Type() {
-	case lbStringType:
-		s := v.Interface().(types.String)
-		if s.IsUnknown() {
-			return nil, errors.New("unknown value")
-		}
-		if s.IsNull() {
-			return nil, nil
-		}
-		return s.ValueString(), nil
-	case lbInt64Type:
-		n := v.Interface().(types.Int64)
-		if n.IsUnknown() {
-			return nil, errors.New("unknown value")
-		}
-		if n.IsNull() {
-			return nil, nil
-		}
-		return n.ValueInt64(), nil
-	case lbBoolType:
-		b := v.Interface().(types.Bool)
-		if b.IsUnknown() {
-			return nil, errors.New("unknown value")
-		}
-		if b.IsNull() {
-			return nil, nil
-		}
-		return b.ValueBool(), nil
-	}
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return nil, nil
-		}
-		return lbModelToJSON(v.Elem(), false)
-	case reflect.Slice:
-		if v.IsNil() {
-			return nil, nil
-		}
-		out := make([]any, v.Len())
-		for i := range v.Len() {
-			x, err := lbModelToJSON(v.Index(i), false)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = x
-		}
-		return out, nil
-	case reflect.Struct:
-		out := map[string]any{}
-		t := v.Type()
-		for i := range t.NumField() {
-			name := t.Field(i).Tag.Get("tfsdk")
-			if name == "" || strings.HasSuffix(name, "_wo") || (top && lbRecordSkip[name]) {
-				continue
-			}
-			x, err := lbModelToJSON(v.Field(i), false)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
-			}
-			out[name] = x
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("unsupported model type %s", v.Type())
-}
-
-// lbModelFromJSON is the inverse of lbModelToJSON; attributes missing from the
-// JSON become null.
-func lbModelFromJSON(data any, v reflect.Value, top bool) error {
-	switch v.Type() {
-	case lbStringType:
-		switch x := data.(type) {
-		case nil:
-			v.Set(reflect.ValueOf(types.StringNull()))
-		case string:
-			v.Set(reflect.ValueOf(types.StringValue(x)))
-		default:
-			return fmt.Errorf("want a string, got %T", data)
-		}
-		return nil
-	case lbInt64Type:
-		switch x := data.(type) {
-		case nil:
-			v.Set(reflect.ValueOf(types.Int64Null()))
-		case json.Number:
-			n, err := x.Int64()
-			if err != nil {
-				return err
-			}
-			v.Set(reflect.ValueOf(types.Int64Value(n)))
-		default:
-			return fmt.Errorf("want a number, got %T", data)
-		}
-		return nil
-	case lbBoolType:
-		switch x := data.(type) {
-		case nil:
-			v.Set(reflect.ValueOf(types.BoolNull()))
-		case bool:
-			v.Set(reflect.ValueOf(types.BoolValue(x)))
-		default:
-			return fmt.Errorf("want a boolean, got %T", data)
-		}
-		return nil
-	}
-	switch v.Kind() {
-	case reflect.Pointer:
-		if data == nil {
-			v.Set(reflect.Zero(v.Type()))
-			return nil
-		}
-		p := reflect.New(v.Type().Elem())
-		if err := lbModelFromJSON(data, p.Elem(), false); err != nil {
-			return err
-		}
-		v.Set(p)
-		return nil
-	case reflect.Slice:
-		if data == nil {
-			v.Set(reflect.Zero(v.Type()))
-			return nil
-		}
-		arr, ok := data.([]any)
-		if !ok {
-			return fmt.Errorf("want a list, got %T", data)
-		}
-		s := reflect.MakeSlice(v.Type(), len(arr), len(arr))
-		for i, x := range arr {
-			if err := lbModelFromJSON(x, s.Index(i), false); err != nil {
-				return fmt.Errorf("[%d]: %w", i, err)
-			}
-		}
-		v.Set(s)
-		return nil
-	case reflect.Struct:
-		obj, ok := data.(map[string]any)
-		if !ok {
-			return fmt.Errorf("want an object, got %T", data)
-		}
-		t := v.Type()
-		for i := range t.NumField() {
-			name := t.Field(i).Tag.Get("tfsdk")
-			if name == "" || (top && lbRecordSkip[name]) {
-				continue
-			}
-			if err := lbModelFromJSON(obj[name], v.Field(i), false); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-		}
-		return nil
-	}
-	return fmt.Errorf("unsupported model type %s", v.Type())
 }
 
 // --- schema ------------------------------------------------------------------------

@@ -6,10 +6,10 @@ package provider
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -1234,43 +1234,122 @@ func TestLoadBalancerSecretsNotInDiagnostics(t *testing.T) {
 	}
 }
 
+// lbModelCmp compares models attribute by attribute.
+var lbModelCmp = cmp.Options{
+	cmp.Comparer(func(a, b types.String) bool { return a.Equal(b) }),
+	cmp.Comparer(func(a, b types.Int64) bool { return a.Equal(b) }),
+	cmp.Comparer(func(a, b types.Bool) bool { return a.Equal(b) }),
+}
+
+// The model survives the trip through the host's record (lbDeployment,
+// haproxy.Record as JSON, lbModelFromRecord): an import restores it.
+// Write-only values are applied but not recorded; their versions are.
 func TestLoadBalancerRecordRoundTrip(t *testing.T) {
 	t.Parallel()
-	m := lbTestModel(t)
-	m.Stats.PasswordWO = types.StringValue("never-recorded")
-	b, err := lbEncodeRecord(m, "abc123")
-	if err != nil {
-		t.Fatal(err)
+	imported := func() lbModel {
+		return lbModel{SSH: nullConnection("10.0.0.11"), ID: types.StringValue("10.0.0.11"), RenderedConfig: types.StringValue("x"),
+			ConfigSHA256: types.StringValue("y"), HAProxyVersion: types.StringValue("2.6.12")}
 	}
-	if strings.Contains(string(b), "never-recorded") || strings.Contains(string(b), "10.0.0.11") || strings.Contains(string(b), `"rendered_config"`) {
-		t.Fatalf("the record holds a write-only value, the connection or a computed attribute:\n%s", b)
+	sensitive := lbTestModel(t)
+	plan := lbTestModel(t)
+	key := plan.Frontends[0].TLS.PrivateKeyPEM.ValueString()
+	plan.Frontends[0].TLS.PrivateKeyPEM, plan.Frontends[0].TLS.PrivateKeyPEMWOVersion = types.StringNull(), types.Int64Value(3)
+	plan.Stats.Password, plan.Stats.PasswordWOVersion = types.StringNull(), types.Int64Value(7)
+	config := plan
+	config.Frontends = []lbFrontendModel{plan.Frontends[0]}
+	tls := *plan.Frontends[0].TLS
+	tls.PrivateKeyPEMWO = types.StringValue(key)
+	config.Frontends[0].TLS = &tls
+	stats := *plan.Stats
+	stats.PasswordWO = types.StringValue("never-recorded")
+	config.Stats = &stats
+
+	for _, c := range []struct {
+		name          string
+		plan, config  lbModel
+		notInRecord   []string
+		wantTLSKey    string
+		wantStatsPass string
+	}{
+		{"sensitive", sensitive, sensitive, []string{"10.0.0.11", "rendered_config"}, sensitive.Frontends[0].TLS.PrivateKeyPEM.ValueString(), "pw"},
+		{"write-only", plan, config, []string{"never-recorded", "PRIVATE KEY", "10.0.0.11"}, key, "never-recorded"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			d, _ := lbDeployment(c.plan, c.config)
+			if d.Config.Frontends[0].TLS.PrivateKeyPEM != c.wantTLSKey || d.Config.Stats.Password != c.wantStatsPass {
+				t.Fatalf("the deployment does not apply the secrets: key %t, password %q", d.Config.Frontends[0].TLS.PrivateKeyPEM == c.wantTLSKey, d.Config.Stats.Password)
+			}
+			b, err := d.Record("abc123").Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range c.notInRecord {
+				if strings.Contains(string(b), s) {
+					t.Fatalf("the record holds %q:\n%s", s, b)
+				}
+			}
+			rec, err := haproxy.DecodeRecord(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.ConfigSHA256 != "abc123" {
+				t.Errorf("config_sha256 %q", rec.ConfigSHA256)
+			}
+			got := lbModelFromRecord(imported(), rec)
+			want := c.plan
+			want.SSH, want.ID, want.RenderedConfig, want.ConfigSHA256, want.HAProxyVersion = got.SSH, got.ID, got.RenderedConfig, got.ConfigSHA256, got.HAProxyVersion
+			if diff := cmp.Diff(want, got, lbModelCmp); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
+			}
+			if !lbSameModel(c.plan, got) {
+				t.Error("the state's model and the recorded one are not the same deployment")
+			}
+		})
 	}
-	rec, err := lbDecodeRecord(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.ConfigSHA256 != "abc123" {
-		t.Errorf("config_sha256 %q", rec.ConfigSHA256)
-	}
-	// Into a model that only knows its connection (an import).
-	got := lbModel{SSH: nullConnection("10.0.0.11"), ID: types.StringValue("10.0.0.11"), RenderedConfig: types.StringValue("x"), ConfigSHA256: types.StringValue("y"), HAProxyVersion: types.StringValue("2.6.12")}
-	if err := rec.apply(&got); err != nil {
-		t.Fatal(err)
-	}
-	want := lbTestModel(t)
-	want.Frontends[0].TLS.CertificatePEM, want.Frontends[0].TLS.PrivateKeyPEM = m.Frontends[0].TLS.CertificatePEM, m.Frontends[0].TLS.PrivateKeyPEM
-	w, _ := lbModelToJSON(reflect.ValueOf(want), false)
-	g, _ := lbModelToJSON(reflect.ValueOf(got), false)
-	if diff := cmp.Diff(w, g); diff != "" {
-		t.Errorf("round trip (-want +got):\n%s", diff)
-	}
-	for _, bad := range []string{"", "{", `{"format":2,"config_sha256":"a","model":{}}`, `{"format":1,"model":{}}`} {
-		if _, err := lbDecodeRecord([]byte(bad)); err == nil {
-			t.Errorf("decodeRecord(%q) accepted it", bad)
+}
+
+// Read keeps the state's model when the record says the same thing in
+// other words (own: the record was written from the model itself), and
+// takes the record's when it says something else.
+func TestLoadBalancerSameModel(t *testing.T) {
+	t.Parallel()
+	base := lbTestModel(t)
+	for _, c := range []struct {
+		name string
+		own  bool
+		edit func(m *lbModel)
+		same bool
+	}{
+		{"identical", false, func(*lbModel) {}, true},
+		{"explicit zero and empty address", true, func(m *lbModel) {
+			m.Frontends[0].HSTSMaxAge, m.Frontends[0].BindAddress = types.Int64Value(0), types.StringValue("")
+		}, true},
+		{"empty blocks", true, func(m *lbModel) {
+			m.Backends[0].Timeouts = &lbBackendTimeoutsModel{Connect: types.StringNull(), Server: types.StringNull(), Queue: types.StringNull()}
+			m.Frontends[0].Rules = []lbRuleModel{}
+			m.Frontends[0].DefaultBackend = types.StringValue("web")
+		}, true},
+		{"another weight", false, func(m *lbModel) { m.Backends[0].Servers[0].Weight = types.Int64Value(4) }, false},
+		{"another password", false, func(m *lbModel) { m.Stats.Password = types.StringValue("other") }, false},
+		{"install", false, func(m *lbModel) { m.Install = types.BoolValue(false) }, false},
+		{"key version", false, func(m *lbModel) { m.Frontends[0].TLS.PrivateKeyPEMWOVersion = types.Int64Value(2) }, false},
+	} {
+		m := lbTestModel(t)
+		m.Frontends[0].TLS.CertificatePEM, m.Frontends[0].TLS.PrivateKeyPEM = base.Frontends[0].TLS.CertificatePEM, base.Frontends[0].TLS.PrivateKeyPEM
+		c.edit(&m)
+		from := base
+		if c.own {
+			from = m
 		}
-	}
-	if err := (&lbRecord{Format: 1, ConfigSHA256: "a", Model: map[string]any{"maxconn": "many"}}).apply(&got); err == nil {
-		t.Error("a record with a wrong type was applied")
+		d, _ := lbDeployment(from, from)
+		if err := d.Config.Validate(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		rec := d.Record("abc")
+		if got := lbSameModel(m, lbModelFromRecord(m, &rec)); got != c.same {
+			t.Errorf("%s: lbSameModel = %t, want %t", c.name, got, c.same)
+		}
 	}
 }
 
@@ -1319,5 +1398,52 @@ func TestLoadBalancerAttrPath(t *testing.T) {
 		if got := lbAttrPath(s).String(); got != s {
 			t.Errorf("attrPath(%q).String() = %q", s, got)
 		}
+	}
+}
+
+// Each failure of haproxy.Deploy and Remove keeps its summary and, where it
+// is about one, its attribute.
+func TestLoadBalancerHostError(t *testing.T) {
+	t.Parallel()
+	other := errors.New("boom")
+	cases := []struct {
+		name    string
+		err     error
+		summary string
+		path    path.Path
+	}{
+		{"not installed", &haproxy.StepError{Step: haproxy.StepInstall, Path: "install", Err: haproxy.ErrNotInstalled}, "HAProxy Not Installed", path.Root("install")},
+		{"unsupported system", &haproxy.StepError{Step: haproxy.StepInstall, Path: "install", Err: &apply.UnsupportedSystemError{}}, "Install HAProxy Error", path.Root("install")},
+		{"install failed", &haproxy.StepError{Step: haproxy.StepInstall, Err: other}, "Install HAProxy Error", path.Path{}},
+		{"old version", &haproxy.StepError{Step: haproxy.StepCheck, Err: other}, "Unsupported HAProxy Version", path.Path{}},
+		{"no exporter", &haproxy.StepError{Step: haproxy.StepCheck, Path: "stats.prometheus", Err: haproxy.ErrNoPrometheusExporter}, "Prometheus Exporter Not Available", path.Root("stats").AtName("prometheus")},
+		{"probe", &haproxy.StepError{Step: haproxy.StepInspect, Err: other}, "Apply HAProxy Config Error", path.Path{}},
+		{"apply", &haproxy.StepError{Step: haproxy.StepApply, Err: other}, "Apply HAProxy Config Error", path.Path{}},
+		{"untyped", other, "Apply HAProxy Config Error", path.Path{}},
+	}
+	for _, c := range cases {
+		var diags diag.Diagnostics
+		lbHostError(&diags, c.err, nil, "Apply HAProxy Config Error")
+		if len(diags) != 1 {
+			t.Fatalf("%s: %d diagnostics", c.name, len(diags))
+		}
+		d := diags[0]
+		var got path.Path
+		if wp, ok := d.(diag.DiagnosticWithPath); ok {
+			got = wp.Path()
+		}
+		if d.Summary() != c.summary || !got.Equal(c.path) || d.Detail() != c.err.Error() {
+			t.Errorf("%s: %q at %q: %q", c.name, d.Summary(), got, d.Detail())
+		}
+	}
+	// A configuration Render refuses is reported at its attributes.
+	m := lbTestModel(t)
+	m.Stats.User = types.StringNull()
+	d, cv := lbDeployment(m, m)
+	_, err := d.Config.Render()
+	var diags diag.Diagnostics
+	lbHostError(&diags, &haproxy.StepError{Step: haproxy.StepRender, Err: err}, cv, "Apply HAProxy Config Error")
+	if len(diags) == 0 || diags[0].Summary() != "Invalid Load Balancer Configuration" {
+		t.Errorf("render error: %v", diags)
 	}
 }
