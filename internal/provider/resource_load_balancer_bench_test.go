@@ -19,7 +19,7 @@ import (
 )
 
 // BenchmarkLoadBalancer is a measurement, not a test (make bench, or
-// tools/bench-lb.sh): in one run, on the lab, it compares
+// tools/bench.sh): in one run, on the lab, it compares
 //
 //   - requests/s and p99 latency straight to web1, through lb1 with the
 //     configuration this resource renders (its defaults), and through lb1
