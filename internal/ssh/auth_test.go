@@ -191,6 +191,7 @@ func TestAllAuthFailed(t *testing.T) {
 	cfg.PrivateKeyFile = writePrivateKey(t, rejected, "")
 
 	_, err = dial(t, cfg)
+	operatorSees(t, err)
 	var ae *AuthError
 	if !errors.As(err, &ae) {
 		t.Fatalf("want *AuthError, got %T: %v", err, err)
@@ -232,6 +233,7 @@ func TestNoCredentials(t *testing.T) {
 			cfg := f.cfg
 			tc.mutate(&cfg)
 			_, err := dial(t, cfg)
+			operatorSees(t, err)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want error containing %q", err, tc.want)
 			}

@@ -153,3 +153,10 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// operatorSees logs an error as the operator reads it (go test -v shows
+// them; the project's notes quote them).
+func operatorSees(t *testing.T, err error) {
+	t.Helper()
+	t.Logf("operator sees: %v", err)
+}

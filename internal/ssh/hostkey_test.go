@@ -27,6 +27,7 @@ func TestUnknownHost(t *testing.T) {
 	cfg.KnownHostsFile = writeFile(t, "known_hosts", knownLine("10.9.9.9:22", other))
 
 	_, err := dial(t, cfg)
+	operatorSees(t, err)
 	var unknown *UnknownHostError
 	if !errors.As(err, &unknown) {
 		t.Fatalf("want *UnknownHostError, got %T: %v", err, err)
@@ -61,6 +62,7 @@ func TestHostKeyChanged(t *testing.T) {
 		knownLine(f.srv.Addr, old))
 
 	_, err := dial(t, cfg)
+	operatorSees(t, err)
 	var changed *HostKeyChangedError
 	if !errors.As(err, &changed) {
 		t.Fatalf("want *HostKeyChangedError, got %T: %v", err, err)
@@ -133,6 +135,7 @@ func TestKnownKeyTypeNotOffered(t *testing.T) {
 	known := sshtest.NewSigner(t, "ecdsa").PublicKey()
 	cfg.KnownHostsFile = writeFile(t, "known_hosts", knownLine(f.srv.Addr, known))
 	_, err := dial(t, cfg)
+	operatorSees(t, err)
 	var changed *HostKeyChangedError
 	if !errors.As(err, &changed) {
 		t.Fatalf("want *HostKeyChangedError, got %T: %v", err, err)
@@ -215,6 +218,7 @@ func TestCertAuthorityHostWithoutCert(t *testing.T) {
 	cfg.KnownHostsFile = writeFile(t, "known_hosts",
 		"@cert-authority "+knownhosts.Normalize(f.srv.Addr)+" "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ca.PublicKey()))))
 	_, err := dial(t, cfg)
+	operatorSees(t, err)
 	if err == nil || !strings.Contains(err.Error(), "offers no host certificate") {
 		t.Fatalf("got %v", err)
 	}
@@ -229,6 +233,7 @@ func TestRevokedHostKey(t *testing.T) {
 		knownLine(f.srv.Addr, hk[0].PublicKey()),
 		"@revoked * "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hk[0].PublicKey()))))
 	_, err := dial(t, cfg)
+	operatorSees(t, err)
 	if err == nil || !strings.Contains(err.Error(), "is revoked at "+cfg.KnownHostsFile+":2") {
 		t.Fatalf("got %v", err)
 	}

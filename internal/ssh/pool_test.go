@@ -166,6 +166,7 @@ func TestRedialFailsClearly(t *testing.T) {
 	mustRun(t, c, "true")
 	f.srv.Close()
 	_, err := c.Run(testCtx(t, 10*time.Second), remote.Cmd{Argv: []string{"true"}})
+	operatorSees(t, err)
 	if err == nil || !strings.Contains(err.Error(), "ssh: connect to "+f.srv.Addr) {
 		t.Fatalf("got %v", err)
 	}
@@ -271,6 +272,7 @@ func TestBastionHostKeyChecked(t *testing.T) {
 	b.KnownHostsFile = writeFile(t, "known_hosts") // the bastion is unknown
 	cfg.Bastion = &b
 	_, err := dial(t, cfg)
+	operatorSees(t, err)
 	var unknown *UnknownHostError
 	if !errors.As(err, &unknown) || unknown.Addr != bf.bastion.Addr {
 		t.Fatalf("want *UnknownHostError for the bastion, got %v", err)

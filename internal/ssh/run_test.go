@@ -154,6 +154,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	cfg.Port = atoi(t, port)
 	start := time.Now()
 	_, err := dial(t, cfg)
+	operatorSees(t, err)
 	elapsed := time.Since(start)
 	if err == nil || !strings.Contains(err.Error(), "handshake with "+addr+" timed out after 500ms") {
 		t.Fatalf("got %v", err)
@@ -168,6 +169,7 @@ func TestConnectRefused(t *testing.T) {
 	f := newFixture(t, sshtest.Options{HostKeys: hostKeys(t, "ed25519")})
 	f.srv.Close() // nothing listens on its port any more
 	_, err := dial(t, f.cfg)
+	operatorSees(t, err)
 	if err == nil || !strings.Contains(err.Error(), "ssh: connect to "+f.srv.Addr) {
 		t.Fatalf("got %v", err)
 	}
@@ -180,6 +182,7 @@ func TestConnectionDroppedMidCommand(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Run(context.Background(), remote.Cmd{Argv: []string{"sleep", "30"}})
+		operatorSees(t, err)
 		errc <- err
 	}()
 	eventually(t, 5*time.Second, "the command to start", func() bool { return f.srv.Running() == 1 })
@@ -212,6 +215,7 @@ func TestKeepaliveDetectsSilentPeer(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Run(context.Background(), remote.Cmd{Argv: []string{"sleep", "30"}})
+		operatorSees(t, err)
 		errc <- err
 	}()
 	eventually(t, 5*time.Second, "the command to start", func() bool { return f.srv.Running() == 1 })
@@ -240,6 +244,7 @@ func TestRunContextCancel(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := c.Run(ctx, remote.Cmd{Argv: []string{"sleep", "30"}})
+	operatorSees(t, err)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want context.DeadlineExceeded, got %v", err)
 	}
