@@ -124,14 +124,25 @@ while :; do sleep 0.1; done
 	pidFile = filepath.Join(dir, "haproxy.pid")
 	cmd := exec.Command(exe, "master", pidFile)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	// A parallel test's fork may briefly hold the script open for writing
+	// (ETXTBSY, golang.org/issue/22315): retry for a while.
+	for try := 0; ; try++ {
+		err := cmd.Start()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.ETXTBSY) || try == 100 {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		cmd = exec.Command(exe, "master", pidFile)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	}
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 	})
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		p := readFakeProcesses(t, pidFile)
 		if len(p.Workers) == 2 {
@@ -141,6 +152,23 @@ while :; do sleep 0.1; done
 	}
 	t.Fatal("the fake HAProxy did not start two workers")
 	return "", 0
+}
+
+// reloadFake reloads the fake HAProxy and waits until its new worker
+// runs, so that a verifier with a short window is tested on its logic (which
+// workers count as new), not on how fast a loaded machine forks a shell.
+func reloadFake(t *testing.T, pidFile string, master int) {
+	t.Helper()
+	want := len(readFakeProcesses(t, pidFile).Workers) + 1
+	if err := syscall.Kill(master, syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if len(readFakeProcesses(t, pidFile).Workers) >= want {
+			return
+		}
+	}
+	t.Fatalf("the fake HAProxy started no new worker within 30s of SIGUSR2")
 }
 
 func readFakeProcesses(t *testing.T, pidFile string) Processes {
@@ -225,7 +253,7 @@ func TestVerifyWaitsForANewWorker(t *testing.T) {
 	if err := syscall.Kill(master, syscall.SIGUSR2); err != nil {
 		t.Fatal(err)
 	}
-	vr, err := verify(ctx, r, "foobar-test-no-such-service", pidFile, before, ep, 5*time.Second)
+	vr, err := verify(ctx, r, "foobar-test-no-such-service", pidFile, before, ep, 20*time.Second) // returns as soon as the worker is seen
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,9 +294,7 @@ func TestVerifierAfterRollback(t *testing.T) {
 	dead := []Endpoint{{Scheme: "http", Host: "127.0.0.1", Port: closedPort(t), Name: "new"}}
 	prev := []Endpoint{{Scheme: "tcp", Host: host, Port: port, Name: "old"}}
 	f := verifierWith("foobar-test-no-such-service", pidFile, before, dead, prev, time.Second)
-	if err := syscall.Kill(master, syscall.SIGUSR2); err != nil {
-		t.Fatal(err)
-	}
+	reloadFake(t, pidFile, master)
 	if err := f(context.Background(), remote.LocalRunner{}); err == nil || !strings.Contains(err.Error(), "do not answer") {
 		t.Fatalf("first call: want the new listener to fail, got %v", err)
 	}
@@ -276,9 +302,7 @@ func TestVerifierAfterRollback(t *testing.T) {
 	if err := f(context.Background(), remote.LocalRunner{}); err == nil || !strings.Contains(err.Error(), "no new HAProxy worker") {
 		t.Fatalf("second call without a reload: got %v", err)
 	}
-	if err := syscall.Kill(master, syscall.SIGUSR2); err != nil {
-		t.Fatal(err)
-	}
+	reloadFake(t, pidFile, master)
 	if err := f(context.Background(), remote.LocalRunner{}); err != nil {
 		t.Fatalf("after the rollback's reload: %v", err)
 	}

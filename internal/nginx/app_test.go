@@ -391,7 +391,9 @@ func TestSysvScriptLifecycle(t *testing.T) {
 	a.Environment = trickyValues
 	// The "application": prints its argv and two variables, then waits,
 	// reopening nothing; HUP is trapped and logged to prove reload works.
-	a.Command = []string{"/bin/sh", "-c", `printf 'arg=[%s]\n' "$@"; printf 'dsn=[%s]\nbs=[%s]\npwd=[%s]\nuser=[%s]\n' "$DB_DSN" "$BACKSLASH" "$(pwd)" "$(id -un)"; trap 'echo reloaded' HUP; while :; do sleep 1; done`, "app", "two words", "it's \"q\" $HOME;"}
+	// The trap is set before anything is printed: the test reloads as soon
+	// as the output is complete, and a HUP before the trap would kill it.
+	a.Command = []string{"/bin/sh", "-c", `trap 'echo reloaded' HUP; printf 'arg=[%s]\n' "$@"; printf 'dsn=[%s]\nbs=[%s]\npwd=[%s]\nuser=[%s]\n' "$DB_DSN" "$BACKSLASH" "$(pwd)" "$(id -un)"; while :; do sleep 1; done`, "app", "two words", "it's \"q\" $HOME;"}
 	a.ReloadSignal = "HUP"
 	o := Options{Layout: l}
 	files, err := a.Files(o)
