@@ -390,11 +390,13 @@ func TestSysvScriptLifecycle(t *testing.T) {
 	a.WorkingDir = work
 	a.Environment = trickyValues
 	// The "application": prints its argv and two variables, then waits,
-	// reopening nothing; HUP is trapped and logged to prove reload works.
-	// The trap is set before anything is printed: the test reloads as soon
-	// as the output is complete, and a HUP before the trap would kill it.
-	a.Command = []string{"/bin/sh", "-c", `trap 'echo reloaded' HUP; printf 'arg=[%s]\n' "$@"; printf 'dsn=[%s]\nbs=[%s]\npwd=[%s]\nuser=[%s]\n' "$DB_DSN" "$BACKSLASH" "$(pwd)" "$(id -un)"; while :; do sleep 1; done`, "app", "two words", "it's \"q\" $HOME;"}
-	a.ReloadSignal = "HUP"
+	// reopening nothing; the reload signal is trapped and logged to prove
+	// reload works. The trap is set before anything is printed: the test
+	// reloads as soon as the output is complete, and a signal before the
+	// trap would kill it. USR1, not HUP: under nohup (or any parent that
+	// ignores HUP) the shell inherits HUP ignored and may not trap it.
+	a.Command = []string{"/bin/sh", "-c", `trap 'echo reloaded' USR1; printf 'arg=[%s]\n' "$@"; printf 'dsn=[%s]\nbs=[%s]\npwd=[%s]\nuser=[%s]\n' "$DB_DSN" "$BACKSLASH" "$(pwd)" "$(id -un)"; while :; do sleep 1; done`, "app", "two words", "it's \"q\" $HOME;"}
+	a.ReloadSignal = "USR1"
 	o := Options{Layout: l}
 	files, err := a.Files(o)
 	if err != nil {
