@@ -20,8 +20,10 @@ import (
 
 // Live tests run this package against real servers on this machine. They
 // run only when FOOBAR_MYSQL_LIVE names a JSON file describing them (see
-// liveSpec); the lab's acceptance tests are the real proof, these are the
-// developer's check that the SQL and the parsing meet a real server.
+// liveSpec): a developer's quick loop. The quoting and account checks also
+// run on the lab's MariaDB and MySQL hosts over SSH in every `make testacc`
+// (lab_acc_test.go), and seeding and switchover are proven there through
+// the resource (internal/provider).
 //
 // Example, for two mariadbd started by hand on unix sockets and 127.0.0.1:
 //
@@ -116,6 +118,15 @@ func liveStrings() []string {
 
 func TestLiveQuoting(t *testing.T) {
 	_, nodes := liveNodes(t)
+	checkQuoting(t, nodes)
+}
+
+// checkQuoting reads back, from each real server, every string of
+// liveStrings written as a literal by QuoteString: with the Script
+// preamble each reads back as itself, and under NO_BACKSLASH_ESCAPES (no
+// preamble) each is still exactly one token.
+func checkQuoting(t *testing.T, nodes map[string]Node) {
+	t.Helper()
 	ctx := context.Background()
 	strs := liveStrings()
 	for name, n := range nodes {
@@ -158,8 +169,15 @@ func TestLiveQuoting(t *testing.T) {
 
 func TestLiveAccounts(t *testing.T) {
 	spec, nodes := liveNodes(t)
+	checkAccounts(t, nodes[spec.Primary])
+}
+
+// checkAccounts creates a database and an account with a hostile password
+// on a real server, idempotently, changes its password, grants and revokes,
+// reads the grants back, and drops both.
+func checkAccounts(t *testing.T, n Node) {
+	t.Helper()
 	ctx := context.Background()
-	n := nodes[spec.Primary]
 	d := n.Dialect
 	a := Account{User: "foobar_live_t", Host: "10.99.%"}
 	pw := `p'w\"; DROP USER x; -- `
