@@ -304,13 +304,15 @@ func (w *psWatch) check(secrets ...string) error {
 	return nil
 }
 
-// TestAccMySQLCluster_mariadb: a MariaDB primary and replica with
-// write-only passwords. Rows written on the primary reach the replica, a
-// write on the replica is refused, a second apply plans nothing and issues
-// no CHANGE MASTER, a stopped SQL thread shows as drift and is repaired
-// without losing rows, settings change at run time or by restarting the
-// replica before the primary, import works, and the passwords are in no
-// plan, state, log or command line.
+// TestAccMySQLCluster_mariadb: a MariaDB primary and replica. Rows written
+// on the primary reach the replica, a write on the replica is refused, a
+// second apply plans nothing and issues no CHANGE MASTER, a stopped SQL
+// thread shows as drift and is repaired without losing rows, settings
+// change at run time or by restarting the replica before the primary,
+// import works, and the passwords are in no log or command line. With
+// Terraform 1.11+ the passwords are write-only and also in no plan or
+// state; with older CLIs the test runs the same steps with the sensitive
+// arguments (it never skips).
 func TestAccMySQLCluster_mariadb(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
@@ -320,50 +322,61 @@ func TestAccMySQLCluster_mariadb(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "tf.log")
 	t.Setenv("TF_LOG", "trace")
 	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	wo := terraformAtLeast111(t)
+	t.Logf("write-only passwords: %v", wo)
 
-	// The passwords come in as ephemeral variables, as an operator's would
-	// (from a secret store): neither the plan file nor its JSON holds
-	// them, so the checks below can look at everything Terraform wrote.
+	// The passwords come in as variables, as an operator's would (from a
+	// secret store). Write-only mode: ephemeral variables, so neither the
+	// plan file nor its JSON holds them and the checks below can look at
+	// everything Terraform wrote.
 	vars := config.Variables{"repl_pw": config.StringVariable(replPW), "app_pw": config.StringVariable(appPW)}
+	replArg, appArg, ephemeral := `replication_password            = var.repl_pw`, `password            = var.app_pw`, ""
+	if wo {
+		replArg = "replication_password_wo         = var.repl_pw\n  replication_password_wo_version = 1"
+		appArg = "password_wo         = var.app_pw\n    password_wo_version = 1"
+		ephemeral = "\n  ephemeral = true"
+	}
 	body := func(settings string) string {
 		return fmt.Sprintf(`  replication_user                = %q
-  replication_password_wo         = var.repl_pw
-  replication_password_wo_version = 1
+  %s
   databases = [{ name = %q }]
   users = [{
     name                = %q
-    password_wo         = var.app_pw
-    password_wo_version = 1
+    %s
     database            = %q
     privileges          = ["SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP"]
   }]
   settings              = { %s }
   lag_threshold_seconds = 60
   wait_timeout          = "2m"
-`, accReplUser, accDB, accAppUser, accDB, settings)
+`, accReplUser, replArg, accDB, accAppUser, appArg, accDB, settings)
 	}
 	cfg := func(settings string) string {
-		return `
+		return fmt.Sprintf(`
 variable "repl_pw" {
-  type      = string
-  ephemeral = true
+  type      = string%[1]s
   sensitive = true
 }
 variable "app_pw" {
-  type      = string
-  ephemeral = true
+  type      = string%[1]s
   sensitive = true
 }
-` + mysqlClusterHCL(inv, db1, []acctest.Host{db2}, body(settings))
+`, ephemeral) + mysqlClusterHCL(inv, db1, []acctest.Host{db2}, body(settings))
 	}
-	secrets := secretsAbsent{[]string{replPW, appPW}}
+	// The plan and state hold sensitive values by design; write-only ones
+	// must be in neither.
+	var planSecrets []plancheck.PlanCheck
+	var stateSecrets []statecheck.StateCheck
+	if wo {
+		secrets := secretsAbsent{[]string{replPW, appPW}}
+		planSecrets, stateSecrets = []plancheck.PlanCheck{secrets}, []statecheck.StateCheck{secrets}
+	}
 	var ps *psWatch
 	var changes int
 	var uptime1, uptime2 int
 
 	tfresource.Test(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		CheckDestroy:             checkMySQLDestroyed(t, []acctest.Host{db1, db2}, accDB),
 		Steps: []tfresource.TestStep{
 			{
@@ -371,10 +384,9 @@ variable "app_pw" {
 				Config:          cfg(`max_connections = "300"`),
 				ConfigVariables: vars,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionCreate), secrets},
+					PreApply: append([]plancheck.PlanCheck{plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionCreate)}, planSecrets...),
 				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					secrets,
+				ConfigStateChecks: append(stateSecrets,
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("flavor"), knownvalue.StringExact("mariadb")),
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("writer_endpoint"), knownvalue.StringExact(db1.Address+":3306")),
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("reader_endpoints"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(db2.Address + ":3306")})),
@@ -384,7 +396,7 @@ variable "app_pw" {
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("replica_status").AtSliceIndex(0).AtMapKey("source_host"), knownvalue.StringExact(db1.Address)),
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("servers").AtMapKey(db2.Address).AtMapKey("role"), knownvalue.StringExact("replica")),
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("servers").AtMapKey(db1.Address).AtMapKey("version"), knownvalue.StringRegexp(regexp.MustCompile(`^10\.`))),
-				},
+				),
 				Check: tfresource.ComposeAggregateTestCheckFunc(
 					func(*terraform.State) error { return ps.check(replPW, appPW) },
 					checkReplicates(db1, []acctest.Host{db2}, appPW, "t1", 1, 100),
@@ -425,11 +437,10 @@ variable "app_pw" {
 				Config:          cfg(`max_connections = "300"`),
 				ConfigVariables: vars,
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
+					PreApply: append([]plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionUpdate),
 						expectClusterDrift{"SQL thread is not running"},
-						secrets,
-					},
+					}, planSecrets...),
 				},
 				Check: tfresource.ComposeAggregateTestCheckFunc(
 					func(*terraform.State) error {
@@ -541,7 +552,7 @@ variable "app_pw" {
 				ImportStateVerify: true,
 				ImportStateIdFunc: func(*terraform.State) (string, error) { return db1.Address + "," + db2.Address, nil },
 				ImportStateVerifyIgnore: []string{
-					"replication_password_wo", "replication_password_wo_version", "databases", "users", "settings",
+					"replication_password", "replication_password_wo", "replication_password_wo_version", "databases", "users", "settings",
 					"lag_threshold_seconds", "wait_timeout", "converged", "drift", "replica_status",
 				},
 			},
