@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -80,6 +81,27 @@ func requireTerraform(t *testing.T) {
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("TF_ACC_TERRAFORM_PATH=%s: %v", p, err)
 	}
+}
+
+// terraformAtLeast111 reports whether the Terraform CLI supports write-only
+// attributes.
+func terraformAtLeast111(t *testing.T) bool {
+	t.Helper()
+	out, err := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), "version", "-json").Output()
+	if err != nil {
+		t.Fatalf("terraform version: %v", err)
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(v.Version, "%d.%d", &major, &minor); err != nil {
+		t.Fatalf("terraform version %q: %v", v.Version, err)
+	}
+	return major > 1 || (major == 1 && minor >= 11)
 }
 
 func TestProviderSchemaIsValid(t *testing.T) {

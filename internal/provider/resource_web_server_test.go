@@ -675,27 +675,6 @@ func tfRun(t *testing.T, dir, cli, log string, env []string, args ...string) (st
 	return string(out), string(b), err
 }
 
-// terraformAtLeast111 reports whether the Terraform CLI supports write-only
-// attributes.
-func terraformAtLeast111(t *testing.T) bool {
-	t.Helper()
-	out, err := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), "version", "-json").Output()
-	if err != nil {
-		t.Fatalf("terraform version: %v", err)
-	}
-	var v struct {
-		Version string `json:"terraform_version"`
-	}
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatal(err)
-	}
-	var major, minor int
-	if _, err := fmt.Sscanf(v.Version, "%d.%d", &major, &minor); err != nil {
-		t.Fatalf("terraform version %q: %v", v.Version, err)
-	}
-	return major > 1 || (major == 1 && minor >= 11)
-}
-
 // Secrets (a sensitive and a write-only environment value, and a
 // write-only TLS key) reach the application but appear neither in the
 // output of terraform plan, apply or destroy, nor in their trace logs
