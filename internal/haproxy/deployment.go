@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
@@ -60,53 +61,48 @@ type Result struct {
 	Warnings []string
 }
 
-// Step names a phase of Deploy or Remove.
-type Step string
-
-// The steps.
+// The steps of Deploy, Inspect and Remove (fault.StepError's Step).
 const (
 	// StepRender: Config.Render refused the configuration; Err is its
-	// *ValidationError. Nothing was sent to the host.
-	StepRender Step = "render"
+	// fault.FieldErrors. Nothing was sent to the host.
+	StepRender = "render"
 	// StepInspect: reading the host before any change failed.
-	StepInspect Step = "inspect"
+	StepInspect = "inspect"
 	// StepInstall: HAProxy is missing and may not be installed (Err is
 	// ErrNotInstalled), cannot be installed on this system (Err is an
 	// *apply.UnsupportedSystemError), or the installation failed.
-	StepInstall Step = "install"
+	StepInstall = "install"
 	// StepCheck: the HAProxy on the host cannot run the configuration: too
 	// old (CheckVersion), or built without the Prometheus exporter the
 	// configuration asks for (ErrNoPrometheusExporter).
-	StepCheck Step = "check"
+	StepCheck = "check"
 	// StepApply: the safe apply failed; Err is the engine's error, which
 	// says what was rolled back and what is serving.
-	StepApply Step = "apply"
+	StepApply = "apply"
 	// StepRestore: Remove could not give back the original configuration;
 	// Err is the engine's error.
-	StepRestore Step = "restore"
+	StepRestore = "restore"
 )
 
-// StepError is a failure of one step of Deploy or Remove. Its message says
-// what happened on which host and in what state the host was left.
-type StepError struct {
-	Step Step
-	// Path, when set, is the attribute (as in ValidationError's paths) the
-	// failure is about: install when HAProxy is missing and may not, or
-	// cannot, be installed; stats.prometheus when the exporter is missing.
-	Path string
-	Err  error
-	msg  string
-}
-
-func (e *StepError) Error() string {
-	if e.msg != "" {
-		return e.msg
+// stepError is the failure of one step of Deploy, Inspect or Remove, with
+// the summary the operator sees for it when the step has one of its own
+// (otherwise the caller's, such as "Apply HAProxy Config Error").
+func stepError(step, attr string, err error, msg string) *fault.StepError {
+	var summary string
+	switch {
+	case step == StepRender:
+		summary = "Invalid Load Balancer Configuration"
+	case errors.Is(err, ErrNotInstalled):
+		summary = "HAProxy Not Installed"
+	case step == StepInstall:
+		summary = "Install HAProxy Error"
+	case errors.Is(err, ErrNoPrometheusExporter):
+		summary = "Prometheus Exporter Not Available"
+	case step == StepCheck:
+		summary = "Unsupported HAProxy Version"
 	}
-	return e.Err.Error()
+	return &fault.StepError{Step: step, Summary: summary, Path: attr, Err: err, Msg: msg}
 }
-
-// Unwrap returns the step's error.
-func (e *StepError) Unwrap() error { return e.Err }
 
 // hostProbe is what Deploy and Remove read first, in one round trip.
 type hostProbe struct {
@@ -182,21 +178,21 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 	host := d.Host
 	rendered, err := d.Config.Render()
 	if err != nil {
-		return res, &StepError{Step: StepRender, Err: err}
+		return res, stepError(StepRender, "", err, "")
 	}
 	record, err := d.Record(apply.Checksum(rendered)).Encode()
 	if err != nil {
-		return res, &StepError{Step: StepApply, Err: err, msg: "Could not encode the load balancer record: " + err.Error()}
+		return res, stepError(StepApply, "", err, "Could not encode the load balancer record: "+err.Error())
 	}
 
 	hp, err := probeHost(ctx, r)
 	if err != nil {
-		return res, &StepError{Step: StepInspect, Err: err, msg: fmt.Sprintf("Could not inspect %s before applying: %s. Nothing was changed.", host, err)}
+		return res, stepError(StepInspect, "", err, fmt.Sprintf("Could not inspect %s before applying: %s. Nothing was changed.", host, err))
 	}
 	if hp.missing {
 		if !d.Install {
-			return res, &StepError{Step: StepInstall, Path: "install", Err: ErrNotInstalled, msg: fmt.Sprintf(
-				"HAProxy is not installed on %s and install = false. Install it (apt-get install haproxy, dnf install haproxy) or set install = true. Nothing was changed.", host)}
+			return res, stepError(StepInstall, "install", ErrNotInstalled, fmt.Sprintf(
+				"HAProxy is not installed on %s and install = false. Install it (apt-get install haproxy, dnf install haproxy) or set install = true. Nothing was changed.", host))
 		}
 		d.log("installing HAProxy", map[string]any{"host": host})
 		timeout := d.InstallTimeout
@@ -207,12 +203,12 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 		pm, err := Install(ictx, r, hp.init)
 		cancel()
 		if unsupported, ok := errors.AsType[*apply.UnsupportedSystemError](err); ok {
-			return res, &StepError{Step: StepInstall, Path: "install", Err: err, msg: fmt.Sprintf(
-				"%s: %s; install it by hand, or set install = false after installing it. Nothing was changed.", host, unsupported)}
+			return res, stepError(StepInstall, "install", err, fmt.Sprintf(
+				"%s: %s; install it by hand, or set install = false after installing it. Nothing was changed.", host, unsupported))
 		}
 		if err != nil {
-			return res, &StepError{Step: StepInstall, Err: err, msg: fmt.Sprintf(
-				"Installing HAProxy on %s failed: %s. The HAProxy configuration was not changed.", host, err)}
+			return res, stepError(StepInstall, "", err, fmt.Sprintf(
+				"Installing HAProxy on %s failed: %s. The HAProxy configuration was not changed.", host, err))
 		}
 		res.Installed, res.PackageManager = true, pm
 		d.log("installed HAProxy", map[string]any{"host": host, "package_manager": string(pm)})
@@ -220,14 +216,14 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 			if err == nil {
 				err = errors.New("haproxy is still not found after the installation")
 			}
-			return res, &StepError{Step: StepInstall, Err: err, msg: fmt.Sprintf("HAProxy was installed on %s but cannot be inspected: %s", host, err)}
+			return res, stepError(StepInstall, "", err, fmt.Sprintf("HAProxy was installed on %s but cannot be inspected: %s", host, err))
 		}
 	}
 	if err := CheckVersion(hp.version); err != nil {
-		return res, &StepError{Step: StepCheck, Err: err, msg: fmt.Sprintf("%s: %s. Nothing was changed.", host, err)}
+		return res, stepError(StepCheck, "", err, fmt.Sprintf("%s: %s. Nothing was changed.", host, err))
 	}
 	if err := d.Config.CheckPrometheusExporter(hp.buildInfo); err != nil {
-		return res, &StepError{Step: StepCheck, Path: "stats.prometheus", Err: err, msg: fmt.Sprintf("%s: %s. Nothing was changed.", host, err)}
+		return res, stepError(StepCheck, "stats.prometheus", err, fmt.Sprintf("%s: %s. Nothing was changed.", host, err))
 	}
 	res.Version = hp.version
 
@@ -253,7 +249,7 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 	})
 	res.Outcome, res.Warnings = out, out.Warnings
 	if err != nil {
-		return res, &StepError{Step: StepApply, Err: err}
+		return res, stepError(StepApply, "", err, "")
 	}
 	d.log("applied HAProxy configuration", map[string]any{
 		"host": host, "changed": out.Changed, "reloaded": out.Reloaded, "resumed": out.Resumed,

@@ -51,7 +51,7 @@ type Observed struct {
 
 // Inspect reads the load balancer on the host behind r in one round trip:
 // haproxy.cfg, the Record, the TLS bundles req.Shown names and HAProxy's
-// version. Errors are *StepError (StepInspect).
+// version. Errors are *fault.StepError (StepInspect).
 func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed, error) {
 	var o Observed
 	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{
@@ -60,7 +60,7 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 		Commands: [][]string{VersionArgv()},
 	})
 	if err != nil {
-		return o, &StepError{Step: StepInspect, Err: err, msg: fmt.Sprintf("Could not read the load balancer on %s: %s", req.Host, err)}
+		return o, stepError(StepInspect, "", err, fmt.Sprintf("Could not read the load balancer on %s: %s", req.Host, err))
 	}
 	v := snap.Commands[0]
 	o.Version, err = ParseVersionOutput(v.ExitStatus, string(v.Stdout), string(v.Stderr))
@@ -69,7 +69,7 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 	}
 	cfg := snap.Files[ConfigPath]
 	if cfg.ContentTooLarge {
-		return o, &StepError{Step: StepInspect, Err: fmt.Errorf("%s on %s is larger than %d bytes; this provider does not manage such a file", ConfigPath, req.Host, apply.DefaultMaxContent)}
+		return o, stepError(StepInspect, "", fmt.Errorf("%s on %s is larger than %d bytes; this provider does not manage such a file", ConfigPath, req.Host, apply.DefaultMaxContent), "")
 	}
 	if !cfg.Exists || cfg.Kind != apply.KindFile {
 		return o, nil

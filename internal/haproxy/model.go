@@ -21,7 +21,7 @@
 //
 // Deploy, Inspect and Remove do the host work of the resource; they never
 // dial (the caller hands them a runner) and return typed errors
-// (*StepError) the caller turns into its own messages.
+// (*fault.StepError) the caller turns into its own messages.
 //
 //  1. Render and Files; sha256 of the rendered bytes is the change and drift
 //     key (Files' paths carry their own content hash).

@@ -22,13 +22,13 @@ type Removal struct {
 // reloaded and verified, or rolled back), removes the Record and every
 // support file, and leaves HAProxy installed and running. Without HAProxy
 // on the host the files are put back without a reload. Errors are
-// *StepError; warnings say what was left behind after a successful
+// *fault.StepError; warnings say what was left behind after a successful
 // restore.
 func Remove(ctx context.Context, r remote.Runner, rm Removal) (warnings []string, err error) {
 	host := rm.Host
 	hp, err := probeHost(ctx, r)
 	if err != nil {
-		return nil, &StepError{Step: StepInspect, Err: err, msg: fmt.Sprintf("Could not inspect %s: %s. Nothing was changed.", host, err)}
+		return nil, stepError(StepInspect, "", err, fmt.Sprintf("Could not inspect %s: %s. Nothing was changed.", host, err))
 	}
 	paths := []string{ConfigPath, RecordPath}
 	paths = append(paths, StaleFiles(hp.listing, nil)...)
@@ -40,7 +40,7 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (warnings []string
 		rs.Verify = Verifier(hp.procs, nil, EndpointsFromConfig(hp.config), 0)
 	}
 	if err := apply.RestoreOriginal(ctx, r, rs); err != nil {
-		return nil, &StepError{Step: StepRestore, Err: err}
+		return nil, stepError(StepRestore, "", err, "")
 	}
 	if _, err := r.Run(ctx, remote.Cmd{Argv: CleanupArgv()}); err != nil {
 		warnings = append(warnings, fmt.Sprintf("The original configuration on %s was restored, but removing %s failed: %s", host, FilesDir, err))

@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -264,9 +266,9 @@ func TestRenderRefusesInvalid(t *testing.T) {
 	if err == nil {
 		t.Fatalf("Render accepted an invalid config:\n%s", out)
 	}
-	var ve *ValidationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("error %T is not a *ValidationError: %v", err, err)
+	var fes fault.FieldErrors
+	if !errors.As(err, &fes) {
+		t.Fatalf("error %T is not fault.FieldErrors: %v", err, err)
 	}
 	if out != nil {
 		t.Errorf("Render returned output with an error")

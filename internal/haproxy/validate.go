@@ -11,40 +11,16 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 )
 
-// FieldError is one problem in a Config, at an attribute path in Terraform
-// terms, such as "backends[0].servers[1].address".
-type FieldError struct {
-	Path string
-	Err  error
-}
-
-func (e *FieldError) Error() string { return e.Path + ": " + e.Err.Error() }
-
-// Unwrap returns the underlying validator error.
-func (e *FieldError) Unwrap() error { return e.Err }
-
-// ValidationError is every problem Validate found, in the order of the
-// attributes in the Config.
-type ValidationError struct {
-	Errors []*FieldError
-}
-
-func (e *ValidationError) Error() string {
-	lines := make([]string, len(e.Errors))
-	for i, fe := range e.Errors {
-		lines[i] = fe.Error()
-	}
-	return "invalid load balancer configuration:\n" + strings.Join(lines, "\n")
-}
-
 // collector gathers field errors.
-type collector struct{ errs []*FieldError }
+type collector struct{ errs fault.FieldErrors }
 
 func (c *collector) add(path string, err error) {
 	if err != nil {
-		c.errs = append(c.errs, &FieldError{Path: path, Err: err})
+		c.errs = append(c.errs, &fault.FieldError{Path: path, Err: err})
 	}
 }
 
@@ -52,12 +28,7 @@ func (c *collector) addf(path, format string, args ...any) {
 	c.add(path, fmt.Errorf(format, args...))
 }
 
-func (c *collector) err() error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return &ValidationError{Errors: c.errs}
-}
+func (c *collector) err() error { return c.errs.Err() }
 
 // Limits enforced by Validate.
 const (
@@ -72,7 +43,7 @@ const (
 	maxDurationMS = 1<<31 - 1
 )
 
-// Validate checks the whole Config and returns nil or a *ValidationError
+// Validate checks the whole Config and returns nil or fault.FieldErrors
 // listing every problem, each with its attribute path and the bad value
 // (secrets are never quoted).
 func (c Config) Validate() error {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 )
 
 type keyPair struct{ cert, key string }
@@ -229,12 +231,12 @@ func fieldErrors(t *testing.T, c Config) []string {
 	if err == nil {
 		return nil
 	}
-	var ve *ValidationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("Validate returned %T, want *ValidationError: %v", err, err)
+	var fes fault.FieldErrors
+	if !errors.As(err, &fes) {
+		t.Fatalf("Validate returned %T, want fault.FieldErrors: %v", err, err)
 	}
 	var out []string
-	for _, fe := range ve.Errors {
+	for _, fe := range fes {
 		out = append(out, fe.Path+": "+fe.Err.Error())
 	}
 	return out
@@ -398,18 +400,17 @@ func TestValidationErrorMessage(t *testing.T) {
 	c.Backends[0].Servers[0].Address = "a b"
 	c.Backends[0].Servers[1].Port = 0
 	err := c.Validate()
-	want := "invalid load balancer configuration:\n" +
-		`backends[0].servers[0].address: "a b" is neither an IPv4/IPv6 address nor a hostname: it contains a space (allowed: letters, digits, '-' and '.')` + "\n" +
+	want := `backends[0].servers[0].address: "a b" is neither an IPv4/IPv6 address nor a hostname: it contains a space (allowed: letters, digits, '-' and '.')` + "\n" +
 		"backends[0].servers[1].port: 0 is not a valid port (1-65535)"
 	if diff := cmp.Diff(want, err.Error()); diff != "" {
 		t.Errorf("message (-want +got):\n%s", diff)
 	}
-	var ve *ValidationError
-	if !errors.As(err, &ve) || len(ve.Errors) != 2 {
-		t.Fatalf("errors.As(*ValidationError) failed or wrong count: %v", err)
+	var fes fault.FieldErrors
+	if !errors.As(err, &fes) || len(fes) != 2 {
+		t.Fatalf("errors.As(fault.FieldErrors) failed or wrong count: %v", err)
 	}
-	var fe *FieldError
-	if !errors.As(ve.Errors[1], &fe) || fe.Path != "backends[0].servers[1].port" || !errors.Is(fe, fe.Err) {
-		t.Errorf("second problem = %#v", ve.Errors[1])
+	var fe *fault.FieldError
+	if !errors.As(fes[1], &fe) || fe.Path != "backends[0].servers[1].port" || !errors.Is(fe, fe.Err) {
+		t.Errorf("second problem = %#v", fes[1])
 	}
 }

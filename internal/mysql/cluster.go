@@ -122,7 +122,7 @@ func (c Cluster) SettingsFor(m Member, role Role) Settings {
 func normHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
 
 // Validate checks the whole cluster at plan time and returns every problem
-// found (errors.Join of *FieldError), in a stable order. Passwords are not
+// found (errors.Join of *fault.FieldError), in a stable order. Passwords are not
 // checked here: the provider knows which attribute (sensitive or
 // write-only) holds each, and checks them with ValidateSourcePassword and
 // ValidatePassword. Empty member hosts are skipped (not known yet at plan

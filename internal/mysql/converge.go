@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 )
 
 // Env is how the orchestration reaches the members.
@@ -138,7 +140,9 @@ func Converge(ctx context.Context, env Env, c Cluster, o ConvergeOptions) (Statu
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {
-			return Status{Warnings: x.warnings}, err
+			return Status{Warnings: x.warnings}, &fault.StepError{Step: s.name, Err: err,
+				Msg: "Could not bring the cluster to the configuration: " + err.Error() +
+					"\n\nWhat was done so far stays on the hosts (every step is idempotent): fix the cause and apply again."}
 		}
 	}
 	st := Observe(ctx, env, x.c)

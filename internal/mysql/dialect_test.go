@@ -316,8 +316,8 @@ func TestBuilders(t *testing.T) {
 			return my.CreateUser(Account{User: strings.Repeat("u", 33), Host: "%"}, "pw", UserOptions{})
 		}, "", "at most 32 characters"},
 		{"mariadb user 80", func() (Stmt, error) { return ma.DropUser(Account{User: strings.Repeat("u", 80), Host: "%"}) }, "DROP USER IF EXISTS '" + strings.Repeat("u", 80) + "'@'%'", ""},
-		{"bad host", func() (Stmt, error) { return ma.DropUser(Account{User: "a", Host: "x'; DROP"}) }, "", `user.host: invalid value "x'; DROP"`},
-		{"empty password", func() (Stmt, error) { return my.CreateUser(app, "", UserOptions{}) }, "", "user.password: must not be empty"},
+		{"bad host", func() (Stmt, error) { return ma.DropUser(Account{User: "a", Host: "x'; DROP"}) }, "", `user.host = "x'; DROP" is not valid`},
+		{"empty password", func() (Stmt, error) { return my.CreateUser(app, "", UserOptions{}) }, "", "user.password is not valid: must not be empty"},
 		{"grant option", func() (Stmt, error) { return my.GrantDatabase(app, "shop", []string{"GRANT OPTION"}) }, "", "not minimal"},
 		{"delete history on mysql", func() (Stmt, error) { return my.GrantDatabase(app, "shop", []string{"DELETE HISTORY"}) }, "", "is not a database privilege"},
 		{"system schema", func() (Stmt, error) { return my.CreateDatabase(Database{Name: "MySQL"}) }, "", "system schema"},

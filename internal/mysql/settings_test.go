@@ -127,12 +127,12 @@ func TestServerSettingsErrors(t *testing.T) {
 		want string
 	}{
 		{"no role", ma, Settings{ServerID: 1, ReportHost: "db1"}, "unknown role"},
-		{"server id 0", ma, Settings{Role: RolePrimary, ReportHost: "db1"}, `server_id: invalid value "0"`},
-		{"bad report host", ma, Settings{Role: RolePrimary, ServerID: 1, ReportHost: "db 1"}, `host: invalid value "db 1"`},
+		{"server id 0", ma, Settings{Role: RolePrimary, ReportHost: "db1"}, `server_id = "0" is not valid`},
+		{"bad report host", ma, Settings{Role: RolePrimary, ServerID: 1, ReportHost: "db 1"}, `host = "db 1" is not valid`},
 		{"bad bind", ma, Settings{Role: RolePrimary, ServerID: 1, ReportHost: "db1", BindAddress: "0.0.0.0\nskip-grant-tables"}, "bind_address"},
 		{"multi bind on old mysql", my80, Settings{Role: RolePrimary, ServerID: 1, ReportHost: "db1", BindAddress: "10.0.0.1,127.0.0.1"}, "accepts a single address"},
 		{"bad port", ma, Settings{Role: RolePrimary, ServerID: 1, ReportHost: "db1", Port: 70000}, "port"},
-		{"owned extra", ma, Settings{Role: RolePrimary, ServerID: 1, ReportHost: "db1", Extra: map[string]string{"server-id": "5"}}, `settings["server-id"]: invalid value "server-id": is managed by the resource: use the member's server_id attribute`},
+		{"owned extra", ma, Settings{Role: RolePrimary, ServerID: 1, ReportHost: "db1", Extra: map[string]string{"server-id": "5"}}, `settings["server-id"] = "server-id" is not valid: is managed by the resource: use the member's server_id attribute`},
 		{"duplicate extra", ma, Settings{Role: RolePrimary, ServerID: 1, ReportHost: "db1", Extra: map[string]string{"max-connections": "5", "max_connections": "6"}}, "is the same setting as"},
 		{"injected value", ma, Settings{Role: RolePrimary, ServerID: 1, ReportHost: "db1", Extra: map[string]string{"max_connections": "5\n[client]"}}, "printable ASCII on one line"},
 	}

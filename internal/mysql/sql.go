@@ -193,7 +193,7 @@ func (d Dialect) ChangeSource(c SourceConfig) (Stmt, error) {
 	}
 	if c.TLS != nil {
 		if !path.IsAbs(c.TLS.CAFile) || hasControl(c.TLS.CAFile) || path.Clean(c.TLS.CAFile) != c.TLS.CAFile {
-			return Stmt{}, &FieldError{Path: "tls.ca_file", Value: c.TLS.CAFile, Msg: "must be a clean absolute path on the replica host"}
+			return Stmt{}, fieldErr("tls.ca_file", c.TLS.CAFile, "must be a clean absolute path on the replica host")
 		}
 		verify := "0"
 		if c.TLS.VerifyServerCert {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
@@ -30,6 +31,13 @@ type TeardownOptions struct {
 // with a warning (it keeps the provider's settings); any other failure is an
 // error.
 func Teardown(ctx context.Context, env Env, c Cluster, o TeardownOptions) (warnings []string, err error) {
+	defer func() {
+		if err != nil {
+			err = &fault.StepError{Step: "teardown", Err: err,
+				Msg: "Could not remove the provider's settings and accounts: " + err.Error() +
+					"\n\nReplication is stopped on the members that were reached; databases were not touched. Fix the cause and destroy again."}
+		}
+	}()
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Minute
 	}

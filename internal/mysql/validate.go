@@ -11,28 +11,20 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 )
 
-// FieldError is a plan-time validation error: the attribute path in
-// Terraform terms (replicas[1].host, users["app"].host), the offending value
-// and what is wrong with it.
-type FieldError struct {
-	Path  string
-	Value string
-	Msg   string
-	// Secret hides the value (passwords).
-	Secret bool
-}
-
-func (e *FieldError) Error() string {
-	if e.Secret {
-		return fmt.Sprintf("%s: %s", e.Path, e.Msg)
-	}
-	return fmt.Sprintf("%s: invalid value %q: %s", e.Path, e.Value, e.Msg)
-}
-
+// fieldErr is a plan-time validation error (*fault.FieldError): the
+// attribute path in Terraform terms (replicas[1].host, users["app"].host),
+// the offending value and what is wrong with it.
 func fieldErr(path, value, format string, args ...any) error {
-	return &FieldError{Path: path, Value: value, Msg: fmt.Sprintf(format, args...)}
+	return fault.Fieldf(path, value, format, args...)
+}
+
+// secretErr is fieldErr for a secret: the value is never shown.
+func secretErr(path, format string, args ...any) error {
+	return &fault.FieldError{Path: path, Err: fmt.Errorf(format, args...), Secret: true}
 }
 
 func hasControl(s string) bool {
@@ -284,7 +276,7 @@ func ValidatePassword(path, pw string) error {
 	default:
 		return nil
 	}
-	return &FieldError{Path: path, Msg: msg, Secret: true}
+	return secretErr(path, "%s", msg)
 }
 
 // ValidateSourcePassword is ValidatePassword plus the length CHANGE ... TO
@@ -295,8 +287,7 @@ func ValidateSourcePassword(path, pw string, f Flavor) error {
 		return err
 	}
 	if _, maxLen := limits(f); utf8.RuneCountInString(pw) > maxLen {
-		return &FieldError{Path: path, Secret: true,
-			Msg: fmt.Sprintf("must be at most %d characters: %s limits the replication password (SOURCE_PASSWORD/MASTER_PASSWORD)", maxLen, flavorOrAll(f))}
+		return secretErr(path, "must be at most %d characters: %s limits the replication password (SOURCE_PASSWORD/MASTER_PASSWORD)", maxLen, flavorOrAll(f))
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 )
 
 // check runs one validator case: want "" means valid, otherwise the error
@@ -38,7 +40,7 @@ func TestValidateNames(t *testing.T) {
 	for _, tt := range db {
 		err := ValidateDatabaseName("databases[0].name", tt.in)
 		check(t, "database "+tt.in, err, tt.want)
-		if err != nil && !strings.HasPrefix(err.Error(), "databases[0].name: invalid value "+strconv.Quote(tt.in)) {
+		if err != nil && !strings.HasPrefix(err.Error(), "databases[0].name = "+strconv.Quote(tt.in)+" is not valid") {
 			t.Errorf("error %q does not name the attribute and value", err)
 		}
 	}
@@ -76,7 +78,7 @@ func TestValidateHostPattern(t *testing.T) {
 		check(t, "host "+tt.in, ValidateHostPattern(`users["app"].host`, tt.in), tt.want)
 	}
 	if err := ValidateHostPattern(`users["app"].host`, "10.0.0.0/24"); err == nil ||
-		!strings.HasPrefix(err.Error(), `users["app"].host: invalid value "10.0.0.0/24": `) {
+		!strings.HasPrefix(err.Error(), `users["app"].host = "10.0.0.0/24" is not valid: `) {
 		t.Errorf("error does not name the attribute and the value: %v", err)
 	}
 }
@@ -141,7 +143,7 @@ func TestNormalizePrivileges(t *testing.T) {
 		{[]string{"all"}, MariaDB, []string{"ALL PRIVILEGES"}, ""},
 		{[]string{"create  temporary\ttables", "lock tables"}, FlavorUnknown, []string{"CREATE TEMPORARY TABLES", "LOCK TABLES"}, ""},
 		{[]string{"DELETE HISTORY"}, MariaDB, []string{"DELETE HISTORY"}, ""},
-		{[]string{"DELETE HISTORY"}, MySQL, nil, `grants[0].privileges[0]: invalid value "DELETE HISTORY": is not a database privilege`},
+		{[]string{"DELETE HISTORY"}, MySQL, nil, `grants[0].privileges[0] = "DELETE HISTORY" is not valid: is not a database privilege`},
 		{[]string{"DELETE HISTORY"}, FlavorUnknown, nil, "is not a database privilege"},
 		{[]string{"SUPER"}, MySQL, nil, "is not a database privilege"},
 		{[]string{"FILE"}, MariaDB, nil, "is not a database privilege"},
@@ -206,7 +208,7 @@ func TestValidateSetting(t *testing.T) {
 		if tt.want == "" && got != tt.canon {
 			t.Errorf("%s: canonical name %q, want %q", tt.name, got, tt.canon)
 		}
-		if err != nil && !strings.HasPrefix(err.Error(), `replicas[0].settings["`+tt.name+`"]: `) {
+		if err != nil && !strings.HasPrefix(err.Error(), `replicas[0].settings["`+tt.name+`"] = `) {
 			t.Errorf("%s: error does not name the attribute: %v", tt.name, err)
 		}
 	}
@@ -241,45 +243,45 @@ func TestClusterValidate(t *testing.T) {
 		want   []string
 	}{
 		{"duplicate hosts", func(c *Cluster) { c.Replicas[1].Host = "DB2.example.com." },
-			[]string{`replicas[1].ssh.host: invalid value "DB2.example.com.": is listed twice (also replicas[0].ssh.host)`}},
+			[]string{`replicas[1].ssh.host = "DB2.example.com." is not valid: is listed twice (also replicas[0].ssh.host)`}},
 		{"primary as replica", func(c *Cluster) { c.Replicas[0].Host = "db1.example.com" },
-			[]string{`replicas[0].ssh.host: invalid value "db1.example.com": is the primary (primary.ssh.host)`}},
+			[]string{`replicas[0].ssh.host = "db1.example.com" is not valid: is the primary (primary.ssh.host)`}},
 		{"duplicate explicit server ids", func(c *Cluster) { c.Primary.ServerID = 13 },
-			[]string{`replicas[1].server_id: invalid value "13": is also the server_id of primary`}},
+			[]string{`replicas[1].server_id = "13" is not valid: is also the server_id of primary`}},
 		{"explicit collides with derived", func(c *Cluster) { c.Replicas[1].ServerID = int64(DeriveServerID("db2.example.com")) },
-			[]string{`replicas[1].server_id: invalid value "` + strconv.FormatUint(uint64(DeriveServerID("db2.example.com")), 10) + `": is also the server_id of replicas[0]`}},
+			[]string{`replicas[1].server_id = "` + strconv.FormatUint(uint64(DeriveServerID("db2.example.com")), 10) + `" is not valid: is also the server_id of replicas[0]`}},
 		{"server id range", func(c *Cluster) { c.Replicas[1].ServerID = 4294967296 },
-			[]string{`replicas[1].server_id: invalid value "4294967296": must be between 1 and 4294967295`}},
-		{"bad host", func(c *Cluster) { c.Replicas[0].Host = "db 2" }, []string{`replicas[0].ssh.host: invalid value "db 2"`}},
-		{"bad db", func(c *Cluster) { c.Databases[1].Name = "mysql" }, []string{`databases[1].name: invalid value "mysql": is a system schema`}},
-		{"dup db", func(c *Cluster) { c.Databases[1].Name = "app" }, []string{`databases[1].name: invalid value "app": is also databases[0].name`}},
-		{"bad collation", func(c *Cluster) { c.Databases[1].Collation = "latin1_swedish_ci" }, []string{`databases[1].collation: invalid value "latin1_swedish_ci": must be a collation of utf8mb4`}},
+			[]string{`replicas[1].server_id = "4294967296" is not valid: must be between 1 and 4294967295`}},
+		{"bad host", func(c *Cluster) { c.Replicas[0].Host = "db 2" }, []string{`replicas[0].ssh.host = "db 2" is not valid`}},
+		{"bad db", func(c *Cluster) { c.Databases[1].Name = "mysql" }, []string{`databases[1].name = "mysql" is not valid: is a system schema`}},
+		{"dup db", func(c *Cluster) { c.Databases[1].Name = "app" }, []string{`databases[1].name = "app" is not valid: is also databases[0].name`}},
+		{"bad collation", func(c *Cluster) { c.Databases[1].Collation = "latin1_swedish_ci" }, []string{`databases[1].collation = "latin1_swedish_ci" is not valid: must be a collation of utf8mb4`}},
 		{"bad user host", func(c *Cluster) { c.Users[0].Host = "10.0.0.0/8" },
-			[]string{`users[0].host: invalid value "10.0.0.0/8"`}},
+			[]string{`users[0].host = "10.0.0.0/8" is not valid`}},
 		{"bad user name", func(c *Cluster) { c.Users[1].Name = "r o" },
-			[]string{`users[1].name: invalid value "r o"`}},
+			[]string{`users[1].name = "r o" is not valid`}},
 		{"bad privilege", func(c *Cluster) { c.Users[1].Privileges = []string{"SELECT", "FILE"} },
-			[]string{`users[1].privileges[1]: invalid value "FILE"`}},
+			[]string{`users[1].privileges[1] = "FILE" is not valid`}},
 		{"bad grant db", func(c *Cluster) { c.Users[1].Database = "information_schema" },
-			[]string{`users[1].database: invalid value "information_schema"`}},
+			[]string{`users[1].database = "information_schema" is not valid`}},
 		{"user is repl account", func(c *Cluster) { c.Users = append(c.Users, User{Name: "repl", Host: "10.0.0.%", Password: "p"}) },
-			[]string{`users[2].name: invalid value "repl@10.0.0.%": is the same account as replication_user`}},
+			[]string{`users[2].name = "repl@10.0.0.%" is not valid: is the same account as replication_user`}},
 		{"same account twice", func(c *Cluster) { c.Users[1].Name = "app"; c.Users[1].Host = "10.0.0.%" },
-			[]string{`users[1].name: invalid value "app@10.0.0.%": is the same account as users[0]`}},
-		{"repl user", func(c *Cluster) { c.ReplicationUser = "a b" }, []string{`replication_user: invalid value "a b"`}},
-		{"lag", func(c *Cluster) { c.MaxLagSeconds = -5 }, []string{`lag_threshold_seconds: invalid value "-5"`}},
+			[]string{`users[1].name = "app@10.0.0.%" is not valid: is the same account as users[0]`}},
+		{"repl user", func(c *Cluster) { c.ReplicationUser = "a b" }, []string{`replication_user = "a b" is not valid`}},
+		{"lag", func(c *Cluster) { c.MaxLagSeconds = -5 }, []string{`lag_threshold_seconds = "-5" is not valid`}},
 		{"owned setting", func(c *Cluster) { c.Settings = map[string]string{"read_only": "OFF"} },
-			[]string{`settings["read_only"]: invalid value "read_only": is managed by the resource: use the member's role`}},
+			[]string{`settings["read_only"] = "read_only" is not valid: is managed by the resource: use the member's role`}},
 		{"bad setting name", func(c *Cluster) { c.Settings = map[string]string{"Max Connections": "1"} },
-			[]string{`settings["Max Connections"]: invalid value "Max Connections": setting names are lower-case`}},
+			[]string{`settings["Max Connections"] = "Max Connections" is not valid: setting names are lower-case`}},
 		{"same setting twice", func(c *Cluster) {
 			c.Settings = map[string]string{"max-connections": "1", "max_connections": "2"}
 		},
-			[]string{`settings["max_connections"]: invalid value "max_connections": is the same setting as "max-connections"`}},
-		{"bind", func(c *Cluster) { c.Primary.BindAddress = "0.0.0.0 #" }, []string{`primary.bind_address: invalid value "0.0.0.0 #"`}},
+			[]string{`settings["max_connections"] = "max_connections" is not valid: is the same setting as "max-connections"`}},
+		{"bind", func(c *Cluster) { c.Primary.BindAddress = "0.0.0.0 #" }, []string{`primary.bind_address = "0.0.0.0 #" is not valid`}},
 		{"unknown values are skipped", func(c *Cluster) { c.Replicas[0].Host = ""; c.Databases[0].Name = ""; c.Users[0].Name = "" }, nil},
 		{"several at once", func(c *Cluster) { c.Replicas[0].Host = "a b"; c.Databases[0].Name = "a b" },
-			[]string{`replicas[0].ssh.host: invalid value "a b"`, `databases[0].name: invalid value "a b"`}},
+			[]string{`replicas[0].ssh.host = "a b" is not valid`, `databases[0].name = "a b" is not valid`}},
 	}
 	for _, tt := range tests {
 		c := validCluster()
@@ -302,9 +304,9 @@ func TestClusterValidate(t *testing.T) {
 				t.Errorf("%s: error\n%v\ndoes not contain\n%s", tt.name, err, w)
 			}
 		}
-		var fe *FieldError
+		var fe *fault.FieldError
 		if !errors.As(err, &fe) {
-			t.Errorf("%s: error is not a *FieldError: %T", tt.name, err)
+			t.Errorf("%s: error is not a *fault.FieldError: %T", tt.name, err)
 		}
 	}
 }

@@ -70,7 +70,7 @@ func (r RestartPolicy) mode() string {
 	return r.Mode
 }
 
-// Validate returns every problem with the application (an Errors value), or
+// Validate returns every problem with the application (fault.FieldErrors), or
 // nil. Environment values are never quoted in messages.
 func (a App) Validate() error {
 	var c collector

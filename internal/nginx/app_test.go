@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
@@ -306,9 +307,9 @@ func TestAppValidateNamesAttributes(t *testing.T) {
 				}
 				return
 			}
-			var es Errors
+			var es fault.FieldErrors
 			if !errors.As(err, &es) {
-				t.Fatalf("want Errors, got %v", err)
+				t.Fatalf("want fault.FieldErrors, got %v", err)
 			}
 			if len(es) != len(tc.want) {
 				t.Fatalf("got %d errors, want %d:\n%v", len(es), len(tc.want), err)

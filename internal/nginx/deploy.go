@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
@@ -103,36 +104,32 @@ type Result struct {
 	Warnings     []string
 }
 
-// Step names a phase of Deploy or Remove, for error summaries.
-type Step string
-
-// The steps.
+// The steps of Deploy and Remove (fault.StepError's Step), each with the
+// summary the operator sees when it fails.
 const (
-	StepPrepare Step = "prepare"
-	StepInstall Step = "install nginx"
-	StepApp     Step = "deploy the application"
-	StepStatic  Step = "sync the static files"
-	StepSite    Step = "apply the nginx site"
-	StepRemove  Step = "remove"
+	StepPrepare = "prepare"
+	StepInstall = "install nginx"
+	StepApp     = "deploy the application"
+	StepStatic  = "sync the static files"
+	StepSite    = "apply the nginx site"
+	StepRemove  = "remove"
 )
 
-// StepError is a failure of one step of Deploy or Remove. Err says what
-// happened and in what state the host was left.
-type StepError struct {
-	Step Step
-	Err  error
+var stepSummary = map[string]string{
+	StepInstall: "Install Nginx Error",
+	StepApp:     "Deploy Application Error",
+	StepStatic:  "Sync Static Files Error",
+	StepSite:    "Apply Nginx Site Error",
+	StepRemove:  "Remove Web Server Error",
 }
 
-func (e *StepError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the step's error.
-func (e *StepError) Unwrap() error { return e.Err }
-
-func stepErr(s Step, err error) error {
+// stepErr is the failure of one step; Err says what happened and in what
+// state the host was left.
+func stepErr(s string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return &StepError{Step: s, Err: err}
+	return &fault.StepError{Step: s, Summary: stepSummary[s], Err: err}
 }
 
 // HealthError says the application did not pass its health check in time,
@@ -275,7 +272,7 @@ func readPreflight(ctx context.Context, r remote.Runner, l Layout, stateDir, nam
 //     whole configuration, reload (or start), and a check that nginx runs
 //     new workers and serves the site on its port, otherwise rolled back.
 //
-// Errors are *StepError; their Err is an apply error (*apply.ValidationError,
+// Errors are *fault.StepError; their Err is an apply error (*apply.ValidationError,
 // *apply.VerifyError, ...) or a *HealthError, each saying what state the
 // host was left in.
 func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) {

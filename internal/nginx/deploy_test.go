@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
@@ -439,9 +440,9 @@ func TestFieldErrorSingle(t *testing.T) {
 	s.ServerNames = []string{"bad;name"}
 	s.AppPort = s.ListenPort
 	err := s.Validate()
-	var fes Errors
+	var fes fault.FieldErrors
 	if !errors.As(err, &fes) {
-		t.Fatalf("want Errors, got %v", err)
+		t.Fatalf("want fault.FieldErrors, got %v", err)
 	}
 	got := map[string]bool{}
 	for _, fe := range fes {

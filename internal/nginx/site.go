@@ -161,7 +161,7 @@ var managedHeaders = map[string]string{
 	"server":                    "nginx",
 }
 
-// Validate returns every problem with the site (an Errors value), or nil.
+// Validate returns every problem with the site (fault.FieldErrors), or nil.
 func (s Site) Validate() error {
 	var c collector
 	c.add("name", ValidateSiteName(s.Name))

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 )
 
 // plainSite is the smallest realistic site: HTTP only, one static prefix.
@@ -207,9 +209,9 @@ func TestSiteValidateNamesAttributes(t *testing.T) {
 				}
 				return
 			}
-			var es Errors
+			var es fault.FieldErrors
 			if !errors.As(err, &es) {
-				t.Fatalf("want Errors, got %v", err)
+				t.Fatalf("want fault.FieldErrors, got %v", err)
 			}
 			if len(es) != len(tc.want) {
 				t.Fatalf("got %d errors, want %d:\n%v", len(es), len(tc.want), err)

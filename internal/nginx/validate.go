@@ -12,66 +12,26 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 )
 
-// FieldError is one validation problem, tied to the attribute it came from.
-// Path is written in Terraform terms (static_locations[0].url_prefix,
-// app.environment["DB_DSN"]) so the provider can point at the attribute.
-type FieldError struct {
-	Path string
-	Err  error
-	// Single is true when the problem is with this one value alone, as the
-	// exported Validate<X> function for it reports it (a schema can check
-	// those per attribute); false for rules that involve other values or
-	// have no such function.
-	Single bool
-}
-
-func (e *FieldError) Error() string { return e.Path + ": " + e.Err.Error() }
-
-// Unwrap returns the underlying problem.
-func (e *FieldError) Unwrap() error { return e.Err }
-
-// Errors is every problem Validate found, in a stable order. It is returned
-// as an error only when non-empty.
-type Errors []*FieldError
-
-func (es Errors) Error() string {
-	msgs := make([]string, len(es))
-	for i, e := range es {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
-
-// Unwrap lets errors.As find any one FieldError.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
-
-// collector accumulates FieldErrors.
-type collector struct{ errs Errors }
+// collector accumulates field errors. add is for a value's own check (the
+// exported Validate<X> a schema can run per attribute: Single); addf for
+// rules that involve other values or have no such function.
+type collector struct{ errs fault.FieldErrors }
 
 func (c *collector) add(p string, err error) {
 	if err != nil {
-		c.errs = append(c.errs, &FieldError{Path: p, Err: err, Single: true})
+		c.errs = append(c.errs, &fault.FieldError{Path: p, Err: err, Single: true})
 	}
 }
 
 func (c *collector) addf(p, format string, args ...any) {
-	c.errs = append(c.errs, &FieldError{Path: p, Err: fmt.Errorf(format, args...)})
+	c.errs = append(c.errs, &fault.FieldError{Path: p, Err: fmt.Errorf(format, args...)})
 }
 
-func (c *collector) err() error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return c.errs
-}
+func (c *collector) err() error { return c.errs.Err() }
 
 // configSpecials are the bytes that end a token, a directive or a block, start
 // a comment or a variable, or quote/escape in nginx's grammar (plus the shell

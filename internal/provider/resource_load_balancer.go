@@ -17,7 +17,7 @@ package provider
 //     (the Config, install, which secrets are write-only) and
 //     haproxy.Deploy probes, installs when allowed, and applies (haproxy -c
 //     in place, atomic swap, reload, verification, rollback). Its
-//     *haproxy.StepError becomes a diagnostic (lbHostError).
+//     *fault.StepError becomes a diagnostic (errorContext.addError).
 //   - Read: haproxy.Inspect returns the redacted haproxy.cfg (with drift
 //     notes), the version and, when the host runs what this provider wrote,
 //     its haproxy.Record; lbModelFromRecord turns that back into a model
@@ -27,7 +27,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"reflect"
@@ -51,6 +50,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/haproxy"
 	"github.com/foobar/terraform-provider-foobar/internal/validators"
 )
@@ -343,34 +343,36 @@ func (r *loadBalancerResource) ValidateConfig(ctx context.Context, req resource.
 		return
 	}
 	cfg, cv := lbBuildConfig(m, m)
-	lbConfigErrors(&resp.Diagnostics, cfg.Validate(), cv, true)
+	cv.errorContext(true).addError(&resp.Diagnostics, "Invalid Load Balancer Configuration", cfg.Validate())
 }
 
-// lbConfigErrors turns haproxy.Config.Validate's errors into attribute
-// diagnostics. With skipCovered, an error at an attribute whose own
-// validator fails is left out (the validator reported it).
-func lbConfigErrors(diags *diag.Diagnostics, err error, cv *lbConverter, skipCovered bool) {
-	if err == nil {
-		return
+// errorContext is how the load balancer shows service errors: values from
+// the configuration (the haproxy package's errors carry none), secrets
+// never shown, paths renamed to the attribute that holds the value. With
+// skipCovered, an error at an attribute whose own validator fails is left
+// out (the validator reported it). cv may be nil (no configuration at hand).
+func (cv *lbConverter) errorContext(skipCovered bool) errorContext {
+	if cv == nil {
+		return errorContext{}
 	}
-	var ve *haproxy.ValidationError
-	if !errors.As(err, &ve) {
-		diags.AddError("Invalid Load Balancer Configuration", err.Error())
-		return
-	}
-	for _, fe := range ve.Errors {
-		p := cv.rename(fe.Path)
-		pat := lbPattern(p)
-		v, known := cv.values[p]
-		c, hasCheck := lbChecks[pat]
-		if skipCovered && (hasCheck && known && lbLeafFails(c, v) || lbCoveredBySchema(pat, p, cv)) {
-			continue
-		}
-		detail := fmt.Sprintf("%s: %s", p, fe.Err)
-		if known && !(hasCheck && c.secret) && !cv.secret[p] {
-			detail = fmt.Sprintf("%s = %s is not valid: %s", p, lbFormatValue(v), fe.Err)
-		}
-		diags.AddAttributeError(lbAttrPath(p), "Invalid Load Balancer Configuration", detail)
+	return errorContext{
+		secrets: cv.secrets,
+		rename:  cv.rename,
+		value: func(p string) (any, bool, bool) {
+			v, known := cv.values[p]
+			c, hasCheck := lbChecks[lbPattern(p)]
+			return v, hasCheck && c.secret || cv.secret[p], known
+		},
+		skip: func(fe *fault.FieldError) bool {
+			if !skipCovered {
+				return false
+			}
+			p := cv.rename(fe.Path)
+			pat := lbPattern(p)
+			v, known := cv.values[p]
+			c, hasCheck := lbChecks[pat]
+			return hasCheck && known && lbLeafFails(c, v) || lbCoveredBySchema(pat, p, cv)
+		},
 	}
 }
 
@@ -397,13 +399,6 @@ func lbLeafFails(c lbLeafCheck, v any) bool {
 		return c.num != nil && c.num(x) != nil
 	}
 	return false
-}
-
-func lbFormatValue(v any) string {
-	if s, ok := v.(string); ok {
-		return strconv.Quote(s)
-	}
-	return fmt.Sprint(v)
 }
 
 // --- conversion to haproxy.Config ----------------------------------------------
@@ -780,7 +775,7 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	cfg, cv := lbBuildConfig(plan, config)
 	rendered, err := cfg.Render()
 	if err != nil {
-		lbConfigErrors(&resp.Diagnostics, err, cv, false)
+		cv.errorContext(false).addError(&resp.Diagnostics, "Invalid Load Balancer Configuration", err)
 		return
 	}
 	view := haproxy.Redact(rendered)
@@ -838,42 +833,13 @@ func (r *loadBalancerResource) applyModel(ctx context.Context, m *lbModel, confi
 		diags.AddWarning("HAProxy Apply Warning", w)
 	}
 	if err != nil {
-		lbHostError(diags, err, cv, "Apply HAProxy Config Error")
+		cv.errorContext(false).addError(diags, "Apply HAProxy Config Error", err)
 		return
 	}
 	m.ID = m.SSH.Host
 	m.RenderedConfig = types.StringValue(string(res.View))
 	m.ConfigSHA256 = types.StringValue(apply.Checksum(res.View))
 	m.HAProxyVersion = types.StringValue(res.Version)
-}
-
-// lbHostError turns an error of haproxy.Deploy, Inspect or Remove into a
-// diagnostic: summary unless the step has its own, at the attribute the
-// error names.
-func lbHostError(diags *diag.Diagnostics, err error, cv *lbConverter, summary string) {
-	se, ok := errors.AsType[*haproxy.StepError](err)
-	if !ok {
-		diags.AddError(summary, err.Error())
-		return
-	}
-	switch {
-	case se.Step == haproxy.StepRender:
-		lbConfigErrors(diags, se.Err, cv, false)
-		return
-	case errors.Is(se.Err, haproxy.ErrNotInstalled):
-		summary = "HAProxy Not Installed"
-	case se.Step == haproxy.StepInstall:
-		summary = "Install HAProxy Error"
-	case errors.Is(se.Err, haproxy.ErrNoPrometheusExporter):
-		summary = "Prometheus Exporter Not Available"
-	case se.Step == haproxy.StepCheck:
-		summary = "Unsupported HAProxy Version"
-	}
-	if se.Path != "" {
-		diags.AddAttributeError(lbAttrPath(se.Path), summary, se.Error())
-		return
-	}
-	diags.AddError(summary, se.Error())
 }
 
 // Read takes haproxy.cfg (its redacted view, with a note when only a secret
@@ -935,7 +901,7 @@ func (r *loadBalancerResource) deleteModel(ctx context.Context, m *lbModel, diag
 	}
 	warnings, err := haproxy.Remove(ctx, cl, haproxy.Removal{Host: cl.Addr()})
 	if err != nil {
-		lbHostError(diags, err, nil, "Restore HAProxy Config Error")
+		errorContext{}.addError(diags, "Restore HAProxy Config Error", err)
 		return
 	}
 	for _, w := range warnings {

@@ -6,7 +6,6 @@ package provider
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -31,6 +29,7 @@ import (
 
 	"github.com/foobar/terraform-provider-foobar/internal/acctest"
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/haproxy"
 )
 
@@ -1222,7 +1221,7 @@ func TestLoadBalancerSecretsNotInDiagnostics(t *testing.T) {
 	m.Stats.Password = types.StringValue("bad pass#word")
 	cfg, cv := lbBuildConfig(m, m)
 	var diags diag.Diagnostics
-	lbConfigErrors(&diags, cfg.Validate(), cv, false)
+	cv.errorContext(false).addError(&diags, "Invalid Load Balancer Configuration", cfg.Validate())
 	if len(diags) != 2 {
 		t.Fatalf("want two errors (key, password), got %v", diags)
 	}
@@ -1382,68 +1381,27 @@ func TestLoadBalancerImportID(t *testing.T) {
 	}
 }
 
-func TestLoadBalancerAttrPath(t *testing.T) {
+// A configuration Render refuses is reported at its attributes, with the
+// values from the configuration.
+func TestLoadBalancerRenderError(t *testing.T) {
 	t.Parallel()
-	cases := map[string]path.Path{
-		"maxconn":                          path.Root("maxconn"),
-		"stats.password_wo":                path.Root("stats").AtName("password_wo"),
-		"backends[1].servers[0].address":   path.Root("backends").AtListIndex(1).AtName("servers").AtListIndex(0).AtName("address"),
-		"frontends[0].rules[2]":            path.Root("frontends").AtListIndex(0).AtName("rules").AtListIndex(2),
-		"frontends[0].tls.certificate_pem": path.Root("frontends").AtListIndex(0).AtName("tls").AtName("certificate_pem"),
-	}
-	for s, want := range cases {
-		if got := lbAttrPath(s); !got.Equal(want) {
-			t.Errorf("attrPath(%q) = %s, want %s", s, got, want)
-		}
-		if got := lbAttrPath(s).String(); got != s {
-			t.Errorf("attrPath(%q).String() = %q", s, got)
-		}
-	}
-}
-
-// Each failure of haproxy.Deploy and Remove keeps its summary and, where it
-// is about one, its attribute.
-func TestLoadBalancerHostError(t *testing.T) {
-	t.Parallel()
-	other := errors.New("boom")
-	cases := []struct {
-		name    string
-		err     error
-		summary string
-		path    path.Path
-	}{
-		{"not installed", &haproxy.StepError{Step: haproxy.StepInstall, Path: "install", Err: haproxy.ErrNotInstalled}, "HAProxy Not Installed", path.Root("install")},
-		{"unsupported system", &haproxy.StepError{Step: haproxy.StepInstall, Path: "install", Err: &apply.UnsupportedSystemError{}}, "Install HAProxy Error", path.Root("install")},
-		{"install failed", &haproxy.StepError{Step: haproxy.StepInstall, Err: other}, "Install HAProxy Error", path.Path{}},
-		{"old version", &haproxy.StepError{Step: haproxy.StepCheck, Err: other}, "Unsupported HAProxy Version", path.Path{}},
-		{"no exporter", &haproxy.StepError{Step: haproxy.StepCheck, Path: "stats.prometheus", Err: haproxy.ErrNoPrometheusExporter}, "Prometheus Exporter Not Available", path.Root("stats").AtName("prometheus")},
-		{"probe", &haproxy.StepError{Step: haproxy.StepInspect, Err: other}, "Apply HAProxy Config Error", path.Path{}},
-		{"apply", &haproxy.StepError{Step: haproxy.StepApply, Err: other}, "Apply HAProxy Config Error", path.Path{}},
-		{"untyped", other, "Apply HAProxy Config Error", path.Path{}},
-	}
-	for _, c := range cases {
-		var diags diag.Diagnostics
-		lbHostError(&diags, c.err, nil, "Apply HAProxy Config Error")
-		if len(diags) != 1 {
-			t.Fatalf("%s: %d diagnostics", c.name, len(diags))
-		}
-		d := diags[0]
-		var got path.Path
-		if wp, ok := d.(diag.DiagnosticWithPath); ok {
-			got = wp.Path()
-		}
-		if d.Summary() != c.summary || !got.Equal(c.path) || d.Detail() != c.err.Error() {
-			t.Errorf("%s: %q at %q: %q", c.name, d.Summary(), got, d.Detail())
-		}
-	}
-	// A configuration Render refuses is reported at its attributes.
 	m := lbTestModel(t)
 	m.Stats.User = types.StringNull()
+	m.Frontends[0].Name = types.StringValue("w w")
 	d, cv := lbDeployment(m, m)
 	_, err := d.Config.Render()
 	var diags diag.Diagnostics
-	lbHostError(&diags, &haproxy.StepError{Step: haproxy.StepRender, Err: err}, cv, "Apply HAProxy Config Error")
+	cv.errorContext(false).addError(&diags, "Apply HAProxy Config Error", &fault.StepError{Step: haproxy.StepRender, Summary: "Invalid Load Balancer Configuration", Err: err})
 	if len(diags) == 0 || diags[0].Summary() != "Invalid Load Balancer Configuration" {
-		t.Errorf("render error: %v", diags)
+		t.Fatalf("render error: %v", diags)
+	}
+	var found bool
+	for _, d := range diags {
+		if strings.Contains(d.Detail(), `frontends[0].name = "w w" is not valid`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no diagnostic names frontends[0].name and its value: %v", diags)
 	}
 }

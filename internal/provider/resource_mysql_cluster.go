@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -409,67 +408,6 @@ func toCluster(ctx context.Context, m mysqlClusterModel, cfg *mysqlClusterModel)
 	return c, diags
 }
 
-// attrPath turns a service-model path (replicas[1].ssh.host,
-// settings["x"], users[0].privileges[2]) into a Terraform attribute path.
-// An index into a set (privileges) points at the set itself.
-func attrPath(p string) path.Path {
-	var out path.Path
-	first := true
-	last := ""
-	for p != "" {
-		switch {
-		case strings.HasPrefix(p, "["):
-			end := strings.Index(p, "]")
-			if end < 0 {
-				return out
-			}
-			tok := p[1:end]
-			p = p[end+1:]
-			if s, err := strconv.Unquote(tok); err == nil {
-				out = out.AtMapKey(s)
-			} else if n, err := strconv.Atoi(tok); err == nil && last != "privileges" {
-				out = out.AtListIndex(n)
-			}
-		case strings.HasPrefix(p, "."):
-			p = p[1:]
-		default:
-			end := strings.IndexAny(p, ".[")
-			if end < 0 {
-				end = len(p)
-			}
-			name := p[:end]
-			p = p[end:]
-			if first {
-				out = path.Root(name)
-				first = false
-			} else {
-				out = out.AtName(name)
-			}
-			last = name
-		}
-	}
-	return out
-}
-
-// addFieldErrors turns the service model's validation errors into
-// attribute errors.
-func addFieldErrors(diags *diag.Diagnostics, summary string, err error) {
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	for _, e := range errs {
-		var fe *mysql.FieldError
-		if errors.As(e, &fe) {
-			diags.AddAttributeError(attrPath(fe.Path), summary, fe.Error())
-		} else {
-			diags.AddError(summary, e.Error())
-		}
-	}
-}
-
 // ----------------------------------------------------------- validation
 
 func (r *mysqlClusterResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -482,7 +420,7 @@ func (r *mysqlClusterResource) ValidateConfig(ctx context.Context, req resource.
 		return
 	}
 	if err := c.Validate(); err != nil {
-		addFieldErrors(&resp.Diagnostics, "Invalid MySQL Cluster Configuration", err)
+		errorContext{}.addError(&resp.Diagnostics, "Invalid MySQL Cluster Configuration", err)
 	}
 	for _, pw := range []struct {
 		v types.String
@@ -490,7 +428,7 @@ func (r *mysqlClusterResource) ValidateConfig(ctx context.Context, req resource.
 	}{{m.ReplicationPassword, "replication_password"}, {m.ReplicationPasswordWO, "replication_password_wo"}} {
 		if !pw.v.IsNull() && !pw.v.IsUnknown() {
 			if err := mysql.ValidateSourcePassword(pw.p, pw.v.ValueString(), c.Flavor); err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root(pw.p), "Invalid Replication Password", err.Error())
+				errorContext{}.addError(&resp.Diagnostics, "Invalid Replication Password", err)
 			}
 		}
 	}
@@ -501,7 +439,7 @@ func (r *mysqlClusterResource) ValidateConfig(ctx context.Context, req resource.
 		}{{u.Password, "password"}, {u.PasswordWO, "password_wo"}} {
 			if !pw.v.IsNull() && !pw.v.IsUnknown() {
 				if err := mysql.ValidatePassword(fmt.Sprintf("users[%d].%s", i, pw.n), pw.v.ValueString()); err != nil {
-					resp.Diagnostics.AddAttributeError(path.Root("users").AtListIndex(i).AtName(pw.n), "Invalid Password", err.Error())
+					errorContext{}.addError(&resp.Diagnostics, "Invalid Password", err)
 				}
 			}
 		}
@@ -779,13 +717,10 @@ func (r *mysqlClusterResource) Create(ctx context.Context, req resource.CreateRe
 		Flavor:      mysqlFlavor(plan.Flavor),
 		WaitTimeout: waitTimeout(plan),
 	})
-	for _, w := range st.Warnings {
-		resp.Diagnostics.AddWarning("MySQL Cluster Warning", redact(w, sec))
-	}
+	ec := errorContext{secrets: sec}
+	ec.addWarnings(&resp.Diagnostics, "MySQL Cluster Warning", st.Warnings)
 	if err != nil {
-		resp.Diagnostics.AddError("Create MySQL Cluster Error",
-			"Could not configure the cluster: "+redact(err.Error(), sec)+
-				"\n\nWhat was done so far stays on the hosts (every step is idempotent): fix the cause and apply again.")
+		ec.addError(&resp.Diagnostics, "Create MySQL Cluster Error", err)
 		return
 	}
 	plan.ID = types.StringValue(strings.Join(hostsOf(allMembers(plan)), ","))
@@ -911,13 +846,10 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 		UserPasswordChanged:        userChanged,
 		Prior:                      prior,
 	})
-	for _, w := range st.Warnings {
-		resp.Diagnostics.AddWarning("MySQL Cluster Warning", redact(w, sec))
-	}
+	ec := errorContext{secrets: sec}
+	ec.addWarnings(&resp.Diagnostics, "MySQL Cluster Warning", st.Warnings)
 	if err != nil {
-		resp.Diagnostics.AddError("Update MySQL Cluster Error",
-			"Could not bring the cluster to the configuration: "+redact(err.Error(), sec)+
-				"\n\nThe state still describes the cluster as it was before this apply; every step is idempotent: fix the cause and apply again.")
+		ec.addError(&resp.Diagnostics, "Update MySQL Cluster Error", err)
 		return
 	}
 	plan.ID = state.ID
@@ -947,14 +879,9 @@ func (r *mysqlClusterResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	env := r.env(ctx, nil, allMembers(state), &resp.Diagnostics)
 	warnings, err := mysql.Teardown(ctx, env, c, mysql.TeardownOptions{Accounts: accounts, Timeout: waitTimeout(state)})
-	for _, w := range warnings {
-		resp.Diagnostics.AddWarning("MySQL Cluster Warning", redact(w, sec))
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Delete MySQL Cluster Error",
-			"Could not remove the provider's settings and accounts: "+redact(err.Error(), sec)+
-				"\n\nReplication is stopped on the members that were reached; databases were not touched. Fix the cause and destroy again.")
-	}
+	ec := errorContext{secrets: sec}
+	ec.addWarnings(&resp.Diagnostics, "MySQL Cluster Warning", warnings)
+	ec.addError(&resp.Diagnostics, "Delete MySQL Cluster Error", err)
 }
 
 // ImportState takes the members' hosts, primary first, comma-separated:

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -988,22 +987,6 @@ func TestMySQLClusterSchemaIsValid(t *testing.T) {
 		host := attrs["ssh"].(schema.SingleNestedAttribute).Attributes["host"].(schema.StringAttribute)
 		if len(host.PlanModifiers) != 0 {
 			t.Errorf("%s.ssh.host has plan modifiers %v; it must not require replacement", m, host.PlanModifiers)
-		}
-	}
-}
-
-func TestAttrPath(t *testing.T) {
-	t.Parallel()
-	cases := map[string]path.Path{
-		"replicas[1].ssh.host":        path.Root("replicas").AtListIndex(1).AtName("ssh").AtName("host"),
-		`settings["max_connections"]`: path.Root("settings").AtMapKey("max_connections"),
-		"users[0].privileges[2]":      path.Root("users").AtListIndex(0).AtName("privileges"),
-		"primary.server_id":           path.Root("primary").AtName("server_id"),
-		"replication_user":            path.Root("replication_user"),
-	}
-	for in, want := range cases {
-		if got := attrPath(in); !got.Equal(want) {
-			t.Errorf("attrPath(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

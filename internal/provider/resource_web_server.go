@@ -20,7 +20,6 @@ import (
 	ppath "path"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +45,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
+	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/nginx"
 	"github.com/foobar/terraform-provider-foobar/internal/validators"
 )
@@ -836,50 +836,6 @@ func (m *webServerModel) healthTimeout() time.Duration {
 	return d
 }
 
-// fieldPath turns an nginx validation path (static_locations[0].url_prefix,
-// app.environment["K"]) into a Terraform attribute path.
-func fieldPath(s string) path.Path {
-	var p path.Path
-	first := true
-	for s != "" {
-		var name string
-		i := strings.IndexAny(s, ".[")
-		if i < 0 {
-			name, s = s, ""
-		} else {
-			name, s = s[:i], s[i:]
-		}
-		if name != "" {
-			if first {
-				p = path.Root(name)
-				first = false
-			} else {
-				p = p.AtName(name)
-			}
-		}
-		switch {
-		case strings.HasPrefix(s, "."):
-			s = s[1:]
-		case strings.HasPrefix(s, "[\""):
-			end := strings.Index(s, "\"]")
-			if end < 0 {
-				return p
-			}
-			p = p.AtMapKey(s[2:end])
-			s = s[end+2:]
-		case strings.HasPrefix(s, "["):
-			end := strings.Index(s, "]")
-			if end < 0 {
-				return p
-			}
-			n, _ := strconv.Atoi(s[1:end])
-			p = p.AtListIndex(n)
-			s = s[end+1:]
-		}
-	}
-	return p
-}
-
 // ---- validation -------------------------------------------------------------
 
 func (r *webServerResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -937,23 +893,21 @@ func (r *webServerResource) ValidateConfig(ctx context.Context, req resource.Val
 		resp.Diagnostics.Append(c.diags...)
 		return
 	}
-	for _, err := range []error{site.Validate(), app.Validate(), nginx.CheckPair(site, app)} {
-		var fes nginx.Errors
-		if !errors.As(err, &fes) {
-			continue
-		}
-		for _, fe := range fes {
-			if fe.Single && !strings.HasPrefix(fe.Path, "app.command") {
-				continue
-			}
-			p := fe.Path
+	ec := errorContext{
+		skip: func(fe *fault.FieldError) bool { return fe.Single && !strings.HasPrefix(fe.Path, "app.command") },
+		rename: func(p string) string {
 			switch {
 			case p == "app.name":
-				p = "name"
+				return "name"
 			case p == "tls.private_key_pem" && m.TLS != nil && m.TLS.PrivateKeyPEM.IsNull():
-				p = "tls.private_key_pem_wo"
+				return "tls.private_key_pem_wo"
 			}
-			resp.Diagnostics.AddAttributeError(fieldPath(p), "Invalid Attribute Value", fmt.Sprintf("%s: %s", p, fe.Err))
+			return p
+		},
+	}
+	for _, err := range []error{site.Validate(), app.Validate(), nginx.CheckPair(site, app)} {
+		if _, ok := errors.AsType[fault.FieldErrors](err); ok {
+			ec.addError(&resp.Diagnostics, "Invalid Attribute Value", err)
 		}
 	}
 }
@@ -1263,7 +1217,7 @@ func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, config
 			"files_removed": res.Sync.FilesRemoved, "dirs_removed": res.Sync.DirsRemoved})
 	}
 	if err != nil {
-		diags.AddError(deployErrorSummary(err), fmt.Sprintf("On %s: %s", cl.Addr(), err))
+		errorContext{host: cl.Addr()}.addError(diags, "Deploy Web Server Error", err)
 		return
 	}
 	tflog.Info(ctx, "web server deployed", map[string]any{"host": cl.Addr(), "nginx_installed": res.NginxInstalled,
@@ -1312,25 +1266,6 @@ func syncObject(s apply.SyncStats) types.Object {
 		"files_removed":   types.Int64Value(int64(s.FilesRemoved)),
 		"dirs_removed":    types.Int64Value(int64(s.DirsRemoved)),
 	})
-}
-
-func deployErrorSummary(err error) string {
-	var se *nginx.StepError
-	if errors.As(err, &se) {
-		switch se.Step {
-		case nginx.StepInstall:
-			return "Install Nginx Error"
-		case nginx.StepApp:
-			return "Deploy Application Error"
-		case nginx.StepStatic:
-			return "Sync Static Files Error"
-		case nginx.StepSite:
-			return "Apply Nginx Site Error"
-		case nginx.StepRemove:
-			return "Remove Web Server Error"
-		}
-	}
-	return "Deploy Web Server Error"
 }
 
 // ---- read -------------------------------------------------------------------

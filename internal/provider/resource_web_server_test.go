@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -77,23 +76,6 @@ func TestWebServerSchema(t *testing.T) {
 		}
 		if strings.HasSuffix(name, "_wo") != a.IsWriteOnly() {
 			t.Errorf("%s: write-only is %v", name, a.IsWriteOnly())
-		}
-	}
-}
-
-func TestFieldPath(t *testing.T) {
-	t.Parallel()
-	cases := map[string]path.Path{
-		"name":                           path.Root("name"),
-		"static_locations[2].url_prefix": path.Root("static_locations").AtListIndex(2).AtName("url_prefix"),
-		`app.environment["DB_DSN"]`:      path.Root("app").AtName("environment").AtMapKey("DB_DSN"),
-		`response_headers["X-A.b"]`:      path.Root("response_headers").AtMapKey("X-A.b"),
-		"security_headers.hsts.max_age":  path.Root("security_headers").AtName("hsts").AtName("max_age"),
-		"app.command[0]":                 path.Root("app").AtName("command").AtListIndex(0),
-	}
-	for in, want := range cases {
-		if got := fieldPath(in); !got.Equal(want) {
-			t.Errorf("fieldPath(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -5,7 +5,6 @@ package provider
 
 import (
 	"context"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
@@ -32,15 +31,4 @@ func maskSecrets(ctx context.Context, secrets []string) context.Context {
 	}
 	ctx = tflog.MaskMessageStrings(ctx, nonEmpty...)
 	return tflog.MaskAllFieldValuesStrings(ctx, nonEmpty...)
-}
-
-// redact removes secrets from a message that goes into a diagnostic (the
-// service layer scrubs client errors already; this is the last line).
-func redact(msg string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "***")
-		}
-	}
-	return msg
 }
