@@ -863,7 +863,7 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 		resp.Diagnostics.AddWarning("Read HAProxy Version", fmt.Sprintf("%s: %s", cl.Addr(), obs.VersionErr))
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Read HAProxy Config Error", err.Error())
+		errorContext{}.addError(&resp.Diagnostics, "Read HAProxy Config Error", err)
 		return
 	}
 	m.HAProxyVersion = types.StringValue(obs.Version)

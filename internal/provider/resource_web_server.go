@@ -1459,7 +1459,7 @@ func (r *webServerResource) Delete(ctx context.Context, req resource.DeleteReque
 		resp.Diagnostics.AddWarning("Web Server Warning", w)
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Remove Web Server Error", fmt.Sprintf("On %s: %s", cl.Addr(), err))
+		errorContext{host: cl.Addr()}.addError(&resp.Diagnostics, "Remove Web Server Error", err)
 		return
 	}
 	tflog.Info(ctx, "web server removed", map[string]any{"host": cl.Addr(), "name": rm.Name,
