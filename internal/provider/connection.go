@@ -36,26 +36,9 @@ const (
 	maxConnectTimeout = 10 * time.Minute
 )
 
-// connectionModel is the per-host connection block of a resource.
-type connectionModel struct {
-	Host                 types.String  `tfsdk:"host"`
-	Port                 types.Int64   `tfsdk:"port"`
-	User                 types.String  `tfsdk:"user"`
-	PrivateKey           types.String  `tfsdk:"private_key"`
-	PrivateKeyFile       types.String  `tfsdk:"private_key_file"`
-	PrivateKeyPassphrase types.String  `tfsdk:"private_key_passphrase"`
-	Agent                types.Bool    `tfsdk:"agent"`
-	KnownHostsFile       types.String  `tfsdk:"known_hosts_file"`
-	HostKey              types.String  `tfsdk:"host_key"`
-	Sudo                 types.Bool    `tfsdk:"sudo"`
-	SudoPassword         types.String  `tfsdk:"sudo_password"`
-	ConnectTimeout       types.String  `tfsdk:"connect_timeout"`
-	Bastion              *bastionModel `tfsdk:"bastion"`
-}
-
-// bastionModel is the jump host through which a host is reached.
-type bastionModel struct {
-	Host                 types.String `tfsdk:"host"`
+// credentialsModel is the login attributes shared by the provider block,
+// every host and every bastion (credentialSpecs).
+type credentialsModel struct {
 	Port                 types.Int64  `tfsdk:"port"`
 	User                 types.String `tfsdk:"user"`
 	PrivateKey           types.String `tfsdk:"private_key"`
@@ -63,7 +46,38 @@ type bastionModel struct {
 	PrivateKeyPassphrase types.String `tfsdk:"private_key_passphrase"`
 	Agent                types.Bool   `tfsdk:"agent"`
 	KnownHostsFile       types.String `tfsdk:"known_hosts_file"`
-	HostKey              types.String `tfsdk:"host_key"`
+}
+
+// hostSettingsModel is what a host has beyond its credentials, shared by
+// the provider block (defaults) and every host (hostSpecs, bastion).
+type hostSettingsModel struct {
+	Sudo           types.Bool    `tfsdk:"sudo"`
+	SudoPassword   types.String  `tfsdk:"sudo_password"`
+	ConnectTimeout types.String  `tfsdk:"connect_timeout"`
+	Bastion        *bastionModel `tfsdk:"bastion"`
+}
+
+// connectionModel is the per-host connection block of a resource.
+type connectionModel struct {
+	Host    types.String `tfsdk:"host"`
+	HostKey types.String `tfsdk:"host_key"`
+	credentialsModel
+	hostSettingsModel
+}
+
+// bastionModel is the jump host through which a host is reached.
+type bastionModel struct {
+	Host    types.String `tfsdk:"host"`
+	HostKey types.String `tfsdk:"host_key"`
+	credentialsModel
+}
+
+// hostConnection is an ssh block with only the host set: every other
+// attribute null (the zero value of a framework value is null), so the
+// provider's settings apply. Import and the cluster's members read back
+// from a host use it.
+func hostConnection(host string) connectionModel {
+	return connectionModel{Host: types.StringValue(host)}
 }
 
 // Attribute descriptions, shared by the provider and resource schemas.

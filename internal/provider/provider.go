@@ -46,18 +46,9 @@ type foobarProvider struct {
 
 // providerModel is the provider block.
 type providerModel struct {
-	Port                 types.Int64   `tfsdk:"port"`
-	User                 types.String  `tfsdk:"user"`
-	PrivateKey           types.String  `tfsdk:"private_key"`
-	PrivateKeyFile       types.String  `tfsdk:"private_key_file"`
-	PrivateKeyPassphrase types.String  `tfsdk:"private_key_passphrase"`
-	Agent                types.Bool    `tfsdk:"agent"`
-	KnownHostsFile       types.String  `tfsdk:"known_hosts_file"`
-	HostKeys             types.Map     `tfsdk:"host_keys"`
-	Sudo                 types.Bool    `tfsdk:"sudo"`
-	SudoPassword         types.String  `tfsdk:"sudo_password"`
-	ConnectTimeout       types.String  `tfsdk:"connect_timeout"`
-	Bastion              *bastionModel `tfsdk:"bastion"`
+	HostKeys types.Map `tfsdk:"host_keys"`
+	credentialsModel
+	hostSettingsModel
 }
 
 // providerData is what Configure hands to resources and data sources.

@@ -223,9 +223,9 @@ func TestConnectionMerge(t *testing.T) {
 		HostKeys:       map[string]string{"10.0.0.5": "ssh-ed25519 AAAApinned"},
 		Sudo:           &no,
 		ConnectTimeout: 15 * time.Second,
-		Bastion:        &bastionModel{Host: types.StringValue("jump"), Port: types.Int64Null(), User: types.StringValue("ops"), PrivateKey: types.StringNull(), PrivateKeyFile: types.StringNull(), PrivateKeyPassphrase: types.StringNull(), Agent: types.BoolNull(), KnownHostsFile: types.StringNull(), HostKey: types.StringNull()},
+		Bastion:        &bastionModel{Host: types.StringValue("jump"), credentialsModel: credentialsModel{User: types.StringValue("ops")}},
 	}
-	c := nullConnection("10.0.0.5")
+	c := hostConnection("10.0.0.5")
 	c.Port = types.Int64Value(2222)
 	c.PrivateKey = types.StringValue("PEM")
 	c.Sudo = types.BoolValue(true)
@@ -245,29 +245,16 @@ func TestConnectionMerge(t *testing.T) {
 
 	// Without overrides: provider values, and sudo defaults to true for a non-root user.
 	d.Sudo = nil
-	got, _ = d.config(nullConnection("web1"))
+	got, _ = d.config(hostConnection("web1"))
 	if got.Port != 22 || got.PrivateKeyFile != "/keys/id" || !got.Sudo || got.HostKey != "" {
 		t.Errorf("defaults not applied: %+v", got)
 	}
 	d.User = "root"
-	if got, _ = d.config(nullConnection("web1")); got.Sudo {
+	if got, _ = d.config(hostConnection("web1")); got.Sudo {
 		t.Error("sudo must default to false for root")
 	}
 }
 
 func nullProviderModel() providerModel {
-	return providerModel{
-		Port: types.Int64Null(), User: types.StringNull(), PrivateKey: types.StringNull(), PrivateKeyFile: types.StringNull(),
-		PrivateKeyPassphrase: types.StringNull(), Agent: types.BoolNull(), KnownHostsFile: types.StringNull(),
-		HostKeys: types.MapNull(types.StringType), Sudo: types.BoolNull(), SudoPassword: types.StringNull(), ConnectTimeout: types.StringNull(),
-	}
-}
-
-func nullConnection(host string) connectionModel {
-	return connectionModel{
-		Host: types.StringValue(host), Port: types.Int64Null(), User: types.StringNull(), PrivateKey: types.StringNull(),
-		PrivateKeyFile: types.StringNull(), PrivateKeyPassphrase: types.StringNull(), Agent: types.BoolNull(),
-		KnownHostsFile: types.StringNull(), HostKey: types.StringNull(), Sudo: types.BoolNull(), SudoPassword: types.StringNull(),
-		ConnectTimeout: types.StringNull(),
-	}
+	return providerModel{HostKeys: types.MapNull(types.StringType)}
 }

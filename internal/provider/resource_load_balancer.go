@@ -919,12 +919,7 @@ func (r *loadBalancerResource) ImportState(ctx context.Context, req resource.Imp
 		resp.Diagnostics.AddError("Invalid Import ID", err.Error())
 		return
 	}
-	conn := connectionModel{
-		Host: types.StringValue(host), Port: types.Int64Null(), User: types.StringNull(),
-		PrivateKey: types.StringNull(), PrivateKeyFile: types.StringNull(), PrivateKeyPassphrase: types.StringNull(),
-		Agent: types.BoolNull(), KnownHostsFile: types.StringNull(), HostKey: types.StringNull(), Sudo: types.BoolNull(),
-		SudoPassword: types.StringNull(), ConnectTimeout: types.StringNull(),
-	}
+	conn := hostConnection(host)
 	if user != "" {
 		conn.User = types.StringValue(user)
 	}

@@ -159,7 +159,7 @@ func BenchmarkLoadBalancer(b *testing.B) {
 // frontend on port 80, round robin, TCP checks.
 func benchModel(lbAddress, web1 string) lbModel {
 	return lbModel{
-		SSH:     nullConnection(lbAddress),
+		SSH:     hostConnection(lbAddress),
 		ID:      types.StringNull(),
 		Install: types.BoolValue(true), MaxConn: types.Int64Null(), NbThread: types.Int64Null(), HardStopAfter: types.StringNull(),
 		RenderedConfig: types.StringUnknown(), ConfigSHA256: types.StringUnknown(), HAProxyVersion: types.StringUnknown(),

@@ -1148,7 +1148,7 @@ func lbTestModel(t *testing.T) lbModel {
 	ca := acctest.NewTestCA(t)
 	cert, key := ca.Issue(t, []string{"www.foobar.test"}, nil, 0)
 	return lbModel{
-		SSH:            nullConnection("10.0.0.11"),
+		SSH:            hostConnection("10.0.0.11"),
 		ID:             types.StringValue("10.0.0.11"),
 		Install:        types.BoolValue(true),
 		MaxConn:        types.Int64Value(2000),
@@ -1235,6 +1235,8 @@ func TestLoadBalancerSecretsNotInDiagnostics(t *testing.T) {
 
 // lbModelCmp compares models attribute by attribute.
 var lbModelCmp = cmp.Options{
+	// The ssh block embeds the shared credentialsModel and hostSettingsModel.
+	cmp.AllowUnexported(connectionModel{}, bastionModel{}),
 	cmp.Comparer(func(a, b types.String) bool { return a.Equal(b) }),
 	cmp.Comparer(func(a, b types.Int64) bool { return a.Equal(b) }),
 	cmp.Comparer(func(a, b types.Bool) bool { return a.Equal(b) }),
@@ -1246,7 +1248,7 @@ var lbModelCmp = cmp.Options{
 func TestLoadBalancerRecordRoundTrip(t *testing.T) {
 	t.Parallel()
 	imported := func() lbModel {
-		return lbModel{SSH: nullConnection("10.0.0.11"), ID: types.StringValue("10.0.0.11"), RenderedConfig: types.StringValue("x"),
+		return lbModel{SSH: hostConnection("10.0.0.11"), ID: types.StringValue("10.0.0.11"), RenderedConfig: types.StringValue("x"),
 			ConfigSHA256: types.StringValue("y"), HAProxyVersion: types.StringValue("2.6.12")}
 	}
 	sensitive := lbTestModel(t)

@@ -900,7 +900,7 @@ func (r *mysqlClusterResource) ImportState(ctx context.Context, req resource.Imp
 		}
 	}
 	mk := func(h string) mysqlMemberModel {
-		return mysqlMemberModel{SSH: nullConnectionModel(h), ServerID: types.Int64Null()}
+		return mysqlMemberModel{SSH: hostConnection(h), ServerID: types.Int64Null()}
 	}
 	p := mk(hosts[0])
 	var reps []mysqlMemberModel
@@ -914,12 +914,3 @@ func (r *mysqlClusterResource) ImportState(ctx context.Context, req resource.Imp
 	}
 }
 
-// nullConnectionModel is an ssh block with only the host set.
-func nullConnectionModel(host string) connectionModel {
-	return connectionModel{
-		Host: types.StringValue(host), Port: types.Int64Null(), User: types.StringNull(), PrivateKey: types.StringNull(),
-		PrivateKeyFile: types.StringNull(), PrivateKeyPassphrase: types.StringNull(), Agent: types.BoolNull(),
-		KnownHostsFile: types.StringNull(), HostKey: types.StringNull(), Sudo: types.BoolNull(), SudoPassword: types.StringNull(),
-		ConnectTimeout: types.StringNull(),
-	}
-}

@@ -1501,12 +1501,7 @@ const hostModelFormat = "tfstate-msgpack-v1"
 
 func encodeModel(ctx context.Context, s tfsdk.State, m webServerModel) ([]byte, error) {
 	c := m
-	c.SSH = connectionModel{
-		Host: m.SSH.Host, Port: types.Int64Null(), User: types.StringNull(), PrivateKey: types.StringNull(),
-		PrivateKeyFile: types.StringNull(), PrivateKeyPassphrase: types.StringNull(), Agent: types.BoolNull(),
-		KnownHostsFile: types.StringNull(), HostKey: types.StringNull(), Sudo: types.BoolNull(),
-		SudoPassword: types.StringNull(), ConnectTimeout: types.StringNull(),
-	}
+	c.SSH = connectionModel{Host: m.SSH.Host}
 	if m.TLS != nil {
 		t := *m.TLS
 		t.PrivateKeyPEM, t.PrivateKeyPEMWO = types.StringNull(), types.StringNull()
