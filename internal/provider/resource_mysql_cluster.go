@@ -913,4 +913,3 @@ func (r *mysqlClusterResource) ImportState(ctx context.Context, req resource.Imp
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("replicas"), reps)...)
 	}
 }
-
