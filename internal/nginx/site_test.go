@@ -32,7 +32,7 @@ func plainSite() Site {
 // tlsSite uses every feature: TLS with redirect, HTTP/2, IPv6, HSTS, CSP,
 // gzip, timeouts, extra headers.
 func tlsSite(t testing.TB) Site {
-	cert, key := selfSigned(t)
+	cert, key := cachedPair(t)
 	s := plainSite()
 	s.ListenIPv6 = true
 	s.DefaultServer = true
@@ -155,7 +155,7 @@ func TestSiteFiles(t *testing.T) {
 
 func TestSiteValidateNamesAttributes(t *testing.T) {
 	t.Parallel()
-	cert, key := selfSigned(t)
+	cert, key := cachedPair(t)
 	cases := []struct {
 		name   string
 		mutate func(*Site)

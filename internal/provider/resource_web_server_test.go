@@ -5,16 +5,10 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
@@ -197,31 +191,11 @@ func TestWebServer_invalidInputs(t *testing.T) {
 	}
 }
 
-// testCertPair returns a self-signed certificate and RSA key of the given
-// size, PEM.
+// testCertPair returns a certificate for acc.test and www.acc.test and its
+// RSA key of the given size, PEM, issued by a throwaway CA.
 func testCertPair(t testing.TB, bits int) (string, string) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, bits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "acc.test"},
-		DNSNames:     []string{"acc.test", "www.acc.test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
+	return acctest.NewTestCA(t).Issue(t, []string{"acc.test", "www.acc.test"}, nil, bits)
 }
 
 // ---- acceptance tests -----------------------------------------------------------
