@@ -5,7 +5,6 @@ package nginx
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,27 +17,6 @@ import (
 
 	"github.com/foobar/terraform-provider-foobar/internal/testutil/testcert"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// golden compares got with testdata/<name>.golden (or rewrites it with -update).
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", p, diff)
-	}
-}
 
 // lookBinary returns the path of a host binary, or skips the test when it is
 // missing, unless FOOBAR_REQUIRE_BINARIES=1 (CI), where it fails.

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/golden"
 )
 
 // plainSite is the smallest realistic site: HTTP only, one static prefix.
@@ -80,7 +82,7 @@ func TestSiteGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+".conf", got)
+			golden.Assert(t, filepath.Join("testdata", tc.name+".conf.golden"), got)
 			checkStructure(t, tc.site, tc.opts, got)
 		})
 	}
