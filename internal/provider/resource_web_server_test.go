@@ -273,36 +273,6 @@ resource "foobar_web_server" %[1]q {
 `, c.name, c.host.ConnectionHCL(), c.serverName, c.port, c.docRoot, c.sourceDir, c.extra, c.artifact, c.appPort, c.cmdExtra, c.appExtra)
 }
 
-// expectDrift checks that the refreshed state the plan starts from reports
-// drift entries containing each of want.
-type expectDrift struct {
-	addr string
-	want []string
-}
-
-func (e expectDrift) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	for _, rc := range req.Plan.ResourceChanges {
-		if rc.Address != e.addr {
-			continue
-		}
-		before, _ := rc.Change.Before.(map[string]any)
-		drift, _ := before["drift"].([]any)
-		var got []string
-		for _, d := range drift {
-			got = append(got, fmt.Sprint(d))
-		}
-		all := strings.Join(got, "\n")
-		for _, w := range e.want {
-			if !strings.Contains(all, w) {
-				resp.Error = fmt.Errorf("%s: drift %q does not mention %q", e.addr, got, w)
-				return
-			}
-		}
-		return
-	}
-	resp.Error = fmt.Errorf("%s is not in the plan", e.addr)
-}
-
 // hostChecks runs checks on the host (out of band) as a TestCheckFunc.
 func hostCheck(f func() error) resource.TestCheckFunc {
 	return func(*terraform.State) error { return f() }
@@ -504,8 +474,8 @@ func TestAccWebServer_freshHost(t *testing.T) {
 				Config: func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					expectDrift{addr, []string{"the application service is inactive", "static files differ from source_dir: 1 changed",
-						"the site file differs from the one deployed", "the artifact differs from the one deployed"}},
+					acctest.ExpectDrift(addr, "the application service is inactive", "static files differ from source_dir: 1 changed",
+						"the site file differs from the one deployed", "the artifact differs from the one deployed"),
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("app_state"), knownvalue.StringExact("active")),
 				}},
 				Check: hostCheck(func() error {
@@ -692,7 +662,8 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 	writeOnly := randomSecret(t, "wo-")
 	cert, key := testCertPair(t, 2048)
 	keyLine := strings.Split(key, "\n")[3] // a line of the key's base64 body
-	secrets := map[string]string{"sensitive env": sensitive, "TLS key": keyLine}
+	secrets := acctest.Secrets{"sensitive env": sensitive, "TLS key": keyLine}
+	writeOnlySecrets := acctest.Secrets{"write-only env": writeOnly, "TLS key": keyLine}
 	// The secrets come in through variables, as operators pass them: the
 	// sensitive ones are stored in plan files and the state (that is what
 	// the sensitive alternative means), the write-only ones come from
@@ -723,10 +694,8 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 
 	noLeak := func(what, text string) {
 		t.Helper()
-		for name, s := range secrets {
-			if strings.Contains(text, s) {
-				t.Errorf("the %s is in %s", name, what)
-			}
+		if err := secrets.In(what, text); err != nil {
+			t.Error(err)
 		}
 	}
 	destroyed := false
@@ -749,8 +718,8 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatalf("terraform show: %v", err)
 	}
-	if wo && (strings.Contains(show, writeOnly) || strings.Contains(show, keyLine)) {
-		t.Error("a write-only value is in the plan file")
+	if err := writeOnlySecrets.In("the plan file", show); wo && err != nil {
+		t.Error(err)
 	}
 
 	out, log, err = tfRun(t, work, cli, filepath.Join(dir, "apply.log"), env, "apply", "-no-color", "-input=false", "tfplan")
@@ -790,8 +759,8 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wo && (strings.Contains(string(state), writeOnly) || strings.Contains(string(state), keyLine)) {
-		t.Error("a write-only value is in the state")
+	if err := writeOnlySecrets.In("the state", string(state)); wo && err != nil {
+		t.Error(err)
 	}
 
 	// A second plan is empty and still leaks nothing.
