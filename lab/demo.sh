@@ -14,7 +14,11 @@ export LAB_HOSTS="lb1 web1 web2 db1 db2"
 domain=www.foobar.com
 work="$root/.cache/demo"
 run="$work/stack"
-version=0.1.0
+# The provider's version is the Makefile's VERSION (make demo passes it).
+# A prerelease such as 0.1.0-dev is installed only when named exactly, so
+# the demo pins it in an override file next to the example.
+version=${VERSION:-$(sed -n 's/^VERSION *?= *//p' GNUmakefile)}
+[[ -n $version ]] || { echo "demo: no VERSION (set it, or keep VERSION ?= in GNUmakefile)" >&2; exit 1; }
 
 step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
@@ -49,6 +53,7 @@ export TF_CLI_CONFIG_FILE="$work/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMAT
 
 step "3/6 terraform apply of examples/foobar-stack"
 cp examples/foobar-stack/*.tf "$run/"
+printf 'terraform {\n  required_providers {\n    foobar = { source = "foobar/foobar", version = "%s" }\n  }\n}\n' "$version" > "$run/demo_override.tf"
 # The lab inventory as variables; the application talks to the databases
 # from the lab's own network.
 jq --arg root "$root" '{

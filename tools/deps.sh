@@ -3,14 +3,19 @@
 # skipping what is already there. Called by `make test` and `make demo`.
 #
 #  - debootstrap: builds the lab images from Debian packages
-#  - openssh-client: lab.sh checks each host with the real ssh client
-#  - gnupg: signs release snapshots
-#  - jq, bsdextrautils (column): make demo reads the lab inventory and prints tables
+#  - openssh-client: lab.sh makes the lab key (ssh-keygen) and checks each
+#    host with the real ssh client; the MySQL benchmark copies data over ssh
+#  - gnupg: signs release snapshots (and TestAccRegistry checks signatures)
+#  - curl: unit tests run the host-side health and verify scripts of nginx
+#    and haproxy, which call curl, against local test servers
+#  - ca-certificates: TLS roots for the HTTPS downloads of go install
+#    (tools/terraform.sh, tools/tofu.sh) and of Go modules
+#  - jq: make demo reads the lab inventory
 #  - haproxy, nginx: unit tests run the real `haproxy -c` and `nginx -t` on
 #    rendered configurations; installed with their services kept stopped
 set -euo pipefail
 
-want=(debootstrap openssh-client gnupg curl ca-certificates jq bsdextrautils haproxy nginx)
+want=(debootstrap openssh-client gnupg curl ca-certificates jq haproxy nginx)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

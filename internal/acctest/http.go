@@ -10,18 +10,11 @@ package acctest
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"sort"
@@ -29,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/testcert"
 )
 
 // ClientOptions adjust HTTPClient. The zero value is a client for plain
@@ -385,94 +380,12 @@ func RunLoad(c *http.Client, url string, o LoadOptions) (LoadResult, error) {
 	return StartLoad(c, url, o).Wait(), nil
 }
 
-// TestCA is a throwaway certificate authority for HTTPS tests.
-type TestCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	// Pool trusts only this CA.
-	Pool *x509.CertPool
-	// PEM is the CA certificate.
-	PEM string
-}
+// TestCA is a throwaway certificate authority for HTTPS tests
+// (testcert.CA: the one certificate generator of the tests).
+type TestCA = testcert.CA
 
 // NewTestCA creates a CA valid for a day.
 func NewTestCA(t testing.TB) *TestCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "foobar acceptance test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &TestCA{cert: cert, key: key, Pool: pool, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
-}
-
-// Issue returns a server certificate and its PKCS#8 key, both PEM, for the
-// given names and IP addresses. rsaBits 0 makes an ECDSA P-256 key;
-// otherwise an RSA key of that size (1024 makes a key OpenSSL 3 refuses at
-// its default security level, while Go accepts it).
-func (ca *TestCA) Issue(t testing.TB, names []string, ips []net.IP, rsaBits int) (certPEM, keyPEM string) {
-	t.Helper()
-	var pub, priv any
-	if rsaBits > 0 {
-		k, err := rsa.GenerateKey(rand.Reader, rsaBits)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub, priv = &k.PublicKey, k
-	} else {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub, priv = &k.PublicKey, k
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: firstOr(names, "localhost")},
-		DNSNames:     names,
-		IPAddresses:  ips,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
-}
-
-func firstOr(s []string, def string) string {
-	if len(s) > 0 {
-		return s[0]
-	}
-	return def
+	return testcert.NewCA(t)
 }

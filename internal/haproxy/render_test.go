@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,9 +18,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func intp(n int) *int { return &n }
 
@@ -188,19 +186,7 @@ func TestRenderGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("rendered config differs from %s (-want +got):\n%s", path, diff)
-			}
+			golden.Assert(t, filepath.Join("testdata", tc.name+".golden"), got)
 		})
 	}
 }

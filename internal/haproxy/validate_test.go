@@ -4,53 +4,25 @@
 package haproxy
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/testcert"
 )
 
 type keyPair struct{ cert, key string }
 
-// otherKeyPair makes a throwaway self-signed certificate, different from
-// the fixed one in testdata.
+// otherKeyPair makes a throwaway certificate and key, different from the
+// fixed ones in testdata.
 func otherKeyPair(t testing.TB) keyPair {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "other.foobar.com"},
-		DNSNames:     []string{"other.foobar.com"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keyPair{
-		cert: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		key:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-	}
+	cert, key := testcert.Pair(t, "other.foobar.com")
+	return keyPair{cert: cert, key: key}
 }
 
 // validatorCase runs one per-kind validator on a list of accepted and

@@ -5,37 +5,14 @@ package mysql
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", p, diff)
-	}
-}
 
 func TestRenderSettingsGolden(t *testing.T) {
 	t.Parallel()
@@ -72,7 +49,7 @@ func TestRenderSettingsGolden(t *testing.T) {
 			if !bytes.HasPrefix(got, []byte(FragmentHeader+"\n")) {
 				t.Errorf("fragment does not start with the managed header")
 			}
-			golden(t, tt.name, got)
+			golden.Assert(t, filepath.Join("testdata", "golden", tt.name), got)
 		})
 	}
 }

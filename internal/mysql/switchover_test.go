@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/golden"
 )
 
 var topo = Topology{Primary: "db1", Replicas: []string{"db2", "db3", "db4"}}
@@ -165,7 +167,7 @@ func TestSwitchoverSQLGolden(t *testing.T) {
 				b.WriteString(st.SQL() + ";\n")
 			}
 		}
-		golden(t, tt.name, []byte(b.String()))
+		golden.Assert(t, filepath.Join("testdata", "golden", tt.name), []byte(b.String()))
 	}
 }
 

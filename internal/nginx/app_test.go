@@ -18,6 +18,7 @@ import (
 
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/golden"
 )
 
 // trickyValues exercise the environment-file escaping: spaces, both quote
@@ -79,7 +80,7 @@ func TestAppGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name, got)
+			golden.Assert(t, filepath.Join("testdata", name+".golden"), got)
 			first := bytes.SplitN(got, []byte("\n"), 3)
 			if !bytes.Equal(first[0], []byte(strings.TrimSuffix(Header, "\n"))) && !bytes.Equal(first[1], []byte(strings.TrimSuffix(Header, "\n"))) {
 				t.Errorf("no managed header in the first two lines")

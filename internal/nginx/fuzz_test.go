@@ -90,7 +90,7 @@ func FuzzRenderSite(f *testing.F) {
 			ResponseHeaders:   map[string]string{hdrName: hdrValue},
 		}
 		if useTLS {
-			cert, key := selfSigned(t)
+			cert, key := cachedPair(t)
 			s.TLS = &TLS{CertificatePEM: cert, PrivateKeyPEM: key, Port: 443, HTTP2: true, RedirectHTTP: true}
 			s.SecurityHeaders.HSTS = &HSTS{MaxAgeSeconds: 600}
 		}

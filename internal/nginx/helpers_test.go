@@ -5,46 +5,18 @@ package nginx
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"flag"
 	"fmt"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/testcert"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// golden compares got with testdata/<name>.golden (or rewrites it with -update).
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", p, diff)
-	}
-}
 
 // lookBinary returns the path of a host binary, or skips the test when it is
 // missing, unless FOOBAR_REQUIRE_BINARIES=1 (CI), where it fails.
@@ -72,32 +44,14 @@ var (
 	testCert, testKey string
 )
 
-// selfSigned returns a fixed-per-run self-signed ECDSA certificate and key.
-func selfSigned(t testing.TB) (certPEM, keyPEM string) {
+// cachedPair returns one certificate and key per test run (the fuzz
+// target asks for it on every input), issued by a throwaway CA.
+func cachedPair(t testing.TB) (certPEM, keyPEM string) {
 	t.Helper()
-	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1),
-			Subject:      pkix.Name{CommonName: "www.foobar.test"},
-			DNSNames:     []string{"www.foobar.test"},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(24 * time.Hour),
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			panic(err)
-		}
-		kder, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			panic(err)
-		}
-		testCert = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-		testKey = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
-	})
+	certOnce.Do(func() { testCert, testKey = testcert.Pair(t, "www.foobar.test") })
+	if testCert == "" {
+		t.Fatal("the test certificate could not be made (see the first test that asked for it)")
+	}
 	return testCert, testKey
 }
 
@@ -583,24 +537,10 @@ func parseSystemdExec(line string) ([]string, error) {
 	return words, nil
 }
 
-// freshKeyPair makes a new self-signed pair (not cached).
+// freshKeyPair makes a new certificate and key (not cached).
 func freshKeyPair(t testing.TB) (certPEM, keyPEM string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
+	return testcert.Pair(t)
 }
 
 func execOutput(name string, args ...string) (string, error) {

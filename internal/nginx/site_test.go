@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/golden"
 )
 
 // plainSite is the smallest realistic site: HTTP only, one static prefix.
@@ -34,7 +35,7 @@ func plainSite() Site {
 // tlsSite uses every feature: TLS with redirect, HTTP/2, IPv6, HSTS, CSP,
 // gzip, timeouts, extra headers.
 func tlsSite(t testing.TB) Site {
-	cert, key := selfSigned(t)
+	cert, key := cachedPair(t)
 	s := plainSite()
 	s.ListenIPv6 = true
 	s.DefaultServer = true
@@ -82,7 +83,7 @@ func TestSiteGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name+".conf", got)
+			golden.Assert(t, filepath.Join("testdata", tc.name+".conf.golden"), got)
 			checkStructure(t, tc.site, tc.opts, got)
 		})
 	}
@@ -157,7 +158,7 @@ func TestSiteFiles(t *testing.T) {
 
 func TestSiteValidateNamesAttributes(t *testing.T) {
 	t.Parallel()
-	cert, key := selfSigned(t)
+	cert, key := cachedPair(t)
 	cases := []struct {
 		name   string
 		mutate func(*Site)

@@ -979,8 +979,8 @@ func lbDurDesc(what, def string) string {
 	return d
 }
 
-// loadBalancerSchema is the resource schema, in a function of its own so
-// that a later state upgrader can reuse it.
+// loadBalancerSchema is the resource schema, in a function of its own
+// (Schema returns it, and tests read it; there is no state upgrader).
 func loadBalancerSchema() schema.Schema {
 	timeouts := schema.SingleNestedAttribute{
 		MarkdownDescription: "Timeouts of every frontend and backend (HAProxy's `defaults` section), unless a frontend or backend overrides them.",

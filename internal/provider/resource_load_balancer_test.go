@@ -904,17 +904,7 @@ func TestAccLoadBalancer_writeOnly(t *testing.T) {
 	c := acctest.HTTPClient(acctest.ClientOptions{})
 	tlsClient := acctest.HTTPClient(acctest.ClientOptions{Roots: ca.Pool})
 	stats := "http://" + lb.Address + ":8404/stats"
-	secretsAbsent := func(s *terraform.State) error {
-		rs := s.RootModule().Resources[lbAddr]
-		for k, v := range rs.Primary.Attributes {
-			for _, secret := range []string{"PRIVATE KEY", "pw-one", "pw-two", "pw-three"} {
-				if strings.Contains(v, secret) {
-					return fmt.Errorf("state attribute %s holds a write-only secret", k)
-				}
-			}
-		}
-		return nil
-	}
+	secretsAbsent := acctest.Secrets{"TLS key": "PRIVATE KEY", "first password": "pw-one", "second password": "pw-two", "third password": "pw-three"}.StateAttributes(lbAddr)
 	statsAuth := func(good, bad string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
 			if r := acctest.MustFetch(t, c, acctest.Request{URL: stats, User: "admin", Password: good}); r.Status != http.StatusOK {

@@ -5,7 +5,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -195,58 +194,6 @@ func checkMySQLDestroyed(t *testing.T, hosts []acctest.Host, keptDB string) func
 	}
 }
 
-// expectClusterDrift checks the plan's prior state: converged false and a drift
-// line containing want.
-type expectClusterDrift struct{ want string }
-
-func (e expectClusterDrift) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	for _, rc := range req.Plan.ResourceChanges {
-		if rc.Address != mysqlClusterAddr {
-			continue
-		}
-		before, _ := rc.Change.Before.(map[string]any)
-		if before["converged"] != false {
-			resp.Error = fmt.Errorf("prior state converged = %v, want false", before["converged"])
-			return
-		}
-		drift, _ := before["drift"].([]any)
-		for _, d := range drift {
-			if s, _ := d.(string); strings.Contains(s, e.want) {
-				return
-			}
-		}
-		resp.Error = fmt.Errorf("prior state drift %v has nothing about %q", drift, e.want)
-		return
-	}
-	resp.Error = fmt.Errorf("no change for %s in the plan", mysqlClusterAddr)
-}
-
-// secretsAbsent fails when a secret appears anywhere in the JSON plan or
-// state (which, unlike the human-readable plan, holds sensitive values in
-// clear).
-type secretsAbsent struct{ secrets []string }
-
-func (s secretsAbsent) find(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	for _, sec := range s.secrets {
-		if i := strings.Index(string(b), sec); i >= 0 {
-			return fmt.Errorf("a password appears in clear (%d bytes of JSON searched): ...%s", len(b), strings.ReplaceAll(string(b[max(0, i-300):i]), sec, "***"))
-		}
-	}
-	return nil
-}
-
-func (s secretsAbsent) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	resp.Error = s.find(req.Plan)
-}
-
-func (s secretsAbsent) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	resp.Error = s.find(req.State)
-}
-
 // psWatch samples the command lines of every process on the hosts while an
 // apply runs, to prove no password is ever on one.
 type psWatch struct {
@@ -367,7 +314,7 @@ variable "app_pw" {
 	var planSecrets []plancheck.PlanCheck
 	var stateSecrets []statecheck.StateCheck
 	if wo {
-		secrets := secretsAbsent{[]string{replPW, appPW}}
+		secrets := acctest.Secrets{"replication password": replPW, "application password": appPW}
 		planSecrets, stateSecrets = []plancheck.PlanCheck{secrets}, []statecheck.StateCheck{secrets}
 	}
 	var ps *psWatch
@@ -438,7 +385,7 @@ variable "app_pw" {
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: append([]plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionUpdate),
-						expectClusterDrift{"SQL thread is not running"},
+						acctest.ExpectDrift(mysqlClusterAddr, "SQL thread is not running"),
 					}, planSecrets...),
 				},
 				Check: tfresource.ComposeAggregateTestCheckFunc(
@@ -465,7 +412,7 @@ variable "app_pw" {
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionUpdate),
-						expectClusterDrift{"replicates from 127.0.0.1:3306 instead of the primary"},
+						acctest.ExpectDrift(mysqlClusterAddr, "replicates from 127.0.0.1:3306 instead of the primary"),
 					},
 				},
 				Check: tfresource.ComposeAggregateTestCheckFunc(
@@ -829,7 +776,7 @@ EOT
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionUpdate),
-						expectClusterDrift{"SQL thread is not running"},
+						acctest.ExpectDrift(mysqlClusterAddr, "SQL thread is not running"),
 					},
 				},
 				Check: tfresource.ComposeAggregateTestCheckFunc(

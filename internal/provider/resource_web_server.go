@@ -210,7 +210,7 @@ func computedString(desc string) schema.StringAttribute {
 }
 
 // webServerSchema is the schema of foobar_web_server, in a function of its
-// own so that a state upgrader can reuse it.
+// own (Schema returns it; the schema has no versions and no state upgrader).
 func webServerSchema() schema.Schema {
 	pathCheck := check("an absolute, normalized path of letters, digits and ._/+@,:=-", nginx.ValidatePath)
 	durationCheck := check("an nginx time such as 30s", nginx.ValidateDuration)

@@ -5,16 +5,10 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
@@ -179,31 +173,11 @@ func TestWebServer_invalidInputs(t *testing.T) {
 	}
 }
 
-// testCertPair returns a self-signed certificate and RSA key of the given
-// size, PEM.
+// testCertPair returns a certificate for acc.test and www.acc.test and its
+// RSA key of the given size, PEM, issued by a throwaway CA.
 func testCertPair(t testing.TB, bits int) (string, string) {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, bits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "acc.test"},
-		DNSNames:     []string{"acc.test", "www.acc.test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
+	return acctest.NewTestCA(t).Issue(t, []string{"acc.test", "www.acc.test"}, nil, bits)
 }
 
 // ---- acceptance tests -----------------------------------------------------------
@@ -279,36 +253,6 @@ resource "foobar_web_server" %[1]q {
   }
 }
 `, c.name, c.host.ConnectionHCL(), c.serverName, c.port, c.docRoot, c.sourceDir, c.extra, c.artifact, c.appPort, c.cmdExtra, c.appExtra)
-}
-
-// expectDrift checks that the refreshed state the plan starts from reports
-// drift entries containing each of want.
-type expectDrift struct {
-	addr string
-	want []string
-}
-
-func (e expectDrift) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	for _, rc := range req.Plan.ResourceChanges {
-		if rc.Address != e.addr {
-			continue
-		}
-		before, _ := rc.Change.Before.(map[string]any)
-		drift, _ := before["drift"].([]any)
-		var got []string
-		for _, d := range drift {
-			got = append(got, fmt.Sprint(d))
-		}
-		all := strings.Join(got, "\n")
-		for _, w := range e.want {
-			if !strings.Contains(all, w) {
-				resp.Error = fmt.Errorf("%s: drift %q does not mention %q", e.addr, got, w)
-				return
-			}
-		}
-		return
-	}
-	resp.Error = fmt.Errorf("%s is not in the plan", e.addr)
 }
 
 // hostChecks runs checks on the host (out of band) as a TestCheckFunc.
@@ -512,8 +456,8 @@ func TestAccWebServer_freshHost(t *testing.T) {
 				Config: func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-					expectDrift{addr, []string{"the application service is inactive", "static files differ from source_dir: 1 changed",
-						"the site file differs from the one deployed", "the artifact differs from the one deployed"}},
+					acctest.ExpectDrift(addr, "the application service is inactive", "static files differ from source_dir: 1 changed",
+						"the site file differs from the one deployed", "the artifact differs from the one deployed"),
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("app_state"), knownvalue.StringExact("active")),
 				}},
 				Check: hostCheck(func() error {
@@ -700,7 +644,8 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 	writeOnly := randomSecret(t, "wo-")
 	cert, key := testCertPair(t, 2048)
 	keyLine := strings.Split(key, "\n")[3] // a line of the key's base64 body
-	secrets := map[string]string{"sensitive env": sensitive, "TLS key": keyLine}
+	secrets := acctest.Secrets{"sensitive env": sensitive, "TLS key": keyLine}
+	writeOnlySecrets := acctest.Secrets{"write-only env": writeOnly, "TLS key": keyLine}
 	// The secrets come in through variables, as operators pass them: the
 	// sensitive ones are stored in plan files and the state (that is what
 	// the sensitive alternative means), the write-only ones come from
@@ -731,10 +676,8 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 
 	noLeak := func(what, text string) {
 		t.Helper()
-		for name, s := range secrets {
-			if strings.Contains(text, s) {
-				t.Errorf("the %s is in %s", name, what)
-			}
+		if err := secrets.In(what, text); err != nil {
+			t.Error(err)
 		}
 	}
 	destroyed := false
@@ -757,8 +700,8 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatalf("terraform show: %v", err)
 	}
-	if wo && (strings.Contains(show, writeOnly) || strings.Contains(show, keyLine)) {
-		t.Error("a write-only value is in the plan file")
+	if err := writeOnlySecrets.In("the plan file", show); wo && err != nil {
+		t.Error(err)
 	}
 
 	out, log, err = tfRun(t, work, cli, filepath.Join(dir, "apply.log"), env, "apply", "-no-color", "-input=false", "tfplan")
@@ -798,8 +741,8 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wo && (strings.Contains(string(state), writeOnly) || strings.Contains(string(state), keyLine)) {
-		t.Error("a write-only value is in the state")
+	if err := writeOnlySecrets.In("the state", string(state)); wo && err != nil {
+		t.Error(err)
 	}
 
 	// A second plan is empty and still leaks nothing.

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"io"
 	"io/fs"
 	"mime"
@@ -25,29 +24,8 @@ import (
 
 	"github.com/foobar/terraform-provider-foobar/internal/release"
 	"github.com/foobar/terraform-provider-foobar/internal/release/releasetest"
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// golden compares got with testdata/<name>, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, path, got)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
 
 // tree returns every file under root with its SHA-256.
 func tree(t *testing.T, root string) map[string]string {
@@ -137,9 +115,9 @@ func TestPublishStatic_layout(t *testing.T) {
 			t.Errorf("%s differs from the release file", name)
 		}
 	}
-	golden(t, "static/discovery.json", readFile(t, filepath.Join(out, ".well-known/terraform.json")))
-	golden(t, "static/versions.json", readFile(t, filepath.Join(out, "v1/providers/foobar/foobar/versions")))
-	golden(t, "static/download-linux-amd64.json", withoutKey(t, readFile(t, filepath.Join(out, "v1/providers/foobar/foobar/1.0.0/download/linux/amd64"))))
+	golden.Assert(t, filepath.Join("testdata", "static/discovery.json"), readFile(t, filepath.Join(out, ".well-known/terraform.json")))
+	golden.Assert(t, filepath.Join("testdata", "static/versions.json"), readFile(t, filepath.Join(out, "v1/providers/foobar/foobar/versions")))
+	golden.Assert(t, filepath.Join("testdata", "static/download-linux-amd64.json"), withoutKey(t, readFile(t, filepath.Join(out, "v1/providers/foobar/foobar/1.0.0/download/linux/amd64"))))
 }
 
 var cmpSortStrings = cmp.Transformer("sort", func(in []string) []string {
@@ -324,7 +302,7 @@ func TestPublishStatic_mergeKeepsEarlierVersions(t *testing.T) {
 			t.Errorf("%s of version 1.0.0 changed when 1.1.0 was published", f)
 		}
 	}
-	golden(t, "static/versions-merged.json", readFile(t, filepath.Join(out, "v1/providers/foobar/foobar/versions")))
+	golden.Assert(t, filepath.Join("testdata", "static/versions-merged.json"), readFile(t, filepath.Join(out, "v1/providers/foobar/foobar/versions")))
 }
 
 func TestPublishStatic_versionsSortedBySemver(t *testing.T) {
@@ -509,7 +487,7 @@ func TestNginxSnippet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, []byte(got))
+			golden.Assert(t, filepath.Join("testdata", tt.golden), []byte(got))
 		})
 	}
 }

@@ -11,8 +11,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/foobar/terraform-provider-foobar/internal/homedir"
 )
 
 // Defaults used when a Config leaves a field at its zero value.
@@ -120,9 +121,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxSessions <= 0 {
 		c.MaxSessions = DefaultMaxSessions
 	}
-	c.PrivateKeyFile = expandHome(c.PrivateKeyFile)
-	c.KnownHostsFile = expandHome(c.KnownHostsFile)
-	c.AgentSocket = expandHome(c.AgentSocket)
+	c.PrivateKeyFile = homedir.Expand(c.PrivateKeyFile)
+	c.KnownHostsFile = homedir.Expand(c.KnownHostsFile)
+	c.AgentSocket = homedir.Expand(c.AgentSocket)
 	if c.HostKey == "" && c.KnownHostsFile == "" {
 		// Like OpenSSH: without a pinned key, verify against the user's own
 		// known_hosts. There is no way to skip verification.
@@ -155,13 +156,4 @@ func (c Config) poolKey() string {
 		k += " via " + c.Bastion.poolKey()
 	}
 	return k
-}
-
-func expandHome(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[1:])
-		}
-	}
-	return p
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/foobar/terraform-provider-foobar/internal/homedir"
 )
 
 // StringFunc adapts a plain check (the kind service packages export, such as
@@ -129,12 +131,8 @@ func CheckReadableFile(path string) error {
 	return f.Close()
 }
 
-// ExpandHome replaces a leading "~/" with the user's home directory.
+// ExpandHome replaces a leading "~" with the user's home directory (see
+// homedir.Expand, which the SSH client uses too).
 func ExpandHome(path string) string {
-	if len(path) >= 2 && path[0] == '~' && path[1] == '/' {
-		if home, err := os.UserHomeDir(); err == nil {
-			return home + path[1:]
-		}
-	}
-	return path
+	return homedir.Expand(path)
 }

@@ -138,6 +138,9 @@ func TestExpandHome(t *testing.T) {
 	if got := ExpandHome("~/.ssh/id"); got != home+"/.ssh/id" {
 		t.Errorf("ExpandHome = %q", got)
 	}
+	if got := ExpandHome("~"); got != home {
+		t.Errorf("ExpandHome(~) = %q, want the home directory", got)
+	}
 	if got := ExpandHome("/abs/~/x"); got != "/abs/~/x" {
 		t.Errorf("ExpandHome changed an absolute path: %q", got)
 	}
