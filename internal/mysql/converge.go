@@ -733,7 +733,14 @@ func (x *conv) waitCaughtUp(ctx context.Context, host string) error {
 	if err != nil {
 		return err
 	}
-	pos, _ := t.Get(0, "gtid_position")
+	// A missing position is not the empty set: waiting for "" passes at
+	// once, and a replica that has not caught up would pass for one.
+	pos, ok := t.Get(0, "gtid_position")
+	if !ok || pos == "NULL" {
+		return fmt.Errorf("%s: cannot tell whether %s has caught up: the primary's answer to %q had no gtid_position (@@GLOBAL.%s; columns %q, %d rows). "+
+			"Check that GTIDs are enabled on %s, then apply again",
+			p.Host, host, p.Dialect.GTIDPositionQuery().SQL(), p.Dialect.GTIDPositionVar, t.Columns, len(t.Rows), p.Host)
+	}
 	deadline := time.Now().Add(x.o.WaitTimeout)
 	var last *ReplicaStatus
 	for {

@@ -28,6 +28,8 @@ type replicaFake struct {
 	status   string // SHOW ... STATUS data row, "" for none
 	nonEmpty []string
 	log      []string
+	// noPosition: the primary's GTID position query answers no row.
+	noPosition bool
 }
 
 var markerRE = regexp.MustCompile(`^SELECT '([0-9a-f]+)' AS ` + sectionColumn + `$`)
@@ -64,6 +66,8 @@ func (f *replicaFake) runner(host string) Runner {
 				if host == "replica" && len(f.nonEmpty) > 0 {
 					out.WriteString("name\n" + strings.Join(f.nonEmpty, "\n") + "\n")
 				}
+			case strings.HasPrefix(st, "SELECT @@GLOBAL.gtid_binlog_pos") && f.noPosition:
+				out.WriteString("gtid_position\n")
 			case strings.HasPrefix(st, "SELECT @@GLOBAL.gtid_binlog_pos"):
 				out.WriteString("gtid_position\n0-1-10\n")
 			case strings.HasPrefix(st, "SELECT MASTER_GTID_WAIT"):
@@ -144,5 +148,32 @@ func TestEnsureReplicaDecisions(t *testing.T) {
 		if diff := cmp.Diff(tt.want, f.log); diff != "" {
 			t.Errorf("%s: executed (-want +got):\n%s", tt.name, diff)
 		}
+	}
+}
+
+// A primary whose answer has no GTID position must not let the wait pass:
+// waiting for the empty set succeeds at once, whatever the replica has
+// applied (a switchover could promote a replica that has not caught up).
+func TestWaitCaughtUpWithoutPosition(t *testing.T) {
+	t.Parallel()
+	d := mustDialect(t, MariaDB, V(10, 11, 18))
+	row := strings.Join([]string{"Yes", "Yes", "0", "db1", "3306", "repl", "0", "", "0", "", "0-1-10", "Slave_Pos", "No", "", "No"}, "\t")
+	f := &replicaFake{d: d, status: row, noPosition: true}
+	c := Cluster{Primary: Member{Host: "db1"}, Replicas: []Member{{Host: "replica"}}, ReplicationUser: "repl", ReplicationPassword: "pw"}
+	x := &conv{c: c, o: ConvergeOptions{WaitTimeout: 2 * time.Second}, nodes: map[string]*prepared{}, caChanged: map[string]bool{}}
+	for _, h := range []string{"db1", "replica"} {
+		x.nodes[h] = &prepared{Node: Node{Host: h, Runner: f.runner(h), Dialect: d}}
+	}
+	err := x.waitCaughtUp(context.Background(), "replica")
+	if err == nil {
+		t.Fatalf("the wait passed without the primary's GTID position (ran %q)", f.log)
+	}
+	for _, want := range []string{"db1", "replica", "gtid_position", "gtid_binlog_pos"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	if len(f.log) != 0 {
+		t.Errorf("waited anyway: %q", f.log)
 	}
 }

@@ -413,6 +413,9 @@ type lbConverter struct {
 	renames map[string]string
 	// secrets are the secret values, for log masking.
 	secrets []string
+	// inexact are the attributes whose value the Config does not hold
+	// as given (unknown, or a number clamped to int32).
+	inexact []string
 }
 
 func (cv *lbConverter) rename(p string) string {
@@ -423,6 +426,9 @@ func (cv *lbConverter) rename(p string) string {
 }
 
 func (cv *lbConverter) str(p string, v types.String) string {
+	if v.IsUnknown() {
+		cv.inexact = append(cv.inexact, p)
+	}
 	if v.IsNull() || v.IsUnknown() {
 		return ""
 	}
@@ -431,6 +437,9 @@ func (cv *lbConverter) str(p string, v types.String) string {
 }
 
 func (cv *lbConverter) num(p string, v types.Int64) int {
+	if v.IsUnknown() {
+		cv.inexact = append(cv.inexact, p)
+	}
 	if v.IsNull() || v.IsUnknown() {
 		return 0
 	}
@@ -440,8 +449,10 @@ func (cv *lbConverter) num(p string, v types.Int64) int {
 	// so that a conversion never wraps into a valid-looking number.
 	if n > 1<<31-1 {
 		n = 1<<31 - 1
+		cv.inexact = append(cv.inexact, p)
 	} else if n < -1<<31 {
 		n = -1 << 31
+		cv.inexact = append(cv.inexact, p)
 	}
 	return int(n)
 }
@@ -704,10 +715,16 @@ func lbModelFromRecord(m lbModel, rec *haproxy.Record) lbModel {
 // write-only values) describe the same deployment: the same haproxy.Config,
 // install setting and write-only versions. Read keeps the state's model
 // when the host's record says the same thing in other words (a null where
-// the configuration has an explicit zero, an empty block).
+// the configuration has an explicit zero, an empty block). A model that
+// does not convert exactly (an unknown value, a number out of range) is
+// the same as nothing: two such models could build equal Configs while
+// saying different things, and Read then takes the host's record.
 func lbSameModel(a, b lbModel) bool {
-	ca, _ := lbBuildConfig(a, a)
-	cb, _ := lbBuildConfig(b, b)
+	ca, cva := lbBuildConfig(a, a)
+	cb, cvb := lbBuildConfig(b, b)
+	if len(cva.inexact) > 0 || len(cvb.inexact) > 0 {
+		return false
+	}
 	return reflect.DeepEqual(ca, cb) && a.Install.Equal(b.Install) && slices.Equal(lbVersions(a), lbVersions(b))
 }
 

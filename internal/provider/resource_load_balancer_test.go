@@ -1397,3 +1397,31 @@ func TestLoadBalancerRenderError(t *testing.T) {
 		t.Errorf("no diagnostic names frontends[0].name and its value: %v", diags)
 	}
 }
+
+// A model that does not convert exactly is the same as nothing: numbers
+// out of range clamp to one value and unknowns read as nulls, so two such
+// models built equal Configs and compared equal while saying different
+// things.
+func TestLoadBalancerSameModelInexact(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		a, b func(m *lbModel)
+	}{
+		{"maxconn out of range", func(m *lbModel) { m.MaxConn = types.Int64Value(1 << 40) }, func(m *lbModel) { m.MaxConn = types.Int64Value(1 << 41) }},
+		{"negative port out of range", func(m *lbModel) { m.Frontends[0].Port = types.Int64Value(-1 << 40) }, func(m *lbModel) { m.Frontends[0].Port = types.Int64Value(-1 << 33) }},
+		{"unknown and null", func(m *lbModel) { m.HardStopAfter = types.StringUnknown() }, func(m *lbModel) { m.HardStopAfter = types.StringNull() }},
+		{"unknown number", func(m *lbModel) { m.NbThread = types.Int64Unknown() }, func(m *lbModel) { m.NbThread = types.Int64Null() }},
+	} {
+		a, b := lbTestModel(t), lbTestModel(t)
+		b.Frontends[0].TLS.CertificatePEM, b.Frontends[0].TLS.PrivateKeyPEM = a.Frontends[0].TLS.CertificatePEM, a.Frontends[0].TLS.PrivateKeyPEM
+		if !lbSameModel(a, b) {
+			t.Fatalf("%s: the unedited models differ", c.name)
+		}
+		c.a(&a)
+		c.b(&b)
+		if lbSameModel(a, b) || lbSameModel(b, a) {
+			t.Errorf("%s: lbSameModel = true for models that do not convert exactly", c.name)
+		}
+	}
+}

@@ -729,16 +729,20 @@ func (r *mysqlClusterResource) Create(ctx context.Context, req resource.CreateRe
 }
 
 // finish records the status after an apply; drift that is left is an
-// error (the plan promised a converged cluster).
+// error (the plan promised a converged cluster) and stays in state.
 func (r *mysqlClusterResource) finish(ctx context.Context, m *mysqlClusterModel, st mysql.Status, sec []string, verb string, diags *diag.Diagnostics) {
 	setStatus(ctx, m, st, diags)
 	if len(st.Drift) > 0 {
 		diags.AddError(verb+" MySQL Cluster Error", "The cluster was configured, but reading it back still finds:\n- "+
 			redact(strings.Join(st.Drift, "\n- "), sec)+"\n\nApply again once the cause is fixed.")
 	}
-	// The plan promised a converged cluster; state says what was found.
-	m.Converged = types.BoolValue(true)
-	m.Drift = types.ListValueMust(types.StringType, []attr.Value{})
+	// State says what was found: setStatus wrote converged = false and
+	// the drift. The plan promised true and [] (their defaults), and a
+	// result that differs from a known planned value is normally "Provider
+	// produced inconsistent result after apply"; but Terraform skips that
+	// check when the apply also returns an error (the error above), and
+	// saves the object as returned. So the state is not written as clean,
+	// and the next plan shows converged false -> true and the repair.
 }
 
 func (r *mysqlClusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -30,6 +32,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/foobar/terraform-provider-foobar/internal/acctest"
+	"github.com/foobar/terraform-provider-foobar/internal/mysql"
 )
 
 const mysqlClusterAddr = "foobar_mysql_cluster.test"
@@ -958,6 +961,29 @@ func TestPasswordChanged(t *testing.T) {
 	for _, c := range cases {
 		if got := passwordChanged(c.oldPW, c.newPW, c.oldVer, c.newVer); got != c.want {
 			t.Errorf("%s: passwordChanged = %t, want %t", c.name, got, c.want)
+		}
+	}
+}
+
+// An apply that leaves drift is an error and the state says so: converged
+// false and the drift listed, never converged true and an empty drift.
+func TestMySQLClusterFinishKeepsDrift(t *testing.T) {
+	t.Parallel()
+	for _, drift := range [][]string{nil, {"db2: replication SQL thread stopped", "db1: settings file changed"}} {
+		m := mysqlClusterModel{Primary: &mysqlMemberModel{SSH: hostConnection("db1")}}
+		st := mysql.Status{Members: []mysql.MemberStatus{{Host: "db1", Role: mysql.RolePrimary}}, Drift: drift}
+		var diags diag.Diagnostics
+		(&mysqlClusterResource{}).finish(context.Background(), &m, st, nil, "Update", &diags)
+		if got, want := diags.HasError(), len(drift) > 0; got != want {
+			t.Errorf("drift %q: error %t, want %t (%v)", drift, got, want, diags)
+		}
+		if got, want := m.Converged.ValueBool(), len(drift) == 0; got != want {
+			t.Errorf("drift %q: converged = %t, want %t", drift, got, want)
+		}
+		var gotDrift []string
+		diags.Append(m.Drift.ElementsAs(context.Background(), &gotDrift, false)...)
+		if diff := cmp.Diff(drift, gotDrift, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("drift in state (-want +got):\n%s", diff)
 		}
 	}
 }
