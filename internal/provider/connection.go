@@ -302,15 +302,15 @@ func (d sshDefaults) config(c connectionModel) (ssh.Config, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	cfg := ssh.Config{
 		Host:                 c.Host.ValueString(),
-		Port:                 pickInt(c.Port, d.Port),
-		User:                 pickString(c.User, d.User),
-		PrivateKey:           pickString(c.PrivateKey, d.PrivateKey),
-		PrivateKeyFile:       validators.ExpandHome(pickString(c.PrivateKeyFile, d.PrivateKeyFile)),
-		PrivateKeyPassphrase: pickString(c.PrivateKeyPassphrase, d.PrivateKeyPassphrase),
-		Agent:                pickBool(c.Agent, d.Agent),
-		KnownHostsFile:       validators.ExpandHome(pickString(c.KnownHostsFile, d.KnownHostsFile)),
+		Port:                 intOr(c.Port, d.Port),
+		User:                 stringOr(c.User, d.User),
+		PrivateKey:           stringOr(c.PrivateKey, d.PrivateKey),
+		PrivateKeyFile:       validators.ExpandHome(stringOr(c.PrivateKeyFile, d.PrivateKeyFile)),
+		PrivateKeyPassphrase: stringOr(c.PrivateKeyPassphrase, d.PrivateKeyPassphrase),
+		Agent:                boolOr(c.Agent, d.Agent),
+		KnownHostsFile:       validators.ExpandHome(stringOr(c.KnownHostsFile, d.KnownHostsFile)),
 		HostKey:              c.HostKey.ValueString(),
-		SudoPassword:         pickString(c.SudoPassword, d.SudoPassword),
+		SudoPassword:         stringOr(c.SudoPassword, d.SudoPassword),
 		ConnectTimeout:       d.ConnectTimeout,
 	}
 	// A key given at one level replaces a key file given at the other.
@@ -347,13 +347,13 @@ func (d sshDefaults) config(c connectionModel) (ssh.Config, diag.Diagnostics) {
 	if b != nil {
 		bc := ssh.Config{
 			Host:                 b.Host.ValueString(),
-			Port:                 pickInt(b.Port, cfg.Port),
-			User:                 pickString(b.User, cfg.User),
-			PrivateKey:           pickString(b.PrivateKey, cfg.PrivateKey),
-			PrivateKeyFile:       validators.ExpandHome(pickString(b.PrivateKeyFile, cfg.PrivateKeyFile)),
-			PrivateKeyPassphrase: pickString(b.PrivateKeyPassphrase, cfg.PrivateKeyPassphrase),
-			Agent:                pickBool(b.Agent, cfg.Agent),
-			KnownHostsFile:       validators.ExpandHome(pickString(b.KnownHostsFile, cfg.KnownHostsFile)),
+			Port:                 intOr(b.Port, cfg.Port),
+			User:                 stringOr(b.User, cfg.User),
+			PrivateKey:           stringOr(b.PrivateKey, cfg.PrivateKey),
+			PrivateKeyFile:       validators.ExpandHome(stringOr(b.PrivateKeyFile, cfg.PrivateKeyFile)),
+			PrivateKeyPassphrase: stringOr(b.PrivateKeyPassphrase, cfg.PrivateKeyPassphrase),
+			Agent:                boolOr(b.Agent, cfg.Agent),
+			KnownHostsFile:       validators.ExpandHome(stringOr(b.KnownHostsFile, cfg.KnownHostsFile)),
 			HostKey:              b.HostKey.ValueString(),
 			ConnectTimeout:       cfg.ConnectTimeout,
 		}
@@ -371,27 +371,6 @@ func (d sshDefaults) config(c connectionModel) (ssh.Config, diag.Diagnostics) {
 		cfg.Bastion = &bc
 	}
 	return cfg, diags
-}
-
-func pickString(v types.String, def string) string {
-	if v.IsNull() || v.IsUnknown() {
-		return def
-	}
-	return v.ValueString()
-}
-
-func pickInt(v types.Int64, def int) int {
-	if v.IsNull() || v.IsUnknown() {
-		return def
-	}
-	return int(v.ValueInt64())
-}
-
-func pickBool(v types.Bool, def bool) bool {
-	if v.IsNull() || v.IsUnknown() {
-		return def
-	}
-	return v.ValueBool()
 }
 
 // envLookup is os.LookupEnv, replaceable in tests.

@@ -1170,7 +1170,7 @@ func lbTestModel(t *testing.T) lbModel {
 func TestLoadBalancerBuildConfig(t *testing.T) {
 	t.Parallel()
 	m := lbTestModel(t)
-	cfg, cv := lbBuildConfig(m, m)
+	cfg, cv := m.toConfig(m)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -1194,7 +1194,7 @@ func TestLoadBalancerBuildConfig(t *testing.T) {
 	config.Stats = &lbStatsModel{}
 	*config.Stats = *plan.Stats
 	config.Stats.PasswordWO = types.StringValue("from-config")
-	cfg, cv = lbBuildConfig(plan, config)
+	cfg, cv = plan.toConfig(config)
 	if cfg.Stats.Password != "from-config" || cv.rename("stats.password") != "stats.password_wo" {
 		t.Errorf("write-only password: %q, error path %s", cfg.Stats.Password, cv.rename("stats.password"))
 	}
@@ -1209,7 +1209,7 @@ func TestLoadBalancerSecretsNotInDiagnostics(t *testing.T) {
 	_, otherKey := ca.Issue(t, nil, nil, 0)
 	m.Frontends[0].TLS.PrivateKeyPEM = types.StringValue(otherKey)
 	m.Stats.Password = types.StringValue("bad pass#word")
-	cfg, cv := lbBuildConfig(m, m)
+	cfg, cv := m.toConfig(m)
 	var diags diag.Diagnostics
 	cv.errorContext(false).addError(&diags, "Invalid Load Balancer Configuration", cfg.Validate())
 	if len(diags) != 2 {
@@ -1267,7 +1267,7 @@ func TestLoadBalancerRecordRoundTrip(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			d, _ := lbDeployment(c.plan, c.config)
+			d, _ := c.plan.toDeployment(c.config)
 			if d.Config.Frontends[0].TLS.PrivateKeyPEM != c.wantTLSKey || d.Config.Stats.Password != c.wantStatsPass {
 				t.Fatalf("the deployment does not apply the secrets: key %t, password %q", d.Config.Frontends[0].TLS.PrivateKeyPEM == c.wantTLSKey, d.Config.Stats.Password)
 			}
@@ -1287,13 +1287,13 @@ func TestLoadBalancerRecordRoundTrip(t *testing.T) {
 			if rec.ConfigSHA256 != "abc123" {
 				t.Errorf("config_sha256 %q", rec.ConfigSHA256)
 			}
-			got := lbModelFromRecord(imported(), rec)
+			got := imported().fromRecord(rec)
 			want := c.plan
 			want.SSH, want.ID, want.RenderedConfig, want.ConfigSHA256, want.HAProxyVersion = got.SSH, got.ID, got.RenderedConfig, got.ConfigSHA256, got.HAProxyVersion
 			if diff := cmp.Diff(want, got, lbModelCmp); diff != "" {
 				t.Errorf("round trip (-want +got):\n%s", diff)
 			}
-			if !lbSameModel(c.plan, got) {
+			if !c.plan.sameAs(got) {
 				t.Error("the state's model and the recorded one are not the same deployment")
 			}
 		})
@@ -1333,42 +1333,13 @@ func TestLoadBalancerSameModel(t *testing.T) {
 		if c.own {
 			from = m
 		}
-		d, _ := lbDeployment(from, from)
+		d, _ := from.toDeployment(from)
 		if err := d.Config.Validate(); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		rec := d.Record("abc")
-		if got := lbSameModel(m, lbModelFromRecord(m, &rec)); got != c.same {
+		if got := m.sameAs(m.fromRecord(&rec)); got != c.same {
 			t.Errorf("%s: lbSameModel = %t, want %t", c.name, got, c.same)
-		}
-	}
-}
-
-func TestLoadBalancerImportID(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		id, user, host string
-		port           int
-		err            bool
-	}{
-		{"10.0.0.11", "", "10.0.0.11", 0, false},
-		{"lb1.example.com", "", "lb1.example.com", 0, false},
-		{"deploy@10.0.0.11", "deploy", "10.0.0.11", 0, false},
-		{"deploy@10.0.0.11:2222", "deploy", "10.0.0.11", 2222, false},
-		{"10.0.0.11:22", "", "10.0.0.11", 22, false},
-		{"2001:db8::1", "", "2001:db8::1", 0, false},
-		{"[2001:db8::1]:22", "", "2001:db8::1", 22, false},
-		{"ops@[2001:db8::1]:2200", "ops", "2001:db8::1", 2200, false},
-		{"", "", "", 0, true},
-		{"a b", "", "", 0, true},
-		{"10.0.0.11:99999", "", "", 0, true},
-		{"bad user@10.0.0.11", "", "", 0, true},
-		{"10.0.0.11;reboot", "", "", 0, true},
-	}
-	for _, c := range cases {
-		u, h, p, err := lbParseImportID(c.id)
-		if (err != nil) != c.err || u != c.user || h != c.host || p != c.port {
-			t.Errorf("parseImportID(%q) = %q %q %d %v", c.id, u, h, p, err)
 		}
 	}
 }
@@ -1380,7 +1351,7 @@ func TestLoadBalancerRenderError(t *testing.T) {
 	m := lbTestModel(t)
 	m.Stats.User = types.StringNull()
 	m.Frontends[0].Name = types.StringValue("w w")
-	d, cv := lbDeployment(m, m)
+	d, cv := m.toDeployment(m)
 	_, err := d.Config.Render()
 	var diags diag.Diagnostics
 	cv.errorContext(false).addError(&diags, "Apply HAProxy Config Error", &fault.StepError{Step: haproxy.StepRender, Summary: "Invalid Load Balancer Configuration", Err: err})
@@ -1415,12 +1386,12 @@ func TestLoadBalancerSameModelInexact(t *testing.T) {
 	} {
 		a, b := lbTestModel(t), lbTestModel(t)
 		b.Frontends[0].TLS.CertificatePEM, b.Frontends[0].TLS.PrivateKeyPEM = a.Frontends[0].TLS.CertificatePEM, a.Frontends[0].TLS.PrivateKeyPEM
-		if !lbSameModel(a, b) {
+		if !a.sameAs(b) {
 			t.Fatalf("%s: the unedited models differ", c.name)
 		}
 		c.a(&a)
 		c.b(&b)
-		if lbSameModel(a, b) || lbSameModel(b, a) {
+		if a.sameAs(b) || b.sameAs(a) {
 			t.Errorf("%s: lbSameModel = true for models that do not convert exactly", c.name)
 		}
 	}

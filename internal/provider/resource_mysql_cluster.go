@@ -328,15 +328,8 @@ func (r *mysqlClusterResource) Configure(_ context.Context, req resource.Configu
 
 // ---------------------------------------------------------------- convert
 
-func knownString(v types.String) string {
-	if v.IsNull() || v.IsUnknown() {
-		return ""
-	}
-	return v.ValueString()
-}
-
 func mysqlFlavor(v types.String) mysql.Flavor {
-	switch knownString(v) {
+	switch stringOr(v, "") {
 	case "mariadb":
 		return mysql.MariaDB
 	case "mysql":
@@ -346,7 +339,7 @@ func mysqlFlavor(v types.String) mysql.Flavor {
 }
 
 func member(m mysqlMemberModel) mysql.Member {
-	mm := mysql.Member{Host: knownString(m.SSH.Host)}
+	mm := mysql.Member{Host: stringOr(m.SSH.Host, "")}
 	if !m.ServerID.IsNull() && !m.ServerID.IsUnknown() {
 		mm.ServerID = m.ServerID.ValueInt64()
 	}
@@ -360,7 +353,7 @@ func toCluster(ctx context.Context, m mysqlClusterModel, cfg *mysqlClusterModel)
 	var diags diag.Diagnostics
 	c := mysql.Cluster{
 		Flavor:          mysqlFlavor(m.Flavor),
-		ReplicationUser: knownString(m.ReplicationUser),
+		ReplicationUser: stringOr(m.ReplicationUser, ""),
 		Settings:        map[string]string{},
 	}
 	if m.Primary != nil {
@@ -369,29 +362,29 @@ func toCluster(ctx context.Context, m mysqlClusterModel, cfg *mysqlClusterModel)
 	for _, r := range m.Replicas {
 		c.Replicas = append(c.Replicas, member(r))
 	}
-	c.ReplicationPassword = knownString(m.ReplicationPassword)
+	c.ReplicationPassword = stringOr(m.ReplicationPassword, "")
 	if cfg != nil && c.ReplicationPassword == "" {
-		c.ReplicationPassword = knownString(cfg.ReplicationPasswordWO)
+		c.ReplicationPassword = stringOr(cfg.ReplicationPasswordWO, "")
 	}
 	if m.ReplicationTLS != nil {
 		c.TLS = &mysql.SourceTLS{
 			CAFile:           mysql.ReplicationCAFile,
-			CAPEM:            []byte(knownString(m.ReplicationTLS.CAPEM)),
+			CAPEM:            []byte(stringOr(m.ReplicationTLS.CAPEM, "")),
 			VerifyServerCert: m.ReplicationTLS.VerifyServerCert.IsNull() || m.ReplicationTLS.VerifyServerCert.ValueBool(),
 		}
 	}
 	for _, db := range m.Databases {
 		c.Databases = append(c.Databases, mysql.Database{
-			Name: knownString(db.Name), Charset: knownString(db.Charset), Collation: knownString(db.Collation),
+			Name: stringOr(db.Name, ""), Charset: stringOr(db.Charset, ""), Collation: stringOr(db.Collation, ""),
 		})
 	}
 	for i, u := range m.Users {
 		mu := mysql.User{
-			Name: knownString(u.Name), Host: knownString(u.Host), Password: knownString(u.Password),
-			Database: knownString(u.Database),
+			Name: stringOr(u.Name, ""), Host: stringOr(u.Host, ""), Password: stringOr(u.Password, ""),
+			Database: stringOr(u.Database, ""),
 		}
 		if mu.Password == "" && cfg != nil && i < len(cfg.Users) {
-			mu.Password = knownString(cfg.Users[i].PasswordWO)
+			mu.Password = stringOr(cfg.Users[i].PasswordWO, "")
 		}
 		if !u.Privileges.IsNull() && !u.Privileges.IsUnknown() {
 			diags.Append(u.Privileges.ElementsAs(ctx, &mu.Privileges, false)...)
@@ -621,7 +614,7 @@ func hostsOf(members []mysqlMemberModel) []string {
 }
 
 func waitTimeout(m mysqlClusterModel) time.Duration {
-	d, err := time.ParseDuration(knownString(m.WaitTimeout))
+	d, err := time.ParseDuration(stringOr(m.WaitTimeout, ""))
 	if err != nil || d <= 0 {
 		d, _ = time.ParseDuration(defaultMySQLWaitTimeout)
 	}
