@@ -5,8 +5,6 @@ package provider
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -34,7 +32,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
@@ -1172,7 +1169,7 @@ func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, config
 	if diags.HasError() {
 		return
 	}
-	model, err := encodeModel(ctx, *stateOut, plan)
+	model, err := plan.encodeRecord(ctx)
 	if err != nil {
 		diags.AddError("Encode Deployment Record Error", err.Error())
 		return
@@ -1306,7 +1303,7 @@ func (r *webServerResource) Read(ctx context.Context, req resource.ReadRequest, 
 				ireq.Name, cl.Addr(), nginx.MetaPath("", ireq.Name)))
 			return
 		}
-		m, err := decodeModel(ctx, req.State, obs.Meta.Model)
+		m, err := decodeRecord(obs.Meta.Model)
 		if err != nil {
 			resp.Diagnostics.AddError("Import Web Server Error", fmt.Sprintf("The deployment record of %s on %s is unusable: %s", ireq.Name, cl.Addr(), err))
 			return
@@ -1407,74 +1404,4 @@ func (r *webServerResource) ImportState(ctx context.Context, req resource.Import
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ssh").AtName("host"), host)...)
-}
-
-// ---- the deployment record's model ------------------------------------------
-
-// hostModel is how Meta.Model stores the configuration: the state object
-// without secrets, SSH settings or computed values, as Terraform's msgpack.
-type hostModel struct {
-	Format string `json:"format"`
-	Value  string `json:"value"`
-}
-
-const hostModelFormat = "tfstate-msgpack-v1"
-
-func encodeModel(ctx context.Context, s tfsdk.State, m webServerModel) ([]byte, error) {
-	c := m
-	c.SSH = connectionModel{
-		Host: m.SSH.Host, Port: types.Int64Null(), User: types.StringNull(), PrivateKey: types.StringNull(),
-		PrivateKeyFile: types.StringNull(), PrivateKeyPassphrase: types.StringNull(), Agent: types.BoolNull(),
-		KnownHostsFile: types.StringNull(), HostKey: types.StringNull(), Sudo: types.BoolNull(),
-		SudoPassword: types.StringNull(), ConnectTimeout: types.StringNull(),
-	}
-	if m.TLS != nil {
-		t := *m.TLS
-		t.PrivateKeyPEM, t.PrivateKeyPEMWO = types.StringNull(), types.StringNull()
-		c.TLS = &t
-	}
-	if m.App != nil {
-		a := *m.App
-		a.SecretEnvironment, a.SecretEnvironmentWO = types.MapNull(types.StringType), types.MapNull(types.StringType)
-		c.App = &a
-	}
-	for _, v := range []*types.String{&c.SiteConfig, &c.SiteChecksum, &c.ArtifactChecksum, &c.StaticChecksum, &c.NginxVersion, &c.InitSystem, &c.AppState} {
-		*v = types.StringNull()
-	}
-	c.AppPID = types.Int64Null()
-	c.LastSync = types.ObjectNull(lastSyncAttrTypes)
-	c.Drift = types.ListNull(types.StringType)
-	st := tfsdk.State{Schema: s.Schema}
-	if d := st.Set(ctx, &c); d.HasError() {
-		return nil, fmt.Errorf("%v", d)
-	}
-	dv, err := tfprotov6.NewDynamicValue(s.Schema.Type().TerraformType(ctx), st.Raw)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(hostModel{Format: hostModelFormat, Value: base64.StdEncoding.EncodeToString(dv.MsgPack)})
-}
-
-func decodeModel(ctx context.Context, s tfsdk.State, raw json.RawMessage) (webServerModel, error) {
-	var hm hostModel
-	if err := json.Unmarshal(raw, &hm); err != nil {
-		return webServerModel{}, err
-	}
-	if hm.Format != hostModelFormat {
-		return webServerModel{}, fmt.Errorf("unknown model format %q", hm.Format)
-	}
-	b, err := base64.StdEncoding.DecodeString(hm.Value)
-	if err != nil {
-		return webServerModel{}, err
-	}
-	v, err := (&tfprotov6.DynamicValue{MsgPack: b}).Unmarshal(s.Schema.Type().TerraformType(ctx))
-	if err != nil {
-		return webServerModel{}, fmt.Errorf("written by another version of the provider? %w", err)
-	}
-	var m webServerModel
-	st := tfsdk.State{Schema: s.Schema, Raw: v}
-	if d := st.Get(ctx, &m); d.HasError() {
-		return webServerModel{}, fmt.Errorf("%v", d)
-	}
-	return m, nil
 }
