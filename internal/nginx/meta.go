@@ -36,7 +36,8 @@ type Meta struct {
 	DefaultSiteDisabled bool `json:"default_site_disabled"`
 	// Init is the service manager the application was installed for.
 	Init string `json:"init"`
-	// Model is the provider's configuration without secrets (for import).
+	// Model is the provider's configuration without secrets (for import):
+	// a Record, or from older providers their legacy encoding.
 	Model json.RawMessage `json:"model,omitempty"`
 }
 

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // randomSecret returns a fresh random secret with a recognisable prefix, so
@@ -19,3 +21,7 @@ func randomSecret(t *testing.T, prefix string) string {
 	}
 	return prefix + hex.EncodeToString(b)
 }
+
+// modelCmp lets cmp look into the models' ssh blocks, which embed the
+// unexported credentialsModel and hostSettingsModel.
+var modelCmp = cmp.AllowUnexported(connectionModel{}, bastionModel{})

@@ -1225,8 +1225,7 @@ func TestLoadBalancerSecretsNotInDiagnostics(t *testing.T) {
 
 // lbModelCmp compares models attribute by attribute.
 var lbModelCmp = cmp.Options{
-	// The ssh block embeds the shared credentialsModel and hostSettingsModel.
-	cmp.AllowUnexported(connectionModel{}, bastionModel{}),
+	modelCmp,
 	cmp.Comparer(func(a, b types.String) bool { return a.Equal(b) }),
 	cmp.Comparer(func(a, b types.Int64) bool { return a.Equal(b) }),
 	cmp.Comparer(func(a, b types.Bool) bool { return a.Equal(b) }),

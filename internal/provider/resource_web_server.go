@@ -5,23 +5,13 @@ package provider
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	ppath "path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -41,7 +31,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
@@ -914,22 +903,6 @@ func (r *webServerResource) ValidateConfig(ctx context.Context, req resource.Val
 
 // ---- plan -------------------------------------------------------------------
 
-// localArtifactChecksum hashes the artifact file.
-func localArtifactChecksum(p string) (string, error) {
-	f, err := os.Open(validators.ExpandHome(p))
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sum, _, err := apply.ChecksumReader(f)
-	return sum, err
-}
-
-// localStatic walks source_dir.
-func localStatic(dir string) (map[string]nginx.LocalFile, []nginx.Skipped, error) {
-	return nginx.WalkStatic(validators.ExpandHome(dir))
-}
-
 func (r *webServerResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
@@ -957,7 +930,7 @@ func (r *webServerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	// Artifact checksum, from the local file.
 	plan.ArtifactChecksum = types.StringUnknown()
 	if plan.App != nil && !plan.App.ArtifactSource.IsUnknown() {
-		sum, err := localArtifactChecksum(plan.App.ArtifactSource.ValueString())
+		sum, err := nginx.ArtifactChecksum(validators.ExpandHome(plan.App.ArtifactSource.ValueString()))
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("app").AtName("artifact_source"), "Unreadable Artifact",
 				fmt.Sprintf("Could not read the artifact %s: %s", plan.App.ArtifactSource.ValueString(), err))
@@ -973,7 +946,7 @@ func (r *webServerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	case plan.SourceDir.IsUnknown():
 		plan.StaticChecksum = types.StringUnknown()
 	default:
-		files, skipped, err := localStatic(plan.SourceDir.ValueString())
+		digest, skipped, err := nginx.StaticDigest(validators.ExpandHome(plan.SourceDir.ValueString()))
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("source_dir"), "Unusable Static Files",
 				fmt.Sprintf("Could not read %s: %s", plan.SourceDir.ValueString(), err))
@@ -983,7 +956,7 @@ func (r *webServerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 			resp.Diagnostics.AddAttributeWarning(path.Root("source_dir"), "Static File Skipped",
 				fmt.Sprintf("%s is not deployed: %s.", s.RelPath, s.Reason))
 		}
-		plan.StaticChecksum = types.StringValue(nginx.ManifestDigest(nginx.Hashes(files)))
+		plan.StaticChecksum = types.StringValue(digest)
 	}
 
 	// Host facts known from the last refresh.
@@ -1004,7 +977,7 @@ func (r *webServerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	versionMatters := site.TLS != nil && site.TLS.HTTP2 && version == ""
 	plan.SiteConfig, plan.SiteChecksum = types.StringUnknown(), types.StringUnknown()
 	if !c.unknown && !c.diags.HasError() && !versionMatters {
-		if conf, err := renderSiteConfig(site, version); err == nil {
+		if conf, err := site.RenderConfigOnly(nginx.Options{NginxVersion: version}); err == nil {
 			plan.SiteConfig = types.StringValue(string(conf))
 			plan.SiteChecksum = types.StringValue(apply.Checksum(conf))
 		}
@@ -1027,55 +1000,6 @@ func (r *webServerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-}
-
-// renderSiteConfig renders the site file. It names the certificate and
-// key files but does not contain them, so the plan renders it with a
-// placeholder pair (the write-only key is not at hand at plan time, and
-// neither is any key in Read).
-func renderSiteConfig(s nginx.Site, version string) ([]byte, error) {
-	if s.TLS != nil {
-		t := *s.TLS
-		var err error
-		if t.CertificatePEM, t.PrivateKeyPEM, err = placeholderPair(); err != nil {
-			return nil, err
-		}
-		s.TLS = &t
-	}
-	return s.Render(nginx.Options{NginxVersion: version})
-}
-
-var (
-	placeholderOnce                 sync.Once
-	placeholderCert, placeholderKey string
-	placeholderErr                  error
-)
-
-// placeholderPair is a throwaway self-signed certificate and key, made once
-// per process, used only to render a site file.
-func placeholderPair() (string, string, error) {
-	placeholderOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			placeholderErr = err
-			return
-		}
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "placeholder"},
-			NotBefore: time.Unix(0, 0), NotAfter: time.Unix(0, 0).Add(24 * time.Hour)}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			placeholderErr = err
-			return
-		}
-		kb, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			placeholderErr = err
-			return
-		}
-		placeholderCert = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-		placeholderKey = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
-	})
-	return placeholderCert, placeholderKey, placeholderErr
 }
 
 // appUnchanged reports whether the application will keep running as it is.
@@ -1130,14 +1054,14 @@ func (r *webServerResource) deployment(ctx context.Context, plan, config *webSer
 	if diags.HasError() {
 		return nginx.Deployment{}, secrets, diags
 	}
-	artifact, err := os.ReadFile(validators.ExpandHome(plan.App.ArtifactSource.ValueString()))
-	if err != nil {
-		diags.AddAttributeError(path.Root("app").AtName("artifact_source"), "Unreadable Artifact", err.Error())
-		return nginx.Deployment{}, secrets, diags
-	}
-	if sum := apply.Checksum(artifact); !plan.ArtifactChecksum.IsUnknown() && sum != plan.ArtifactChecksum.ValueString() {
+	src := plan.App.ArtifactSource.ValueString()
+	artifact, err := nginx.ReadArtifact(validators.ExpandHome(src), planned(plan.ArtifactChecksum))
+	if ce := (*nginx.ChangedError)(nil); errors.As(err, &ce) {
 		diags.AddAttributeError(path.Root("app").AtName("artifact_source"), "Artifact Changed Since Plan",
-			fmt.Sprintf("%s has checksum %s, but the plan was made with %s: run plan again.", plan.App.ArtifactSource.ValueString(), sum, plan.ArtifactChecksum.ValueString()))
+			fmt.Sprintf("%s has checksum %s, but the plan was made with %s: run plan again.", src, ce.Got, ce.Planned))
+		return nginx.Deployment{}, secrets, diags
+	} else if err != nil {
+		diags.AddAttributeError(path.Root("app").AtName("artifact_source"), "Unreadable Artifact", err.Error())
 		return nginx.Deployment{}, secrets, diags
 	}
 	d := nginx.Deployment{
@@ -1151,27 +1075,32 @@ func (r *webServerResource) deployment(ctx context.Context, plan, config *webSer
 		Model:              model,
 	}
 	if !plan.SourceDir.IsNull() {
-		files, _, err := localStatic(plan.SourceDir.ValueString())
-		if err != nil {
-			diags.AddAttributeError(path.Root("source_dir"), "Unusable Static Files", err.Error())
-			return d, secrets, diags
-		}
-		if dg := nginx.ManifestDigest(nginx.Hashes(files)); !plan.StaticChecksum.IsUnknown() && dg != plan.StaticChecksum.ValueString() {
+		static, err := nginx.ReadStatic(validators.ExpandHome(plan.SourceDir.ValueString()), planned(plan.StaticChecksum))
+		var ce *nginx.ChangedError
+		var ue *nginx.UnreadableError
+		switch {
+		case errors.As(err, &ce):
 			diags.AddAttributeError(path.Root("source_dir"), "Static Files Changed Since Plan",
 				fmt.Sprintf("The files under %s changed after the plan was made: run plan again.", plan.SourceDir.ValueString()))
+		case errors.As(err, &ue):
+			diags.AddAttributeError(path.Root("source_dir"), "Unreadable Static File", err.Error())
+		case err != nil:
+			diags.AddAttributeError(path.Root("source_dir"), "Unusable Static Files", err.Error())
+		}
+		if err != nil {
 			return d, secrets, diags
 		}
-		d.Static = make(map[string][]byte, len(files))
-		for rel, f := range files {
-			b, err := os.ReadFile(f.AbsPath)
-			if err != nil {
-				diags.AddAttributeError(path.Root("source_dir"), "Unreadable Static File", err.Error())
-				return d, secrets, diags
-			}
-			d.Static[rel] = b
-		}
+		d.Static = static
 	}
 	return d, secrets, diags
+}
+
+// planned is a checksum the plan computed, "" when it could not.
+func planned(v types.String) string {
+	if v.IsUnknown() {
+		return ""
+	}
+	return v.ValueString()
 }
 
 func (r *webServerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -1194,7 +1123,7 @@ func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, config
 	if diags.HasError() {
 		return
 	}
-	model, err := encodeModel(ctx, *stateOut, plan)
+	model, err := plan.encodeRecord(ctx)
 	if err != nil {
 		diags.AddError("Encode Deployment Record Error", err.Error())
 		return
@@ -1228,7 +1157,7 @@ func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, config
 		diags.AddError("Read Web Server Error", fmt.Sprintf("The deployment on %s succeeded, but reading it back failed: %s", cl.Addr(), err))
 		return
 	}
-	conf, err := renderSiteConfig(dep.Site, res.NginxVersion)
+	conf, err := dep.Site.RenderConfigOnly(nginx.Options{NginxVersion: res.NginxVersion})
 	if err != nil {
 		diags.AddError("Render Site Error", err.Error())
 		return
@@ -1309,132 +1238,56 @@ func (r *webServerResource) Read(ctx context.Context, req resource.ReadRequest, 
 				ireq.Name, cl.Addr(), nginx.MetaPath("", ireq.Name)))
 			return
 		}
-		m, err := decodeModel(ctx, req.State, obs.Meta.Model)
+		m, err := decodeRecord(obs.Meta.Model)
 		if err != nil {
 			resp.Diagnostics.AddError("Import Web Server Error", fmt.Sprintf("The deployment record of %s on %s is unusable: %s", ireq.Name, cl.Addr(), err))
 			return
 		}
 		m.SSH, m.ID, m.Name = st.SSH, st.ID, st.Name
 		st = m
-		if !st.SourceDir.IsNull() && st.DocumentRoot.ValueString() != obs.DocumentRoot {
-			obs.Static = nil
-		}
 	}
 	st.observe(ctx, obs)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &st)...)
 }
 
 // observe puts what the host holds into the computed attributes and lists
-// the differences from what the last apply left.
+// the differences from what the last apply left (nginx.Observe decides).
 func (m *webServerModel) observe(ctx context.Context, o nginx.Observed) {
-	var drift []string
-	m.NginxVersion = types.StringValue(o.NginxVersion)
-	if o.Init != "" {
-		m.InitSystem = types.StringValue(string(o.Init))
-	}
-	if o.NginxVersion == "" {
-		drift = append(drift, "nginx is not installed")
-	} else if !o.NginxActive {
-		drift = append(drift, "nginx is not running")
-	}
-	prevSite, prevArtifact := m.SiteChecksum.ValueString(), m.ArtifactChecksum.ValueString()
-	m.SiteConfig = types.StringValue(string(o.SiteConfig))
-	m.SiteChecksum = types.StringValue("")
-	if o.SiteConfigExists {
-		m.SiteChecksum = types.StringValue(apply.Checksum(o.SiteConfig))
-		if prevSite != "" && prevSite != m.SiteChecksum.ValueString() {
-			drift = append(drift, "the site file differs from the one deployed")
-		}
-	} else {
-		drift = append(drift, "the site file is missing")
-	}
-	if o.SiteConfigExists && !o.SiteEnabled {
-		drift = append(drift, "the site is not enabled (its sites-enabled link is missing)")
-	}
-	if m.DisableDefaultSite.ValueBool() && o.DefaultSiteEnabled {
-		drift = append(drift, "Debian's default site is enabled")
-	}
 	c := &conv{ctx: ctx}
-	site := m.site(c)
-	if m.TLS != nil {
-		want := apply.Checksum([]byte(strings.TrimSpace(site.TLS.CertificatePEM) + "\n"))
-		if o.CertSHA256 != want {
-			drift = append(drift, "the TLS certificate file differs from the configuration")
-		}
-		if !o.KeyExists {
-			drift = append(drift, "the TLS key file is missing")
-		}
+	want := nginx.Expected{
+		Site:               m.site(c),
+		DisableDefaultSite: m.DisableDefaultSite.ValueBool(),
+		SiteSHA256:         m.SiteChecksum.ValueString(),
+		ArtifactSHA256:     m.ArtifactChecksum.ValueString(),
+		Init:               apply.Init(m.InitSystem.ValueString()),
 	}
-	m.ArtifactChecksum = types.StringValue(o.ArtifactSHA256)
-	switch {
-	case o.ArtifactSHA256 == "":
-		drift = append(drift, "the artifact is missing")
-	case prevArtifact != "" && prevArtifact != o.ArtifactSHA256:
-		drift = append(drift, "the artifact differs from the one deployed")
-	}
-	app := m.app(c, nil)
-	if !c.unknown {
-		if want, ok := serviceFileChecksum(app, o.Init); ok && want != o.ServiceFileSHA256 {
-			if o.ServiceFileSHA256 == "" {
-				drift = append(drift, "the service file is missing")
-			} else {
-				drift = append(drift, "the service file differs from the configuration")
-			}
-		}
-	}
-	if !o.EnvFileExists {
-		drift = append(drift, "the environment file is missing")
-	}
-	state := o.App.ActiveState
-	if state == "" {
-		state = "unknown"
-	}
-	m.AppState = types.StringValue(state)
-	m.AppPID = types.Int64Value(int64(o.App.MainPID))
-	if !o.App.Active() {
-		drift = append(drift, fmt.Sprintf("the application service is %s", state))
+	if app := m.app(c, nil); !c.unknown {
+		want.App = &app
 	}
 	if !m.SourceDir.IsNull() {
-		if o.Static == nil {
-			m.StaticChecksum = types.StringValue("")
-		} else {
-			m.StaticChecksum = types.StringValue(nginx.ManifestDigest(o.Static))
-			if !o.StaticRootExists {
-				drift = append(drift, "the document root is missing")
-			}
-			if files, _, err := localStatic(m.SourceDir.ValueString()); err == nil {
-				if s := nginx.StaticDrift(nginx.Hashes(files), o.Static); s != "" {
-					drift = append(drift, "static files differ from source_dir: "+s)
-				}
-			}
-		}
+		want.SourceDir = validators.ExpandHome(m.SourceDir.ValueString())
 	}
-	vals := make([]attr.Value, len(drift))
-	for i, s := range drift {
-		vals[i] = types.StringValue(s)
+	st := nginx.Observe(want, o)
+	m.NginxVersion = types.StringValue(st.NginxVersion)
+	if st.Init != "" {
+		m.InitSystem = types.StringValue(string(st.Init))
+	}
+	m.SiteConfig = types.StringValue(string(st.SiteConfig))
+	m.SiteChecksum = types.StringValue(st.SiteSHA256)
+	m.ArtifactChecksum = types.StringValue(st.ArtifactSHA256)
+	m.AppState = types.StringValue(st.AppState)
+	m.AppPID = types.Int64Value(int64(st.AppPID))
+	if !m.SourceDir.IsNull() {
+		m.StaticChecksum = types.StringValue(st.StaticSHA256)
+	}
+	vals := make([]attr.Value, len(st.Drift))
+	for i, d := range st.Drift {
+		vals[i] = types.StringValue(d)
 	}
 	m.Drift = types.ListValueMust(types.StringType, vals)
 	if m.LastSync.IsUnknown() {
 		m.LastSync = types.ObjectNull(lastSyncAttrTypes)
 	}
-}
-
-// serviceFileChecksum is the checksum the unit or init script must have.
-func serviceFileChecksum(a nginx.App, init apply.Init) (string, bool) {
-	var b []byte
-	var err error
-	switch init {
-	case apply.Systemd:
-		b, err = a.SystemdUnit(nginx.Options{})
-	case apply.SysVinit:
-		b, err = a.SysvScript(nginx.Options{})
-	default:
-		return "", false
-	}
-	if err != nil {
-		return "", false
-	}
-	return apply.Checksum(b), true
 }
 
 // ---- delete and import ---------------------------------------------------
@@ -1486,69 +1339,4 @@ func (r *webServerResource) ImportState(ctx context.Context, req resource.Import
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ssh").AtName("host"), host)...)
-}
-
-// ---- the deployment record's model ------------------------------------------
-
-// hostModel is how Meta.Model stores the configuration: the state object
-// without secrets, SSH settings or computed values, as Terraform's msgpack.
-type hostModel struct {
-	Format string `json:"format"`
-	Value  string `json:"value"`
-}
-
-const hostModelFormat = "tfstate-msgpack-v1"
-
-func encodeModel(ctx context.Context, s tfsdk.State, m webServerModel) ([]byte, error) {
-	c := m
-	c.SSH = connectionModel{Host: m.SSH.Host}
-	if m.TLS != nil {
-		t := *m.TLS
-		t.PrivateKeyPEM, t.PrivateKeyPEMWO = types.StringNull(), types.StringNull()
-		c.TLS = &t
-	}
-	if m.App != nil {
-		a := *m.App
-		a.SecretEnvironment, a.SecretEnvironmentWO = types.MapNull(types.StringType), types.MapNull(types.StringType)
-		c.App = &a
-	}
-	for _, v := range []*types.String{&c.SiteConfig, &c.SiteChecksum, &c.ArtifactChecksum, &c.StaticChecksum, &c.NginxVersion, &c.InitSystem, &c.AppState} {
-		*v = types.StringNull()
-	}
-	c.AppPID = types.Int64Null()
-	c.LastSync = types.ObjectNull(lastSyncAttrTypes)
-	c.Drift = types.ListNull(types.StringType)
-	st := tfsdk.State{Schema: s.Schema}
-	if d := st.Set(ctx, &c); d.HasError() {
-		return nil, fmt.Errorf("%v", d)
-	}
-	dv, err := tfprotov6.NewDynamicValue(s.Schema.Type().TerraformType(ctx), st.Raw)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(hostModel{Format: hostModelFormat, Value: base64.StdEncoding.EncodeToString(dv.MsgPack)})
-}
-
-func decodeModel(ctx context.Context, s tfsdk.State, raw json.RawMessage) (webServerModel, error) {
-	var hm hostModel
-	if err := json.Unmarshal(raw, &hm); err != nil {
-		return webServerModel{}, err
-	}
-	if hm.Format != hostModelFormat {
-		return webServerModel{}, fmt.Errorf("unknown model format %q", hm.Format)
-	}
-	b, err := base64.StdEncoding.DecodeString(hm.Value)
-	if err != nil {
-		return webServerModel{}, err
-	}
-	v, err := (&tfprotov6.DynamicValue{MsgPack: b}).Unmarshal(s.Schema.Type().TerraformType(ctx))
-	if err != nil {
-		return webServerModel{}, fmt.Errorf("written by another version of the provider? %w", err)
-	}
-	var m webServerModel
-	st := tfsdk.State{Schema: s.Schema, Raw: v}
-	if d := st.Get(ctx, &m); d.HasError() {
-		return webServerModel{}, fmt.Errorf("%v", d)
-	}
-	return m, nil
 }
