@@ -881,28 +881,31 @@ func (r *mysqlClusterResource) Delete(ctx context.Context, req resource.DeleteRe
 	ec.addError(&resp.Diagnostics, "Delete MySQL Cluster Error", err)
 }
 
-// ImportState takes the members' hosts, primary first, comma-separated:
-// "10.0.0.31,10.0.0.32". The connections use the provider's SSH settings;
+// ImportState takes the members, primary first, comma-separated, each
+// [USER@]HOST[:PORT] (import_id.go): "10.0.0.31,deploy@10.0.0.32". The
+// connections use the provider's SSH settings and any user and port the ID
+// names;
 // Read takes the replication account from the replicas. Passwords,
 // databases, users and settings are not read back: set them in the
 // configuration (the next plan shows what differs).
 func (r *mysqlClusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	hosts := strings.Split(req.ID, ",")
-	for i, h := range hosts {
-		hosts[i] = strings.TrimSpace(h)
-		if err := validators.CheckHost(hosts[i]); err != nil {
-			resp.Diagnostics.AddError("Invalid Import ID",
-				fmt.Sprintf("The import ID is the members' hosts, primary first, comma-separated (\"10.0.0.31,10.0.0.32\"); %q: %s", hosts[i], err))
-			return
-		}
+	members, err := parseImportMembers(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid Import ID",
+			fmt.Sprintf("The import ID is the members, primary first, comma-separated, each %s (\"10.0.0.31,10.0.0.32\"): %s", importIDGrammar, err))
+		return
 	}
-	mk := func(h string) mysqlMemberModel {
-		return mysqlMemberModel{SSH: hostConnection(h), ServerID: types.Int64Null()}
+	hosts := make([]string, len(members))
+	for i, m := range members {
+		hosts[i] = m.Host
 	}
-	p := mk(hosts[0])
+	mk := func(m importMember) mysqlMemberModel {
+		return mysqlMemberModel{SSH: m.connection(), ServerID: types.Int64Null()}
+	}
+	p := mk(members[0])
 	var reps []mysqlMemberModel
-	for _, h := range hosts[1:] {
-		reps = append(reps, mk(h))
+	for _, m := range members[1:] {
+		reps = append(reps, mk(m))
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.Join(hosts, ","))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("primary"), p)...)

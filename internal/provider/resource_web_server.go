@@ -188,11 +188,6 @@ func (r *webServerResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 	resp.Schema = webServerSchema()
 }
 
-func check(desc string, f func(string) error) validator.String { return validators.StringFunc(desc, f) }
-
-func secretCheck(desc string, f func(string) error) validator.String {
-	return validators.SecretStringFunc(desc, f)
-}
 
 func computedString(desc string) schema.StringAttribute {
 	return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
@@ -201,10 +196,10 @@ func computedString(desc string) schema.StringAttribute {
 // webServerSchema is the schema of foobar_web_server, in a function of its
 // own (Schema returns it; the schema has no versions and no state upgrader).
 func webServerSchema() schema.Schema {
-	pathCheck := check("an absolute, normalized path of letters, digits and ._/+@,:=-", nginx.ValidatePath)
-	durationCheck := check("an nginx time such as 30s", nginx.ValidateDuration)
-	headerValueCheck := check("an HTTP header value", nginx.ValidateHeaderValue)
-	envNameCheck := check("an environment variable name", nginx.ValidateEnvName)
+	pathCheck := validators.StringFunc("an absolute, normalized path of letters, digits and ._/+@,:=-", nginx.ValidatePath)
+	durationCheck := validators.StringFunc("an nginx time such as 30s", nginx.ValidateDuration)
+	headerValueCheck := validators.StringFunc("an HTTP header value", nginx.ValidateHeaderValue)
+	envNameCheck := validators.StringFunc("an environment variable name", nginx.ValidateEnvName)
 	return schema.Schema{
 		MarkdownDescription: "An Nginx site, its static files and the application server behind it, on one host " +
 			"reached over SSH: turns a bare Debian host into a working web node.\n\n" +
@@ -227,7 +222,7 @@ func webServerSchema() schema.Schema {
 		Attributes: map[string]schema.Attribute{
 			"ssh": connectionSchema(),
 			"id": schema.StringAttribute{
-				MarkdownDescription: "`<name>@<host>`, the import ID.",
+				MarkdownDescription: "`<host>/<name>`, the import ID (sites created by earlier versions keep their `<name>@<host>`).",
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
@@ -236,7 +231,7 @@ func webServerSchema() schema.Schema {
 					"(`/etc/nginx/sites-available/foobar-<name>.conf`, service `foobar-<name>`, `/etc/foobar/<name>.env`). " +
 					"1 to 63 lower-case letters, digits or `-`. Changing it replaces the resource.",
 				Required:      true,
-				Validators:    []validator.String{check("a site name", nginx.ValidateSiteName)},
+				Validators:    []validator.String{validators.StringFunc("a site name", nginx.ValidateSiteName)},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"install": schema.BoolAttribute{
@@ -251,7 +246,7 @@ func webServerSchema() schema.Schema {
 				Required: true, ElementType: types.StringType,
 				Validators: []validator.List{
 					listvalidator.SizeAtLeast(1),
-					listvalidator.ValueStringsAre(check("a server name", nginx.ValidateServerName)),
+					listvalidator.ValueStringsAre(validators.StringFunc("a server name", nginx.ValidateServerName)),
 				},
 			},
 			"listen_port": schema.Int64Attribute{
@@ -284,13 +279,13 @@ func webServerSchema() schema.Schema {
 					"certificate_pem": schema.StringAttribute{
 						MarkdownDescription: "Server certificate followed by any intermediates, PEM.",
 						Required:            true,
-						Validators:          []validator.String{check("PEM certificates", nginx.ValidateCertificatePEM)},
+						Validators:          []validator.String{validators.StringFunc("PEM certificates", nginx.ValidateCertificatePEM)},
 					},
 					"private_key_pem": schema.StringAttribute{
 						MarkdownDescription: "Private key of the certificate, PEM. Sensitive; stored in the state. Conflicts with `private_key_pem_wo`.",
 						Optional:            true, Sensitive: true,
 						Validators: []validator.String{
-							secretCheck("a PEM private key", nginx.ValidatePrivateKeyPEM),
+							validators.SecretStringFunc("a PEM private key", nginx.ValidatePrivateKeyPEM),
 							stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("private_key_pem_wo")),
 						},
 					},
@@ -298,7 +293,7 @@ func webServerSchema() schema.Schema {
 						MarkdownDescription: "Private key of the certificate, PEM, write-only: never stored in the state or the plan. " +
 							"Needs Terraform 1.11+ and `private_key_pem_wo_version`.",
 						Optional: true, Sensitive: true, WriteOnly: true,
-						Validators: []validator.String{secretCheck("a PEM private key", nginx.ValidatePrivateKeyPEM)},
+						Validators: []validator.String{validators.SecretStringFunc("a PEM private key", nginx.ValidatePrivateKeyPEM)},
 					},
 					"private_key_pem_wo_version": schema.Int64Attribute{
 						MarkdownDescription: "Change this number to deploy a new `private_key_pem_wo` (Terraform cannot see a write-only value change).",
@@ -322,7 +317,7 @@ func webServerSchema() schema.Schema {
 			"access_log": schema.StringAttribute{
 				MarkdownDescription: "Access log path, or `off`. Default `/var/log/nginx/foobar-<name>.access.log`.",
 				Optional:            true,
-				Validators: []validator.String{check("an absolute path or \"off\"", func(s string) error {
+				Validators: []validator.String{validators.StringFunc("an absolute path or \"off\"", func(s string) error {
 					if s == "off" {
 						return nil
 					}
@@ -344,14 +339,14 @@ func webServerSchema() schema.Schema {
 					"types": schema.ListAttribute{
 						MarkdownDescription: "MIME types compressed besides `text/html` (for example `application/json`, `text/css`).",
 						Optional:            true, ElementType: types.StringType,
-						Validators: []validator.List{listvalidator.ValueStringsAre(check("a MIME type", nginx.ValidateMIMEType))},
+						Validators: []validator.List{listvalidator.ValueStringsAre(validators.StringFunc("a MIME type", nginx.ValidateMIMEType))},
 					},
 				},
 			},
 			"client_max_body_size": schema.StringAttribute{
 				MarkdownDescription: "Largest request body, an Nginx size such as `10m`. Default: Nginx's (`1m`).",
 				Optional:            true,
-				Validators:          []validator.String{check("an nginx size such as 10m", nginx.ValidateSize)},
+				Validators:          []validator.String{validators.StringFunc("an nginx size such as 10m", nginx.ValidateSize)},
 			},
 			"timeouts": schema.SingleNestedAttribute{
 				MarkdownDescription: "Nginx times such as `30s` or `1m`; unset ones keep Nginx's defaults.",
@@ -407,7 +402,7 @@ func webServerSchema() schema.Schema {
 				MarkdownDescription: "Extra response headers by name, added to every response.",
 				Optional:            true, ElementType: types.StringType,
 				Validators: []validator.Map{
-					mapvalidator.KeysAre(check("an HTTP header name", nginx.ValidateHeaderName)),
+					mapvalidator.KeysAre(validators.StringFunc("an HTTP header name", nginx.ValidateHeaderName)),
 					mapvalidator.ValueStringsAre(headerValueCheck),
 				},
 			},
@@ -428,7 +423,7 @@ func webServerSchema() schema.Schema {
 					"that were there before the resource), nothing outside it is touched. Symlinks are followed only " +
 					"to files inside `source_dir`. Unset: the document root's content is left alone.",
 				Optional:   true,
-				Validators: []validator.String{check("a readable local directory", checkLocalDir)},
+				Validators: []validator.String{validators.StringFunc("a readable local directory", checkLocalDir)},
 			},
 			"static_locations": schema.ListNestedAttribute{
 				MarkdownDescription: "URL prefixes served from `document_root` (`/static/app.css` reads " +
@@ -438,12 +433,12 @@ func webServerSchema() schema.Schema {
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"url_prefix": schema.StringAttribute{
 						MarkdownDescription: "Prefix such as `/static/`: starts and ends with `/`.", Required: true,
-						Validators: []validator.String{check("a URL prefix such as /static/", nginx.ValidateURLPrefix)},
+						Validators: []validator.String{validators.StringFunc("a URL prefix such as /static/", nginx.ValidateURLPrefix)},
 					},
 					"expires": schema.StringAttribute{
 						MarkdownDescription: "`expires` value (`7d`, `max`, `off`, `epoch`): sets `Expires` and `Cache-Control: max-age`. Conflicts with `cache_control`.",
 						Optional:            true,
-						Validators:          []validator.String{check("an expires value such as 7d", nginx.ValidateExpires)},
+						Validators:          []validator.String{validators.StringFunc("an expires value such as 7d", nginx.ValidateExpires)},
 					},
 					"cache_control": schema.StringAttribute{
 						MarkdownDescription: "`Cache-Control` header sent as is, such as `public, max-age=86400`.",
@@ -483,7 +478,7 @@ func webServerSchema() schema.Schema {
 						Optional:            true, ElementType: types.StringType,
 						Validators: []validator.Map{
 							mapvalidator.KeysAre(envNameCheck),
-							mapvalidator.ValueStringsAre(check("printable text", nginx.ValidateEnvValue)),
+							mapvalidator.ValueStringsAre(validators.StringFunc("printable text", nginx.ValidateEnvValue)),
 						},
 					},
 					"secret_environment": schema.MapAttribute{
@@ -492,7 +487,7 @@ func webServerSchema() schema.Schema {
 						Optional: true, Sensitive: true, ElementType: types.StringType,
 						Validators: []validator.Map{
 							mapvalidator.KeysAre(envNameCheck),
-							mapvalidator.ValueStringsAre(secretCheck("printable text", nginx.ValidateEnvValue)),
+							mapvalidator.ValueStringsAre(validators.SecretStringFunc("printable text", nginx.ValidateEnvValue)),
 						},
 					},
 					"secret_environment_wo": schema.MapAttribute{
@@ -501,7 +496,7 @@ func webServerSchema() schema.Schema {
 						Optional: true, Sensitive: true, WriteOnly: true, ElementType: types.StringType,
 						Validators: []validator.Map{
 							mapvalidator.KeysAre(envNameCheck),
-							mapvalidator.ValueStringsAre(secretCheck("printable text", nginx.ValidateEnvValue)),
+							mapvalidator.ValueStringsAre(validators.SecretStringFunc("printable text", nginx.ValidateEnvValue)),
 						},
 					},
 					"secret_environment_wo_version": schema.Int64Attribute{
@@ -513,12 +508,12 @@ func webServerSchema() schema.Schema {
 							"shell) when missing. Never `root`. Kept when the resource is destroyed: files the application " +
 							"wrote elsewhere stay owned by it, and a deleted uid could later be reused by another account.",
 						Required:   true,
-						Validators: []validator.String{check("a user name", nginx.ValidateUserName)},
+						Validators: []validator.String{validators.StringFunc("a user name", nginx.ValidateUserName)},
 					},
 					"group": schema.StringAttribute{
 						MarkdownDescription: "Group of the application; created when missing. Default: `user`.",
 						Optional:            true, Computed: true,
-						Validators: []validator.String{check("a group name", nginx.ValidateUserName)},
+						Validators: []validator.String{validators.StringFunc("a group name", nginx.ValidateUserName)},
 					},
 					"working_dir": schema.StringAttribute{
 						MarkdownDescription: "The application's directory; created, or given to `user` with mode 0750. Default " +
@@ -530,7 +525,7 @@ func webServerSchema() schema.Schema {
 					"health_check_path": schema.StringAttribute{
 						MarkdownDescription: "Path requested on `http://127.0.0.1:<port>` to decide the application is up (2xx). Default `/healthz`.",
 						Optional:            true, Computed: true, Default: stringdefault.StaticString(defHealthPath),
-						Validators: []validator.String{check("a path such as /healthz", nginx.ValidateHealthCheckPath)},
+						Validators: []validator.String{validators.StringFunc("a path such as /healthz", nginx.ValidateHealthCheckPath)},
 					},
 					"health_check_timeout": schema.StringAttribute{
 						MarkdownDescription: "How long a (re)started application may take to pass its health check, such as `30s`. Default `60s`.",
@@ -554,7 +549,7 @@ func webServerSchema() schema.Schema {
 					"reload_signal": schema.StringAttribute{
 						MarkdownDescription: "Signal (`HUP`, `USR1`, ...) that makes the application reload; unset: no reload action.",
 						Optional:            true,
-						Validators:          []validator.String{check("a signal name", nginx.ValidateSignal)},
+						Validators:          []validator.String{validators.StringFunc("a signal name", nginx.ValidateSignal)},
 					},
 				},
 			},
@@ -598,7 +593,8 @@ func checkLocalDir(p string) error {
 
 // ---- conversion -----------------------------------------------------------
 
-// conv converts Terraform values, noting unknown ones.
+// conv converts Terraform values (values.go's null-or-default rules), noting
+// unknown ones.
 type conv struct {
 	ctx     context.Context
 	diags   diag.Diagnostics
@@ -606,36 +602,18 @@ type conv struct {
 }
 
 func (c *conv) str(v types.String, def string) string {
-	if v.IsUnknown() {
-		c.unknown = true
-		return def
-	}
-	if v.IsNull() {
-		return def
-	}
-	return v.ValueString()
+	c.unknown = c.unknown || v.IsUnknown()
+	return stringOr(v, def)
 }
 
 func (c *conv) i64(v types.Int64, def int) int {
-	if v.IsUnknown() {
-		c.unknown = true
-		return def
-	}
-	if v.IsNull() {
-		return def
-	}
-	return int(v.ValueInt64())
+	c.unknown = c.unknown || v.IsUnknown()
+	return intOr(v, def)
 }
 
 func (c *conv) boolean(v types.Bool, def bool) bool {
-	if v.IsUnknown() {
-		c.unknown = true
-		return def
-	}
-	if v.IsNull() {
-		return def
-	}
-	return v.ValueBool()
+	c.unknown = c.unknown || v.IsUnknown()
+	return boolOr(v, def)
 }
 
 func (c *conv) strs(v types.List) []string {
@@ -691,8 +669,8 @@ func (m *webServerModel) fillAppDefaults(config *webServerModel) {
 	}
 }
 
-// site converts the model into an nginx.Site.
-func (m *webServerModel) site(c *conv) nginx.Site {
+// toSite converts the model into an nginx.Site.
+func (m *webServerModel) toSite(c *conv) nginx.Site {
 	s := nginx.Site{
 		Name:              c.str(m.Name, ""),
 		ServerNames:       c.strs(m.ServerNames),
@@ -760,9 +738,9 @@ func (m *webServerModel) site(c *conv) nginx.Site {
 	return s
 }
 
-// app converts the model into an nginx.App; env is the merged environment
+// toApp converts the model into an nginx.App; env is the merged environment
 // (nil when the secrets are not at hand, as in Read).
-func (m *webServerModel) app(c *conv, env map[string]string) nginx.App {
+func (m *webServerModel) toApp(c *conv, env map[string]string) nginx.App {
 	a := m.App
 	if a == nil {
 		return nginx.App{Name: c.str(m.Name, "")}
@@ -876,8 +854,8 @@ func (r *webServerResource) ValidateConfig(ctx context.Context, req resource.Val
 	// about one value alone were reported by the attribute's validator.
 	c := &conv{ctx: ctx}
 	env, _ := m.environment(c, &m)
-	site := m.site(c)
-	app := m.app(c, env)
+	site := m.toSite(c)
+	app := m.toApp(c, env)
 	if c.unknown || c.diags.HasError() {
 		resp.Diagnostics.Append(c.diags...)
 		return
@@ -923,8 +901,14 @@ func (r *webServerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 	plan.fillAppDefaults(&config)
 
-	if !plan.Name.IsUnknown() && !plan.SSH.Host.IsUnknown() {
-		plan.ID = types.StringValue(plan.Name.ValueString() + "@" + plan.SSH.Host.ValueString())
+	// The id names the site on its host; it stays as it is while the name
+	// and the host do (ids written before the import-ID grammar read
+	// <name>@<host>).
+	switch {
+	case state != nil && plan.Name.Equal(state.Name) && plan.SSH.Host.Equal(state.SSH.Host):
+		plan.ID = state.ID
+	case !plan.Name.IsUnknown() && !plan.SSH.Host.IsUnknown():
+		plan.ID = types.StringValue(webServerID(plan.SSH.Host.ValueString(), plan.Name.ValueString()))
 	}
 
 	// Artifact checksum, from the local file.
@@ -973,7 +957,7 @@ func (r *webServerResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 
 	// The rendered site (the certificate and key do not appear in it).
 	c := &conv{ctx: ctx}
-	site := plan.site(c)
+	site := plan.toSite(c)
 	versionMatters := site.TLS != nil && site.TLS.HTTP2 && version == ""
 	plan.SiteConfig, plan.SiteChecksum = types.StringUnknown(), types.StringUnknown()
 	if !c.unknown && !c.diags.HasError() && !versionMatters {
@@ -1039,14 +1023,14 @@ func (r *webServerResource) deployment(ctx context.Context, plan, config *webSer
 	var diags diag.Diagnostics
 	c := &conv{ctx: ctx}
 	env, secrets := plan.environment(c, config)
-	site := plan.site(c)
+	site := plan.toSite(c)
 	if config.TLS != nil && !config.TLS.PrivateKeyPEMWO.IsNull() && site.TLS != nil {
 		site.TLS.PrivateKeyPEM = config.TLS.PrivateKeyPEMWO.ValueString()
 	}
 	if site.TLS != nil {
 		secrets = append(secrets, site.TLS.PrivateKeyPEM)
 	}
-	app := plan.app(c, env)
+	app := plan.toApp(c, env)
 	diags.Append(c.diags...)
 	if c.unknown {
 		diags.AddError("Unknown Values", "Some values are still unknown at apply time; this is a bug in the provider.")
@@ -1255,13 +1239,13 @@ func (r *webServerResource) Read(ctx context.Context, req resource.ReadRequest, 
 func (m *webServerModel) observe(ctx context.Context, o nginx.Observed) {
 	c := &conv{ctx: ctx}
 	want := nginx.Expected{
-		Site:               m.site(c),
+		Site:               m.toSite(c),
 		DisableDefaultSite: m.DisableDefaultSite.ValueBool(),
 		SiteSHA256:         m.SiteChecksum.ValueString(),
 		ArtifactSHA256:     m.ArtifactChecksum.ValueString(),
 		Init:               apply.Init(m.InitSystem.ValueString()),
 	}
-	if app := m.app(c, nil); !c.unknown {
+	if app := m.toApp(c, nil); !c.unknown {
 		want.App = &app
 	}
 	if !m.SourceDir.IsNull() {
@@ -1319,24 +1303,38 @@ func (r *webServerResource) Delete(ctx context.Context, req resource.DeleteReque
 		"document_root_kept": res.DocumentRootKept, "working_dir_kept": res.WorkingDirKept, "default_site_restored": res.DefaultSiteRestored})
 }
 
-// ImportState takes "<name>@<host>". The host is reached with the
-// provider's SSH settings; the configuration is read back from the
-// deployment record the provider keeps on the host (secrets excepted).
+// webServerID is the id of a site: HOST/NAME, as the import-ID grammar
+// (import_id.go) writes it.
+func webServerID(host, name string) string { return host + "/" + name }
+
+// ImportState takes [USER@]HOST[:PORT]/NAME (import_id.go). The host is
+// reached with the provider's SSH settings and any user and port the ID
+// names; the configuration is read back from the deployment record the
+// provider keeps on the host (secrets excepted). The form of earlier
+// versions, NAME@HOST, is still accepted, with a warning.
 func (r *webServerResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	name, host, ok := strings.Cut(req.ID, "@")
-	if !ok || name == "" || host == "" {
-		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("Import ID %q must be <name>@<host>, for example shop@10.0.0.21.", req.ID))
-		return
+	members, name, ok := strings.Cut(req.ID, "/")
+	if !ok {
+		if legacyName, host, isLegacy := strings.Cut(req.ID, "@"); isLegacy && nginx.ValidateSiteName(legacyName) == nil && validators.CheckHost(host) == nil {
+			resp.Diagnostics.AddWarning("Deprecated Import ID", fmt.Sprintf(
+				"%q is the import ID form of earlier versions (NAME@HOST); write %q: \"@\" now always means the SSH user.", req.ID, webServerID(host, legacyName)))
+			members, name = host, legacyName
+		} else {
+			resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf(
+				"Import ID %q must be %s/NAME, for example 10.0.0.21/shop or deploy@10.0.0.21:22/shop.", req.ID, importIDGrammar))
+			return
+		}
 	}
 	if err := nginx.ValidateSiteName(name); err != nil {
-		resp.Diagnostics.AddError("Invalid Import ID", err.Error())
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("Import ID %q: the site name: %s", req.ID, err))
 		return
 	}
-	if err := validators.CheckHost(host); err != nil {
-		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("host %q: %s", host, err))
+	member, err := parseImportMember(members)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid Import ID", fmt.Sprintf("Import ID %q: %s", req.ID, err))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), webServerID(member.Host, name))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ssh").AtName("host"), host)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ssh"), member.connection())...)
 }

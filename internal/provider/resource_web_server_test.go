@@ -349,7 +349,7 @@ func TestAccWebServer_freshHost(t *testing.T) {
 					plancheck.ExpectKnownValue(addr, tfjsonpath.New("site_config"), knownvalue.StringRegexp(regexp.MustCompile(`server_name www\.fresh\.test;`))),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact("fresh@"+h.Address)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(h.Address+"/fresh")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("nginx_version"), knownvalue.StringRegexp(regexp.MustCompile(`^1\.22\.`))),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("init_system"), knownvalue.StringExact("systemd")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("app_state"), knownvalue.StringExact("active")),
@@ -438,6 +438,16 @@ func TestAccWebServer_freshHost(t *testing.T) {
 			},
 			{
 				// Import adopts the host from the record the provider keeps there.
+				Config:                               func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
+				ResourceName:                         addr,
+				ImportState:                          true,
+				ImportStateId:                        h.Address + "/fresh",
+				ImportStateVerify:                    true,
+				ImportStateVerifyIdentifierAttribute: "id",
+				ImportStateVerifyIgnore:              []string{"last_sync"},
+			},
+			{
+				// The ID form of earlier versions (NAME@HOST) still imports.
 				Config:                               func() string { c := cfg; c.artifact = v2; return c.hcl(inv) }(),
 				ResourceName:                         addr,
 				ImportState:                          true,

@@ -1,6 +1,6 @@
-# Import the HAProxy of a host by its address. The ID may also name the SSH
-# user and port: USER@HOST, HOST:PORT, USER@HOST:PORT ([ADDRESS]:PORT for
-# IPv6). Everything else about the connection comes from the provider block.
+# Import ID: [USER@]HOST[:PORT], the grammar every foobar resource uses ("@"
+# is the SSH user; an IPv6 address with a port in brackets). Everything else
+# about the connection comes from the provider block.
 #
 # A haproxy.cfg this provider wrote (its record in
 # /var/lib/foobar/haproxy/load_balancer.json matches the file) imports with
