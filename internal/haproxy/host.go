@@ -167,7 +167,8 @@ func CheckVersion(version string) error {
 
 // ErrNoPrometheusExporter is returned by CheckPrometheusExporter when the
 // host's HAProxy was built without the exporter.
-var ErrNoPrometheusExporter = errors.New("this HAProxy was built without the Prometheus exporter (USE_PROMEX); set stats.prometheus = false or install a build that has it (Debian's haproxy package does)")
+var ErrNoPrometheusExporter = errors.New("this HAProxy was built without the Prometheus exporter (USE_PROMEX); set stats.prometheus = false or install a build that has it " +
+	"(Debian's haproxy package does)")
 
 // HasPrometheusExporter reports whether the output of haproxy -vv lists
 // the prometheus-exporter service.

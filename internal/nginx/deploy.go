@@ -719,13 +719,13 @@ func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 	if !needsLinks && pre.services["nginx"].Active() {
 		return nil
 	}
-	return relink(ctx, r, d.Host, links, pre.init, l, verify, res)
+	return relink(ctx, r, d.Host, links, pre.init, verify, res)
 }
 
 // relink repairs the links and (re)loads nginx when the site's files are
 // already in place: `nginx -t` with the links in place (undone when it
 // fails), then reload or start, then the site check.
-func relink(ctx context.Context, r remote.Runner, host string, links []LinkRule, init apply.Init, l Layout, verify func(context.Context, remote.Runner) error, res *Result) error {
+func relink(ctx context.Context, r remote.Runner, host string, links []LinkRule, init apply.Init, verify func(context.Context, remote.Runner) error, res *Result) error {
 	if out, err := r.Run(ctx, remote.Cmd{Argv: LinkedArgv(true, links, TestArgv())}); err != nil {
 		msg := FilterTestOutput(string(out.Stdout) + string(out.Stderr))
 		if ee, ok := errors.AsType[*remote.ExitError](err); ok && msg == "" {

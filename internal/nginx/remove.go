@@ -137,7 +137,7 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 			res.DefaultSiteRestored = true
 			if len(out.Changed) == 0 && !pre.files[def.Path].Exists && pre.files[def.Target].Exists {
 				var rr Result
-				if err := relink(ctx, r, rm.Host, links, pre.init, l, verify, &rr); err != nil {
+				if err := relink(ctx, r, rm.Host, links, pre.init, verify, &rr); err != nil {
 					return res, stepErr(StepRemove, fmt.Errorf("enabling Debian's default site again: %w", err))
 				}
 			}

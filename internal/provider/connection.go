@@ -88,10 +88,13 @@ const (
 	descPrivateKey     = "Private key (PEM or OpenSSH format) contents. Sensitive. Conflicts with `private_key_file`. Environment: `FOOBAR_SSH_PRIVATE_KEY`."
 	descPrivateKeyFile = "Path to a private key file (`~/` is expanded). Environment: `FOOBAR_SSH_PRIVATE_KEY_FILE`."
 	descPassphrase     = "Passphrase of an encrypted private key. Sensitive. Environment: `FOOBAR_SSH_PRIVATE_KEY_PASSPHRASE`."
-	descAgent          = "Authenticate with the keys of the running ssh-agent (`SSH_AUTH_SOCK`), tried before any private key. Defaults to true when `SSH_AUTH_SOCK` is set. Environment: `FOOBAR_SSH_AGENT`."
-	descKnownHosts     = "OpenSSH known_hosts file used to verify host keys (hashed entries, several key types per host and `@cert-authority` lines are understood). Defaults to `~/.ssh/known_hosts`. Environment: `FOOBAR_SSH_KNOWN_HOSTS_FILE`. Host keys are always verified: an unknown host and a changed key are both refused."
-	descHostKey        = "Pinned public key of the host in authorized_keys format (`ssh-ed25519 AAAA...`). When set it is checked instead of the known_hosts file."
-	descSudo           = "Run privileged commands through sudo. Defaults to true unless the user is `root`. Environment: `FOOBAR_SUDO`. sudo never gets a TTY: `sudo -n` when no password is needed, `sudo -S` with `sudo_password` on stdin otherwise."
+	descAgent          = "Authenticate with the keys of the running ssh-agent (`SSH_AUTH_SOCK`), tried before any private key. Defaults to true when `SSH_AUTH_SOCK` is set. " +
+		"Environment: `FOOBAR_SSH_AGENT`."
+	descKnownHosts = "OpenSSH known_hosts file used to verify host keys (hashed entries, several key types per host and `@cert-authority` lines are understood). Defaults to " +
+		"`~/.ssh/known_hosts`. Environment: `FOOBAR_SSH_KNOWN_HOSTS_FILE`. Host keys are always verified: an unknown host and a changed key are both refused."
+	descHostKey = "Pinned public key of the host in authorized_keys format (`ssh-ed25519 AAAA...`). When set it is checked instead of the known_hosts file."
+	descSudo    = "Run privileged commands through sudo. Defaults to true unless the user is `root`. Environment: `FOOBAR_SUDO`. sudo never gets a TTY: `sudo -n` when no " +
+		"password is needed, `sudo -S` with `sudo_password` on stdin otherwise."
 	descSudoPassword   = "Password for sudo, sent on stdin, never on a command line. Sensitive. Environment: `FOOBAR_SUDO_PASSWORD`."
 	descConnectTimeout = "Deadline for the TCP connection and, separately, for the SSH handshake, as a duration (`15s`). Defaults to `15s`. Environment: `FOOBAR_SSH_CONNECT_TIMEOUT`."
 	descBastion        = "A bastion (jump) host through which the host is reached. It has its own credentials and its own host key check; unset fields fall back to the host's values."

@@ -162,12 +162,16 @@ func loadBalancerSchema() schema.Schema {
 		MarkdownDescription: "Timeouts of every frontend and backend (HAProxy's `defaults` section), unless a frontend or backend overrides them.",
 		Optional:            true,
 		Attributes: map[string]schema.Attribute{
-			"connect":         lbOptString(lbDurDesc("Maximum time to establish the TCP connection to a server.", haproxy.DefaultTimeoutConnect), lbStrV("timeouts.connect")),
-			"client":          lbOptString(lbDurDesc("Maximum inactivity of a client in the middle of a request or response.", haproxy.DefaultTimeoutClient), lbStrV("timeouts.client")),
-			"server":          lbOptString(lbDurDesc("Maximum inactivity of a server (time to the first byte of the response, and between bytes).", haproxy.DefaultTimeoutServer), lbStrV("timeouts.server")),
-			"http_request":    lbOptString(lbDurDesc("Maximum time a client may take to send a complete request header (protects against slowloris).", haproxy.DefaultTimeoutHTTPRequest), lbStrV("timeouts.http_request")),
-			"http_keep_alive": lbOptString(lbDurDesc("How long an idle keep-alive client connection waits for its next request.", haproxy.DefaultTimeoutHTTPKeepAlive), lbStrV("timeouts.http_keep_alive")),
-			"queue":           lbOptString(lbDurDesc("Maximum time a request waits for a free server slot when every server is at its `maxconn`.", haproxy.DefaultTimeoutQueue), lbStrV("timeouts.queue")),
+			"connect": lbOptString(lbDurDesc("Maximum time to establish the TCP connection to a server.", haproxy.DefaultTimeoutConnect), lbStrV("timeouts.connect")),
+			"client":  lbOptString(lbDurDesc("Maximum inactivity of a client in the middle of a request or response.", haproxy.DefaultTimeoutClient), lbStrV("timeouts.client")),
+			"server": lbOptString(lbDurDesc("Maximum inactivity of a server (time to the first byte of the response, and between "+
+				"bytes).", haproxy.DefaultTimeoutServer), lbStrV("timeouts.server")),
+			"http_request": lbOptString(lbDurDesc("Maximum time a client may take to send a complete request header (protects against "+
+				"slowloris).", haproxy.DefaultTimeoutHTTPRequest), lbStrV("timeouts.http_request")),
+			"http_keep_alive": lbOptString(lbDurDesc("How long an idle keep-alive client connection waits for its next "+
+				"request.", haproxy.DefaultTimeoutHTTPKeepAlive), lbStrV("timeouts.http_keep_alive")),
+			"queue": lbOptString(lbDurDesc("Maximum time a request waits for a free server slot when every server is at its "+
+				"`maxconn`.", haproxy.DefaultTimeoutQueue), lbStrV("timeouts.queue")),
 		},
 	}
 	tls := schema.SingleNestedAttribute{
@@ -271,8 +275,9 @@ func loadBalancerSchema() schema.Schema {
 		"balance": lbOptString("Load-balancing algorithm: `roundrobin`, `static-rr`, `leastconn`, `first`, `source`, `uri`, `random`, `rdp-cookie`, "+
 			"`url_param NAME`, `hdr(NAME)` or `rdp-cookie(NAME)`. Default: `"+haproxy.DefaultBalance+"`.", lbStrV("backends.balance")),
 		"servers": schema.ListNestedAttribute{
-			MarkdownDescription: "Servers of the backend. A request whose connection to a server fails is retried (3 times, the last one on another server: `option redispatch`), so a dying server does not fail requests; requests other than GET and HEAD are retried only when they never reached the server.",
-			Required:            true, NestedObject: server,
+			MarkdownDescription: "Servers of the backend. A request whose connection to a server fails is retried (3 times, the last one on another server: `option redispatch`), " +
+				"so a dying server does not fail requests; requests other than GET and HEAD are retried only when they never reached the server.",
+			Required: true, NestedObject: server,
 			Validators: []validator.List{listvalidator.SizeAtLeast(1)},
 		},
 		"health_check": schema.SingleNestedAttribute{
@@ -283,8 +288,10 @@ func loadBalancerSchema() schema.Schema {
 				"host":          lbOptString("`Host` header of the check (the check then uses HTTP/1.1). Default: none (HTTP/1.0).", lbStrV("backends.health_check.host")),
 				"expect_status": lbOptInt("The only HTTP status accepted as healthy. Default: any 2xx or 3xx status.", lbIntV("backends.health_check.expect_status")),
 				"interval":      lbOptString(lbDurDesc("Time between two checks of a server.", haproxy.DefaultHealthCheckInterval), lbStrV("backends.health_check.interval")),
-				"rise":          lbOptInt(fmt.Sprintf("Consecutive successful checks that bring a server back up. Default: `%d`.", haproxy.DefaultHealthCheckRise), lbIntV("backends.health_check.rise")),
-				"fall":          lbOptInt(fmt.Sprintf("Consecutive failed checks that take a server down. A server is taken out of rotation within `fall` × `interval`. Default: `%d`.", haproxy.DefaultHealthCheckFall), lbIntV("backends.health_check.fall")),
+				"rise": lbOptInt(fmt.Sprintf("Consecutive successful checks that bring a server back up. Default: "+
+					"`%d`.", haproxy.DefaultHealthCheckRise), lbIntV("backends.health_check.rise")),
+				"fall": lbOptInt(fmt.Sprintf("Consecutive failed checks that take a server down. A server is taken out of rotation within `fall` × `interval`. Default: "+
+					"`%d`.", haproxy.DefaultHealthCheckFall), lbIntV("backends.health_check.fall")),
 			},
 		},
 		"sticky_cookie": lbOptString("Name of a cookie HAProxy inserts to keep a client on the same server. Default: no stickiness.", lbStrV("backends.sticky_cookie")),
@@ -324,8 +331,9 @@ func loadBalancerSchema() schema.Schema {
 					int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("password_wo")),
 				},
 			},
-			"refresh":    lbOptString(lbDurDesc("Auto-refresh interval of the statistics page.", haproxy.DefaultStatsRefresh), lbStrV("stats.refresh")),
-			"prometheus": lbOptBool("Serve HAProxy's built-in Prometheus exporter at `"+haproxy.PrometheusPath+"` on the stats listener (not protected by `user`/`password`). Default: `false`.", false),
+			"refresh": lbOptString(lbDurDesc("Auto-refresh interval of the statistics page.", haproxy.DefaultStatsRefresh), lbStrV("stats.refresh")),
+			"prometheus": lbOptBool("Serve HAProxy's built-in Prometheus exporter at "+
+				"`"+haproxy.PrometheusPath+"` on the stats listener (not protected by `user`/`password`). Default: `false`.", false),
 		},
 	}
 	return schema.Schema{
@@ -345,11 +353,14 @@ func loadBalancerSchema() schema.Schema {
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"install":         lbOptBool("Install HAProxy (apt-get on Debian and Ubuntu, dnf or yum on the RHEL family, whichever the host has) when it is missing. With `false`, a host without HAProxy is an error. Default: `true`.", true),
-			"maxconn":         lbOptInt(fmt.Sprintf("Process-wide limit of concurrent connections (global `maxconn`). Each connection costs about 32 KiB of buffers. Default: `%d`.", haproxy.DefaultMaxConn), lbIntV("maxconn")),
-			"nbthread":        lbOptInt("Number of worker threads. Default: one per CPU HAProxy may run on. Debian's HAProxy 2.6 accepts at most 64.", lbIntV("nbthread")),
-			"hard_stop_after": lbOptString(lbDurDesc("Bounds how long the old worker keeps serving its open connections after a reload.", "")+" Default: no bound (old workers exit when their last connection closes).", lbStrV("hard_stop_after")),
-			"timeouts":        timeouts,
+			"install": lbOptBool("Install HAProxy (apt-get on Debian and Ubuntu, dnf or yum on the RHEL family, whichever the host has) when it is missing. With `false`, a "+
+				"host without HAProxy is an error. Default: `true`.", true),
+			"maxconn": lbOptInt(fmt.Sprintf("Process-wide limit of concurrent connections (global `maxconn`). Each connection costs about 32 KiB of buffers. Default: "+
+				"`%d`.", haproxy.DefaultMaxConn), lbIntV("maxconn")),
+			"nbthread": lbOptInt("Number of worker threads. Default: one per CPU HAProxy may run on. Debian's HAProxy 2.6 accepts at most 64.", lbIntV("nbthread")),
+			"hard_stop_after": lbOptString(lbDurDesc("Bounds how long the old worker keeps serving its open connections after a "+
+				"reload.", "")+" Default: no bound (old workers exit when their last connection closes).", lbStrV("hard_stop_after")),
+			"timeouts": timeouts,
 			"frontends": schema.ListNestedAttribute{
 				MarkdownDescription: "Listeners that accept client traffic (mode http). At least one.",
 				Required:            true, NestedObject: frontend,

@@ -257,7 +257,31 @@ const legacyRecordFormat = "tfstate-msgpack-v1"
 // legacyRecordType is the object type of foobar_web_server when the legacy
 // record was last written, frozen: msgpack decoding of an object needs its
 // exact attributes, so this must never follow the live schema.
-const legacyRecordType = `["object",{"access_log":"string","app":["object",{"artifact_path":"string","artifact_source":"string","command":["list","string"],"environment":["map","string"],"group":"string","health_check_path":"string","health_check_timeout":"string","port":"number","reload_signal":"string","restart":["object",{"delay_seconds":"number","mode":"string"}],"secret_environment":["map","string"],"secret_environment_wo":["map","string"],"secret_environment_wo_version":"number","user":"string","working_dir":"string"}],"app_pid":"number","app_state":"string","artifact_checksum":"string","client_max_body_size":"string","default_server":"bool","disable_default_site":"bool","document_root":"string","drift":["list","string"],"error_log":"string","gzip":["object",{"enabled":"bool","types":["list","string"]}],"id":"string","init_system":"string","install":"bool","last_sync":["object",{"bytes_sent":"number","dirs_removed":"number","files_removed":"number","files_sent":"number","files_unchanged":"number"}],"listen_ipv6":"bool","listen_port":"number","name":"string","nginx_version":"string","response_headers":["map","string"],"security_headers":["object",{"content_security_policy":"string","content_type_options":"bool","frame_options":"string","hsts":["object",{"include_subdomains":"bool","max_age":"number","preload":"bool"}],"referrer_policy":"string"}],"server_names":["list","string"],"site_checksum":"string","site_config":"string","source_dir":"string","ssh":["object",{"agent":"bool","bastion":["object",{"agent":"bool","host":"string","host_key":"string","known_hosts_file":"string","port":"number","private_key":"string","private_key_file":"string","private_key_passphrase":"string","user":"string"}],"connect_timeout":"string","host":"string","host_key":"string","known_hosts_file":"string","port":"number","private_key":"string","private_key_file":"string","private_key_passphrase":"string","sudo":"bool","sudo_password":"string","user":"string"}],"static_checksum":"string","static_locations":["list",["object",{"cache_control":"string","expires":"string","url_prefix":"string"}]],"timeouts":["object",{"client_body":"string","client_header":"string","keepalive":"string","proxy_connect":"string","proxy_read":"string","proxy_send":"string"}],"tls":["object",{"certificate_pem":"string","http2":"bool","port":"number","private_key_pem":"string","private_key_pem_wo":"string","private_key_pem_wo_version":"number","redirect_http":"bool"}],"upstream_keepalive":"number"}]`
+const legacyRecordType = `["object",{"access_log":"string","app":["object",{"artifact_path":"string","artifact_source":"string",` +
+	`"command":["list","string"],"environment":["map","string"],"group":"string","health_check_path":"string",` +
+	`"health_check_timeout":"string","port":"number","reload_signal":"string","restart":["object",` +
+	`{"delay_seconds":"number","mode":"string"}],"secret_environment":["map","string"],` +
+	`"secret_environment_wo":["map","string"],"secret_environment_wo_version":"number","user":"string",` +
+	`"working_dir":"string"}],"app_pid":"number","app_state":"string","artifact_checksum":"string",` +
+	`"client_max_body_size":"string","default_server":"bool","disable_default_site":"bool","document_root":"string",` +
+	`"drift":["list","string"],"error_log":"string","gzip":["object",{"enabled":"bool","types":["list","string"]}],` +
+	`"id":"string","init_system":"string","install":"bool","last_sync":["object",{"bytes_sent":"number",` +
+	`"dirs_removed":"number","files_removed":"number","files_sent":"number","files_unchanged":"number"}],` +
+	`"listen_ipv6":"bool","listen_port":"number","name":"string","nginx_version":"string","response_headers":["map",` +
+	`"string"],"security_headers":["object",{"content_security_policy":"string","content_type_options":"bool",` +
+	`"frame_options":"string","hsts":["object",{"include_subdomains":"bool","max_age":"number","preload":"bool"}],` +
+	`"referrer_policy":"string"}],"server_names":["list","string"],"site_checksum":"string","site_config":"string",` +
+	`"source_dir":"string","ssh":["object",{"agent":"bool","bastion":["object",{"agent":"bool","host":"string",` +
+	`"host_key":"string","known_hosts_file":"string","port":"number","private_key":"string",` +
+	`"private_key_file":"string","private_key_passphrase":"string","user":"string"}],"connect_timeout":"string",` +
+	`"host":"string","host_key":"string","known_hosts_file":"string","port":"number","private_key":"string",` +
+	`"private_key_file":"string","private_key_passphrase":"string","sudo":"bool","sudo_password":"string",` +
+	`"user":"string"}],"static_checksum":"string","static_locations":["list",["object",{"cache_control":"string",` +
+	`"expires":"string","url_prefix":"string"}]],"timeouts":["object",{"client_body":"string",` +
+	`"client_header":"string","keepalive":"string","proxy_connect":"string","proxy_read":"string",` +
+	`"proxy_send":"string"}],"tls":["object",{"certificate_pem":"string","http2":"bool","port":"number",` +
+	`"private_key_pem":"string","private_key_pem_wo":"string","private_key_pem_wo_version":"number",` +
+	`"redirect_http":"bool"}],"upstream_keepalive":"number"}]`
 
 // decodeLegacyRecord reads a legacy record into an nginx.Record.
 func decodeLegacyRecord(format string, raw []byte) (*nginx.Record, error) {

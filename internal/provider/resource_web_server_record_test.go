@@ -128,15 +128,6 @@ func legacyModel() webServerModel {
 	}
 }
 
-// legacyMeta is the meta.json that Deploy wrote around a model record.
-func legacyMeta(model []byte) nginx.Meta {
-	return nginx.Meta{
-		Name: "shop", DocumentRoot: "/srv/www/shop", DocumentRootCreated: true,
-		WorkingDir: "/opt/foobar/shop", WorkingDirCreated: true, ArtifactPath: "/opt/foobar/shop/bin/shop",
-		DefaultSiteDisabled: true, Init: "systemd", Model: model,
-	}
-}
-
 // legacyImported is what import takes from the legacy record of
 // legacyModel: the configuration without secrets, the SSH settings or the
 // computed values.

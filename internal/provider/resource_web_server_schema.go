@@ -193,9 +193,10 @@ func webServerSchema() schema.Schema {
 					"client_body":   schema.StringAttribute{MarkdownDescription: "`client_body_timeout` (default 60s).", Optional: true, Validators: []validator.String{durationCheck}},
 					"client_header": schema.StringAttribute{MarkdownDescription: "`client_header_timeout` (default 60s).", Optional: true, Validators: []validator.String{durationCheck}},
 					"keepalive":     schema.StringAttribute{MarkdownDescription: "`keepalive_timeout` for clients (default 75s).", Optional: true, Validators: []validator.String{durationCheck}},
-					"proxy_connect": schema.StringAttribute{MarkdownDescription: "`proxy_connect_timeout` to the application, at most 75s (default 60s).", Optional: true, Validators: []validator.String{durationCheck}},
-					"proxy_read":    schema.StringAttribute{MarkdownDescription: "`proxy_read_timeout` (default 60s).", Optional: true, Validators: []validator.String{durationCheck}},
-					"proxy_send":    schema.StringAttribute{MarkdownDescription: "`proxy_send_timeout` (default 60s).", Optional: true, Validators: []validator.String{durationCheck}},
+					"proxy_connect": schema.StringAttribute{MarkdownDescription: "`proxy_connect_timeout` to the application, at most 75s (default " +
+						"60s).", Optional: true, Validators: []validator.String{durationCheck}},
+					"proxy_read": schema.StringAttribute{MarkdownDescription: "`proxy_read_timeout` (default 60s).", Optional: true, Validators: []validator.String{durationCheck}},
+					"proxy_send": schema.StringAttribute{MarkdownDescription: "`proxy_send_timeout` (default 60s).", Optional: true, Validators: []validator.String{durationCheck}},
 				},
 			},
 			"security_headers": schema.SingleNestedAttribute{

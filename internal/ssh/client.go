@@ -143,7 +143,7 @@ func (c *Client) runOn(ctx context.Context, cn *conn, cmd remote.Cmd) (remote.Re
 	}
 	res := remote.Result{Stdout: er.stdout, Stderr: er.stderr, ExitStatus: er.status}
 	if err != nil {
-		return res, c.transportErr(cn, cmd.Argv, err)
+		return res, c.transportErr(cmd.Argv, err)
 	}
 	if er.status != 0 {
 		if serr := c.sudoRunFailure(mode, prompts, er.status, string(er.stderr)); serr != nil {
@@ -155,7 +155,7 @@ func (c *Client) runOn(ctx context.Context, cn *conn, cmd remote.Cmd) (remote.Re
 }
 
 // transportErr decorates an exec error with the host and command.
-func (c *Client) transportErr(cn *conn, argv []string, err error) error {
+func (c *Client) transportErr(argv []string, err error) error {
 	var lost *connLost
 	if errors.As(err, &lost) {
 		return &ConnLostError{Name: c.cfg.name(), Cmd: describe(argv), Reason: lost.reason}

@@ -35,7 +35,8 @@ func (e *UnknownHostError) Error() string {
 	}
 	fmt.Fprintf(&b, "; it offered the %s key %s. ", e.Key.Type(), ssh.FingerprintSHA256(e.Key))
 	host, port := splitAddr(e.Addr)
-	fmt.Fprintf(&b, "Check that fingerprint with the host's administrator (on the host: ssh-keygen -lf /etc/ssh/ssh_host_%s_key.pub), then add the host with: ssh-keyscan -p %s %s >> %s (or pin the key with host_key)",
+	fmt.Fprintf(&b, "Check that fingerprint with the host's administrator (on the host: ssh-keygen -lf /etc/ssh/ssh_host_%s_key.pub), then add the host with: ssh-keyscan -p %s %s "+
+		">> %s (or pin the key with host_key)",
 		keyFileStem(e.Key.Type()), port, host, e.KnownHostsFile)
 	return b.String()
 }

@@ -142,9 +142,10 @@ func mustRun(t *testing.T, c *Client, argv ...string) string {
 	return string(res.Stdout)
 }
 
-// eventually polls cond for up to d.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+// eventually polls cond for up to 5 s.
+func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	const d = 5 * time.Second
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {

@@ -114,7 +114,7 @@ func TestMaxSessionsWaitRespectsContext(t *testing.T) {
 	cfg.MaxSessions = 1
 	c := mustGet(t, newPool(t), cfg)
 	go func() { _, _ = c.Run(context.Background(), remote.Cmd{Argv: []string{"sleep", "3"}}) }()
-	eventually(t, 5*time.Second, "the first command to start", func() bool { return f.srv.Running() == 1 })
+	eventually(t, "the first command to start", func() bool { return f.srv.Running() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -149,7 +149,7 @@ func TestRedialAfterBrokenConnection(t *testing.T) {
 
 	// The same through Get.
 	f.srv.DropConnections()
-	eventually(t, 5*time.Second, "the drop to be noticed", func() bool { return c.current() == nil })
+	eventually(t, "the drop to be noticed", func() bool { return c.current() == nil })
 	c2 := mustGet(t, p, f.cfg)
 	mustRun(t, c2, "true")
 	if n := f.srv.Handshakes(); n != 3 {
@@ -182,7 +182,7 @@ func TestPoolClose(t *testing.T) {
 		_, err := c.Run(context.Background(), remote.Cmd{Argv: []string{"sleep", "30"}})
 		errc <- err
 	}()
-	eventually(t, 5*time.Second, "the command to start", func() bool { return f.srv.Running() == 1 })
+	eventually(t, "the command to start", func() bool { return f.srv.Running() == 1 })
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ func TestRunStdoutWriterFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("got %v", err)
 	}
-	eventually(t, 5*time.Second, "the command to be stopped", func() bool { return f.srv.Running() == 0 })
+	eventually(t, "the command to be stopped", func() bool { return f.srv.Running() == 0 })
 }
 
 func TestHandshakeTimeout(t *testing.T) {
@@ -185,7 +185,7 @@ func TestConnectionDroppedMidCommand(t *testing.T) {
 		operatorSees(t, err)
 		errc <- err
 	}()
-	eventually(t, 5*time.Second, "the command to start", func() bool { return f.srv.Running() == 1 })
+	eventually(t, "the command to start", func() bool { return f.srv.Running() == 1 })
 	f.srv.DropConnections()
 	start := time.Now()
 	select {
@@ -218,7 +218,7 @@ func TestKeepaliveDetectsSilentPeer(t *testing.T) {
 		operatorSees(t, err)
 		errc <- err
 	}()
-	eventually(t, 5*time.Second, "the command to start", func() bool { return f.srv.Running() == 1 })
+	eventually(t, "the command to start", func() bool { return f.srv.Running() == 1 })
 	f.srv.Freeze()
 	start := time.Now()
 	// Bound: (missed+1) intervals, plus slack for a loaded machine.
@@ -251,7 +251,7 @@ func TestRunContextCancel(t *testing.T) {
 	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("returned after %s", d)
 	}
-	eventually(t, 5*time.Second, "the remote command to be stopped", func() bool { return f.srv.Running() == 0 })
+	eventually(t, "the remote command to be stopped", func() bool { return f.srv.Running() == 0 })
 	// The connection is still good.
 	if got := mustRun(t, c, "echo", "still here"); got != "still here\n" {
 		t.Errorf("got %q", got)

@@ -45,7 +45,7 @@ func TestRefusedSessionRetryRespectsContext(t *testing.T) {
 	f := newFixture(t, sshtest.Options{HostKeys: hostKeys(t, "ed25519"), MaxSessions: 1})
 	c := mustGet(t, newPool(t), f.cfg)
 	go func() { _, _ = c.Run(context.Background(), remote.Cmd{Argv: []string{"sleep", "3"}}) }()
-	eventually(t, 5*time.Second, "the first command to start", func() bool { return f.srv.Running() == 1 })
+	eventually(t, "the first command to start", func() bool { return f.srv.Running() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()

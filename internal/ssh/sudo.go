@@ -111,7 +111,7 @@ func (c *Client) sudoMode(ctx context.Context, cn *conn) (sudoMode, error) {
 func (c *Client) probeSudo(ctx context.Context, cn *conn) (*sudoResult, error) {
 	res, err := cn.exec(ctx, remote.Join(probeArgv), nil, nil)
 	if err != nil {
-		return nil, c.transportErr(cn, probeArgv, err)
+		return nil, c.transportErr(probeArgv, err)
 	}
 	stderr := string(res.stderr)
 	switch {
@@ -128,7 +128,7 @@ func (c *Client) validateSudo(ctx context.Context, cn *conn, pw string) (*sudoRe
 	argv := validateArgv(prompt)
 	res, err := cn.exec(ctx, remote.Join(argv), strings.NewReader(pw+"\n"), nil)
 	if err != nil {
-		return nil, c.transportErr(cn, argv, err)
+		return nil, c.transportErr(argv, err)
 	}
 	prompts := strings.Count(string(res.stderr), prompt)
 	stderr := strings.ReplaceAll(string(res.stderr), prompt, "")
