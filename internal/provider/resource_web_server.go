@@ -3,6 +3,28 @@
 
 package provider
 
+// foobar_web_server: an Nginx site, its static files and the application
+// behind it, on one host. This file is the Terraform glue; the host work is
+// internal/nginx's (Deploy, Inspect, Observe, Remove), over the safe-apply
+// engine (internal/apply). The schema is in resource_web_server_schema.go,
+// the model and its conversions (toSite, toApp) in _model.go, the host
+// record that import reads in _record.go.
+//
+//   - Plan: attribute validators (the nginx package's checks through
+//     validators.StringFunc) refuse every bad value with its path;
+//     ValidateConfig runs nginx's whole-site rules; ModifyPlan renders the
+//     site file (nginx.Site.RenderConfigOnly) and hashes the local artifact
+//     and static files. Nothing touches the host.
+//   - Apply: deployment converts the model into an nginx.Deployment and
+//     checks the local files are still what the plan saw; nginx.Deploy
+//     installs when allowed and applies the application, the static files
+//     and the site, each rolled back on failure. Its *fault.StepError
+//     becomes a diagnostic (errorContext.addError).
+//   - Read: nginx.Inspect reads the host; nginx.Observe compares it with
+//     what the last apply left and returns the drift.
+//   - Delete: nginx.Remove takes away what the resource added and gives
+//     back what it replaced (Debian's default site).
+
 import (
 	"context"
 	"errors"
