@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +84,7 @@ type mysqlClusterModel struct {
 	ReplicaStatus                types.List           `tfsdk:"replica_status"`
 	Converged                    types.Bool           `tfsdk:"converged"`
 	Drift                        types.List           `tfsdk:"drift"`
+	ForgetUnreachableMembers     types.Bool           `tfsdk:"forget_unreachable_members"`
 }
 
 type mysqlMemberModel struct {
@@ -168,7 +170,8 @@ func mysqlClusterSchema() schema.Schema {
 			"Read reports stopped, lagging or misdirected replication, changed settings files, missing accounts or privileges as drift (`converged` and `drift`), which the next apply repairs. " +
 			"A second apply of a healthy cluster changes nothing and issues no `CHANGE ... TO`. " +
 			"Changing `primary` to a current replica is a planned switchover that loses no committed write. " +
-			"Removing a replica detaches it and keeps its data; destroying the resource stops replication and removes the provider's settings and accounts, never databases.",
+			"Removing a replica detaches it and keeps its data; destroying the resource stops replication and removes the provider's settings and accounts, never databases. " +
+			"A member that cannot be reached then is an error and the resource stays in state, unless `forget_unreachable_members` is set.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The members' hosts when the cluster was created (primary first, comma-separated); also the import ID format.",
@@ -275,6 +278,13 @@ func mysqlClusterSchema() schema.Schema {
 			"install": schema.BoolAttribute{
 				MarkdownDescription: "Install the server package (`mariadb-server` or `mysql-server`, the flavor of the other members or `flavor`) with apt where it is missing. Default `true`.",
 				Optional:            true, Computed: true, Default: booldefault.StaticBool(true),
+			},
+			"forget_unreachable_members": schema.BoolAttribute{
+				MarkdownDescription: "What destroy, or removing a member from `replicas`, does with a member it cannot reach over SSH. " +
+					"`false` (default): an error naming the host, the connection error and what stays on it, raised before replication, accounts or settings change on any member; the resource (and the member) stay in state, so you can bring the host back and run it again. " +
+					"`true`: the member is dropped with a warning, and keeps its replication settings, the provider's accounts, read-only and the provider's settings files (remove them by hand if the host comes back). " +
+					"Set it to `true` and apply (a change of this attribute alone contacts no host), then destroy or remove the replica.",
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 			},
 			"wait_timeout": schema.StringAttribute{
 				MarkdownDescription: "How long an apply waits for a replica to run and catch up, and for a restarted server to answer, as a duration. Default `" + defaultMySQLWaitTimeout + "`. A timeout error carries the replica's `Last_IO_Error` and `Last_SQL_Error`.",
@@ -854,6 +864,9 @@ func (r *mysqlClusterResource) Read(ctx context.Context, req resource.ReadReques
 	if state.WaitTimeout.IsNull() {
 		state.WaitTimeout = types.StringValue(defaultMySQLWaitTimeout)
 	}
+	if state.ForgetUnreachableMembers.IsNull() {
+		state.ForgetUnreachableMembers = types.BoolValue(false)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -883,6 +896,14 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	sec := secrets(c, old)
 	ctx = maskSecrets(ctx, sec)
+	if onlyForgetChanged(plan, state) {
+		// How failures are treated is not on the hosts: the state takes
+		// it, so that forget_unreachable_members = true can be applied
+		// while a member is unreachable, before a destroy.
+		state.ForgetUnreachableMembers = plan.ForgetUnreachableMembers
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		return
+	}
 
 	prior := &mysql.Prior{
 		Primary:         old.Primary.Host,
@@ -914,6 +935,7 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 		ReplicationPasswordChanged: passwordChanged(state.ReplicationPassword, plan.ReplicationPassword, state.ReplicationPasswordWOVersion, plan.ReplicationPasswordWOVersion),
 		UserPasswordChanged:        userChanged,
 		Prior:                      prior,
+		ForgetUnreachable:          plan.ForgetUnreachableMembers.ValueBool(),
 	})
 	for _, w := range st.Warnings {
 		resp.Diagnostics.AddWarning("MySQL Cluster Warning", redact(w, sec))
@@ -921,7 +943,7 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 	if err != nil {
 		resp.Diagnostics.AddError("Update MySQL Cluster Error",
 			"Could not bring the cluster to the configuration: "+redact(err.Error(), sec)+
-				"\n\nThe state still describes the cluster as it was before this apply; every step is idempotent: fix the cause and apply again.")
+				"\n\nThe state still describes the cluster as it was before this apply; every step is idempotent: fix the cause and apply again."+unreachableWaysOut(err, "remove the replica"))
 		return
 	}
 	plan.ID = state.ID
@@ -950,15 +972,50 @@ func (r *mysqlClusterResource) Delete(ctx context.Context, req resource.DeleteRe
 		accounts = append(accounts, u.Account())
 	}
 	env := r.env(ctx, nil, allMembers(state), &resp.Diagnostics)
-	warnings, err := mysql.Teardown(ctx, env, c, mysql.TeardownOptions{Accounts: accounts, Timeout: waitTimeout(state)})
+	warnings, err := mysql.Teardown(ctx, env, c, mysql.TeardownOptions{Accounts: accounts, Timeout: waitTimeout(state),
+		ForgetUnreachable: state.ForgetUnreachableMembers.ValueBool()})
 	for _, w := range warnings {
 		resp.Diagnostics.AddWarning("MySQL Cluster Warning", redact(w, sec))
 	}
-	if err != nil {
+	var ue *mysql.UnreachableError
+	if errors.As(err, &ue) {
+		resp.Diagnostics.AddError("Delete MySQL Cluster Error",
+			"Could not remove the provider's settings and accounts: "+redact(err.Error(), sec)+
+				"\n\nNothing was changed on any member and the cluster stays in state."+unreachableWaysOut(err, "destroy"))
+	} else if err != nil {
 		resp.Diagnostics.AddError("Delete MySQL Cluster Error",
 			"Could not remove the provider's settings and accounts: "+redact(err.Error(), sec)+
 				"\n\nReplication is stopped on the members that were reached; databases were not touched. Fix the cause and destroy again.")
 	}
+}
+
+// unreachableWaysOut tells the two ways out of an unreachable member, when
+// err is one: bring it back, or forget it.
+func unreachableWaysOut(err error, then string) string {
+	var ue *mysql.UnreachableError
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	return fmt.Sprintf("\n\nEither bring %s back (SSH and the database server) and %s again; "+
+		"or, to drop it leaving what is listed above on it, set forget_unreachable_members = true on the resource, apply (that change alone contacts no host), then %s again.", ue.Host, then, then)
+}
+
+// onlyForgetChanged reports whether the plan differs from the state only
+// in forget_unreachable_members and the status attributes (unknown, or
+// converged and drift, which a refresh that cannot reach a member sets:
+// the state keeps them, so the next plan still shows the repair).
+func onlyForgetChanged(plan, state mysqlClusterModel) bool {
+	if plan.ForgetUnreachableMembers.Equal(state.ForgetUnreachableMembers) {
+		return false
+	}
+	p := plan
+	p.ForgetUnreachableMembers = state.ForgetUnreachableMembers
+	p.Servers, p.ReplicaStatus = state.Servers, state.ReplicaStatus
+	p.Converged, p.Drift = state.Converged, state.Drift
+	if p.Flavor.IsUnknown() {
+		p.Flavor = state.Flavor
+	}
+	return reflect.DeepEqual(p, state)
 }
 
 // ImportState takes the members' hosts, primary first, comma-separated:

@@ -1058,6 +1058,55 @@ func TestMySQLClusterFinishKeepsDrift(t *testing.T) {
 	}
 }
 
+// A change of forget_unreachable_members alone is a state-only update (so
+// it can be applied while a member is unreachable); with anything else it
+// converges as usual.
+func TestMySQLClusterOnlyForgetChanged(t *testing.T) {
+	t.Parallel()
+	state := mysqlClusterModel{
+		Primary: &mysqlMemberModel{SSH: nullConnectionModel("db1")}, Replicas: []mysqlMemberModel{{SSH: nullConnectionModel("db2")}},
+		Flavor: types.StringValue("mariadb"), Servers: types.MapNull(mysqlServerType), ReplicaStatus: types.ListNull(mysqlReplicaStatusType),
+		Install: types.BoolValue(true), ForgetUnreachableMembers: types.BoolValue(false),
+	}
+	planned := func(edit func(m *mysqlClusterModel)) mysqlClusterModel {
+		m := state
+		m.Replicas = slices.Clone(state.Replicas)
+		m.Flavor, m.Servers, m.ReplicaStatus = types.StringUnknown(), types.MapUnknown(mysqlServerType), types.ListUnknown(mysqlReplicaStatusType)
+		edit(&m)
+		return m
+	}
+	for _, c := range []struct {
+		name string
+		plan mysqlClusterModel
+		want bool
+	}{
+		{"nothing changed", planned(func(*mysqlClusterModel) {}), false},
+		{"forget set", planned(func(m *mysqlClusterModel) { m.ForgetUnreachableMembers = types.BoolValue(true) }), true},
+		{"forget set while the state has drift", planned(func(m *mysqlClusterModel) {
+			m.ForgetUnreachableMembers, m.Converged = types.BoolValue(true), types.BoolValue(!state.Converged.ValueBool())
+		}), true},
+		{"forget set and a replica removed", planned(func(m *mysqlClusterModel) {
+			m.ForgetUnreachableMembers, m.Replicas = types.BoolValue(true), nil
+		}), false},
+		{"forget set and install changed", planned(func(m *mysqlClusterModel) {
+			m.ForgetUnreachableMembers, m.Install = types.BoolValue(true), types.BoolValue(false)
+		}), false},
+	} {
+		if got := onlyForgetChanged(c.plan, state); got != c.want {
+			t.Errorf("%s: onlyForgetChanged = %t, want %t", c.name, got, c.want)
+		}
+	}
+	ue := &mysql.UnreachableError{Host: "db2", Err: fmt.Errorf("connection refused"), Left: "replication"}
+	for _, err := range []error{ue, fmt.Errorf("detach: %w", ue)} {
+		if got := unreachableWaysOut(err, "destroy"); !strings.Contains(got, "bring db2 back") || !strings.Contains(got, "forget_unreachable_members = true") {
+			t.Errorf("ways out for %v: %q", err, got)
+		}
+	}
+	if got := unreachableWaysOut(fmt.Errorf("other"), "destroy"); got != "" {
+		t.Errorf("ways out for another error: %q", got)
+	}
+}
+
 // TestMySQLCluster_example plans the documented example (no host is
 // contacted for a plan): it must stay valid as the schema changes.
 func TestMySQLCluster_example(t *testing.T) {
