@@ -37,6 +37,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/foobar/terraform-provider-foobar/internal/mysql"
+	"github.com/foobar/terraform-provider-foobar/internal/remote"
 	"github.com/foobar/terraform-provider-foobar/internal/validators"
 )
 
@@ -617,6 +618,17 @@ func (r *mysqlClusterResource) ModifyPlan(ctx context.Context, req resource.Modi
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("flavor"), types.StringUnknown())...)
 		}
 	}
+	// A change of forget_unreachable_members alone contacts no host
+	// (Update writes it to state only): the status stays as the last
+	// refresh found it, and the plan after it still shows the repair.
+	var state mysqlClusterModel
+	if d := req.State.Get(ctx, &state); !d.HasError() && onlyForgetChanged(plan, state) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("servers"), state.Servers)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("replica_status"), state.ReplicaStatus)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("flavor"), state.Flavor)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("converged"), state.Converged)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("drift"), state.Drift)...)
+	}
 }
 
 // ------------------------------------------------------------------ CRUD
@@ -671,9 +683,19 @@ func (r *mysqlClusterResource) env(ctx context.Context, members []mysqlMemberMod
 			env.Runners[h] = cl
 		} else {
 			tflog.Warn(ctx, "cannot connect to a former member", map[string]any{"host": h})
+			env.Runners[h] = unreachableRunner{errors.New(d.Errors()[0].Detail())}
 		}
 	}
 	return env
+}
+
+// unreachableRunner stands for a member the provider could not connect
+// to: every command fails with the connection error, so that whatever
+// needs the member says why it cannot be reached.
+type unreachableRunner struct{ err error }
+
+func (u unreachableRunner) Run(context.Context, remote.Cmd) (remote.Result, error) {
+	return remote.Result{}, u.err
 }
 
 func allMembers(m mysqlClusterModel) []mysqlMemberModel {
