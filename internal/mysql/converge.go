@@ -71,6 +71,10 @@ type ConvergeOptions struct {
 	UserPasswordChanged []bool
 	// Prior is the previous apply's view; nil on create.
 	Prior *Prior
+	// ForgetUnreachable lets a member that left the configuration and
+	// cannot be reached be dropped with a warning naming what stays on
+	// it; otherwise it is an UnreachableError before anything changes.
+	ForgetUnreachable bool
 }
 
 type conv struct {
@@ -140,9 +144,12 @@ func Converge(ctx context.Context, env Env, c Cluster, o ConvergeOptions) (Statu
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {
-			return Status{Warnings: x.warnings}, &fault.StepError{Step: s.name, Err: err,
-				Msg: "Could not bring the cluster to the configuration: " + err.Error() +
-					"\n\nWhat was done so far stays on the hosts (every step is idempotent): fix the cause and apply again."}
+			msg := "Could not bring the cluster to the configuration: " + err.Error() +
+				"\n\nWhat was done so far stays on the hosts (every step is idempotent): fix the cause and apply again."
+			if ue, ok := errors.AsType[*UnreachableError](err); ok {
+				msg += ue.waysOut("remove the replica")
+			}
+			return Status{Warnings: x.warnings}, &fault.StepError{Step: s.name, Err: err, Msg: msg}
 		}
 	}
 	st := Observe(ctx, env, x.c)
@@ -201,8 +208,9 @@ func forEachIndex(n int, fn func(i int) error) error {
 
 // prepare connects to every member, installs and starts servers, and
 // identifies them. Members of the prior state that are gone from the
-// configuration are prepared on a best-effort basis (they are only
-// detached), except a former primary that a switchover needs.
+// configuration are prepared to be detached: one that cannot be reached
+// is an UnreachableError unless ForgetUnreachable (then a warning), and a
+// former primary that a switchover needs must be reachable.
 func (x *conv) prepare(ctx context.Context) error {
 	hosts := x.desiredHosts()
 	var gone []string
@@ -250,7 +258,7 @@ func (x *conv) prepare(ctx context.Context) error {
 	if x.o.Prior != nil && !strings.EqualFold(x.o.Prior.Primary, x.c.Primary.Host) {
 		oldPrimary = x.o.Prior.Primary
 	}
-	_ = forEach(gone, func(h string) error {
+	goneErr := forEach(gone, func(h string) error {
 		r, err := x.runner(h)
 		if err == nil {
 			var p *prepared
@@ -261,11 +269,19 @@ func (x *conv) prepare(ctx context.Context) error {
 				return nil
 			}
 		}
-		if h != oldPrimary {
-			x.warn("%s left the cluster but cannot be reached to detach it (%v): stop replication and remove %s on it by hand", h, err, "the provider's settings")
+		if h == oldPrimary {
+			return nil
 		}
+		ue := &UnreachableError{Host: h, Err: err, Left: leftOn(x.allAccounts())}
+		if !x.o.ForgetUnreachable {
+			return ue
+		}
+		x.warn("%s left the cluster: %s; forgotten as forget_unreachable_members asks", h, ue)
 		return nil
 	})
+	if goneErr != nil {
+		return goneErr
+	}
 	if oldPrimary != "" && x.nodes[oldPrimary] == nil {
 		return fmt.Errorf("changing the primary from %s to %s is a planned switchover and needs %s to be reachable "+
 			"(the provider does no failover: a lost primary may hold writes that no replica has)", oldPrimary, x.c.Primary.Host, oldPrimary)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
@@ -21,22 +22,64 @@ type TeardownOptions struct {
 	Accounts []Account
 	// Timeout bounds the wait for a restarted server (default 5 minutes).
 	Timeout time.Duration
+	// ForgetUnreachable lets Teardown skip a member it cannot reach, with
+	// a warning naming what stays on it; otherwise such a member is an
+	// UnreachableError and nothing is changed on any member.
+	ForgetUnreachable bool
+}
+
+// UnreachableError is a member the provider could not reach to undo what
+// it did there (Teardown, or Converge detaching a member that left).
+type UnreachableError struct {
+	Host string
+	Err  error
+	// Left says what stays on the host.
+	Left string
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s cannot be reached (%v): %s were NOT removed from it", e.Host, e.Err, e.Left)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// waysOut tells the two ways out: bring the member back, or forget it
+// (the resource's forget_unreachable_members), then do again what failed.
+func (e *UnreachableError) waysOut(then string) string {
+	return fmt.Sprintf("\n\nEither bring %s back (SSH and the database server) and %s again; "+
+		"or, to drop it leaving what is listed above on it, set forget_unreachable_members = true on the resource, "+
+		"apply (that change alone contacts no host), then %s again.", e.Host, then, then)
+}
+
+// leftOn says what an unreachable member keeps of what the provider did.
+func leftOn(accounts []Account) string {
+	names := make([]string, len(accounts))
+	for i, a := range accounts {
+		names[i] = a.String()
+	}
+	return fmt.Sprintf("replication (its source, user and password), the provider's accounts (%s), read-only, and the provider's settings files (the server settings fragment and %s)",
+		strings.Join(names, ", "), ReplicationCAFile)
 }
 
 // Teardown undoes what Converge did, for the resource's Delete: replication
 // stops on every replica, then on every member the managed accounts are
 // dropped (outside the binary log), read-only is switched off, and the
 // provider's files are removed (the server restarts to run without them).
-// Databases are never dropped. A member that cannot be reached is skipped
-// with a warning (it keeps the provider's settings); any other failure is an
-// error.
+// Databases are never dropped. A member that cannot be reached is an
+// UnreachableError, and then nothing changes on any member (destroy again
+// once it is back); with ForgetUnreachable it is skipped with a warning
+// naming what stays on it. Any other failure is an error.
 func Teardown(ctx context.Context, env Env, c Cluster, o TeardownOptions) (warnings []string, err error) {
 	defer func() {
-		if err != nil {
-			err = &fault.StepError{Step: "teardown", Err: err,
-				Msg: "Could not remove the provider's settings and accounts: " + err.Error() +
-					"\n\nReplication is stopped on the members that were reached; databases were not touched. Fix the cause and destroy again."}
+		if err == nil {
+			return
 		}
+		state := "Replication is stopped on the members that were reached; databases were not touched. Fix the cause and destroy again."
+		if ue, ok := errors.AsType[*UnreachableError](err); ok {
+			state = "Nothing was changed on any member and the cluster stays in state." + ue.waysOut("destroy")
+		}
+		err = &fault.StepError{Step: "teardown", Err: err,
+			Msg: "Could not remove the provider's settings and accounts: " + err.Error() + "\n\n" + state}
 	}()
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Minute
@@ -46,24 +89,30 @@ func Teardown(ctx context.Context, env Env, c Cluster, o TeardownOptions) (warni
 		hosts = append(hosts, r.Host)
 	}
 	nodes := make([]*prepared, len(hosts))
-	warns := make([]string, len(hosts))
+	unreachable := make([]error, len(hosts))
 	_ = forEachIndex(len(hosts), func(n int) error {
 		h := hosts[n]
 		r, ok := env.Runners[h]
 		if !ok {
-			warns[n] = fmt.Sprintf("%s: no connection configured; the provider's settings were left on it", h)
+			unreachable[n] = &UnreachableError{Host: h, Err: errors.New("no connection configured"), Left: leftOn(o.Accounts)}
 			return nil
 		}
 		p, err := prepareHost(ctx, h, r, false, FlavorUnknown, o.Timeout, env.log)
 		if err != nil {
-			warns[n] = fmt.Sprintf("%s cannot be cleaned up (%v): replication, the provider's accounts and %s were left on it", h, err, "settings")
+			unreachable[n] = &UnreachableError{Host: h, Err: err, Left: leftOn(o.Accounts)}
 			return nil
 		}
 		nodes[n] = p
 		return nil
 	})
-	for _, w := range warns {
-		if w != "" {
+	if !o.ForgetUnreachable {
+		if err := errors.Join(unreachable...); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range unreachable {
+		if e != nil {
+			w := e.Error() + "; forgotten as forget_unreachable_members asks"
 			warnings = append(warnings, w)
 			env.log("warning: "+w, nil)
 		}

@@ -7,8 +7,10 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +37,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/foobar/terraform-provider-foobar/internal/mysql"
+	"github.com/foobar/terraform-provider-foobar/internal/remote"
 	"github.com/foobar/terraform-provider-foobar/internal/validators"
 )
 
@@ -82,6 +85,7 @@ type mysqlClusterModel struct {
 	ReplicaStatus                types.List           `tfsdk:"replica_status"`
 	Converged                    types.Bool           `tfsdk:"converged"`
 	Drift                        types.List           `tfsdk:"drift"`
+	ForgetUnreachableMembers     types.Bool           `tfsdk:"forget_unreachable_members"`
 }
 
 type mysqlMemberModel struct {
@@ -167,7 +171,8 @@ func mysqlClusterSchema() schema.Schema {
 			"Read reports stopped, lagging or misdirected replication, changed settings files, missing accounts or privileges as drift (`converged` and `drift`), which the next apply repairs. " +
 			"A second apply of a healthy cluster changes nothing and issues no `CHANGE ... TO`. " +
 			"Changing `primary` to a current replica is a planned switchover that loses no committed write. " +
-			"Removing a replica detaches it and keeps its data; destroying the resource stops replication and removes the provider's settings and accounts, never databases.",
+			"Removing a replica detaches it and keeps its data; destroying the resource stops replication and removes the provider's settings and accounts, never databases. " +
+			"A member that cannot be reached then is an error and the resource stays in state, unless `forget_unreachable_members` is set.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The members' hosts when the cluster was created (primary first, comma-separated); also the import ID format.",
@@ -274,6 +279,13 @@ func mysqlClusterSchema() schema.Schema {
 			"install": schema.BoolAttribute{
 				MarkdownDescription: "Install the server package (`mariadb-server` or `mysql-server`, the flavor of the other members or `flavor`) with apt where it is missing. Default `true`.",
 				Optional:            true, Computed: true, Default: booldefault.StaticBool(true),
+			},
+			"forget_unreachable_members": schema.BoolAttribute{
+				MarkdownDescription: "What destroy, or removing a member from `replicas`, does with a member it cannot reach over SSH. " +
+					"`false` (default): an error naming the host, the connection error and what stays on it, raised before replication, accounts or settings change on any member; the resource (and the member) stay in state, so you can bring the host back and run it again. " +
+					"`true`: the member is dropped with a warning, and keeps its replication settings, the provider's accounts, read-only and the provider's settings files (remove them by hand if the host comes back). " +
+					"Set it to `true` and apply (a change of this attribute alone contacts no host), then destroy or remove the replica.",
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 			},
 			"wait_timeout": schema.StringAttribute{
 				MarkdownDescription: "How long an apply waits for a replica to run and catch up, and for a restarted server to answer, as a duration. Default `" + defaultMySQLWaitTimeout + "`. A timeout error carries the replica's `Last_IO_Error` and `Last_SQL_Error`.",
@@ -538,6 +550,17 @@ func (r *mysqlClusterResource) ModifyPlan(ctx context.Context, req resource.Modi
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("flavor"), types.StringUnknown())...)
 		}
 	}
+	// A change of forget_unreachable_members alone contacts no host
+	// (Update writes it to state only): the status stays as the last
+	// refresh found it, and the plan after it still shows the repair.
+	var state mysqlClusterModel
+	if d := req.State.Get(ctx, &state); !d.HasError() && onlyForgetChanged(plan, state) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("servers"), state.Servers)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("replica_status"), state.ReplicaStatus)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("flavor"), state.Flavor)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("converged"), state.Converged)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("drift"), state.Drift)...)
+	}
 }
 
 // ------------------------------------------------------------------ CRUD
@@ -592,9 +615,19 @@ func (r *mysqlClusterResource) env(ctx context.Context, members []mysqlMemberMod
 			env.Runners[h] = cl
 		} else {
 			tflog.Warn(ctx, "cannot connect to a former member", map[string]any{"host": h})
+			env.Runners[h] = unreachableRunner{errors.New(d.Errors()[0].Detail())}
 		}
 	}
 	return env
+}
+
+// unreachableRunner stands for a member the provider could not connect
+// to: every command fails with the connection error, so that whatever
+// needs the member says why it cannot be reached.
+type unreachableRunner struct{ err error }
+
+func (u unreachableRunner) Run(context.Context, remote.Cmd) (remote.Result, error) {
+	return remote.Result{}, u.err
 }
 
 func allMembers(m mysqlClusterModel) []mysqlMemberModel {
@@ -782,6 +815,9 @@ func (r *mysqlClusterResource) Read(ctx context.Context, req resource.ReadReques
 	if state.WaitTimeout.IsNull() {
 		state.WaitTimeout = types.StringValue(defaultMySQLWaitTimeout)
 	}
+	if state.ForgetUnreachableMembers.IsNull() {
+		state.ForgetUnreachableMembers = types.BoolValue(false)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -811,6 +847,14 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	sec := secrets(c, old)
 	ctx = maskSecrets(ctx, sec)
+	if onlyForgetChanged(plan, state) {
+		// How failures are treated is not on the hosts: the state takes
+		// it, so that forget_unreachable_members = true can be applied
+		// while a member is unreachable, before a destroy.
+		state.ForgetUnreachableMembers = plan.ForgetUnreachableMembers
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		return
+	}
 
 	prior := &mysql.Prior{
 		Primary:         old.Primary.Host,
@@ -842,6 +886,7 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 		ReplicationPasswordChanged: passwordChanged(state.ReplicationPassword, plan.ReplicationPassword, state.ReplicationPasswordWOVersion, plan.ReplicationPasswordWOVersion),
 		UserPasswordChanged:        userChanged,
 		Prior:                      prior,
+		ForgetUnreachable:          plan.ForgetUnreachableMembers.ValueBool(),
 	})
 	ec := errorContext{secrets: sec}
 	ec.addWarnings(&resp.Diagnostics, "MySQL Cluster Warning", st.Warnings)
@@ -875,10 +920,29 @@ func (r *mysqlClusterResource) Delete(ctx context.Context, req resource.DeleteRe
 		accounts = append(accounts, u.Account())
 	}
 	env := r.env(ctx, nil, allMembers(state), &resp.Diagnostics)
-	warnings, err := mysql.Teardown(ctx, env, c, mysql.TeardownOptions{Accounts: accounts, Timeout: waitTimeout(state)})
+	warnings, err := mysql.Teardown(ctx, env, c, mysql.TeardownOptions{Accounts: accounts, Timeout: waitTimeout(state),
+		ForgetUnreachable: state.ForgetUnreachableMembers.ValueBool()})
 	ec := errorContext{secrets: sec}
 	ec.addWarnings(&resp.Diagnostics, "MySQL Cluster Warning", warnings)
 	ec.addError(&resp.Diagnostics, "Delete MySQL Cluster Error", err)
+}
+
+// onlyForgetChanged reports whether the plan differs from the state only
+// in forget_unreachable_members and the status attributes (unknown, or
+// converged and drift, which a refresh that cannot reach a member sets:
+// the state keeps them, so the next plan still shows the repair).
+func onlyForgetChanged(plan, state mysqlClusterModel) bool {
+	if plan.ForgetUnreachableMembers.Equal(state.ForgetUnreachableMembers) {
+		return false
+	}
+	p := plan
+	p.ForgetUnreachableMembers = state.ForgetUnreachableMembers
+	p.Servers, p.ReplicaStatus = state.Servers, state.ReplicaStatus
+	p.Converged, p.Drift = state.Converged, state.Drift
+	if p.Flavor.IsUnknown() {
+		p.Flavor = state.Flavor
+	}
+	return reflect.DeepEqual(p, state)
 }
 
 // ImportState takes the members, primary first, comma-separated, each

@@ -696,6 +696,94 @@ func TestAccMySQLCluster_mariadbTopology(t *testing.T) {
 // REPLICATION SOURCE, super_read_only, a cloned server_uuid), with
 // sensitive (not write-only) passwords and TLS verified against the
 // primary's CA.
+// TestAccMySQLCluster_unreachableMember: destroy, or removing a replica,
+// with a member whose host is down is an error naming the host, the
+// connection error, what stays on it and the two ways out, and the
+// cluster stays in state; setting forget_unreachable_members (a change
+// that contacts no host) lets the replica be removed and the cluster
+// destroyed.
+func TestAccMySQLCluster_unreachableMember(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	db1, db2 := inv.Host(t, "db1"), inv.Host(t, "db2")
+	cleanMySQLHosts(t, db1, db2)
+	replPW := randomSecret(t, "Rp-")
+	body := func(forget bool) string {
+		return fmt.Sprintf(`  replication_user     = %q
+  replication_password = %q
+  wait_timeout = "3m"
+  forget_unreachable_members = %t
+`, accReplUser, replPW, forget)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if stopped {
+			db2.Start(t)
+		}
+	})
+	tfresource.Test(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		// db2 is down when the cluster is destroyed: only db1 is clean.
+		CheckDestroy: checkMySQLDestroyed(t, []acctest.Host{db1}, ""),
+		Steps: []tfresource.TestStep{
+			{
+				Config: mysqlClusterHCL(inv, db1, []acctest.Host{db2}, body(false)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("forget_unreachable_members"), knownvalue.Bool(false)),
+				},
+			},
+			{
+				PreConfig: func() {
+					db2.Stop(t)
+					stopped = true
+				},
+				Config:  mysqlClusterHCL(inv, db1, []acctest.Host{db2}, body(false)),
+				Destroy: true,
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(db2.Address) + `\s+cannot\s+be\s+reached\s+\(.*Could\s+not\s+connect.*NOT\s+removed.*bring\s+` +
+					regexp.QuoteMeta(db2.Address) + `\s+back.*forget_unreachable_members\s+=\s+true`),
+			},
+			{
+				// Removing the unreachable replica fails the same way.
+				Config: mysqlClusterHCL(inv, db1, nil, body(false)),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(db2.Address) + `\s+cannot\s+be\s+reached\s+\(.*Could\s+not\s+connect.*NOT\s+removed.*bring\s+` +
+					regexp.QuoteMeta(db2.Address) + `\s+back.*forget_unreachable_members\s+=\s+true`),
+			},
+			{
+				// Still in state (an update, not a create), and nothing was
+				// changed on db1 by the failed destroy.
+				PreConfig: func() {
+					if src := db1.ReplicaField(t, "Master_Host"); src != "" {
+						t.Errorf("db1 replicates from %s", src)
+					}
+					if users, _ := db1.TrySQL(fmt.Sprintf("SELECT User FROM mysql.user WHERE User = '%s'", accReplUser)); strings.TrimSpace(users) == "" {
+						t.Error("the failed destroy dropped the replication account on db1")
+					}
+				},
+				Config: mysqlClusterHCL(inv, db1, []acctest.Host{db2}, body(true)),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(mysqlClusterAddr, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("forget_unreachable_members"), knownvalue.Bool(true)),
+				},
+				// The refresh cannot read db2: converged stays false in
+				// state and the next plan shows the repair.
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// With the attribute set, the replica can be removed too
+				// (the cluster converges without it).
+				Config: mysqlClusterHCL(inv, db1, nil, body(true)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("converged"), knownvalue.Bool(true)),
+				},
+			},
+			// The test's final destroy runs with db2 still down (and no
+			// longer a member); CheckDestroy looks at db1.
+		},
+	})
+}
+
 func TestAccMySQLCluster_mysql(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
@@ -984,6 +1072,46 @@ func TestMySQLClusterFinishKeepsDrift(t *testing.T) {
 		diags.Append(m.Drift.ElementsAs(context.Background(), &gotDrift, false)...)
 		if diff := cmp.Diff(drift, gotDrift, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("drift in state (-want +got):\n%s", diff)
+		}
+	}
+}
+
+// A change of forget_unreachable_members alone is a state-only update (so
+// it can be applied while a member is unreachable); with anything else it
+// converges as usual.
+func TestMySQLClusterOnlyForgetChanged(t *testing.T) {
+	t.Parallel()
+	state := mysqlClusterModel{
+		Primary: &mysqlMemberModel{SSH: hostConnection("db1")}, Replicas: []mysqlMemberModel{{SSH: hostConnection("db2")}},
+		Flavor: types.StringValue("mariadb"), Servers: types.MapNull(mysqlServerType), ReplicaStatus: types.ListNull(mysqlReplicaStatusType),
+		Install: types.BoolValue(true), ForgetUnreachableMembers: types.BoolValue(false),
+	}
+	planned := func(edit func(m *mysqlClusterModel)) mysqlClusterModel {
+		m := state
+		m.Replicas = slices.Clone(state.Replicas)
+		m.Flavor, m.Servers, m.ReplicaStatus = types.StringUnknown(), types.MapUnknown(mysqlServerType), types.ListUnknown(mysqlReplicaStatusType)
+		edit(&m)
+		return m
+	}
+	for _, c := range []struct {
+		name string
+		plan mysqlClusterModel
+		want bool
+	}{
+		{"nothing changed", planned(func(*mysqlClusterModel) {}), false},
+		{"forget set", planned(func(m *mysqlClusterModel) { m.ForgetUnreachableMembers = types.BoolValue(true) }), true},
+		{"forget set while the state has drift", planned(func(m *mysqlClusterModel) {
+			m.ForgetUnreachableMembers, m.Converged = types.BoolValue(true), types.BoolValue(!state.Converged.ValueBool())
+		}), true},
+		{"forget set and a replica removed", planned(func(m *mysqlClusterModel) {
+			m.ForgetUnreachableMembers, m.Replicas = types.BoolValue(true), nil
+		}), false},
+		{"forget set and install changed", planned(func(m *mysqlClusterModel) {
+			m.ForgetUnreachableMembers, m.Install = types.BoolValue(true), types.BoolValue(false)
+		}), false},
+	} {
+		if got := onlyForgetChanged(c.plan, state); got != c.want {
+			t.Errorf("%s: onlyForgetChanged = %t, want %t", c.name, got, c.want)
 		}
 	}
 }
