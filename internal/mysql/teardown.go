@@ -97,12 +97,13 @@ func Teardown(ctx context.Context, env Env, c Cluster, o TeardownOptions) (warni
 			unreachable[n] = &UnreachableError{Host: h, Err: errors.New("no connection configured"), Left: leftOn(o.Accounts)}
 			return nil
 		}
-		p, err := prepareHost(ctx, h, r, false, FlavorUnknown, o.Timeout, env.log)
-		if err != nil {
+		// An unreachable member is collected, not returned: every member is
+		// tried before deciding.
+		if p, err := prepareHost(ctx, h, r, false, FlavorUnknown, o.Timeout, env.log); err != nil {
 			unreachable[n] = &UnreachableError{Host: h, Err: err, Left: leftOn(o.Accounts)}
-			return nil
+		} else {
+			nodes[n] = p
 		}
-		nodes[n] = p
 		return nil
 	})
 	if !o.ForgetUnreachable {

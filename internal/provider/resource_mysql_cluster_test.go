@@ -1061,7 +1061,7 @@ func TestMySQLClusterFinishKeepsDrift(t *testing.T) {
 		m := mysqlClusterModel{Primary: &mysqlMemberModel{SSH: hostConnection("db1")}}
 		st := mysql.Status{Members: []mysql.MemberStatus{{Host: "db1", Role: mysql.RolePrimary}}, Drift: drift}
 		var diags diag.Diagnostics
-		(&mysqlClusterResource{}).finish(context.Background(), &m, st, nil, "Update", &diags)
+		m.finish(st, nil, "Update", &diags)
 		if got, want := diags.HasError(), len(drift) > 0; got != want {
 			t.Errorf("drift %q: error %t, want %t (%v)", drift, got, want, diags)
 		}
@@ -1110,7 +1110,7 @@ func TestMySQLClusterOnlyForgetChanged(t *testing.T) {
 			m.ForgetUnreachableMembers, m.Install = types.BoolValue(true), types.BoolValue(false)
 		}), false},
 	} {
-		if got := onlyForgetChanged(c.plan, state); got != c.want {
+		if got := c.plan.onlyForgetChanged(state); got != c.want {
 			t.Errorf("%s: onlyForgetChanged = %t, want %t", c.name, got, c.want)
 		}
 	}
