@@ -2,12 +2,13 @@
 // SPDX-License-Identifier: MPL-2.0
 
 // Package mysql is the service layer of foobar_mysql_cluster: one primary
-// and N GTID replicas on MariaDB (10.5+, tested with Debian 12's 10.11 and
-// trixie's 11.8 layout) or MySQL (8.0+, tested with Debian sid's 9.7).
+// and N GTID replicas on MariaDB (10.5+; the lab tests Debian 12's 10.11)
+// or MySQL (8.0+; the lab tests Debian sid's 9.7).
 //
-// It is pure: no SSH, no Terraform. Multi-step work on hosts (SeedReplica,
-// ExecuteSwitchover) goes through the small Runner interface, which the SSH
-// client satisfies.
+// It imports nothing of Terraform and never dials: the models, SQL and
+// status parsing are plain functions, and all work on hosts (Converge,
+// Observe, Teardown, SeedReplica, ExecuteSwitchover) goes through the small
+// Runner interface, which the SSH client satisfies.
 //
 // # One table of differences
 //
