@@ -31,7 +31,7 @@ lb=$(addr lb1)
 
 step "2/6 Terraform CLI, the provider and the application"
 tf=$(tools/terraform.sh)
-"$tf" version | head -n 1
+"$tf" version | sed -n 1p  # sed reads it all: head could end terraform with SIGPIPE (pipefail)
 mirror="$work/mirror/registry.terraform.io/foobar/foobar/$version/$(go env GOOS)_$(go env GOARCH)"
 mkdir -p "$mirror" "$run"
 go build -trimpath -ldflags "-X main.version=$version" -o "$mirror/terraform-provider-foobar_v$version" .
