@@ -48,7 +48,7 @@ func (f *replicaFake) runner(host string) Runner {
 				fmt.Fprintf(&out, "%s\n%s\n", sectionColumn, m[1])
 				continue
 			}
-			if strings.HasPrefix(st, "SET SESSION") {
+			if strings.HasPrefix(st, "SET SESSION") || st == pinCharset {
 				continue
 			}
 			switch {

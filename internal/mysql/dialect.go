@@ -350,7 +350,12 @@ type StatusFields struct {
 // session settings of BuildScript's preamble.
 var clientFlags = []string{
 	"--batch", "--column-names", "--skip-raw", "--skip-force", "--skip-reconnect",
-	"--connect-timeout=10", "--default-character-set=utf8mb4",
+	"--connect-timeout=10", "--default-character-set=" + SessionCharset,
+	// The client takes one init-command, the last given: this one replaces
+	// any a host option file sets ([mysql] init-command = "SET NAMES gbk"
+	// would switch the MariaDB client's own statement splitting to gbk for
+	// the whole run, which no later SET NAMES undoes: issue 13).
+	"--init-command=" + pinCharset,
 }
 
 // ClientArgv runs the client as the host's admin through socket
@@ -376,8 +381,10 @@ func ProbeClientArgv() []string {
 // refuse the primary's later events otherwise); the larger packet limit lets
 // long extended INSERTs through.
 func (d Dialect) LoadDumpArgv() []string {
+	// One init-command (the last one given wins): the charset pin and
+	// sql_log_bin together.
 	return append(d.ClientArgv(), "--max-allowed-packet=1073741824",
-		"--init-command=SET SESSION sql_log_bin = 0")
+		"--init-command="+pinCharset+", SESSION sql_log_bin = 0")
 }
 
 // DumpArgv dumps databases from a primary, consistent and positioned for a
@@ -395,7 +402,10 @@ func (d Dialect) DumpArgv(databases []string) ([]string, error) {
 			return nil, err
 		}
 	}
-	argv := []string{d.DumpTool, "--single-transaction"}
+	// The dump is written in SessionCharset whatever a host option file
+	// says ([mysqldump] default-character-set = gbk would lose every
+	// character gbk cannot hold), and starts with its own SET NAMES.
+	argv := []string{d.DumpTool, "--default-character-set=" + SessionCharset, "--single-transaction"}
 	argv = append(argv, d.dumpPositionOpts...)
 	argv = append(argv, "--routines", "--triggers", "--events", "--hex-blob",
 		"--max-allowed-packet=1073741824", "--databases")

@@ -82,8 +82,8 @@ func TestDialectTable(t *testing.T) {
 	tlsSrc.TLS = &SourceTLS{CAFile: "/etc/mysql/ca.pem", VerifyServerCert: true}
 	cases := []dialectCase{
 		{MariaDB, V(10, 11, 18), map[string]string{
-			"client":         "mariadb --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4",
-			"dump":           "mariadb-dump --single-transaction --gtid --master-data=1 --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
+			"client":         "mariadb --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4 --init-command=SET NAMES utf8mb4",
+			"dump":           "mariadb-dump --default-character-set=utf8mb4 --single-transaction --gtid --master-data=1 --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
 			"validate":       "/bin/sh -c exec \"$@\" >/dev/null sh /usr/sbin/mariadbd --verbose --help",
 			"service":        "mariadb",
 			"settings_path":  "/etc/mysql/mariadb.conf.d/60-foobar.cnf",
@@ -110,7 +110,7 @@ func TestDialectTable(t *testing.T) {
 			"system_schemas": "information_schema mysql performance_schema sys",
 		}},
 		{MariaDB, V(11, 8, 3), map[string]string{
-			"client":        "mariadb --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4",
+			"client":        "mariadb --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4 --init-command=SET NAMES utf8mb4",
 			"service":       "mariadb",
 			"settings_path": "/etc/mysql/mariadb.conf.d/60-foobar.cnf",
 			"start":         "START SLAVE",
@@ -118,8 +118,8 @@ func TestDialectTable(t *testing.T) {
 			"read_only_on":  "SET GLOBAL read_only = ON",
 		}},
 		{MySQL, V(8, 0, 21), map[string]string{
-			"client":        "mysql --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4",
-			"dump":          "mysqldump --single-transaction --master-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
+			"client":        "mysql --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4 --init-command=SET NAMES utf8mb4",
+			"dump":          "mysqldump --default-character-set=utf8mb4 --single-transaction --master-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
 			"validate":      "/usr/sbin/mysqld --validate-config",
 			"start":         "START SLAVE",
 			"reset":         "RESET SLAVE ALL",
@@ -133,17 +133,17 @@ func TestDialectTable(t *testing.T) {
 		{MySQL, V(8, 0, 23), map[string]string{
 			"start":  "START REPLICA",
 			"show":   "SHOW REPLICA STATUS",
-			"dump":   "mysqldump --single-transaction --master-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
+			"dump":   "mysqldump --default-character-set=utf8mb4 --single-transaction --master-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
 			"change": "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db1.example.com', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw''1', SOURCE_CONNECT_RETRY = 5, SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 0, SOURCE_SSL_CA = '', SOURCE_SSL_VERIFY_SERVER_CERT = 0, GET_SOURCE_PUBLIC_KEY = 1",
 		}},
 		{MySQL, V(8, 0, 36), map[string]string{
-			"dump":          "mysqldump --single-transaction --source-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
+			"dump":          "mysqldump --default-character-set=utf8mb4 --single-transaction --source-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
 			"reset_binlogs": "RESET MASTER",
 			"io_field":      "Replica_IO_Running",
 		}},
 		{MySQL, V(9, 7, 0), map[string]string{
-			"client":         "mysql --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4",
-			"dump":           "mysqldump --single-transaction --source-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
+			"client":         "mysql --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4 --init-command=SET NAMES utf8mb4",
+			"dump":           "mysqldump --default-character-set=utf8mb4 --single-transaction --source-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
 			"validate":       "/usr/sbin/mysqld --validate-config",
 			"service":        "mysql",
 			"settings_path":  "/etc/mysql/mysql.conf.d/zz-foobar.cnf",
@@ -250,13 +250,13 @@ func filterNames(names string, pred func(string) bool, want bool) string {
 func TestProbeAndLoadArgv(t *testing.T) {
 	t.Parallel()
 	want := []string{"/bin/sh", "-c", probeClientScript, "sh",
-		"--batch", "--column-names", "--skip-raw", "--skip-force", "--skip-reconnect", "--connect-timeout=10", "--default-character-set=utf8mb4"}
+		"--batch", "--column-names", "--skip-raw", "--skip-force", "--skip-reconnect", "--connect-timeout=10", "--default-character-set=utf8mb4", "--init-command=SET NAMES utf8mb4"}
 	if diff := cmp.Diff(want, ProbeClientArgv()); diff != "" {
 		t.Errorf("ProbeClientArgv (-want +got):\n%s", diff)
 	}
 	d := mustDialect(t, MySQL, V(9, 7, 0))
 	got := d.LoadDumpArgv()
-	if got[len(got)-1] != "--init-command=SET SESSION sql_log_bin = 0" {
+	if got[len(got)-1] != "--init-command=SET NAMES utf8mb4, SESSION sql_log_bin = 0" {
 		t.Errorf("LoadDumpArgv does not keep the load out of the binlog: %q", got)
 	}
 	a, err := d.ValidateConfigArgv("/etc/mysql/my.cnf")

@@ -23,7 +23,7 @@
 // authentication under sudo): ClientArgv, with every statement on stdin,
 // built by Dialect.Script. Nothing a user wrote ever reaches argv. The
 // script starts with a fixed session sql_mode without NO_BACKSLASH_ESCAPES,
-// for which QuoteString's literals are written; the literals stay one token
+// for which quoteString's literals are written; the literals stay one token
 // even under NO_BACKSLASH_ESCAPES (quotes doubled, backslashes doubled), so a
 // missing preamble could garble a value but never add a statement. Output is
 // read in --batch format with column names (ParseBatch undoes the client's

@@ -39,7 +39,7 @@ func labNodes(t *testing.T) map[string]Node {
 	return nodes
 }
 
-// TestAccLabQuoting: every hostile string QuoteString writes reads back as
+// TestAccLabQuoting: every hostile string quoteString writes reads back as
 // itself from MariaDB 10.11 and MySQL 9, through the real client over SSH,
 // and stays one token under NO_BACKSLASH_ESCAPES.
 func TestAccLabQuoting(t *testing.T) {

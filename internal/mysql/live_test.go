@@ -122,7 +122,7 @@ func TestLiveQuoting(t *testing.T) {
 }
 
 // checkQuoting reads back, from each real server, every string of
-// liveStrings written as a literal by QuoteString: with the Script
+// liveStrings written as a literal by quoteString: with the Script
 // preamble each reads back as itself, and under NO_BACKSLASH_ESCAPES (no
 // preamble) each is still exactly one token.
 func checkQuoting(t *testing.T, nodes map[string]Node) {
@@ -134,7 +134,7 @@ func checkQuoting(t *testing.T, nodes map[string]Node) {
 		// itself.
 		var sel []string
 		for i, s := range strs {
-			sel = append(sel, fmt.Sprintf("SELECT %d AS i, %s AS v", i, QuoteString(s)))
+			sel = append(sel, fmt.Sprintf("SELECT %d AS i, %s AS v", i, quoteString(s)))
 		}
 		tab, err := n.Query(ctx, newStmt("SELECT i, v FROM ("+strings.Join(sel, " UNION ALL ")+") AS q ORDER BY i"))
 		if err != nil {
@@ -156,7 +156,7 @@ func checkQuoting(t *testing.T, nodes map[string]Node) {
 			continue
 		}
 		for _, s := range strs {
-			script := "SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES';\nSELECT " + QuoteString(s) + " AS v, 'end' AS e;\n"
+			script := "SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES';\nSELECT " + quoteString(s) + " AS v, 'end' AS e;\n"
 			res, err := n.Runner.Run(ctx, remote.Cmd{Argv: n.Dialect.ClientArgv(), Stdin: strings.NewReader(script)})
 			if err != nil {
 				t.Fatalf("%s: literal %q broke the statement under NO_BACKSLASH_ESCAPES: %v", name, s, err)
@@ -182,7 +182,7 @@ func oneTokenEach(ctx context.Context, n Node, strs []string) bool {
 	var b strings.Builder
 	b.WriteString("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES';\n")
 	for _, s := range strs {
-		b.WriteString("SELECT " + QuoteString(s) + " AS v, 'end' AS e;\n")
+		b.WriteString("SELECT " + quoteString(s) + " AS v, 'end' AS e;\n")
 	}
 	res, err := n.Runner.Run(ctx, remote.Cmd{Argv: n.Dialect.ClientArgv(), Stdin: strings.NewReader(b.String())})
 	if err != nil {
@@ -279,7 +279,7 @@ func TestLiveSeedAndSwitchover(t *testing.T) {
 		setup = append(setup, s)
 	}
 	setup = append(setup, newStmt("CREATE TABLE IF NOT EXISTS foobar_live.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(40))"),
-		newStmt("INSERT INTO foobar_live.t (v) VALUES ("+QuoteString("seed "+run)+")"))
+		newStmt("INSERT INTO foobar_live.t (v) VALUES ("+quoteString("seed "+run)+")"))
 	if err := primary.Exec(ctx, ScriptOptions{}, setup...); err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestLiveSeedAndSwitchover(t *testing.T) {
 	}
 	// A write on the new primary reaches every other member.
 	np := nodes[spec.SwitchTo]
-	if err := np.Exec(ctx, ScriptOptions{}, newStmt("INSERT INTO foobar_live.t (v) VALUES ("+QuoteString("switch "+run)+")")); err != nil {
+	if err := np.Exec(ctx, ScriptOptions{}, newStmt("INSERT INTO foobar_live.t (v) VALUES ("+quoteString("switch "+run)+")")); err != nil {
 		t.Fatal(err)
 	}
 	// The old primary refuses writes from ordinary accounts (read_only);
@@ -353,7 +353,7 @@ func liveHasRow(t *testing.T, n Node, v string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		tab, err := n.Query(context.Background(), newStmt("SELECT COUNT(*) AS n FROM foobar_live.t WHERE v = "+QuoteString(v)))
+		tab, err := n.Query(context.Background(), newStmt("SELECT COUNT(*) AS n FROM foobar_live.t WHERE v = "+quoteString(v)))
 		if err != nil {
 			t.Fatalf("%s: %v", n.Host, err)
 		}

@@ -27,7 +27,7 @@ func (n Node) QueryMulti(ctx context.Context, opts ScriptOptions, stmts ...Stmt)
 	if err != nil {
 		return nil, err
 	}
-	marker := newStmt("SELECT " + QuoteString(nonce) + " AS " + sectionColumn)
+	marker := newStmt("SELECT " + quoteString(nonce) + " AS " + sectionColumn)
 	all := make([]Stmt, 0, 2*len(stmts))
 	for _, s := range stmts {
 		all = append(all, s, marker)

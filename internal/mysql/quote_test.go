@@ -24,8 +24,8 @@ func TestQuoteString(t *testing.T) {
 		{"ünïcödé ✓", "'ünïcödé ✓'"},
 	}
 	for _, tt := range tests {
-		if got := QuoteString(tt.in); got != tt.want {
-			t.Errorf("QuoteString(%q) = %s, want %s", tt.in, got, tt.want)
+		if got := quoteString(tt.in); got != tt.want {
+			t.Errorf("quoteString(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }
@@ -75,7 +75,7 @@ func FuzzQuoteString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		checkOneLiteral(t, QuoteString(s), s)
+		checkOneLiteral(t, quoteString(s), s)
 	})
 }
 
@@ -102,6 +102,11 @@ func FuzzBuilders(f *testing.F) {
 	f.Add("app", "10.0.0.%", "s3cret';DROP", "appdb", "db1.example.com", "/etc/ssl/ca.pem", "max_connections", "100")
 	f.Add("a'b", "%", `\`, "x`y", "h;h", "/x';", "sql-mode", "A,B")
 	f.Add("r", "localhost", "p\n;", "a_b", "10.0.0.1", "", "skip-name-resolve", "")
+	// Issue 13: in GBK, Big5 and GB18030 "中" ends in the lead byte AD, in
+	// Shift-JIS and CP932 "Ä" ends in the lead byte 84; before the doubled
+	// backslash they swallow one backslash and free the quote.
+	f.Add("app", "%", `中\', evil@localhost IDENTIFIED BY '#`, "appdb", "db1", "", "max_connections", "1")
+	f.Add("app", "%", `Ä\', evil@localhost IDENTIFIED BY '#`, "appdb", "db1", "", "max_connections", "1")
 	dialects := []Dialect{mustDialect(f, MariaDB, V(10, 11, 18)), mustDialect(f, MySQL, V(9, 7, 0)), mustDialect(f, MySQL, V(8, 0, 21))}
 	f.Fuzz(func(t *testing.T, user, host, password, db, srcHost, caFile, setting, value string) {
 		for _, d := range dialects {
@@ -142,18 +147,37 @@ func FuzzBuilders(f *testing.F) {
 			add("SELECT", s, err)
 
 			script := string(d.Script(ScriptOptions{NoBinlog: true}, stmts...))
-			parsed, err := sqlTokens(script, false)
-			if err != nil {
-				t.Fatalf("%s: script does not lex: %v\n%s", d.Flavor, err, script)
+			// Whatever charset the host's option files start the session
+			// in, the script's SET NAMES switches it back before the first
+			// literal: every session charset must lex the same.
+			for _, cs := range sessionStartCharsets {
+				checkScript(t, d, cs, script, password, stmts, keywords)
 			}
-			const preamble = 2
+		}
+	})
+}
+
+// sessionStartCharsets are the charsets a session may start in on a host
+// the provider does not control: the safe ones, and every one in which a
+// multi-byte character can end in 0x5C.
+var sessionStartCharsets = []string{"utf8mb4", "latin1", "gbk", "big5", "gb18030", "sjis", "cp932"}
+
+func checkScript(t *testing.T, d Dialect, cs, script, password string, stmts []Stmt, keywords []string) {
+	t.Helper()
+	{
+		{
+			parsed, err := sqlTokensIn(script, cs, false)
+			if err != nil {
+				t.Fatalf("%s, session starting in %s: script does not lex: %v\n%s", d.Flavor, cs, err, script)
+			}
+			const preamble = 3
 			if len(parsed) != preamble+len(stmts) {
-				t.Fatalf("%s: %d statements, want %d:\n%s", d.Flavor, len(parsed), preamble+len(stmts), script)
+				t.Fatalf("%s, session starting in %s: %d statements, want %d:\n%s", d.Flavor, cs, len(parsed), preamble+len(stmts), script)
 			}
 			for i, kw := range keywords {
 				st := parsed[preamble+i]
 				if len(st) == 0 || st[0].kind != tokWord || st[0].text != kw {
-					t.Fatalf("%s: statement %d starts with %v, want %s:\n%s", d.Flavor, i, st, kw, script)
+					t.Fatalf("%s, session starting in %s: statement %d starts with %v, want %s:\n%s", d.Flavor, cs, i, st, kw, script)
 				}
 			}
 			// The password, when accepted, is one string token somewhere.
@@ -165,11 +189,11 @@ func FuzzBuilders(f *testing.F) {
 					}
 				}
 				if !found {
-					t.Fatalf("%s: password is not one token of %v", d.Flavor, parsed[preamble])
+					t.Fatalf("%s, session starting in %s: password is not one token of %v", d.Flavor, cs, parsed[preamble])
 				}
 			}
 		}
-	})
+	}
 }
 
 func mustDialect(tb testing.TB, f Flavor, v Version) Dialect {
@@ -185,7 +209,8 @@ func TestScriptPreamble(t *testing.T) {
 	t.Parallel()
 	d := mustDialect(t, MariaDB, V(10, 11, 18))
 	got := string(d.Script(ScriptOptions{NoBinlog: true, LockWaitTimeout: 1500_000_000}, d.StopReplica(), d.StartReplica()))
-	want := "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';\n" +
+	want := "SET NAMES utf8mb4;\n" +
+		"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION';\n" +
 		"SET SESSION sql_log_bin = 0;\n" +
 		"SET SESSION lock_wait_timeout = 2;\n" +
 		"STOP SLAVE;\nSTART SLAVE;\n"
@@ -193,7 +218,7 @@ func TestScriptPreamble(t *testing.T) {
 		t.Errorf("script (-want +got):\n%s", diff)
 	}
 	m := mustDialect(t, MySQL, V(9, 7, 0))
-	if got := string(m.Script(ScriptOptions{})); got != "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';\n" {
+	if got := string(m.Script(ScriptOptions{})); got != "SET NAMES utf8mb4;\nSET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';\n" {
 		t.Errorf("MySQL preamble = %q", got)
 	}
 }

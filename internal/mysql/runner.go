@@ -83,7 +83,7 @@ func scrub(err error, stmts []Stmt) error {
 func redact(s string, secrets []string) string {
 	const minPrefix = 6
 	for _, sec := range secrets {
-		for _, form := range []string{sec, strings.Trim(QuoteString(sec), "'")} {
+		for _, form := range []string{sec, strings.Trim(quoteString(sec), "'")} {
 			if form == "" {
 				continue
 			}
@@ -122,11 +122,11 @@ func describe(stmts []Stmt) string {
 
 // DetectServer asks a host which server it runs, before its flavor is known.
 func DetectServer(ctx context.Context, r Runner) (Server, error) {
-	// The query is constant, and runs before any Dialect exists: no
-	// preamble is needed (nothing is quoted).
+	// The query is constant and runs before any Dialect exists (no
+	// sql_mode preamble), but still in a pinned session like every other.
 	res, err := r.Run(ctx, remote.Cmd{
 		Argv:  ProbeClientArgv(),
-		Stdin: strings.NewReader(ServerQuery + ";\n"),
+		Stdin: bytes.NewReader(sessionScript(ServerQuery)),
 	})
 	if err != nil {
 		return Server{}, fmt.Errorf("identify MySQL server: %w", err)

@@ -43,14 +43,14 @@ func (f *seedFake) runner(host string, d Dialect) Runner {
 				return remote.Result{ExitStatus: 2}, &remote.ExitError{Argv: cmd.Argv, ExitStatus: 2, Stderr: "mysqldump: Got error: 1045"}
 			}
 			return remote.Result{}, nil
-		case strings.Contains(strings.Join(cmd.Argv, " "), "--init-command=SET SESSION sql_log_bin = 0"):
+		case strings.Contains(strings.Join(cmd.Argv, " "), "--init-command=SET NAMES utf8mb4, SESSION sql_log_bin = 0"):
 			f.log = append(f.log, host+": load")
 			f.loaded = string(in)
 			return remote.Result{}, nil
 		}
 		var out strings.Builder
 		for _, st := range strings.Split(strings.TrimSuffix(string(in), ";\n"), ";\n") {
-			if strings.HasPrefix(st, "SET SESSION sql_mode") {
+			if strings.HasPrefix(st, "SET SESSION sql_mode") || st == pinCharset {
 				continue
 			}
 			f.log = append(f.log, host+": "+st)
@@ -99,7 +99,7 @@ func TestSeedReplicaFake(t *testing.T) {
 			"primary: SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name NOT IN ('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY schema_name",
 			"replica: SET GLOBAL super_read_only = OFF", "replica: SET GLOBAL read_only = OFF",
 			"replica: STOP REPLICA", "replica: RESET REPLICA ALL", "replica: RESET BINARY LOGS AND GTIDS",
-			"primary: mysqldump --single-transaction --source-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
+			"primary: mysqldump --default-character-set=utf8mb4 --single-transaction --source-data=2 --set-gtid-purged=ON --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
 			"replica: load",
 			"replica: SET SESSION sql_log_bin = 0",
 			"replica: CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY 'repl-pw' REQUIRE NONE",

@@ -56,26 +56,43 @@ type ScriptOptions struct {
 	LockWaitTimeout time.Duration
 }
 
-// Script renders statements as the client's stdin. A fixed preamble comes
-// first: sql_mode without NO_BACKSLASH_ESCAPES (what QuoteString's literals
-// are written for, whatever the server's global sql_mode), plus the options.
-// The client stops at the first failing statement (ClientArgv passes
-// --skip-force), and every builder is idempotent, so a failed script can be
-// run again.
-func (d Dialect) Script(opts ScriptOptions, stmts ...Stmt) []byte {
+// pinCharset is the first statement of every script: see SessionCharset.
+const pinCharset = "SET NAMES " + SessionCharset
+
+// sessionScript is the one function that renders what a client of this
+// package reads on stdin: pinCharset first, then the given statements, each
+// terminated. Nothing may run on a client before it (the fuzz tests lex
+// every rendered script starting in each dangerous charset, and
+// TestOnlySessionScriptsReachAClient checks that every stdin given to a
+// command in this package comes from here).
+func sessionScript(stmts ...string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "SET SESSION sql_mode = %s;\n", QuoteString(d.sessionSQLMode))
-	if opts.NoBinlog {
-		b.WriteString("SET SESSION sql_log_bin = 0;\n")
-	}
-	if opts.LockWaitTimeout > 0 {
-		fmt.Fprintf(&b, "SET SESSION lock_wait_timeout = %d;\n", ceilSeconds(opts.LockWaitTimeout))
-	}
+	b.WriteString(pinCharset + ";\n")
 	for _, s := range stmts {
-		b.WriteString(s.sql)
+		b.WriteString(s)
 		b.WriteString(";\n")
 	}
 	return b.Bytes()
+}
+
+// Script renders statements as the client's stdin (through sessionScript:
+// SET NAMES utf8mb4 comes first). Then a fixed preamble: sql_mode without
+// NO_BACKSLASH_ESCAPES (what quoteString's literals are written for,
+// whatever the server's global sql_mode), plus the options. The client
+// stops at the first failing statement (ClientArgv passes --skip-force), and
+// every builder is idempotent, so a failed script can be run again.
+func (d Dialect) Script(opts ScriptOptions, stmts ...Stmt) []byte {
+	lines := []string{"SET SESSION sql_mode = " + quoteString(d.sessionSQLMode)}
+	if opts.NoBinlog {
+		lines = append(lines, "SET SESSION sql_log_bin = 0")
+	}
+	if opts.LockWaitTimeout > 0 {
+		lines = append(lines, fmt.Sprintf("SET SESSION lock_wait_timeout = %d", ceilSeconds(opts.LockWaitTimeout)))
+	}
+	for _, s := range stmts {
+		lines = append(lines, s.sql)
+	}
+	return sessionScript(lines...)
 }
 
 func ceilSeconds(t time.Duration) int64 {
@@ -184,10 +201,10 @@ func (d Dialect) ChangeSource(c SourceConfig) (Stmt, error) {
 	}
 	p := d.optPrefix
 	opts := []string{
-		p + "HOST = " + QuoteString(c.Host),
+		p + "HOST = " + quoteString(c.Host),
 		p + "PORT = " + strconv.Itoa(port),
-		p + "USER = " + QuoteString(c.User),
-		p + "PASSWORD = " + QuoteString(c.Password),
+		p + "USER = " + quoteString(c.User),
+		p + "PASSWORD = " + quoteString(c.Password),
 		p + "CONNECT_RETRY = " + strconv.Itoa(connectRetrySeconds),
 		d.gtidOption,
 	}
@@ -201,7 +218,7 @@ func (d Dialect) ChangeSource(c SourceConfig) (Stmt, error) {
 		}
 		opts = append(opts,
 			p+"SSL = 1",
-			p+"SSL_CA = "+QuoteString(c.TLS.CAFile),
+			p+"SSL_CA = "+quoteString(c.TLS.CAFile),
 			p+"SSL_VERIFY_SERVER_CERT = "+verify)
 	} else {
 		opts = append(opts, p+"SSL = 0", p+"SSL_CA = ''", p+"SSL_VERIFY_SERVER_CERT = 0")
@@ -255,7 +272,7 @@ func (d Dialect) WaitForGTID(pos string, timeout time.Duration) (Stmt, error) {
 	if !gtidSetRE.MatchString(pos) {
 		return Stmt{}, fmt.Errorf("GTID position %q has characters a GTID set never has", pos)
 	}
-	return newStmt(fmt.Sprintf("SELECT %s(%s, %d) AS result", d.gtidWaitFunc, QuoteString(pos), ceilSeconds(timeout))), nil
+	return newStmt(fmt.Sprintf("SELECT %s(%s, %d) AS result", d.gtidWaitFunc, quoteString(pos), ceilSeconds(timeout))), nil
 }
 
 // SetGTIDPosition makes an empty replica (after ResetBinaryLogs) start
@@ -266,7 +283,7 @@ func (d Dialect) SetGTIDPosition(pos string) (Stmt, error) {
 	if !gtidSetRE.MatchString(pos) {
 		return Stmt{}, fmt.Errorf("GTID position %q has characters a GTID set never has", pos)
 	}
-	return newStmt("SET GLOBAL " + d.gtidPositionSetVar + " = " + QuoteString(pos)), nil
+	return newStmt("SET GLOBAL " + d.gtidPositionSetVar + " = " + quoteString(pos)), nil
 }
 
 // ParseGTIDPosition reads GTIDPositionQuery's answer.
@@ -336,7 +353,7 @@ func (d Dialect) CreateUser(a Account, password string, o UserOptions) (Stmt, er
 	if err := ValidatePassword("user.password", password); err != nil {
 		return Stmt{}, err
 	}
-	return newSecretStmt("CREATE USER IF NOT EXISTS "+a.SQL()+" IDENTIFIED BY "+QuoteString(password)+o.clause(), password), nil
+	return newSecretStmt("CREATE USER IF NOT EXISTS "+a.SQL()+" IDENTIFIED BY "+quoteString(password)+o.clause(), password), nil
 }
 
 // AlterUserPassword sets an account's password and TLS requirement.
@@ -347,7 +364,7 @@ func (d Dialect) AlterUserPassword(a Account, password string, o UserOptions) (S
 	if err := ValidatePassword("user.password", password); err != nil {
 		return Stmt{}, err
 	}
-	return newSecretStmt("ALTER USER "+a.SQL()+" IDENTIFIED BY "+QuoteString(password)+o.clause(), password), nil
+	return newSecretStmt("ALTER USER "+a.SQL()+" IDENTIFIED BY "+quoteString(password)+o.clause(), password), nil
 }
 
 // DropUser removes an account if it exists (cleanup on delete).
@@ -485,7 +502,7 @@ func (d Dialect) SetGlobal(name, value string) (Stmt, error) {
 		}
 		v = strconv.FormatUint(n<<shift, 10)
 	default:
-		v = QuoteString(value)
+		v = quoteString(value)
 	}
 	return newStmt("SET GLOBAL " + canon + " = " + v), nil
 }

@@ -34,14 +34,30 @@ type token struct {
 
 func (t token) String() string { return fmt.Sprintf("%d:%q", t.kind, t.text) }
 
-// sqlTokens splits a script into statements of tokens. noBackslash selects
-// NO_BACKSLASH_ESCAPES lexing.
+// sqlTokens splits a script into statements of tokens, for a session in
+// utf8mb4. noBackslash selects NO_BACKSLASH_ESCAPES lexing.
 func sqlTokens(src string, noBackslash bool) ([][]token, error) {
+	return sqlTokensIn(src, SessionCharset, noBackslash)
+}
+
+// sqlTokensIn is sqlTokens for a session that starts in character set cs
+// (what a host's option files may have made of it): a multi-byte character
+// is one unit, whatever bytes it holds, as in the servers' lexers
+// (my_ismbchar), and a SET NAMES statement switches the charset for the
+// statements after it, as it does for the server and for the client's own
+// statement splitting.
+func sqlTokensIn(src, cs string, noBackslash bool) ([][]token, error) {
 	var stmts [][]token
 	var cur []token
 	i := 0
 	for i < len(src) {
 		c := src[i]
+		if n := mbLen(cs, src[i:]); n > 1 {
+			// A multi-byte character outside a literal is part of a word.
+			cur = append(cur, token{tokWord, src[i : i+n]})
+			i += n
+			continue
+		}
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
@@ -59,7 +75,7 @@ func sqlTokens(src string, noBackslash bool) ([][]token, error) {
 			}
 			i += 2 + j + 2
 		case c == '\'' || c == '"':
-			v, n, err := lexString(src[i:], c, noBackslash)
+			v, n, err := lexString(src[i:], c, cs, noBackslash)
 			if err != nil {
 				return nil, fmt.Errorf("at %d: %w", i, err)
 			}
@@ -87,6 +103,9 @@ func sqlTokens(src string, noBackslash bool) ([][]token, error) {
 			cur = append(cur, token{tokIdent, b.String()})
 			i = j
 		case c == ';':
+			if len(cur) == 3 && strings.EqualFold(cur[0].text, "SET") && strings.EqualFold(cur[1].text, "NAMES") {
+				cs = strings.ToLower(cur[2].text)
+			}
 			stmts = append(stmts, cur)
 			cur = nil
 			i++
@@ -114,11 +133,16 @@ func isWordByte(c byte) bool {
 
 // lexString reads one quoted string starting at s[0] == q and returns its
 // value and length in s.
-func lexString(s string, q byte, noBackslash bool) (string, int, error) {
+func lexString(s string, q byte, cs string, noBackslash bool) (string, int, error) {
 	var b strings.Builder
 	i := 1
 	for i < len(s) {
 		c := s[i]
+		if n := mbLen(cs, s[i:]); n > 1 {
+			b.WriteString(s[i : i+n])
+			i += n
+			continue
+		}
 		switch {
 		case c == '\\' && !noBackslash:
 			if i+1 >= len(s) {
@@ -158,4 +182,41 @@ func lexString(s string, q byte, noBackslash bool) (string, int, error) {
 		}
 	}
 	return "", 0, fmt.Errorf("unterminated string")
+}
+
+// mbLen is the length of the multi-byte character at the start of s in
+// character set cs, or 1 (a single byte, or not a valid multi-byte
+// character: the servers then read the byte alone). Only the charsets whose
+// multi-byte characters can hold a byte below 0x80 matter (their trail byte
+// may be 0x5C or other ASCII); in utf8mb4, latin1, ascii, binary every byte
+// of a multi-byte character is 0x80 or above, so reading them one by one
+// finds the same quotes and backslashes.
+func mbLen(cs, s string) int {
+	if len(s) < 2 {
+		return 1
+	}
+	in := func(b byte, lo, hi byte) bool { return b >= lo && b <= hi }
+	c, d := s[0], s[1]
+	switch cs {
+	case "gbk":
+		if in(c, 0x81, 0xfe) && (in(d, 0x40, 0x7e) || in(d, 0x80, 0xfe)) {
+			return 2
+		}
+	case "gb18030":
+		if in(c, 0x81, 0xfe) && len(s) >= 4 && in(d, 0x30, 0x39) && in(s[2], 0x81, 0xfe) && in(s[3], 0x30, 0x39) {
+			return 4
+		}
+		if in(c, 0x81, 0xfe) && (in(d, 0x40, 0x7e) || in(d, 0x80, 0xfe)) {
+			return 2
+		}
+	case "big5":
+		if in(c, 0xa1, 0xf9) && (in(d, 0x40, 0x7e) || in(d, 0xa1, 0xfe)) {
+			return 2
+		}
+	case "sjis", "cp932":
+		if (in(c, 0x81, 0x9f) || in(c, 0xe0, 0xfc)) && (in(d, 0x40, 0x7e) || in(d, 0x80, 0xfc)) {
+			return 2
+		}
+	}
+	return 1
 }

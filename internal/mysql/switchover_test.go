@@ -161,7 +161,7 @@ func TestSwitchoverSQLGolden(t *testing.T) {
 				}
 			}
 			if s.Kind == StepSetReadOnly {
-				b.WriteString(strings.Split(string(tt.d.Script(ScriptOptions{LockWaitTimeout: 30 * time.Second})), "\n")[1] + "\n")
+				b.WriteString(strings.Split(string(tt.d.Script(ScriptOptions{LockWaitTimeout: 30 * time.Second})), "\n")[2] + "\n")
 			}
 			for _, st := range stmts {
 				b.WriteString(st.SQL() + ";\n")
@@ -209,7 +209,7 @@ func (r fakeRunner) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, err
 	srv := c.hosts[r.host]
 	var out strings.Builder
 	for _, st := range strings.Split(strings.TrimSuffix(string(in), ";\n"), ";\n") {
-		if strings.HasPrefix(st, "SET SESSION ") {
+		if strings.HasPrefix(st, "SET SESSION ") || st == pinCharset {
 			continue
 		}
 		c.log = append(c.log, r.host+": "+st)
@@ -420,7 +420,7 @@ func TestDetectServerFake(t *testing.T) {
 	// FAKE: checks the probe's composition and parsing, not a server.
 	r := runnerFunc(func(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
 		in, _ := io.ReadAll(cmd.Stdin)
-		if cmd.Argv[0] != "/bin/sh" || string(in) != ServerQuery+";\n" {
+		if cmd.Argv[0] != "/bin/sh" || string(in) != "SET NAMES utf8mb4;\n"+ServerQuery+";\n" {
 			return remote.Result{}, fmt.Errorf("unexpected %q %q", cmd.Argv, in)
 		}
 		return remote.Result{Stdout: []byte("version\tversion_comment\n9.7.4-2\t(Debian)\n")}, nil

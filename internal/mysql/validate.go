@@ -421,6 +421,9 @@ func ValidateSetting(mapPath, name, value string) (string, error) {
 			cands = append(cands, b)
 		}
 	}
+	if err := checkRefusedSetting(path, name, base, value); err != nil {
+		return "", err
+	}
 	for _, c := range cands {
 		if hint, ok := ownedSettings[c]; ok {
 			return "", fieldErr(path, name, "is managed by the resource: use %s", hint)
@@ -453,4 +456,158 @@ func validateSettingValue(path, value string) error {
 		return fieldErr(path, value, "value must not start or end with blanks")
 	}
 	return nil
+}
+
+// safeCharsets are the character sets a setting may give the server or its
+// sessions: in each, no multi-byte character contains a byte below 0x80,
+// so a quote or a backslash is always itself (utf8 is utf8mb3 on both
+// flavors; binary and the single-byte ones have no multi-byte characters).
+// GBK, Big5, GB18030, Shift-JIS and CP932 are refused: a character there can
+// end in 0x5C, which turns an escaped backslash into an escaped quote (issue
+// 13). Others (ujis, euckr, gb2312, the ucs2/utf16/utf32 family...) are
+// refused too: nothing needs them for the server's own character set, and a
+// short list is one that can be checked.
+var safeCharsets = []string{"utf8mb4", "utf8mb3", "utf8", "latin1", "ascii", "binary"}
+
+// refusal says why a setting is refused, and which values are harmless.
+type refusal struct {
+	why string
+	// allow, when set, accepts harmless values. prefix is the boolean
+	// prefix the setting was written with ("", "skip", "disable", "enable",
+	// "maximum").
+	allow func(prefix, value string) bool
+	// allowed describes the accepted values for the message.
+	allowed string
+}
+
+func charsetValue(prefix, v string) bool {
+	return prefix == "" && slices.Contains(safeCharsets, strings.ToLower(v))
+}
+
+func collationValue(prefix, v string) bool {
+	v = strings.ToLower(v)
+	if prefix != "" || !collateRE.MatchString(v) {
+		return false
+	}
+	if v == "binary" {
+		return true
+	}
+	for _, cs := range safeCharsets {
+		if strings.HasPrefix(v, cs+"_") {
+			return true
+		}
+	}
+	return false
+}
+
+func handshakeOn(prefix, v string) bool {
+	switch prefix {
+	case "skip", "disable", "maximum":
+		return false
+	}
+	switch strings.ToLower(v) {
+	case "", "1", "on", "true", "yes":
+		return true
+	}
+	return false
+}
+
+const charsetWhy = "changes the character set the server reads the provider's SQL in; " +
+	"in GBK, Big5, GB18030, Shift-JIS or CP932 a quoted password can end its literal early (SQL injection)"
+
+// refusedSettings are the server settings the resource refuses, by
+// canonical name (what ValidateSetting matches, also through loose_, the
+// boolean prefixes and abbreviations). Each either switches off the
+// database's security (authentication, who the server runs as, SQL or code
+// run at start-up or on connect), breaks the provider's own access, or
+// changes the character set the provider's SQL is read in.
+var refusedSettings = map[string]refusal{
+	// Authentication and privileges.
+	"skip_grant_tables": {why: "starts the server without authentication: every account, and anyone who can connect, gets every privilege"},
+	"grant_tables":      {why: "turned off (skip-grant-tables) it starts the server without authentication"},
+	"unix_socket":       {why: "switches the unix_socket authentication plugin, which the provider logs in with as the host's root (MariaDB)"},
+	"user":              {why: "changes the operating-system account the server runs as (root would give SQL file access to the whole host)"},
+	// SQL or code run at start-up, on connect, or by replication.
+	"init_file":          {why: "runs the SQL of a file at every start-up, with every privilege"},
+	"init_connect":       {why: "runs SQL at the start of every connection (it can change the session's character set or privileges)"},
+	"init_slave":         {why: "runs SQL every time the replication SQL thread starts"},
+	"init_replica":       {why: "runs SQL every time the replication SQL thread starts"},
+	"plugin_load":        {why: "loads shared libraries (plugins) into the server at start-up: arbitrary code"},
+	"plugin_load_add":    {why: "loads shared libraries (plugins) into the server at start-up: arbitrary code"},
+	"early_plugin_load":  {why: "loads shared libraries (plugins) into the server before InnoDB starts: arbitrary code"},
+	"plugin_dir":         {why: "changes the directory plugins (shared libraries) are loaded from: arbitrary code"},
+	"basedir":            {why: "changes the directory the plugin directory and character set files are found under: arbitrary code"},
+	"character_sets_dir": {why: "replaces the character set definitions the server reads SQL with"},
+	"secure_file_priv": {
+		why:     "decides where SQL may read and write files on the host (SELECT ... INTO OUTFILE, LOAD DATA, LOAD_FILE); an empty value or another directory widens it",
+		allow:   func(prefix, v string) bool { return prefix == "" && strings.EqualFold(v, "NULL") },
+		allowed: "NULL (no file access at all)",
+	},
+	// The character set the provider's SQL is read in (issue 13).
+	"character_set_server":     {why: charsetWhy, allow: charsetValue, allowed: strings.Join(safeCharsets, ", ")},
+	"character_set_client":     {why: charsetWhy, allow: charsetValue, allowed: strings.Join(safeCharsets, ", ")},
+	"character_set_connection": {why: charsetWhy, allow: charsetValue, allowed: strings.Join(safeCharsets, ", ")},
+	"character_set_results":    {why: charsetWhy, allow: charsetValue, allowed: strings.Join(safeCharsets, ", ")},
+	"character_set_database":   {why: charsetWhy, allow: charsetValue, allowed: strings.Join(safeCharsets, ", ")},
+	"default_character_set":    {why: charsetWhy, allow: charsetValue, allowed: strings.Join(safeCharsets, ", ")},
+	"collation_server":         {why: charsetWhy, allow: collationValue, allowed: "a collation of " + strings.Join(safeCharsets, ", ")},
+	"collation_connection":     {why: charsetWhy, allow: collationValue, allowed: "a collation of " + strings.Join(safeCharsets, ", ")},
+	"collation_database":       {why: charsetWhy, allow: collationValue, allowed: "a collation of " + strings.Join(safeCharsets, ", ")},
+	"default_collation":        {why: charsetWhy, allow: collationValue, allowed: "a collation of " + strings.Join(safeCharsets, ", ")},
+	"character_set_client_handshake": {
+		why:     "turned off, the server ignores the character set clients ask for and reads their SQL in its own",
+		allow:   handshakeOn,
+		allowed: "ON (the default)",
+	},
+}
+
+// checkRefusedSetting refuses a setting of refusedSettings, written in any
+// of the ways the servers accept: base is the name without "loose_", with
+// "_" for "-"; a skip_/disable_/enable_/maximum_ prefix is read as the
+// server reads it, and a name that is not an exact option name is taken as
+// the abbreviation of every refused setting it begins (the servers accept
+// an unambiguous prefix of an option's name).
+func checkRefusedSetting(path, name, base, value string) error {
+	type cand struct{ prefix, name string }
+	cands := []cand{{"", base}}
+	for _, p := range settingPrefixes {
+		if b, ok := strings.CutPrefix(base, p); ok {
+			cands = append(cands, cand{strings.TrimSuffix(p, "_"), b})
+		}
+	}
+	for _, c := range cands {
+		if r, ok := refusedSettings[c.name]; ok {
+			if err := refuse(path, name, value, c.name, c.prefix, r); err != nil {
+				return err
+			}
+			continue
+		}
+		targets := make([]string, 0, 2)
+		for n := range refusedSettings {
+			if strings.HasPrefix(n, c.name) {
+				targets = append(targets, n)
+			}
+		}
+		slices.Sort(targets)
+		for _, n := range targets {
+			if err := refuse(path, name, value, n, c.prefix, refusedSettings[n]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func refuse(path, name, value, target, prefix string, r refusal) error {
+	if r.allow != nil && r.allow(prefix, value) {
+		return nil
+	}
+	what := "is refused"
+	if target != strings.TrimPrefix(strings.TrimPrefix(strings.ReplaceAll(name, "-", "_"), "loose_"), prefix+"_") {
+		what = "is refused (it is read as " + target + ")"
+	}
+	if r.allowed != "" {
+		return fieldErr(path, value, "%s %s: it %s; allowed values: %s", name, what, r.why, r.allowed)
+	}
+	return fieldErr(path, value, "%s %s: it %s", name, what, r.why)
 }

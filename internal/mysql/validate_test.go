@@ -171,7 +171,11 @@ func TestValidateSetting(t *testing.T) {
 		{"skip-name-resolve", "", "skip_name_resolve", ""},
 		{"ssl", "ON", "ssl", ""},
 		{"log_error", "/var/log/mysql/error.log", "log_error", ""},
-		{"plugin_load_add", "auth_ed25519;simple_password_check", "plugin_load_add", ""},
+		{"character-set-server", "utf8mb4", "character_set_server", ""},
+		{"collation_server", "utf8mb4_unicode_ci", "collation_server", ""},
+		{"secure_file_priv", "NULL", "secure_file_priv", ""},
+		{"datadir", "/srv/mysql", "datadir", ""},
+		{"local_infile", "OFF", "local_infile", ""},
 		{"innodb_buffer_pool_size", "1G", "innodb_buffer_pool_size", ""},
 		{"relay_log_space_limit", "10G", "relay_log_space_limit", ""},
 
@@ -194,8 +198,8 @@ func TestValidateSetting(t *testing.T) {
 		{"port", "3307", "", "port attribute"},
 
 		{"max_connections", "5\n[client]", "", "printable ASCII on one line"},
-		{"init_connect", "SET x=1 # y", "", "'#'"},
-		{"init_connect", "'quoted'", "", `'\''`},
+		{"sql_mode", "A # y", "", "'#'"},
+		{"sql_mode", "'quoted'", "", `'\''`},
 		{"ft_stopword_file", `C:\x`, "", `'\\'`},
 		{"general_log_file", " /x", "", "blanks"},
 		{"general_log_file", "/x ", "", "blanks"},
@@ -307,6 +311,85 @@ func TestClusterValidate(t *testing.T) {
 		var fe *fault.FieldError
 		if !errors.As(err, &fe) {
 			t.Errorf("%s: error is not a *fault.FieldError: %T", tt.name, err)
+		}
+	}
+}
+
+// TestRefusedSettings: settings that switch off the server's security,
+// break the provider's access or change the charset its SQL is read in are
+// refused, in every spelling the servers accept, naming the setting and
+// why; harmless values of the charset settings pass.
+func TestRefusedSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, value, want string }{
+		// issue 13 part 5: security off, code or SQL at start-up/connect
+		{"skip-grant-tables", "", "skip-grant-tables is refused: it starts the server without authentication"},
+		{"skip_grant_tables", "ON", "without authentication"},
+		{"loose-skip-grant-tables", "", "without authentication"},
+		{"enable-skip-grant-tables", "", "without authentication"},
+		{"skip-grant", "", "is read as skip_grant_tables"},
+		{"grant-tables", "0", "without authentication"},
+		{"init-file", "/tmp/x.sql", "runs the SQL of a file at every start-up"},
+		{"init_f", "/tmp/x.sql", "is read as init_file"},
+		{"init-connect", "SET NAMES gbk", "runs SQL at the start of every connection"},
+		{"loose_init_connect", "SET x=1", "every connection"},
+		{"init-slave", "SET x=1", "replication SQL thread"},
+		{"init_replica", "SET x=1", "replication SQL thread"},
+		{"plugin-load", "x=x.so", "arbitrary code"},
+		{"plugin-load-add", "auth_ed25519", "arbitrary code"},
+		{"plugin_load_a", "x.so", "is read as plugin_load_add"},
+		{"early-plugin-load", "keyring_file.so", "arbitrary code"},
+		{"plugin-dir", "/tmp", "arbitrary code"},
+		{"plugin_d", "/tmp", "is read as plugin_dir"},
+		{"basedir", "/tmp", "arbitrary code"},
+		{"character-sets-dir", "/tmp", "character set definitions"},
+		{"secure-file-priv", "", "where SQL may read and write files"},
+		{"secure_file_priv", "/", "allowed values: NULL"},
+		{"secure-file", "/tmp", "is read as secure_file_priv"},
+		{"user", "root", "operating-system account the server runs as"},
+		{"loose-user", "root", "operating-system account"},
+		{"unix-socket", "OFF", "the provider logs in with"},
+		{"skip-unix-socket", "", "the provider logs in with"},
+		// issue 13 part 1: the charset the provider's SQL is read in
+		{"character-set-server", "gbk", "SQL injection"},
+		{"character_set_server", "big5", "allowed values: utf8mb4, utf8mb3, utf8, latin1, ascii, binary"},
+		{"loose-character-set-server", "sjis", "SQL injection"},
+		{"character-set-serv", "cp932", "is read as character_set_server"},
+		{"character_set_client", "gb18030", "SQL injection"},
+		{"character-set-connection", "gbk", "SQL injection"},
+		{"character-set-results", "gbk", "SQL injection"},
+		{"default-character-set", "gbk", "SQL injection"},
+		{"collation-server", "gbk_chinese_ci", "SQL injection"},
+		{"collation_connection", "big5_chinese_ci", "SQL injection"},
+		{"collation-s", "sjis_japanese_ci", "is read as collation_server"},
+		{"skip-character-set-client-handshake", "", "ignores the character set clients ask for"},
+		{"disable-character-set-client-handshake", "", "ignores the character set"},
+		{"loose-skip-character-set-client-handshake", "", "ignores the character set"},
+		{"character-set-client-handshake", "OFF", "allowed values: ON"},
+		{"character_set_client_handshake", "0", "ignores the character set"},
+		{"character-set-client-h", "0", "is read as character_set_client_handshake"},
+		{"character-set-c", "gbk", "SQL injection"},
+	}
+	for _, tt := range tests {
+		_, err := ValidateSetting("settings", tt.name, tt.value)
+		if err == nil {
+			t.Errorf("%s=%s: accepted, want refused (%s)", tt.name, tt.value, tt.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), `settings["`+tt.name+`"] = `) {
+			t.Errorf("%s=%s: error %q, want it to name the attribute and contain %q", tt.name, tt.value, err, tt.want)
+		}
+	}
+	for _, ok := range []struct{ name, value string }{
+		{"character-set-server", "utf8mb4"}, {"character_set_server", "UTF8MB4"}, {"character-set-server", "latin1"},
+		{"character-set-server", "utf8mb3"}, {"character-set-server", "utf8"}, {"character-set-server", "ascii"},
+		{"character-set-server", "binary"}, {"collation-server", "utf8mb4_general_ci"}, {"collation_server", "latin1_swedish_ci"},
+		{"collation-connection", "binary"}, {"character-set-client-handshake", "ON"}, {"enable-character-set-client-handshake", ""},
+		{"character-set-client", "utf8mb4"}, {"secure-file-priv", "NULL"}, {"character-set-filesystem", "binary"},
+		{"skip-name-resolve", ""}, {"local-infile", "0"}, {"datadir", "/srv/mysql"}, {"init-rpl-role", "MASTER"},
+	} {
+		if _, err := ValidateSetting("settings", ok.name, ok.value); err != nil {
+			t.Errorf("%s=%s: refused, want accepted: %v", ok.name, ok.value, err)
 		}
 	}
 }

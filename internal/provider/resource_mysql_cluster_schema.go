@@ -176,7 +176,22 @@ func mysqlClusterSchema() schema.Schema {
 				MarkdownDescription: "Extra server settings written to the provider's option file on every member (`/etc/mysql/mariadb.conf.d/60-foobar.cnf` or " +
 					"`/etc/mysql/mysql.conf.d/zz-foobar.cnf`), for example `{ max_connections = \"500\" }`. The file is checked by the server before it is used (`mysqld " +
 					"--validate-config`; MariaDB: `mariadbd --help`). A setting that can change at run time is set with `SET GLOBAL`; one that cannot restarts the servers, " +
-					"replicas first, one at a time, then the primary. Settings the resource owns (`server_id`, `read_only`, `log_bin`, GTID and relay log settings, ...) are refused.",
+					"replicas first, one at a time, then the primary. Settings the resource owns (`server_id`, `read_only`, `log_bin`, GTID and relay log settings, ...) are refused.\n\n" +
+					"Settings that switch off the server's security are refused at plan time, naming the setting and why: `skip-grant-tables` / `grant-tables` " +
+					"(no authentication), `user` (the account the server runs as), `unix-socket` (MariaDB: the plugin the provider logs in with), `init-file`, " +
+					"`init-connect`, `init-slave` / `init-replica` (SQL run at start-up, on connect, by replication), `plugin-load`, `plugin-load-add`, " +
+					"`early-plugin-load`, `plugin-dir`, `basedir`, `character-sets-dir` (code or charset definitions loaded at start-up) and `secure-file-priv` " +
+					"(only `NULL` is accepted). `datadir` and `local-infile` are accepted. Every spelling the servers accept is recognised: `-` or `_`, a " +
+					"`loose-` prefix, `skip-`/`disable-`/`enable-` prefixes and abbreviations (`skip-grant` is `skip-grant-tables`).\n\n" +
+					"**Character set guarantee.** Every SQL session the provider opens runs in `utf8mb4` whatever the host's option files say: the client " +
+					"runs with `--default-character-set=utf8mb4` and `--init-command=SET NAMES utf8mb4` (which replaces any host `init-command`), and every " +
+					"script starts with `SET NAMES utf8mb4`; passwords are quoted only for that session, where no multi-byte character can hold a quote or a " +
+					"backslash. Settings that would make the server read SQL in another character set are refused unless their value is `utf8mb4`, `utf8mb3`, " +
+					"`utf8`, `latin1`, `ascii` or `binary` (or a collation of one of them): `character-set-server`, `character-set-client`, " +
+					"`character-set-connection`, `character-set-results`, `character-set-database`, `default-character-set`, `collation-server`, " +
+					"`collation-connection`, `collation-database`, `default-collation`; `skip-character-set-client-handshake` (or the handshake set to " +
+					"`OFF`) is refused. In GBK, Big5, GB18030, Shift-JIS and CP932 a multi-byte character can end in a backslash and let a password end " +
+					"its literal early.",
 				Optional:    true,
 				ElementType: types.StringType,
 			},

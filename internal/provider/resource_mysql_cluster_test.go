@@ -973,6 +973,16 @@ func TestMySQLCluster_invalidInputs(t *testing.T) {
 			[]string{`replication_tls.ca_pem`, `holds no PEM certificate`}},
 		{"bad wait", cluster("10.0.0.1", nil, `wait_timeout = "soon"`),
 			[]string{`wait_timeout`, `not a duration`}},
+		// issue 13 part 5: settings that switch off the server's security.
+		{"security off", cluster("10.0.0.1", nil, `settings = { "skip-grant-tables" = "" }`),
+			[]string{`settings["skip-grant-tables"]`, `without authentication`}},
+		{"code at start-up", cluster("10.0.0.1", nil, `settings = { "loose-plugin-load-add" = "x.so" }`),
+			[]string{`settings["loose-plugin-load-add"]`, `arbitrary code`}},
+		// issue 13 part 1: a server charset in which a literal can end early.
+		{"dangerous charset", cluster("10.0.0.1", nil, `settings = { "character-set-server" = "gbk" }`),
+			[]string{`settings["character-set-server"]`, `SQL injection`, `allowed values: utf8mb4`}},
+		{"no handshake", cluster("10.0.0.1", nil, `settings = { "skip-character-set-client-handshake" = "" }`),
+			[]string{`settings["skip-character-set-client-handshake"]`, `ignores the character set clients ask for`}},
 	}
 	steps := make([]tfresource.TestStep, 0, len(cases))
 	for _, c := range cases {
