@@ -195,6 +195,9 @@ func (d Deployment) Validate() error {
 	if err := CheckPair(d.Site, d.App); err != nil {
 		es = append(es, err)
 	}
+	if err := CheckManagedDirs(d.Site, d.App); err != nil {
+		es = append(es, err)
+	}
 	if d.Site.Name != d.App.Name {
 		es = append(es, fmt.Errorf("the site is named %q but the application %q", d.Site.Name, d.App.Name))
 	}
