@@ -95,7 +95,9 @@ func TestCheckManagedDirs(t *testing.T) {
 		{"document root /etc", func(s *Site, _ *App) { s.DocumentRoot = "/etc" }, []string{`document_root: path "/etc" belongs to the system`}},
 		{"working dir /etc", func(_ *Site, a *App) { a.WorkingDir = "/etc" }, []string{`app.working_dir: path "/etc" belongs to the system`}},
 		{"artifact over a system program", func(_ *Site, a *App) { a.ArtifactPath = "/usr/bin/ls" }, []string{`app.artifact_path: the artifact's directory: path "/usr/bin"`}},
-		{"all three", func(s *Site, a *App) { s.DocumentRoot, a.WorkingDir, a.ArtifactPath = "/var/lib/mysql", "/root", "/boot/x" }, []string{
+		{"all three", func(s *Site, a *App) {
+			s.DocumentRoot, a.WorkingDir, a.ArtifactPath = "/var/lib/mysql", "/root", "/boot/x"
+		}, []string{
 			`document_root: path "/var/lib/mysql"`, `app.working_dir: path "/root"`, `app.artifact_path: the artifact's directory: path "/boot"`,
 		}},
 	}
