@@ -532,7 +532,7 @@ func TestAccWebServer_foreignFilesKept(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: cfg.hcl(inv),
-				Check: expectTree("./index.html=ours\n./static/a.css=a{}\n./static/b.css=b{}\n" + theirs),
+				Check:  expectTree("./index.html=ours\n./static/a.css=a{}\n./static/b.css=b{}\n" + theirs),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(cfg.addr(), tfjsonpath.New("drift"), knownvalue.ListSizeExact(0)),
 				},
