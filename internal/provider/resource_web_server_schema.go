@@ -251,19 +251,22 @@ func webServerSchema() schema.Schema {
 				Optional:            true, Computed: true, Default: int64default.StaticInt64(defUpstreamKeepalive),
 			},
 			"document_root": schema.StringAttribute{
-				MarkdownDescription: "Directory on the host the static files are served from. A document root that " +
-					"existed before the resource is left in place (with its content) when the resource is destroyed; one " +
-					"the resource created is removed. Changing it leaves the previous one in place. It must be a directory of its own " +
+				MarkdownDescription: "Directory on the host the static files are served from. Destroy removes the files the resource put " +
+					"there (see `source_dir`) and nothing else; the directory itself goes only when the resource created it " +
+					"and it is then empty. Changing it leaves the previous one in place. It must be a directory of its own " +
 					"below `/srv/`, `/var/www/`, `/opt/` or `/home/<user>/` (no hidden element such as `.ssh`): a directory of the " +
 					"system or of another service (`/etc`, `/usr`, `/var/lib/mysql`, `/var/log`, `/root` ...) is refused at plan time.",
 				Required:   true,
 				Validators: []validator.String{managedDirCheck},
 			},
 			"source_dir": schema.StringAttribute{
-				MarkdownDescription: "Local directory whose content `document_root` mirrors: files are sent when their " +
-					"checksum differs, files that are not in `source_dir` are removed from `document_root` (also ones " +
-					"that were there before the resource), nothing outside it is touched. Symlinks are followed only " +
-					"to files inside `source_dir`. Unset: the document root's content is left alone.",
+				MarkdownDescription: "Local directory whose files the resource puts into `document_root`: files are sent when their " +
+					"checksum differs; a file that an earlier apply of this resource put there and that is no longer in `source_dir` " +
+					"is removed (and the directories it created, once empty). Files and directories it did not put there are " +
+					"never removed, not on update and not on destroy (the resource keeps a record of its own files on the host, " +
+					"in `/var/lib/foobar/web/<name>/static.record`); one that is in the way of a file of `source_dir` fails the " +
+					"apply with its path. Nothing outside `document_root` is touched. Symlinks are followed only to files inside " +
+					"`source_dir`. Unset: the document root's content is left alone.",
 				Optional:   true,
 				Validators: []validator.String{validators.StringFunc("a readable local directory", checkLocalDir)},
 			},
