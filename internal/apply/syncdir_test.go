@@ -31,6 +31,13 @@ func sums(m map[string]string) map[string]string {
 	return out
 }
 
+// spec is a SyncSpec for a test host, its record in the host's state
+// directory (outside the root).
+func (h *host) spec(root string, files map[string]string, fileMode, dirMode os.FileMode) SyncSpec {
+	return SyncSpec{Root: root, Files: bytesMap(files), Owner: h.owner, Group: h.group, FileMode: fileMode, DirMode: dirMode,
+		Record: h.path("state/" + filepath.Base(root) + ".record")}
+}
+
 func TestManifestMissingRoot(t *testing.T) {
 	t.Parallel()
 	h := newHost(t)
@@ -80,7 +87,7 @@ func TestSyncDir(t *testing.T) {
 		"docs/old/page.html": "old",
 		"with space.txt":     "s",
 	}
-	st, err := SyncDir(ctx, remote.LocalRunner{}, root, bytesMap(v1), h.owner, h.group, 0o644, 0o755)
+	st, err := SyncDir(ctx, remote.LocalRunner{}, h.spec(root, v1, 0o644, 0o755))
 	must(t, err)
 	want := SyncStats{FilesSent: 5, BytesSent: int64(len("<h1>v1</h1>\n") + len("body{}\n") + len("<svg/>") + len("old") + len("s"))}
 	if d := cmp.Diff(want, st); d != "" {
@@ -99,15 +106,17 @@ func TestSyncDir(t *testing.T) {
 
 	// Nothing changed: one round trip, nothing sent.
 	r := counting()
-	st, err = SyncDir(ctx, r, root, bytesMap(v1), h.owner, h.group, 0o644, 0o755)
+	st, err = SyncDir(ctx, r, h.spec(root, v1, 0o644, 0o755))
 	must(t, err)
 	if d := cmp.Diff(SyncStats{FilesUnchanged: 5}, st); d != "" || r.count() != 1 {
 		t.Errorf("unchanged sync (-want +got):\n%s\nround trips %d", d, r.count())
 	}
 
-	// One file changed, one added, a tree removed, a stray file on the host.
+	// One file changed, one added, a tree removed, and a file and a
+	// directory that the sync did not put there: they are kept.
 	ino := inodeOf(t, filepath.Join(root, "css/site.css"))
 	h.write("site/stray.tmp", "left by someone")
+	h.write("site/docs/theirs/notes.txt", "someone else's")
 	v2 := map[string]string{
 		"index.html":        "<h1>v2</h1>\n",
 		"css/site.css":      "body{}\n",
@@ -115,22 +124,39 @@ func TestSyncDir(t *testing.T) {
 		"js/app.js":         "app()",
 		"with space.txt":    "s",
 	}
-	st, err = SyncDir(ctx, remote.LocalRunner{}, root, bytesMap(v2), h.owner, h.group, 0o644, 0o755)
+	st, err = SyncDir(ctx, remote.LocalRunner{}, h.spec(root, v2, 0o644, 0o755))
 	must(t, err)
-	want = SyncStats{FilesSent: 2, BytesSent: int64(len("<h1>v2</h1>\n") + len("app()")), FilesUnchanged: 3, FilesRemoved: 2, DirsRemoved: 2}
+	want = SyncStats{FilesSent: 2, BytesSent: int64(len("<h1>v2</h1>\n") + len("app()")), FilesUnchanged: 3, FilesRemoved: 1, DirsRemoved: 1}
 	if d := cmp.Diff(want, st); d != "" {
 		t.Errorf("second sync (-want +got):\n%s", d)
 	}
 	m, err = Manifest(ctx, remote.LocalRunner{}, root)
 	must(t, err)
-	if d := cmp.Diff(sums(v2), m); d != "" {
+	v2host := map[string]string{"stray.tmp": "left by someone", "docs/theirs/notes.txt": "someone else's"}
+	for k, v := range v2 {
+		v2host[k] = v
+	}
+	if d := cmp.Diff(sums(v2host), m); d != "" {
 		t.Errorf("after second sync (-want +got):\n%s", d)
 	}
-	if _, err := os.Stat(filepath.Join(root, "docs")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(root, "docs/old")); !os.IsNotExist(err) {
 		t.Errorf("emptied directory kept: %v", err)
 	}
 	if inodeOf(t, filepath.Join(root, "css/site.css")) != ino {
 		t.Errorf("an unchanged file was rewritten")
+	}
+
+	// The sync's own files are all removed when it is emptied; the
+	// others stay, and so does the directory that holds one.
+	st, err = SyncDir(ctx, remote.LocalRunner{}, h.spec(root, map[string]string{}, 0o644, 0o755))
+	must(t, err)
+	if d := cmp.Diff(SyncStats{FilesRemoved: 5, DirsRemoved: 4}, st); d != "" {
+		t.Errorf("emptying sync (-want +got):\n%s", d)
+	}
+	m, err = Manifest(ctx, remote.LocalRunner{}, root)
+	must(t, err)
+	if d := cmp.Diff(sums(map[string]string{"stray.tmp": "left by someone", "docs/theirs/notes.txt": "someone else's"}), m); d != "" {
+		t.Errorf("after emptying (-want +got):\n%s", d)
 	}
 	if l := h.leftovers(); len(l) != 0 {
 		t.Errorf("leftovers %v", l)
@@ -144,33 +170,46 @@ func inodeOf(t *testing.T, p string) uint64 {
 	return h.inode(filepath.Base(p))
 }
 
+// TestSyncDirReplacesKinds: what the sync put there it may turn into
+// another kind (a file into a directory and back); what it did not put
+// there, it refuses to remove to make room, and says so.
 func TestSyncDirReplacesKinds(t *testing.T) {
 	t.Parallel()
 	h := newHost(t)
 	ctx := context.Background()
 	root := h.path("site")
-	h.write("outside/keep", "precious")
-	// On the host: a directory where a file must be, a file where a
-	// directory must be, and a symlink out of the root where a directory
-	// must be.
-	h.write("site/a/inner.txt", "x")
-	h.write("site/b", "file")
-	must(t, os.Symlink(h.path("outside"), h.path("site/c")))
-	want := map[string]string{"a": "now a file", "b/x": "under a dir", "c/keep": "inside the root"}
-	_, err := SyncDir(ctx, remote.LocalRunner{}, root, bytesMap(want), h.owner, h.group, 0o600, 0o700)
+	_, err := SyncDir(ctx, remote.LocalRunner{}, h.spec(root, map[string]string{"a/inner.txt": "x", "b": "file"}, 0o600, 0o700))
+	must(t, err)
+	want := map[string]string{"a": "now a file", "b/x": "under a dir"}
+	_, err = SyncDir(ctx, remote.LocalRunner{}, h.spec(root, want, 0o600, 0o700))
 	must(t, err)
 	m, err := Manifest(ctx, remote.LocalRunner{}, root)
 	must(t, err)
 	if d := cmp.Diff(sums(want), m); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
-	if h.read("outside/keep") != "precious" {
-		t.Errorf("wrote outside the root")
+
+	// Foreign entries in the way: a directory where a file must be, a file
+	// where a directory must be, a symlink out of the root where a
+	// directory must be. Each is refused and left as it is.
+	h.write("outside/keep", "precious")
+	h.write("site/d/theirs.txt", "x")
+	h.write("site/e", "their file")
+	must(t, os.Symlink(h.path("outside"), h.path("site/f")))
+	for _, tc := range []struct{ rel, msg string }{{"d", "is a directory"}, {"e/x", "is not a directory"}, {"f/keep", "symlink"}} {
+		files := map[string]string{"a": "now a file", "b/x": "under a dir", tc.rel: "mine"}
+		_, err := SyncDir(ctx, remote.LocalRunner{}, h.spec(root, files, 0o600, 0o700))
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: err %v, want %q", tc.rel, err, tc.msg)
+		}
 	}
-	fi, err := os.Lstat(h.path("site/c"))
+	if h.read("outside/keep") != "precious" || h.read("site/d/theirs.txt") != "x" || h.read("site/e") != "their file" {
+		t.Errorf("a foreign entry was changed")
+	}
+	fi, err := os.Lstat(h.path("site/f"))
 	must(t, err)
-	if !fi.IsDir() {
-		t.Errorf("site/c is %v, want a real directory", fi.Mode())
+	if fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("site/f is %v, want the foreign symlink", fi.Mode())
 	}
 }
 
@@ -191,12 +230,12 @@ func TestSyncDirRefusesEscapes(t *testing.T) {
 		"reserved":       {"a.foobar-new": "x"},
 	} {
 		r := counting()
-		if _, err := SyncDir(context.Background(), r, root, bytesMap(files), h.owner, h.group, 0, 0); err == nil || r.count() != 0 {
+		if _, err := SyncDir(context.Background(), r, h.spec(root, files, 0, 0)); err == nil || r.count() != 0 {
 			t.Errorf("%s: err %v after %d calls", name, err, r.count())
 		}
 	}
 	for _, bad := range []string{"/", "/etc", "/var/www", "relative", "/a/../b"} {
-		if _, err := SyncDir(context.Background(), counting(), bad, nil, h.owner, h.group, 0, 0); err == nil {
+		if _, err := SyncDir(context.Background(), counting(), SyncSpec{Root: bad, Record: h.path("state/record")}); err == nil {
 			t.Errorf("root %q accepted", bad)
 		}
 	}
@@ -222,7 +261,7 @@ func TestSyncScriptRefusesEscapes(t *testing.T) {
 		"remove through link": "R - -\nlink/victim\nE - -\n",
 		"truncated":           "W 10 " + Checksum([]byte("0123456789")) + "\nshort\n0123",
 	} {
-		argv := remote.Script(syncScript, root, h.owner, h.group, "644", "755")
+		argv := remote.Script(syncScript, root, h.owner, h.group, "644", "755", h.path("state/record"))
 		_, err := remote.LocalRunner{}.Run(context.Background(), remote.Cmd{Argv: argv, Stdin: strings.NewReader(stream)})
 		if err == nil {
 			t.Errorf("%s: accepted", name)
@@ -255,7 +294,7 @@ func TestSyncDirAwkwardNames(t *testing.T) {
 		"tab\there":                  "h",
 		".hidden/..dotdot-like/file": "i",
 	}
-	st, err := SyncDir(ctx, remote.LocalRunner{}, root, bytesMap(files), h.owner, h.group, 0, 0)
+	st, err := SyncDir(ctx, remote.LocalRunner{}, h.spec(root, files, 0, 0))
 	must(t, err)
 	if st.FilesSent != len(files) {
 		t.Errorf("stats %+v", st)
@@ -266,7 +305,7 @@ func TestSyncDirAwkwardNames(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 	delete(files, "glob *?[a]")
-	st, err = SyncDir(ctx, remote.LocalRunner{}, root, bytesMap(files), h.owner, h.group, 0, 0)
+	st, err = SyncDir(ctx, remote.LocalRunner{}, h.spec(root, files, 0, 0))
 	must(t, err)
 	if d := cmp.Diff(SyncStats{FilesUnchanged: len(files), FilesRemoved: 1}, st); d != "" {
 		t.Errorf("(-want +got):\n%s", d)

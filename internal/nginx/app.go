@@ -172,6 +172,8 @@ func (a App) EnvFile() ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.WriteString(Header)
+	// The comment is kept as it was (sourced with set -a, now by the
+	// application's shell): changing it would restart every application.
 	b.WriteString("# Environment of " + ServiceName(a.Name) + ". Read by systemd (EnvironmentFile=) and sourced by\n")
 	b.WriteString("# the init script with set -a. Root only: values may be secrets.\n")
 	for _, k := range sortedKeys(a.Environment) {
@@ -296,8 +298,9 @@ func (a App) SystemdUnit(o Options) ([]byte, error) {
 }
 
 // sysvTemplate is the init script. Placeholders @NAME@ etc. are replaced by
-// values quoted with remote.Quote. After the environment file is sourced,
-// the script refers to no variable at all: a variable in the file cannot
+// values quoted with remote.Quote. The environment file is read only by
+// the application's own shell, after start-stop-daemon has dropped to the
+// application's user: its variables reach no root process, and cannot
 // redirect the pid file, the user or the command.
 const sysvTemplate = `#!/bin/sh
 @HEADER@### BEGIN INIT INFO
@@ -320,19 +323,17 @@ do_start() {
 	if [ ! -e @LOG@ ]; then
 		install -m 0640 -o @USER@ -g @GROUP@ /dev/null @LOG@ || return 1
 	fi
-	# The environment file may hold secrets. It is sourced in a subshell
-	# with every assignment exported (set -a), so its variables reach only
-	# start-stop-daemon and the application.
-	(
-		set -a
-		. @ENVFILE@
-		set +a
-		exec /sbin/start-stop-daemon --start --quiet --oknodo --background \
-			--make-pidfile --pidfile @PIDFILE@ --user @USER@ \
-			--chuid @USER@:@GROUP@ --chdir @WORKDIR@ \
-			--startas /bin/sh -- -c 'exec "$@" >>"$0" 2>&1' @LOG@ \
-			@ARGV@
-	)
+	# The environment file may hold secrets and stays root's (0600). Root
+	# only opens it, as the standard input of start-stop-daemon, which
+	# keeps it open (--no-close) through --chuid; the application's shell,
+	# already running as @USER@, reads the variables from that descriptor
+	# (eval, every assignment exported) and execs the application. No root
+	# process ever runs with them (LD_PRELOAD, PATH ...), no argv shows them.
+	/sbin/start-stop-daemon --start --quiet --oknodo --background --no-close \
+		--make-pidfile --pidfile @PIDFILE@ --user @USER@ \
+		--chuid @USER@:@GROUP@ --chdir @WORKDIR@ \
+		--startas /bin/sh -- -c 'set -a; eval "$(cat)"; set +a; exec "$@" </dev/null >>"$0" 2>&1' @LOG@ \
+		@ARGV@ <@ENVFILE@ >/dev/null
 }
 
 do_stop() {

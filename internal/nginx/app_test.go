@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -469,5 +470,132 @@ func waitFor(t *testing.T, cond func() bool, show func() string) {
 			t.Fatalf("timed out; have:\n%s", show())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// uidLogger is a shared library that, loaded into any process (LD_PRELOAD),
+// appends "uid=<real uid> euid=<effective uid> exe=<program>" to the file
+// named by $FOOBAR_UID_LOG.
+const uidLogger = `#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+__attribute__((constructor)) static void foobar_log_uid(void) {
+	const char *p = getenv("FOOBAR_UID_LOG");
+	char exe[256] = "", line[512];
+	ssize_t n;
+	int fd;
+	if (p == NULL) return;
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) exe[n] = 0;
+	fd = open(p, O_WRONLY | O_APPEND | O_CREAT, 0666);
+	if (fd < 0) return;
+	snprintf(line, sizeof line, "uid=%d euid=%d exe=%s\n", (int)getuid(), (int)geteuid(), exe);
+	if (write(fd, line, strlen(line)) < 0) {}
+	close(fd);
+}
+`
+
+// TestSysvScriptEnvironmentNeverRoot runs the rendered init script for real
+// with app.environment = { LD_PRELOAD = <a library that logs its uid> }:
+// the library must be loaded into the application (as its user) and into
+// no process that runs as root (issue 13.3). Needs root, start-stop-daemon
+// and a C compiler.
+func TestSysvScriptEnvironmentNeverRoot(t *testing.T) {
+	t.Parallel()
+	lookBinary(t, "start-stop-daemon")
+	cc := lookBinary(t, "gcc")
+	if os.Geteuid() != 0 {
+		if os.Getenv("FOOBAR_REQUIRE_BINARIES") == "1" {
+			t.Fatal("this test needs root (start-stop-daemon --chuid)")
+		}
+		t.Skip("needs root (start-stop-daemon --chuid)")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, lib, uidLog := filepath.Join(dir, "uidlog.c"), filepath.Join(dir, "uidlog.so"), filepath.Join(dir, "uid.log")
+	if err := os.WriteFile(src, []byte(uidLogger), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(cc, "-shared", "-fPIC", "-o", lib, src).CombinedOutput(); err != nil {
+		t.Fatalf("compiling the preload library: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(uidLog, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(uidLog, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	l := Layout{InitDir: dir + "/init.d", EnvDir: dir + "/env", AppLogDir: dir + "/log", RunDir: dir + "/run"}
+	work := filepath.Join(dir, "work")
+	for _, d := range []string{l.InitDir, l.EnvDir, l.RunDir, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := sampleApp()
+	a.Name = "preload-test"
+	a.User, a.Group = "nobody", "nogroup"
+	a.WorkingDir = work
+	a.Environment = map[string]string{"LD_PRELOAD": lib, "FOOBAR_UID_LOG": uidLog, "SECRET": "s3cr3t"}
+	a.Command = []string{"/bin/sh", "-c", `echo "secret=[$SECRET]"; exec sleep 600`}
+	a.ReloadSignal = "USR1"
+	files, err := a.Files(Options{Layout: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var script string
+	for _, f := range files {
+		if strings.HasSuffix(f.Path, ".service") {
+			continue
+		}
+		if err := os.WriteFile(f.Path, f.Content, f.Mode); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(f.Path, "init.d") {
+			script = f.Path
+		}
+	}
+	run := func(action string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if res, err := (remote.LocalRunner{}).Run(ctx, remote.Cmd{Argv: []string{script, action}}); err != nil {
+			t.Fatalf("%s: %v: %s%s", action, err, res.Stdout, res.Stderr)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = (remote.LocalRunner{}).Run(context.Background(), remote.Cmd{Argv: []string{script, "stop"}})
+	})
+	run("start")
+	logPath := l.AppLogPath(a.Name)
+	waitFor(t, func() bool { b, _ := os.ReadFile(logPath); return string(b) == "secret=[s3cr3t]\n" }, func() string { b, _ := os.ReadFile(logPath); return string(b) })
+	run("reload")
+	run("status")
+	run("stop")
+
+	b, err := os.ReadFile(uidLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := fmt.Sprintf("uid=65534 euid=65534 exe=%s", "/usr/bin/sleep")
+	var root, app []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		switch {
+		case strings.HasPrefix(line, "uid=0 ") || strings.Contains(line, " euid=0 "):
+			root = append(root, line)
+		case strings.HasPrefix(line, nobody):
+			app = append(app, line)
+		}
+	}
+	if len(root) > 0 {
+		t.Errorf("the application's LD_PRELOAD was loaded into root processes:\n%s", strings.Join(root, "\n"))
+	}
+	if len(app) == 0 {
+		t.Errorf("the library was never loaded into the application (as nobody); log:\n%s", b)
 	}
 }

@@ -58,9 +58,12 @@ type Deployment struct {
 	App  App
 	// Artifact is the content of App.ArtifactPath.
 	Artifact []byte
-	// Static, when not nil, is the exact content the document root must
-	// hold (relative path -> bytes): files that differ are sent, others are
-	// removed. Nil leaves the document root alone.
+	// Static, when not nil, is the content the document root must hold
+	// (relative path -> bytes): files that differ are sent; files that an
+	// earlier Deploy put there and that are no longer in Static are
+	// removed; anything else in the document root is left alone
+	// (apply.SyncDir with the record StaticRecordPath). Nil leaves the
+	// document root alone.
 	Static map[string][]byte
 	// DisableDefaultSite removes Debian's sites-enabled/default link (put
 	// back by Remove, or by a later Deploy without it).
@@ -193,6 +196,9 @@ func (d Deployment) Validate() error {
 		es = append(es, err)
 	}
 	if err := CheckPair(d.Site, d.App); err != nil {
+		es = append(es, err)
+	}
+	if err := CheckManagedDirs(d.Site, d.App); err != nil {
 		es = append(es, err)
 	}
 	if d.Site.Name != d.App.Name {
@@ -384,7 +390,8 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 
 	// 5. Static files.
 	if d.Static != nil {
-		st, err := apply.SyncDir(ctx, r, d.Site.DocumentRoot, d.Static, "root", "root", StaticFileMode, StaticDirMode)
+		st, err := apply.SyncDir(ctx, r, apply.SyncSpec{Root: d.Site.DocumentRoot, Files: d.Static, Owner: "root", Group: "root",
+			FileMode: StaticFileMode, DirMode: StaticDirMode, Record: StaticRecordPath(stateDir, d.Site.Name)})
 		if err != nil {
 			return res, stepErr(StepStatic, fmt.Errorf("syncing %s on %s failed (the application is deployed; the site was not changed): %w",
 				d.Site.DocumentRoot, hostName(host), err))

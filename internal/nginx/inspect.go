@@ -22,7 +22,8 @@ type InspectRequest struct {
 	// empty (import) they are taken from the deployment record.
 	ArtifactPath string
 	DocumentRoot string
-	// Manifest asks for the checksums of every file under the document root.
+	// Manifest asks for the checksums of the deployment's static files
+	// under the document root (Observed.Static).
 	Manifest bool
 }
 
@@ -49,8 +50,11 @@ type Observed struct {
 	Meta              *Meta
 	MetaErr           error
 	DocumentRoot      string
-	// Static holds relative path -> sha256 of the document root when the
-	// manifest was asked for (empty when the root is missing).
+	// Static holds relative path -> sha256 of the static files the
+	// deployment put into the document root (its sync record; every file
+	// of a root synced before records existed) when the manifest was asked
+	// for (empty when the root is missing). Files it did not put there are
+	// not its business and never show as drift.
 	Static           map[string]string
 	StaticRootExists bool
 }
@@ -149,11 +153,11 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 		o.StaticRootExists = fi.Kind == apply.KindDir
 		o.Static = map[string]string{}
 		if o.StaticRootExists {
-			m, err := apply.Manifest(ctx, r, o.DocumentRoot)
+			l, err := apply.List(ctx, r, o.DocumentRoot, StaticRecordPath(req.StateDir, req.Name))
 			if err != nil {
 				return o, err
 			}
-			o.Static = m
+			o.Static = l.Synced()
 		}
 	}
 	return o, nil

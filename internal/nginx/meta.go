@@ -54,6 +54,13 @@ func MetaDir(stateDir, name string) string {
 // MetaPath is the deployment's meta.json.
 func MetaPath(stateDir, name string) string { return path.Join(MetaDir(stateDir, name), "meta.json") }
 
+// StaticRecordPath is the sync record of a deployment's document root
+// (apply.SyncRecord): the static files the deployment put there, the only
+// ones a later sync or Remove deletes.
+func StaticRecordPath(stateDir, name string) string {
+	return path.Join(MetaDir(stateDir, name), "static.record")
+}
+
 // Encode renders m deterministically (same Meta, same bytes).
 func (m Meta) Encode() ([]byte, error) {
 	m.Version = metaVersion

@@ -55,8 +55,9 @@ done
 //  2. the application: stopped, disabled, its unit or init script,
 //     environment file and artifact removed, and its working directory
 //     when the deployment created it;
-//  3. the document root, only when the deployment created it (a
-//     pre-existing one is left with its content);
+//  3. the static files the deployment put into the document root (its
+//     sync record names them; anything else there stays), and the root
+//     itself when the deployment created it and it is then empty;
 //  4. the deployment record.
 //
 // The application's user and group are kept: files it wrote elsewhere stay
@@ -159,10 +160,14 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 		return res, stepErr(StepRemove, fmt.Errorf("removing the application %s on %s: %w", svc, host, scriptErr(err)))
 	}
 
-	// 3. The document root, when this deployment created it.
-	if docCreated && docRoot != "" {
-		if _, err := apply.SyncDir(ctx, r, docRoot, map[string][]byte{}, "root", "root", StaticFileMode, StaticDirMode); err != nil {
-			return res, stepErr(StepRemove, fmt.Errorf("emptying the document root %s on %s: %w", docRoot, host, err))
+	// 3. The static files this deployment put into the document root (its
+	// sync record says which), whoever created the root; nothing else in
+	// it is removed.
+	record := StaticRecordPath(rm.StateDir, rm.Name)
+	if docRoot != "" && ValidateManagedDir(docRoot) == nil {
+		if _, err := apply.SyncDir(ctx, r, apply.SyncSpec{Root: docRoot, Files: map[string][]byte{}, Owner: "root", Group: "root",
+			FileMode: StaticFileMode, DirMode: StaticDirMode, Record: record}); err != nil {
+			return res, stepErr(StepRemove, fmt.Errorf("removing the static files from the document root %s on %s: %w", docRoot, host, err))
 		}
 	}
 
@@ -179,7 +184,7 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 		res.Warnings = append(res.Warnings, fmt.Sprintf("could not remove empty directories on %s: %v", host, scriptErr(err)))
 	}
 	metaPath := MetaPath(rm.StateDir, rm.Name)
-	if _, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(rmFilesScript, metaPath)}); err != nil {
+	if _, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(rmFilesScript, record, metaPath)}); err != nil {
 		return res, stepErr(StepRemove, fmt.Errorf("removing the deployment record on %s: %w", host, scriptErr(err)))
 	}
 	// The provider's own directories, when nothing else is left in them

@@ -35,6 +35,7 @@ func computedString(desc string) schema.StringAttribute {
 // own (Schema returns it; the schema has no versions and no state upgrader).
 func webServerSchema() schema.Schema {
 	pathCheck := validators.StringFunc("an absolute, normalized path of letters, digits and ._/+@,:=-", nginx.ValidatePath)
+	managedDirCheck := validators.StringFunc("a directory of its own below /srv/, /var/www/, /opt/ or /home/<user>/", nginx.ValidateManagedDir)
 	durationCheck := validators.StringFunc("an nginx time such as 30s", nginx.ValidateDuration)
 	headerValueCheck := validators.StringFunc("an HTTP header value", nginx.ValidateHeaderValue)
 	envNameCheck := validators.StringFunc("an environment variable name", nginx.ValidateEnvName)
@@ -250,17 +251,22 @@ func webServerSchema() schema.Schema {
 				Optional:            true, Computed: true, Default: int64default.StaticInt64(defUpstreamKeepalive),
 			},
 			"document_root": schema.StringAttribute{
-				MarkdownDescription: "Directory on the host the static files are served from. A document root that " +
-					"existed before the resource is left in place (with its content) when the resource is destroyed; one " +
-					"the resource created is removed. Changing it leaves the previous one in place.",
+				MarkdownDescription: "Directory on the host the static files are served from. Destroy removes the files the resource put " +
+					"there (see `source_dir`) and nothing else; the directory itself goes only when the resource created it " +
+					"and it is then empty. Changing it leaves the previous one in place. It must be a directory of its own " +
+					"below `/srv/`, `/var/www/`, `/opt/` or `/home/<user>/` (no hidden element such as `.ssh`): a directory of the " +
+					"system or of another service (`/etc`, `/usr`, `/var/lib/mysql`, `/var/log`, `/root` ...) is refused at plan time.",
 				Required:   true,
-				Validators: []validator.String{pathCheck},
+				Validators: []validator.String{managedDirCheck},
 			},
 			"source_dir": schema.StringAttribute{
-				MarkdownDescription: "Local directory whose content `document_root` mirrors: files are sent when their " +
-					"checksum differs, files that are not in `source_dir` are removed from `document_root` (also ones " +
-					"that were there before the resource), nothing outside it is touched. Symlinks are followed only " +
-					"to files inside `source_dir`. Unset: the document root's content is left alone.",
+				MarkdownDescription: "Local directory whose files the resource puts into `document_root`: files are sent when their " +
+					"checksum differs; a file that an earlier apply of this resource put there and that is no longer in `source_dir` " +
+					"is removed (and the directories it created, once empty). Files and directories it did not put there are " +
+					"never removed, not on update and not on destroy (the resource keeps a record of its own files on the host, " +
+					"in `/var/lib/foobar/web/<name>/static.record`); one that is in the way of a file of `source_dir` fails the " +
+					"apply with its path. Nothing outside `document_root` is touched. Symlinks are followed only to files inside " +
+					"`source_dir`. Unset: the document root's content is left alone.",
 				Optional:   true,
 				Validators: []validator.String{validators.StringFunc("a readable local directory", checkLocalDir)},
 			},
@@ -297,9 +303,9 @@ func webServerSchema() schema.Schema {
 					"artifact_path": schema.StringAttribute{
 						MarkdownDescription: "Where the artifact goes on the host (root-owned, mode 0755). Default " +
 							"`<working_dir>/bin/<file name of artifact_source>`. The previous version is kept next to it " +
-							"during a deploy and put back when the new one fails its health check.",
+							"during a deploy and put back when the new one fails its health check. Its directory follows the rule of `working_dir`.",
 						Optional: true, Computed: true,
-						Validators: []validator.String{pathCheck},
+						Validators: []validator.String{validators.StringFunc("a file in a directory of its own below /srv/, /var/www/, /opt/ or /home/<user>/", nginx.ValidateArtifactPath)},
 					},
 					"command": schema.ListAttribute{
 						MarkdownDescription: "Command line of the application; the first element is an absolute path (usually " +
@@ -357,9 +363,10 @@ func webServerSchema() schema.Schema {
 					"working_dir": schema.StringAttribute{
 						MarkdownDescription: "The application's directory; created, or given to `user` with mode 0750. Default " +
 							"`/opt/foobar/<name>`. Removed with the resource only when the resource created it; changing it " +
-							"leaves the previous one in place.",
+							"leaves the previous one in place. Same rule as `document_root`: a directory of its own below `/srv/`, `/var/www/`, " +
+							"`/opt/` or `/home/<user>/`, never a system directory.",
 						Optional: true, Computed: true,
-						Validators: []validator.String{pathCheck},
+						Validators: []validator.String{managedDirCheck},
 					},
 					"health_check_path": schema.StringAttribute{
 						MarkdownDescription: "Path requested on `http://127.0.0.1:<port>` to decide the application is up (2xx). Default `/healthz`.",

@@ -134,6 +134,11 @@ func TestWebServer_invalidInputs(t *testing.T) {
 		{"site name", map[string]string{"name": `"Shop_1"`}, "", errPattern(`name = "Shop_1" is not valid`)},
 		{"server name injection", map[string]string{"server_names": `["www.example.com; return 200"]`}, "", errPattern(`server_names[0] = "www.example.com; return 200" is not valid`, `contains ';'`)},
 		{"document root", map[string]string{"document_root": `"/srv/www/a b"`}, "", errPattern(`document_root = "/srv/www/a b" is not valid`)},
+		{"document root /etc", map[string]string{"document_root": `"/etc"`}, `source_dir = "."`, errPattern(`document_root = "/etc" is not valid`, "belongs to the system")},
+		{"document root /var/lib/mysql", map[string]string{"document_root": `"/var/lib/mysql"`}, "", errPattern(`document_root = "/var/lib/mysql" is not valid`, "databases")},
+		{"document root in .ssh", map[string]string{"document_root": `"/home/deploy/.ssh"`}, "", errPattern(`document_root = "/home/deploy/.ssh" is not valid`, "hidden element")},
+		{"working dir /etc", map[string]string{"app_extra": `working_dir = "/etc"`}, "", errPattern(`app.working_dir = "/etc" is not valid`, "belongs to the system")},
+		{"artifact over /usr/bin/ls", map[string]string{"app_extra": `artifact_path = "/usr/bin/ls"`}, "", errPattern(`app.artifact_path = "/usr/bin/ls" is not valid`, "installed software")},
 		{"url prefix", nil, `static_locations = [{ url_prefix = "/static" }]`, errPattern(`static_locations[0].url_prefix = "/static" is not valid`)},
 		{"duplicate url prefix", nil, `static_locations = [{ url_prefix = "/s/" }, { url_prefix = "/s/" }]`, errPattern("static_locations[1].url_prefix", `repeats static_locations[0]`)},
 		{"header value", nil, `response_headers = { "X-A" = "a\"; add_header X-B b" }`, errPattern(`response_headers["X-A"]`, "is not valid")},
@@ -477,6 +482,67 @@ func TestAccWebServer_freshHost(t *testing.T) {
 					}
 					return nil
 				}),
+			},
+		},
+	})
+}
+
+// A document root that holds files the provider did not put there keeps
+// them through create, an update that removes one of the provider's files
+// and destroy: the sync removes only what its own record names (issue 13.4).
+func TestAccWebServer_foreignFilesKept(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	h := inv.Host(t, "web2")
+	tmp := t.TempDir()
+	v1 := filepath.Join(tmp, "v1")
+	acctest.WriteTree(t, v1, map[string]string{"index.html": "ours\n", "static/a.css": "a{}\n", "static/b.css": "b{}\n"})
+	v2 := filepath.Join(tmp, "v2")
+	acctest.WriteTree(t, v2, map[string]string{"index.html": "ours\n", "static/a.css": "a{}\n"})
+	app := acctest.BuildTestApp(t, filepath.Join(tmp, "app"), "testapp", "v1", true)
+	forget(t, h, "foreign")
+	// Files and a directory that someone else put there before the resource.
+	h.Exec(t, "sh", "-c", "mkdir -p /srv/www/foreign/static /srv/www/foreign/theirs && echo mine > /srv/www/foreign/theirs.txt && "+
+		"echo mine > /srv/www/foreign/static/theirs.css && echo mine > /srv/www/foreign/theirs/deep.txt")
+	t.Cleanup(func() { _, _ = h.TryExec("rm", "-rf", "/srv/www/foreign") })
+	cleanupUser(t, h, "acc-foreign")
+	cfg := webConfig{host: h, name: "foreign", serverName: "foreign.acc.test", port: 8090, appPort: 8091,
+		docRoot: "/srv/www/foreign", sourceDir: v1, artifact: app}
+	// tree lists what is under the document root, with contents.
+	tree := func() string {
+		return h.Exec(t, "sh", "-c", `cd /srv/www/foreign && find . -type f | sort | while read -r f; do printf '%s=%s\n' "$f" "$(cat "$f")"; done`)
+	}
+	theirs := "./static/theirs.css=mine\n./theirs.txt=mine\n./theirs/deep.txt=mine\n"
+	expectTree := func(want string) resource.TestCheckFunc {
+		return hostCheck(func() error {
+			if got := tree(); got != want {
+				return fmt.Errorf("document root holds:\n%s\nwant:\n%s", got, want)
+			}
+			return nil
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if got := tree(); got != theirs {
+				return fmt.Errorf("after destroy the document root holds:\n%s\nwant only the foreign files:\n%s", got, theirs)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cfg.hcl(inv),
+				Check:  expectTree("./index.html=ours\n./static/a.css=a{}\n./static/b.css=b{}\n" + theirs),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(cfg.addr(), tfjsonpath.New("drift"), knownvalue.ListSizeExact(0)),
+				},
+			},
+			{
+				Config: func() string { c := cfg; c.sourceDir = v2; return c.hcl(inv) }(),
+				Check: resource.ComposeTestCheckFunc(
+					expectTree("./index.html=ours\n./static/a.css=a{}\n"+theirs),
+					resource.TestCheckResourceAttr(cfg.addr(), "last_sync.files_removed", "1"),
+				),
 			},
 		},
 	})
