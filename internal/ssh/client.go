@@ -151,7 +151,7 @@ func (c *Client) runOn(ctx context.Context, cn *conn, cmd remote.Cmd) (remote.Re
 	}
 	// Whatever the command printed, no secret of this connection leaves
 	// the transport (a client echoes its input in errors).
-	er.stderr = []byte(redact(string(er.stderr), c.cfg.secrets()))
+	er.stderr = []byte(redact(string(er.stderr), c.cfg.Secrets()))
 	res := remote.Result{Stdout: er.stdout, Stderr: er.stderr, ExitStatus: er.status}
 	if err != nil {
 		return res, c.transportErr(cmd.Argv, err)

@@ -5,11 +5,11 @@ package ssh
 
 import "strings"
 
-// secrets are the values of c (and of its bastion) that must never appear
+// Secrets are the values of c (and of its bastion) that must never appear
 // in a message: the sudo password, the private key's passphrase, and each
 // line of the private key's body (its armor lines are no secret, and a
 // message quotes a key line by line, if at all).
-func (c Config) secrets() []string {
+func (c Config) Secrets() []string {
 	var out []string
 	for _, s := range []string{c.SudoPassword, c.PrivateKeyPassphrase} {
 		if s != "" {
@@ -22,7 +22,7 @@ func (c Config) secrets() []string {
 		}
 	}
 	if c.Bastion != nil {
-		out = append(out, c.Bastion.secrets()...)
+		out = append(out, c.Bastion.Secrets()...)
 	}
 	return out
 }
@@ -31,7 +31,7 @@ func (c Config) secrets() []string {
 // and passphrase, the bastion's too), for callers that redact their own
 // messages and logs. The transport already removes them from every
 // command's stderr and from its errors.
-func (c *Client) Secrets() []string { return c.cfg.secrets() }
+func (c *Client) Secrets() []string { return c.cfg.Secrets() }
 
 // minRedactPrefix is the shortest start of a secret that is redacted on
 // its own: a client may cut a value it echoes ("near 's3cr...").

@@ -40,7 +40,7 @@ func TestConfigSecrets(t *testing.T) {
 	cfg := Config{SudoPassword: "sudo-pw", PrivateKeyPassphrase: "pass-phrase", PrivateKey: key,
 		Bastion: &Config{SudoPassword: "bastion-sudo", PrivateKeyPassphrase: "bastion-pass"}}
 	want := []string{"sudo-pw", "pass-phrase", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ", "bastion-sudo", "bastion-pass"}
-	if diff := cmp.Diff(want, cfg.secrets()); diff != "" {
+	if diff := cmp.Diff(want, cfg.Secrets()); diff != "" {
 		t.Errorf("secrets (-want +got):\n%s", diff)
 	}
 }

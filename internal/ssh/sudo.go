@@ -180,7 +180,7 @@ func (c *Client) classifySudoFailure(status int, stderr string) error {
 }
 
 func (c *Client) sudoErr(kind SudoErrorKind, detail string) *SudoError {
-	return &SudoError{Host: c.cfg.Host, User: c.cfg.User, Kind: kind, Detail: redact(detail, c.cfg.secrets())}
+	return &SudoError{Host: c.cfg.Host, User: c.cfg.User, Kind: kind, Detail: redact(detail, c.cfg.Secrets())}
 }
 
 // sudoRunFailure recognises, after a wrapped command failed, that sudo
