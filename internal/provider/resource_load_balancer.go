@@ -171,6 +171,7 @@ func (r *loadBalancerResource) apply(ctx context.Context, planIn tfsdk.Plan, con
 // write-only values come from config.
 func (r *loadBalancerResource) deploy(ctx context.Context, m *lbModel, config lbModel, diags *diag.Diagnostics) {
 	d, cv := m.toDeployment(config)
+	cv.secrets = append(cv.secrets, r.data.connSecrets(m.SSH)...)
 	ctx = maskSecrets(ctx, cv.secrets)
 	cl, dg := r.data.client(ctx, m.SSH)
 	diags.Append(dg...)
@@ -213,7 +214,7 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 		resp.Diagnostics.AddWarning("Read HAProxy Version", fmt.Sprintf("%s: %s", cl.Addr(), obs.VersionErr))
 	}
 	if err != nil {
-		errorContext{}.addError(&resp.Diagnostics, "Read HAProxy Config Error", err)
+		errorContext{secrets: r.data.connSecrets(m.SSH)}.addError(&resp.Diagnostics, "Read HAProxy Config Error", err)
 		return
 	}
 	m.HAProxyVersion = types.StringValue(obs.Version)
@@ -251,7 +252,7 @@ func (r *loadBalancerResource) deleteModel(ctx context.Context, m *lbModel, diag
 	}
 	warnings, err := haproxy.Remove(ctx, cl, haproxy.Removal{Host: cl.Addr()})
 	if err != nil {
-		errorContext{}.addError(diags, "Restore HAProxy Config Error", err)
+		errorContext{secrets: r.data.connSecrets(m.SSH)}.addError(diags, "Restore HAProxy Config Error", err)
 		return
 	}
 	for _, w := range warnings {

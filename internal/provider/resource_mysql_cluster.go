@@ -232,6 +232,15 @@ func (r *mysqlClusterResource) connect(ctx context.Context, members []mysqlMembe
 	return env
 }
 
+// connections are the members' ssh blocks.
+func connections(members []mysqlMemberModel) []connectionModel {
+	out := make([]connectionModel, len(members))
+	for i, m := range members {
+		out[i] = m.SSH
+	}
+	return out
+}
+
 // unreachableRunner stands for a member the provider could not connect
 // to: every command fails with the connection error, so that whatever
 // needs the member says why it cannot be reached.
@@ -253,7 +262,7 @@ func (r *mysqlClusterResource) Create(ctx context.Context, req resource.CreateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	sec := secrets(c)
+	sec := append(secrets(c), r.data.connSecrets(connections(plan.members())...)...)
 	ctx = maskSecrets(ctx, sec)
 	env := r.connect(ctx, plan.members(), nil, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -357,7 +366,7 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	sec := secrets(c, old)
+	sec := append(secrets(c, old), r.data.connSecrets(connections(append(plan.members(), state.members()...))...)...)
 	ctx = maskSecrets(ctx, sec)
 	if plan.onlyForgetChanged(state) {
 		// How failures are treated is not on the hosts: the state takes
@@ -422,7 +431,7 @@ func (r *mysqlClusterResource) Delete(ctx context.Context, req resource.DeleteRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	sec := secrets(c)
+	sec := append(secrets(c), r.data.connSecrets(connections(state.members())...)...)
 	ctx = maskSecrets(ctx, sec)
 	accounts := []mysql.Account{}
 	if c.ReplicationUser != "" {

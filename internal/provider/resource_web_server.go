@@ -338,6 +338,7 @@ func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, config
 		return
 	}
 	dep, secrets, d := r.deployment(ctx, &plan, &config, cl.Addr(), model)
+	secrets = append(secrets, r.data.connSecrets(plan.SSH)...)
 	ctx = maskSecrets(ctx, secrets)
 	diags.Append(d...)
 	if diags.HasError() {
@@ -355,7 +356,7 @@ func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, config
 			"files_removed": res.Sync.FilesRemoved, "dirs_removed": res.Sync.DirsRemoved})
 	}
 	if err != nil {
-		errorContext{host: cl.Addr()}.addError(diags, "Deploy Web Server Error", err)
+		errorContext{host: cl.Addr(), secrets: secrets}.addError(diags, "Deploy Web Server Error", err)
 		return
 	}
 	tflog.Info(ctx, "web server deployed", map[string]any{"host": cl.Addr(), "nginx_installed": res.NginxInstalled,
@@ -467,7 +468,7 @@ func (r *webServerResource) Delete(ctx context.Context, req resource.DeleteReque
 		resp.Diagnostics.AddWarning("Web Server Warning", w)
 	}
 	if err != nil {
-		errorContext{host: cl.Addr()}.addError(&resp.Diagnostics, "Remove Web Server Error", err)
+		errorContext{host: cl.Addr(), secrets: r.data.connSecrets(st.SSH)}.addError(&resp.Diagnostics, "Remove Web Server Error", err)
 		return
 	}
 	tflog.Info(ctx, "web server removed", map[string]any{"host": cl.Addr(), "name": rm.Name,

@@ -32,3 +32,24 @@ func maskSecrets(ctx context.Context, secrets []string) context.Context {
 	ctx = tflog.MaskMessageStrings(ctx, nonEmpty...)
 	return tflog.MaskAllFieldValuesStrings(ctx, nonEmpty...)
 }
+
+// connSecrets are the secrets of the connections to the given hosts (sudo
+// password, private key and passphrase, their bastions'), as resolved from
+// the provider's defaults: every resource adds them to its masking and its
+// errorContext, so that no message shows them, whatever produced it (the
+// transport redacts them from what it returns already; this is the last
+// line).
+func (d *providerData) connSecrets(conns ...connectionModel) []string {
+	if d == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range conns {
+		cfg, diags := d.defaults.config(c)
+		if diags.HasError() {
+			continue
+		}
+		out = append(out, cfg.Secrets()...)
+	}
+	return out
+}

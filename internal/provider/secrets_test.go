@@ -6,9 +6,13 @@ package provider
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 )
@@ -41,5 +45,39 @@ func TestRedact(t *testing.T) {
 	t.Parallel()
 	if got, want := redact("auth failed for pw1 and pw2", []string{"", "pw1", "pw2"}), "auth failed for *** and ***"; got != want {
 		t.Errorf("redact = %q, want %q", got, want)
+	}
+}
+
+// TestConnSecrets: the connection secrets, from a resource's ssh block or
+// from the provider's defaults, are redacted from every error a resource
+// shows.
+func TestConnSecrets(t *testing.T) {
+	t.Parallel()
+	d := &providerData{defaults: sshDefaults{User: "deploy", KnownHostsFile: "/dev/null", SudoPassword: "default-sudo-pw",
+		PrivateKeyPassphrase: "default-passphrase"}}
+	own := hostConnection("10.0.0.5")
+	own.SudoPassword = types.StringValue("own-sudo-pw")
+	cases := []struct {
+		name  string
+		conns []connectionModel
+		want  string
+	}{
+		{"defaults", []connectionModel{hostConnection("10.0.0.4")},
+			"ERROR 1064: near '***' (own-sudo-pw) ***"},
+		{"the block's own", []connectionModel{own},
+			"ERROR 1064: near 'default-sudo-pw' (***) ***"},
+		{"several hosts", []connectionModel{own, hostConnection("10.0.0.4")},
+			"ERROR 1064: near '***' (***) ***"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var diags diag.Diagnostics
+			ec := errorContext{secrets: d.connSecrets(tc.conns...)}
+			ec.addError(&diags, "Boom", errors.New("ERROR 1064: near 'default-sudo-pw' (own-sudo-pw) default-passphrase"))
+			if diff := cmp.Diff(tc.want, diags[0].Detail()); diff != "" {
+				t.Errorf("detail (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

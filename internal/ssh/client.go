@@ -121,26 +121,37 @@ func (c *Client) runOn(ctx context.Context, cn *conn, cmd remote.Cmd) (remote.Re
 	argv := append([]string{"env", "LC_ALL=C"}, cmd.Argv...)
 	stdin := cmd.Stdin
 	var mode sudoMode
-	prompt := ""
+	var feed *passwordFeed
 	if c.cfg.Sudo && !cmd.Unprivileged && c.cfg.User != "root" {
 		var err error
 		mode, err = c.sudoMode(ctx, cn)
 		if err != nil {
 			return remote.Result{}, err
 		}
+		prompt, marker := "", ""
 		if mode == sudoWithPassword {
-			prompt = newPrompt()
-			stdin = passwordStdin(c.cfg.SudoPassword, cmd.Stdin)
+			prompt, marker = newPrompt(), newMarker()
+			feed = newPasswordFeed(prompt, marker, c.cfg.SudoPassword, cmd.Stdin)
+			defer feed.close()
+			stdin = feed
 		}
-		argv = sudoArgv(mode, prompt, cmd.Argv)
+		argv = sudoArgv(mode, prompt, marker, cmd.Argv)
 	}
 
-	er, err := cn.exec(ctx, remote.Join(argv), stdin, cmd.Stdout)
-	prompts := 0
-	if prompt != "" {
-		prompts = bytes.Count(er.stderr, []byte(prompt))
-		er.stderr = bytes.ReplaceAll(er.stderr, []byte(prompt), nil)
+	var watch io.Writer
+	if feed != nil {
+		watch = feed
 	}
+	er, err := cn.exec(ctx, remote.Join(argv), stdin, cmd.Stdout, watch)
+	prompts := 0
+	if feed != nil {
+		prompts, _ = feed.state()
+		er.stderr = bytes.ReplaceAll(er.stderr, []byte(feed.prompt), nil)
+		er.stderr = bytes.Replace(er.stderr, []byte(feed.marker), nil, 1)
+	}
+	// Whatever the command printed, no secret of this connection leaves
+	// the transport (a client echoes its input in errors).
+	er.stderr = []byte(redact(string(er.stderr), c.cfg.Secrets()))
 	res := remote.Result{Stdout: er.stdout, Stderr: er.stderr, ExitStatus: er.status}
 	if err != nil {
 		return res, c.transportErr(cmd.Argv, err)
@@ -295,7 +306,9 @@ func (cn *conn) tryOpenSession(ctx context.Context) (*ssh.Session, func(), error
 
 // exec runs one command line in a new session, within the session cap. A
 // nil error means the command ran to the end and status is its exit status.
-func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout io.Writer) (execResult, error) {
+// watch, when set, also gets every byte of stderr as it arrives (it must
+// not block).
+func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout, watch io.Writer) (execResult, error) {
 	var er execResult
 	sess, release, err := cn.openSession(ctx)
 	if err != nil {
@@ -305,6 +318,9 @@ func (cn *conn) exec(ctx context.Context, line string, stdin io.Reader, stdout i
 	outBuf := &cappedBuffer{}
 	errBuf := &cappedBuffer{max: maxStderr, what: "stderr"}
 	sess.Stderr = errBuf
+	if watch != nil {
+		sess.Stderr = io.MultiWriter(errBuf, watch)
+	}
 	var gate *gatedWriter
 	if stdout != nil {
 		// If the caller's writer fails, stop the command instead of letting

@@ -467,3 +467,44 @@ func TestAccSSH_ManyConcurrentCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestAccSSH_SudoPasswordOnlyWhenAsked: with sudo_password set, a
+// privileged command's stdin is exactly what was sent, whatever the
+// host's sudoers rules: a password for every command, for none, or for
+// the detection commands but not for the commands themselves (where the
+// password was once written ahead of the command's input).
+func TestAccSSH_SudoPasswordOnlyWhenAsked(t *testing.T) {
+	inv := acctest.RemoteLab(t)
+	db := inv.Host(t, "db1")
+	password := "sudo-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	payload := "SELECT 1;\n" + strings.Repeat("x", 200<<10) + "\n"
+	for _, tc := range []struct{ name, rules string }{
+		{"password for all", acctest.SudoPassword},
+		{"password for all but env", acctest.SudoPasswordButEnv},
+		{"no password", acctest.SudoNoPassword},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db.SetSudo(t, tc.rules, password)
+			cfg := inv.SSHConfig(db)
+			cfg.SudoPassword = password
+			c := acctest.Connect(t, cfg)
+			res, err := c.Run(context.Background(), remote.Cmd{Argv: remote.Script(`id -u; cat`), Stdin: strings.NewReader(payload)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(res.Stdout); got != "0\n"+payload {
+				if strings.Contains(got, password) {
+					t.Errorf("the sudo password reached the command's stdin")
+				}
+				t.Fatalf("stdout (%d bytes) starts %q, want %d bytes", len(got), strings.ReplaceAll(got[:min(60, len(got))], password, "***"), len(payload)+2)
+			}
+			if len(res.Stderr) != 0 {
+				t.Errorf("stderr %q", res.Stderr)
+			}
+			// No stdin: the command reads EOF, not the password.
+			if got := run(t, c, remote.Cmd{Argv: []string{"wc", "-c"}}); got != "0" {
+				t.Errorf("wc -c of an empty stdin through sudo = %q, want 0", got)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@
 package ssh
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
@@ -40,17 +42,22 @@ func validateArgv(prompt string) []string {
 	return []string{"env", "LC_ALL=C", "sudo", "-k", "-S", "-v", "-p", prompt}
 }
 
+// startedScript runs as root between sudo and the command: it writes its
+// first argument (a marker, see newMarker) to stderr and execs the command,
+// so that the client knows when sudo is done and the command has begun.
+const startedScript = `printf '%s' "$0" >&2; exec "$@"`
+
 // sudoArgv wraps a command for the given mode. The password never appears in
-// argv.
-func sudoArgv(mode sudoMode, prompt string, argv []string) []string {
+// argv. With a password, the command is started through startedScript with
+// marker, so that its stdin is sent only once it runs (see passwordFeed).
+func sudoArgv(mode sudoMode, prompt, marker string, argv []string) []string {
 	var pre []string
 	switch mode {
 	case sudoPasswordless:
-		pre = []string{"sudo", "-n", "--"}
+		pre = []string{"sudo", "-n", "--", "env", "LC_ALL=C"}
 	case sudoWithPassword:
-		pre = []string{"sudo", "-k", "-S", "-p", prompt, "--"}
+		pre = []string{"sudo", "-k", "-S", "-p", prompt, "--", "env", "LC_ALL=C", "/bin/sh", "-c", startedScript, marker}
 	}
-	pre = append(pre, "env", "LC_ALL=C")
 	return append(pre, argv...)
 }
 
@@ -63,6 +70,16 @@ func newPrompt() string {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	return "[sudo:" + hex.EncodeToString(b) + "] password: "
+}
+
+// newMarker returns the unguessable text startedScript writes to stderr
+// when the command starts.
+func newMarker() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "[sudo-done:" + hex.EncodeToString(b) + "]"
 }
 
 // sudoMode detects, once per connection (and per password), how to escalate.
@@ -109,7 +126,7 @@ func (c *Client) sudoMode(ctx context.Context, cn *conn) (sudoMode, error) {
 }
 
 func (c *Client) probeSudo(ctx context.Context, cn *conn) (*sudoResult, error) {
-	res, err := cn.exec(ctx, remote.Join(probeArgv), nil, nil)
+	res, err := cn.exec(ctx, remote.Join(probeArgv), nil, nil, nil)
 	if err != nil {
 		return nil, c.transportErr(probeArgv, err)
 	}
@@ -126,7 +143,7 @@ func (c *Client) probeSudo(ctx context.Context, cn *conn) (*sudoResult, error) {
 func (c *Client) validateSudo(ctx context.Context, cn *conn, pw string) (*sudoResult, error) {
 	prompt := newPrompt()
 	argv := validateArgv(prompt)
-	res, err := cn.exec(ctx, remote.Join(argv), strings.NewReader(pw+"\n"), nil)
+	res, err := cn.exec(ctx, remote.Join(argv), strings.NewReader(pw+"\n"), nil, nil)
 	if err != nil {
 		return nil, c.transportErr(argv, err)
 	}
@@ -163,7 +180,7 @@ func (c *Client) classifySudoFailure(status int, stderr string) error {
 }
 
 func (c *Client) sudoErr(kind SudoErrorKind, detail string) *SudoError {
-	return &SudoError{Host: c.cfg.Host, User: c.cfg.User, Kind: kind, Detail: detail}
+	return &SudoError{Host: c.cfg.Host, User: c.cfg.User, Kind: kind, Detail: redact(detail, c.cfg.Secrets())}
 }
 
 // sudoRunFailure recognises, after a wrapped command failed, that sudo
@@ -185,10 +202,128 @@ func (c *Client) sudoRunFailure(mode sudoMode, prompts int, status int, stderr s
 	return nil
 }
 
-// passwordStdin prepends the password line to the command's stdin.
-func passwordStdin(pw string, stdin io.Reader) io.Reader {
-	if stdin == nil {
-		return strings.NewReader(pw + "\n")
+// passwordFeed is the stdin of a command run with `sudo -S`. sudo reads the
+// password from stdin only when its policy asks for one: a rule can ask for
+// the detection commands and not for the command (NOPASSWD for some
+// commands), or change after detection. A password line written ahead of
+// the command's input would then become the first line of the command's
+// input (for the database client: a statement, echoed with the password in
+// its error). So the feed writes nothing until stderr shows either sudo's
+// prompt (then the password line, which sudo reads to its end, byte by
+// byte) or startedScript's marker (then the command's own stdin, exactly).
+// A second prompt means the password was rejected: the feed ends (EOF), so
+// sudo gives up instead of reading the command's input as passwords.
+//
+// Write is the stderr side (it sees every byte of stderr, in order); Read
+// is the stdin side. close unblocks a Read that waits for either.
+type passwordFeed struct {
+	prompt, marker string
+	password       string
+	stdin          io.Reader // the command's own; nil for none
+
+	wake chan struct{} // a token whenever stderr brought news
+	done chan struct{} // closed by close
+
+	mu      sync.Mutex
+	seen    []byte // stderr before the marker (its tail, once long)
+	base    int    // prompts in what was cut from seen
+	prompts int
+	started bool
+
+	// Read's own state (one reader: exec's copy goroutine).
+	fed     bool   // the password line was handed out
+	pending []byte // the rest of it
+	eof     bool
+}
+
+func newPasswordFeed(prompt, marker, password string, stdin io.Reader) *passwordFeed {
+	return &passwordFeed{prompt: prompt, marker: marker, password: password, stdin: stdin,
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// maxSeen bounds what the feed keeps of stderr before the command starts
+// (sudo's own messages: a few lines).
+const maxSeen = 64 << 10
+
+// Write watches stderr for the prompt and the marker. It never fails.
+func (f *passwordFeed) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.started {
+		return len(p), nil
 	}
-	return io.MultiReader(strings.NewReader(pw+"\n"), stdin)
+	f.seen = append(f.seen, p...)
+	if i := bytes.Index(f.seen, []byte(f.marker)); i >= 0 {
+		f.prompts = f.base + bytes.Count(f.seen[:i], []byte(f.prompt))
+		f.started = true
+		f.seen = nil
+	} else {
+		f.prompts = f.base + bytes.Count(f.seen, []byte(f.prompt))
+		if len(f.seen) > maxSeen {
+			// Keep only what can still hold the start of a prompt or the
+			// marker (too short to hold a whole prompt: none is counted
+			// twice).
+			f.base = f.prompts
+			f.seen = bytes.Clone(f.seen[len(f.seen)-max(len(f.prompt), len(f.marker))+1:])
+		}
+	}
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (f *passwordFeed) state() (prompts int, started bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.prompts, f.started
+}
+
+// Read hands out the password line after the first prompt, then the
+// command's stdin once it started; EOF after a second prompt, or once
+// closed.
+func (f *passwordFeed) Read(p []byte) (int, error) {
+	for {
+		if len(f.pending) > 0 {
+			n := copy(p, f.pending)
+			f.pending = f.pending[n:]
+			return n, nil
+		}
+		if f.eof {
+			return 0, io.EOF
+		}
+		prompts, started := f.state()
+		switch {
+		case started:
+			// sudo has read the whole password line (if it asked): the
+			// rest is the command's.
+			if f.stdin == nil {
+				f.eof = true
+				continue
+			}
+			return f.stdin.Read(p)
+		case prompts == 1 && !f.fed:
+			f.fed = true
+			f.pending = []byte(f.password + "\n")
+			continue
+		case prompts > 1:
+			f.eof = true
+			continue
+		}
+		select {
+		case <-f.wake:
+		case <-f.done:
+			f.eof = true
+		}
+	}
+}
+
+// close ends a Read that is still waiting (the session is over).
+func (f *passwordFeed) close() {
+	select {
+	case <-f.done:
+	default:
+		close(f.done)
+	}
 }

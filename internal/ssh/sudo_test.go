@@ -207,3 +207,85 @@ func TestSudoNotInstalled(t *testing.T) {
 		t.Fatalf("want SudoNotInstalled, got %v", err)
 	}
 }
+
+// TestSudoPasswordOnlyToSudoThatAsks: with sudo_password set, the password
+// is written only after sudo prompts for it. Where the sudoers policy asks
+// a password for the detection commands but none for the command itself
+// (mode mixed), sudo reads nothing, and the command's stdin must still be
+// exactly what the caller sent: the password line must not come first.
+func TestSudoPasswordOnlyToSudoThatAsks(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("0123456789abcdef", 64<<10) // 1 MiB, beyond any channel window
+	cases := []struct {
+		name  string
+		mode  string
+		stdin *string
+	}{
+		{"mixed policy, payload", "mixed", ptr("SELECT 1;\n")},
+		{"mixed policy, no stdin", "mixed", nil},
+		{"mixed policy, large payload", "mixed", &big},
+		{"password asked, payload", "password", ptr("SELECT 1;\n")},
+		{"password asked, no stdin", "password", nil},
+		{"password asked, large payload", "password", &big},
+		{"passwordless, payload", "nopasswd", ptr("SELECT 1;\n")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newSudoFixture(t, tc.mode)
+			cfg := f.cfg
+			cfg.SudoPassword = sudoPassword
+			c := mustDial(t, cfg)
+			for i := range 2 {
+				cmd := remote.Cmd{Argv: asRoot}
+				want := "root=1 stdin="
+				if tc.stdin != nil {
+					cmd.Stdin = strings.NewReader(*tc.stdin)
+					want += *tc.stdin
+				}
+				res, err := c.Run(testCtx(t, 20*time.Second), cmd)
+				if err != nil {
+					t.Fatalf("run %d: %v", i, err)
+				}
+				if got := string(res.Stdout); got != want {
+					if strings.Contains(got, sudoPassword) {
+						t.Errorf("run %d: the sudo password reached the command's stdin", i)
+					}
+					t.Fatalf("run %d: stdout (%d bytes) starts %q, want (%d bytes) %.40q", i, len(got), got[:min(len(got), 60)], len(want), want)
+				}
+				if len(res.Stderr) != 0 {
+					t.Errorf("run %d: stderr %q", i, res.Stderr)
+				}
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+// TestSudoErrorsNeverShowSecrets: whatever a failing command prints, the
+// errors and the result the transport returns hold none of the
+// connection's secrets.
+func TestSudoErrorsNeverShowSecrets(t *testing.T) {
+	t.Parallel()
+	f := newSudoFixture(t, "nopasswd")
+	cfg := f.cfg
+	cfg.SudoPassword = sudoPassword
+	c := mustDial(t, cfg)
+	// The command prints the password itself (as a client would echo a
+	// statement it could not parse).
+	res, err := c.Run(testCtx(t, 10*time.Second), remote.Cmd{Argv: remote.Script(`cat >&2; exit 1`),
+		Stdin: strings.NewReader(`near "` + sudoPassword + `": syntax error` + "\n")})
+	var ee *remote.ExitError
+	if !errors.As(err, &ee) || ee.ExitStatus != 1 {
+		t.Fatalf("want *remote.ExitError status 1, got %v", err)
+	}
+	for what, text := range map[string]string{"error": err.Error(), "ExitError.Stderr": ee.Stderr, "Result.Stderr": string(res.Stderr)} {
+		if strings.Contains(text, sudoPassword) {
+			t.Errorf("the %s shows the sudo password: %q", what, text)
+		}
+		if !strings.Contains(text, `near "***": syntax error`) {
+			t.Errorf("the %s lost the message: %q", what, text)
+		}
+	}
+}
