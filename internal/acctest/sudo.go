@@ -37,5 +37,6 @@ func (h Host) SetSudo(t testing.TB, rules, password string) {
 		h.Exec(t, "usermod", "-p", shadow[1], "deploy")
 	})
 	h.ExecInput(t, "deploy:"+password+"\n", "chpasswd")
-	h.ExecInput(t, rules+"\n", "sh", "-c", "cat > /etc/sudoers.d/deploy.new && chmod 440 /etc/sudoers.d/deploy.new && visudo -cq -f /etc/sudoers.d/deploy.new && mv /etc/sudoers.d/deploy.new /etc/sudoers.d/deploy")
+	h.ExecInput(t, rules+"\n", "sh", "-c", "cat > /etc/sudoers.d/deploy.new && chmod 440 /etc/sudoers.d/deploy.new && "+
+		"visudo -cq -f /etc/sudoers.d/deploy.new && mv /etc/sudoers.d/deploy.new /etc/sudoers.d/deploy")
 }
