@@ -199,6 +199,16 @@ output "hostname" {
 		})
 	}
 
+	// A snapshot version is a SemVer pre-release: the CLI selects it only
+	// through an exact constraint (what the release README tells operators).
+	t.Run("a range constraint does not select a snapshot", func(t *testing.T) {
+		dir := tfDir(t, requiredProviders(source("foobar"), ">= 0.0.1"))
+		out, err := cli.try(t, reg, dir, "init", "-input=false", "-no-color")
+		if err == nil || !wrapped("no available releases match the given constraints >= 0.0.1").MatchString(out) {
+			t.Errorf("init with >= 0.0.1: err %v, want no matching release:\n%s", err, out)
+		}
+	})
+
 	t.Run("a second version keeps the first installable", func(t *testing.T) {
 		v2 := buildSnapshot(t, repo, filepath.Join(work, "v2"), "v0.2.0")
 		if v2.rel.Version == v1.rel.Version {

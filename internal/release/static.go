@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path"
@@ -50,8 +51,16 @@ type StaticOptions struct {
 	// BaseURL is the public URL of the tree's root, for example
 	// https://registry.example.com (a path prefix is allowed). Empty means
 	// download documents use relative URLs, which Terraform resolves against
-	// the download document's own URL, so the tree works on any host.
+	// the download document's own URL, so the tree works on any host and
+	// every request stays on the HTTPS origin of the discovery document.
+	// It must be https: Terraform follows whatever the documents name, so
+	// an http URL would carry the versions list, the signing key,
+	// SHA256SUMS, its signature and the zips in clear text.
 	BaseURL string
+	// InsecureAllowHTTP accepts an http:// BaseURL (and http URLs kept in an
+	// existing discovery document). FOR LOCAL TESTS ONLY: anyone on the path
+	// can then replace the zip, SHA256SUMS, signature and key together.
+	InsecureAllowHTTP bool
 	// Force replaces an already published version whose files differ.
 	// Without it such a re-publish is refused.
 	Force bool
@@ -117,11 +126,20 @@ func PublishStatic(rel *Release, key *PublicKey, opts StaticOptions) (*StaticRes
 	if err := checkStaticInputs(rel, key, opts); err != nil {
 		return nil, err
 	}
-	urls, err := newURLScheme(opts.BaseURL)
+	urls, err := newURLScheme(opts.BaseURL, opts.InsecureAllowHTTP)
 	if err != nil {
 		return nil, err
 	}
 	root := opts.Out
+	// Read (and check) the discovery document before anything is written.
+	discovery, err := readDiscovery(root)
+	if err != nil {
+		return nil, err
+	}
+	discovery["providers.v1"] = urls.providersV1()
+	if err := checkDiscoveryURLs(discovery, opts.InsecureAllowHTTP); err != nil {
+		return nil, err
+	}
 	ns, typ, ver := opts.Namespace, opts.Type, rel.Version
 	filesDir := path.Join(downloadsDir, ns, typ, ver)
 	docsDir := path.Join(providersDir, ns, typ, ver)
@@ -200,6 +218,11 @@ func PublishStatic(rel *Release, key *PublicKey, opts StaticOptions) (*StaticRes
 			Shasum:              p.SHA256,
 			SigningKeys:         keys,
 		}
+		for field, u := range map[string]string{"download_url": doc.DownloadURL, "shasums_url": doc.ShasumsURL, "shasums_signature_url": doc.ShasumsSignatureURL} {
+			if err := requireSecureURL(docPath+" "+field, u, opts.InsecureAllowHTTP); err != nil {
+				return nil, err
+			}
+		}
 		if err := putJSON(root, docPath, doc); err != nil {
 			return nil, err
 		}
@@ -221,7 +244,7 @@ func PublishStatic(rel *Release, key *PublicKey, opts StaticOptions) (*StaticRes
 	}
 
 	// 4. Discovery, keeping any other services (modules.v1, ...) it names.
-	if err := putDiscovery(root, urls.providersV1()); err != nil {
+	if err := putJSON(root, discoveryPath, discovery); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -254,7 +277,14 @@ type urlScheme struct {
 	base *url.URL // nil: relative URLs
 }
 
-func newURLScheme(baseURL string) (urlScheme, error) {
+// errPlainHTTP explains why a URL in the tree must be https.
+const errPlainHTTP = "is plain http: Terraform would fetch the versions list, the download documents with the signing key, " +
+	"SHA256SUMS, its signature and the zips unencrypted, so anyone on the path could replace them all together " +
+	"(a fresh init installs such a build as \"self-signed\" with their key); use https:// " +
+	"(or no base URL: relative URLs stay on the HTTPS host of the discovery document). " +
+	"-insecure-allow-http exists for local tests only"
+
+func newURLScheme(baseURL string, allowHTTP bool) (urlScheme, error) {
 	if baseURL == "" {
 		return urlScheme{}, nil
 	}
@@ -264,6 +294,9 @@ func newURLScheme(baseURL string) (urlScheme, error) {
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return urlScheme{}, fmt.Errorf("base URL %q: want https://host[/prefix] without query, fragment or credentials", baseURL)
+	}
+	if u.Scheme == "http" && !allowHTTP {
+		return urlScheme{}, fmt.Errorf("base URL %q %s", baseURL, errPlainHTTP)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
@@ -294,7 +327,9 @@ func NginxSnippet(root, baseURL string) (string, error) {
 	if !filepath.IsAbs(root) || strings.ContainsAny(root, " ;{}'\"\n") {
 		return "", fmt.Errorf("nginx: root %q must be an absolute path without spaces, quotes, ';' or braces", root)
 	}
-	s, err := newURLScheme(baseURL)
+	// Only the path prefix is used here; whether the scheme may be http is
+	// PublishStatic's decision (the snippet is the same either way).
+	s, err := newURLScheme(baseURL, true)
 	if err != nil {
 		return "", err
 	}
@@ -347,18 +382,54 @@ func readIndex(file string) (*versionsIndex, error) {
 	return &idx, nil
 }
 
-func putDiscovery(root, providersV1 string) error {
+// readDiscovery returns the tree's discovery document, empty if there is
+// none yet.
+func readDiscovery(root string) (map[string]any, error) {
 	file := filepath.Join(root, filepath.FromSlash(discoveryPath))
 	doc := map[string]any{}
 	if data, err := os.ReadFile(file); err == nil {
 		if err := json.Unmarshal(data, &doc); err != nil {
-			return fmt.Errorf("existing %s is not valid JSON (%w): refusing to overwrite it", file, err)
+			return nil, fmt.Errorf("existing %s is not valid JSON (%w): refusing to overwrite it", file, err)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return nil, err
 	}
-	doc["providers.v1"] = providersV1
-	return putJSON(root, discoveryPath, doc)
+	return doc, nil
+}
+
+// checkDiscoveryURLs refuses a discovery document that would send a client
+// anywhere over plain http, including services kept from an earlier one.
+func checkDiscoveryURLs(doc map[string]any, allowHTTP bool) error {
+	for _, service := range slices.Sorted(maps.Keys(doc)) {
+		if u, ok := doc[service].(string); ok {
+			if err := requireSecureURL(discoveryPath+" "+service, u, allowHTTP); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// requireSecureURL accepts a relative reference (resolved against the HTTPS
+// URL of the document that holds it) or an https URL; http only when
+// allowHTTP; nothing else (file:, ftp:, ...).
+func requireSecureURL(what, ref string, allowHTTP bool) error {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return fmt.Errorf("%s: URL %q: %w", what, ref, err)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "" && u.Host == "":
+		return nil // relative: same scheme and host as the document
+	case u.Scheme == "http" && allowHTTP:
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("%s: URL %q %s", what, ref, errPlainHTTP)
+	default:
+		return fmt.Errorf("%s: URL %q: want https:// or a relative URL", what, ref)
+	}
 }
 
 func marshalJSON(v any) ([]byte, error) {

@@ -157,7 +157,7 @@ func TestPublishStatic_installLikeTerraform(t *testing.T) {
 			// Like the nginx snippet: discovery at the host root, the rest under the prefix.
 			mux.Handle("/.well-known/", files)
 			mux.Handle(tt.prefix+"/", http.StripPrefix(tt.prefix, files))
-			srv := httptest.NewServer(mux)
+			srv := httptest.NewTLSServer(mux) // base URLs must be https
 			t.Cleanup(srv.Close)
 
 			d1 := releasetest.Build(t, releasetest.Options{Version: "1.0.0"})
@@ -425,6 +425,11 @@ func TestPublishStatic_refusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(brokenIndex, "v1/providers/foobar/foobar/versions"), []byte("{not json"))
+	httpDiscovery := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(httpDiscovery, ".well-known"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(httpDiscovery, ".well-known/terraform.json"), []byte(`{"modules.v1":"http://registry.example.com/modules/v1/"}`))
 
 	tests := []struct {
 		name    string
@@ -438,6 +443,15 @@ func TestPublishStatic_refusesBadInput(t *testing.T) {
 		{name: "base URL without scheme", opts: release.StaticOptions{BaseURL: "registry.example.com"}, wantErr: "want https://host"},
 		{name: "base URL with query", opts: release.StaticOptions{BaseURL: "https://r.example.com/?x=1"}, wantErr: "without query"},
 		{name: "unreadable existing index", opts: release.StaticOptions{Out: brokenIndex}, wantErr: "refusing to overwrite it"},
+		{name: "http base URL", opts: release.StaticOptions{BaseURL: "http://registry.example.com"}, wantErr: `base URL "http://registry.example.com" is plain http: Terraform would fetch`},
+		{name: "HTTP base URL in capitals", opts: release.StaticOptions{BaseURL: "HTTP://registry.example.com/tf"}, wantErr: "is plain http"},
+		{name: "file base URL", opts: release.StaticOptions{BaseURL: "file:///srv/registry"}, wantErr: "want https://host"},
+		{name: "file base URL even when http is allowed", opts: release.StaticOptions{BaseURL: "file:///srv/registry", InsecureAllowHTTP: true}, wantErr: "want https://host"},
+		{
+			name:    "http URL kept from an existing discovery document",
+			opts:    release.StaticOptions{Out: httpDiscovery, BaseURL: "https://registry.example.com"},
+			wantErr: `.well-known/terraform.json modules.v1: URL "http://registry.example.com/modules/v1/" is plain http`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -459,6 +473,72 @@ func TestPublishStatic_refusesBadInput(t *testing.T) {
 			_, err := release.PublishStatic(rel, key, opts)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// A refused publish writes nothing, and -insecure-allow-http (only) lets an
+// http base URL through, into every URL of the tree.
+func TestPublishStatic_plainHTTP(t *testing.T) {
+	t.Parallel()
+	d := releasetest.Build(t, releasetest.Options{})
+	tests := []struct {
+		name      string
+		opts      release.StaticOptions
+		wantErr   string
+		wantDocs  string // prefix of every download document URL
+		wantDisco string
+	}{
+		{name: "refused without the flag", opts: release.StaticOptions{BaseURL: "http://127.0.0.1:8080/tf"}, wantErr: "is plain http"},
+		{
+			name:      "accepted with the unsafe flag",
+			opts:      release.StaticOptions{BaseURL: "http://127.0.0.1:8080/tf", InsecureAllowHTTP: true},
+			wantDocs:  "http://127.0.0.1:8080/tf/downloads/foobar/foobar/",
+			wantDisco: "http://127.0.0.1:8080/tf/v1/providers/",
+		},
+		{
+			name:      "https needs no flag",
+			opts:      release.StaticOptions{BaseURL: "https://registry.example.com/tf"},
+			wantDocs:  "https://registry.example.com/tf/downloads/foobar/foobar/",
+			wantDisco: "https://registry.example.com/tf/v1/providers/",
+		},
+		{name: "relative URLs", wantDocs: "../../../../../../../downloads/foobar/foobar/", wantDisco: "/v1/providers/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := t.TempDir()
+			opts := tt.opts
+			opts.Out = out
+			_, err := publish(t, d, opts)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if diff := cmp.Diff(map[string]string{}, tree(t, out)); diff != "" {
+					t.Errorf("a refused publish wrote files (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var disco map[string]string
+			if err := json.Unmarshal(readFile(t, filepath.Join(out, ".well-known/terraform.json")), &disco); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantDisco, disco["providers.v1"]); diff != "" {
+				t.Errorf("providers.v1 (-want +got):\n%s", diff)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(readFile(t, filepath.Join(out, "v1/providers/foobar/foobar", d.Version, "download/linux/amd64")), &doc); err != nil {
+				t.Fatal(err)
+			}
+			for _, field := range []string{"download_url", "shasums_url", "shasums_signature_url"} {
+				if u, _ := doc[field].(string); !strings.HasPrefix(u, tt.wantDocs) {
+					t.Errorf("%s = %q, want prefix %q", field, u, tt.wantDocs)
+				}
 			}
 		})
 	}

@@ -44,7 +44,8 @@ type TFEClient struct {
 // NewTFEClient returns a client for address: a hostname such as
 // app.terraform.io or tfe.example.com (HTTPS), or a full URL. Plain http is
 // accepted only for loopback hosts (tests), so the token never crosses a
-// network in clear text. hc may be nil.
+// network in clear text. The upload and download links the API returns must
+// be https too (see checkLink). hc may be nil.
 func NewTFEClient(address, token string, hc *http.Client) (*TFEClient, error) {
 	if token == "" {
 		return nil, errors.New("tfe: API token is empty (set TFE_TOKEN)")
@@ -448,6 +449,9 @@ func (c *TFEClient) upload(ctx context.Context, link, name string, data []byte, 
 	if err != nil {
 		return fmt.Errorf("upload %s: bad link: %w", name, err)
 	}
+	if err := c.checkLink(u); err != nil {
+		return fmt.Errorf("upload %s: %w", name, err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), bytes.NewReader(data))
 	if err != nil {
 		return err
@@ -473,6 +477,9 @@ func (c *TFEClient) download(ctx context.Context, link string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkLink(u); err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
@@ -486,6 +493,24 @@ func (c *TFEClient) download(ctx context.Context, link string) ([]byte, error) {
 		return nil, errors.New(resp.Status)
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+}
+
+// checkLink refuses a pre-signed link that is not https: SHA256SUMS, its
+// signature and the zips would cross the network in clear text, and the
+// published SHA256SUMS read back for comparison could be swapped on the way.
+// The one exception is a link to the API's own origin when that is plain
+// http, which NewTFEClient only allows on loopback (tests).
+func (c *TFEClient) checkLink(u *url.URL) error {
+	switch {
+	case u.Scheme == "https" && u.Host != "":
+		return nil
+	case u.Scheme == c.base.Scheme && u.Host == c.base.Host:
+		return nil // plain http only if the API itself is on loopback http
+	default:
+		// Without the query: it holds the pre-signed authorisation.
+		shown := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+		return fmt.Errorf("the registry returned the link %s, which is not https: refusing to transfer release files in clear text", shown.String())
+	}
 }
 
 func nonEmpty(a, b string) string {

@@ -38,6 +38,9 @@ type fakeTFE struct {
 	versions  map[string]*fakeVersion
 	failPUT   string // uploads whose link contains this fail with 500
 	failPOST  map[string]int
+	// linkBase, when set, replaces the server's URL in upload and
+	// download links (what a registry with a plain-http object store does).
+	linkBase string
 }
 
 type request struct {
@@ -85,7 +88,8 @@ func newFakeTFE(t *testing.T) *fakeTFE {
 	mux.HandleFunc("GET "+provPath+"/versions/{version}/platforms/{os}/{arch}", f.api(f.getPlatform))
 	mux.HandleFunc("PUT /object/{kind}/{version}/{platform}", f.upload)
 	mux.HandleFunc("GET /object/{kind}/{version}/{platform}", f.download)
-	f.srv = httptest.NewServer(mux)
+	// HTTPS like the real API: plain-http links are then a downgrade.
+	f.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -205,7 +209,11 @@ func (f *fakeTFE) createKey(_ *http.Request, body map[string]any) (int, any) {
 }
 
 func (f *fakeTFE) link(kind, version, platform string) *string {
-	s := f.srv.URL + "/object/" + kind + "/" + version + "/" + platform
+	base := f.srv.URL
+	if f.linkBase != "" {
+		base = f.linkBase
+	}
+	s := base + "/object/" + kind + "/" + version + "/" + platform + "?X-Signature=s3cret-presigned"
 	return &s
 }
 
@@ -497,6 +505,62 @@ func TestTFEPublish_resumesAfterFailedUpload(t *testing.T) {
 	}
 	if p := f.versions["1.0.0"].platforms["windows_amd64"]; !p.uploaded {
 		t.Error("windows zip still not uploaded")
+	}
+}
+
+// Pre-signed links that are not https are refused before anything is sent
+// or read through them, and the error shows no pre-signed query.
+func TestTFEPublish_refusesPlainHTTPLinks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		linkBase  func(f *fakeTFE) string
+		published bool // SHA256SUMS already uploaded: the download link is used
+		wantErr   string
+	}{
+		{
+			name:     "http upload link on the API's host",
+			linkBase: func(f *fakeTFE) string { return "http://" + f.srv.Listener.Addr().String() },
+			wantErr:  "upload terraform-provider-foobar_1.0.0_SHA256SUMS: the registry returned the link http://" + "%s/object/sums/1.0.0/-, which is not https",
+		},
+		{
+			name:     "http upload link on another host",
+			linkBase: func(*fakeTFE) string { return "http://archivist.example.com" },
+			wantErr:  "the registry returned the link http://archivist.example.com/object/sums/1.0.0/-, which is not https",
+		},
+		{
+			name:      "http download link of the published SHA256SUMS",
+			linkBase:  func(*fakeTFE) string { return "http://archivist.example.com" },
+			published: true,
+			wantErr:   "download published terraform-provider-foobar_1.0.0_SHA256SUMS: the registry returned the link http://archivist.example.com/object/sums/1.0.0/-, which is not https",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeTFE(t)
+			d := releasetest.Build(t, releasetest.Options{})
+			if tt.published {
+				if _, err := f.publish(t, d); err != nil {
+					t.Fatalf("first Publish over https links: %v", err)
+				}
+			}
+			f.linkBase = tt.linkBase(f)
+			before := f.count()
+			_, err := f.publish(t, d)
+			want := strings.ReplaceAll(tt.wantErr, "%s", f.srv.Listener.Addr().String())
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err = %v, want it to contain %q", err, want)
+			}
+			if strings.Contains(err.Error(), "s3cret-presigned") {
+				t.Errorf("error shows the pre-signed query: %v", err)
+			}
+			for _, c := range f.calls(before) {
+				if strings.Contains(c, "/object/") {
+					t.Errorf("a file went through a refused link: %s (calls %v)", c, f.calls(before))
+				}
+			}
+		})
 	}
 }
 

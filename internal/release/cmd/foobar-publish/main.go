@@ -5,10 +5,12 @@
 // provider version in it to a Terraform provider registry.
 //
 //	foobar-publish validate -dist dist -key pubkey.asc
-//	foobar-publish static   -dist dist -key pubkey.asc -out DIR -namespace foobar -type foobar [-base-url URL] [-force] [-nginx-conf FILE]
+//	foobar-publish static   -dist dist -key pubkey.asc -out DIR -namespace foobar -type foobar [-base-url https://...] [-force] [-nginx-conf FILE]
 //	foobar-publish tfe      -dist dist -key pubkey.asc -org ORG [-namespace ORG] -name foobar [-hostname HOST]
 //
 // Every command validates first and publishes nothing from a broken release.
+// static refuses an http:// base URL (the whole tree would then be fetched
+// in clear text) unless -insecure-allow-http, which is for local tests only.
 // tfe reads the API token from TFE_TOKEN and the host from -hostname, else
 // TFE_HOSTNAME, else app.terraform.io.
 package main
@@ -36,7 +38,7 @@ func main() {
 
 const usage = `usage:
   foobar-publish validate -dist DIR -key PUBKEY.asc [common flags]
-  foobar-publish static   -dist DIR -key PUBKEY.asc -out DIR -namespace NS -type TYPE [-base-url URL] [-force] [-nginx-conf FILE]
+  foobar-publish static   -dist DIR -key PUBKEY.asc -out DIR -namespace NS -type TYPE [-base-url https://HOST[/PREFIX]] [-force] [-nginx-conf FILE]
   foobar-publish tfe      -dist DIR -key PUBKEY.asc -org ORG [-namespace NS] -name TYPE [-hostname HOST]   (token: TFE_TOKEN)
 
 Common flags: -manifest FILE (default terraform-registry-manifest.json),
@@ -182,7 +184,8 @@ func runStatic(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&opts.Out, "out", "", "root of the static registry tree (required)")
 	fs.StringVar(&opts.Namespace, "namespace", "", "provider namespace (required)")
 	fs.StringVar(&opts.Type, "type", "", "provider type, e.g. foobar (required)")
-	fs.StringVar(&opts.BaseURL, "base-url", "", "public URL of the tree root, e.g. https://registry.example.com (default: relative URLs)")
+	fs.StringVar(&opts.BaseURL, "base-url", "", "public https URL of the tree root, e.g. https://registry.example.com (default: relative URLs)")
+	fs.BoolVar(&opts.InsecureAllowHTTP, "insecure-allow-http", false, "UNSAFE, local tests only: accept an http:// -base-url (zips, SHA256SUMS, signature and key then travel in clear text)")
 	fs.BoolVar(&opts.Force, "force", false, "replace an already published version whose files differ")
 	fs.StringVar(&nginxConf, "nginx-conf", "", "also write an nginx snippet serving -out to this file")
 	if err := parse(fs, args); err != nil {
@@ -196,6 +199,10 @@ func runStatic(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sayf(stdout, "valid: %s\n", describe(rel))
+	if opts.InsecureAllowHTTP && strings.HasPrefix(strings.ToLower(opts.BaseURL), "http:") {
+		sayf(stderr, "foobar-publish static: WARNING: -insecure-allow-http: the tree names %s; anyone on the path can replace "+
+			"the zips, SHA256SUMS, its signature and the signing key together. Never serve this tree to real users.\n", opts.BaseURL)
+	}
 	res, err := release.PublishStatic(rel, key, opts)
 	if err != nil {
 		return err

@@ -163,3 +163,72 @@ func TestRun_tfeUsesEnvironment(t *testing.T) {
 		t.Errorf("requests %q, want [%q]", auth, want)
 	}
 }
+
+// static refuses an http base URL unless told, loudly, that it is unsafe;
+// a refused run writes nothing.
+func TestRun_staticPlainHTTP(t *testing.T) {
+	t.Parallel()
+	d, key := fixture(t)
+	tests := []struct {
+		name       string
+		flags      []string
+		wantCode   int
+		wantStderr []string
+		noStderr   string
+		wantDoc    string // in the linux_amd64 download document
+	}{
+		{
+			name:       "http base URL refused",
+			flags:      []string{"-base-url", "http://registry.example.com"},
+			wantCode:   1,
+			wantStderr: []string{`foobar-publish static: base URL "http://registry.example.com" is plain http:`, "use https://", "-insecure-allow-http exists for local tests only"},
+		},
+		{
+			name:       "http base URL with the unsafe flag",
+			flags:      []string{"-base-url", "http://127.0.0.1:8080", "-insecure-allow-http"},
+			wantStderr: []string{"WARNING: -insecure-allow-http: the tree names http://127.0.0.1:8080;", "Never serve this tree to real users."},
+			wantDoc:    `"download_url": "http://127.0.0.1:8080/downloads/foobar/foobar/2.0.0/`,
+		},
+		{
+			name:     "https base URL",
+			flags:    []string{"-base-url", "https://registry.example.com"},
+			noStderr: "WARNING",
+			wantDoc:  `"download_url": "https://registry.example.com/downloads/foobar/foobar/2.0.0/`,
+		},
+		{
+			name:     "the unsafe flag changes nothing for https",
+			flags:    []string{"-base-url", "https://registry.example.com", "-insecure-allow-http"},
+			noStderr: "WARNING",
+			wantDoc:  `"download_url": "https://registry.example.com/downloads/foobar/foobar/2.0.0/`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "tree")
+			args := append([]string{"static", "-dist", d.Dir, "-key", key, "-manifest", d.ManifestPath, "-out", out, "-namespace", "foobar", "-type", "foobar"}, tt.flags...)
+			code, stdout, stderr := runCmd(t, nil, args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, stdout, stderr)
+			}
+			for _, w := range tt.wantStderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if tt.noStderr != "" && strings.Contains(stderr, tt.noStderr) {
+				t.Errorf("stderr has %q:\n%s", tt.noStderr, stderr)
+			}
+			doc, err := os.ReadFile(filepath.Join(out, "v1/providers/foobar/foobar/2.0.0/download/linux/amd64"))
+			if tt.wantDoc == "" {
+				if _, statErr := os.Stat(out); statErr == nil {
+					t.Errorf("a refused run created %s", out)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(string(doc), tt.wantDoc) {
+				t.Errorf("download document lacks %s: %v\n%s", tt.wantDoc, err, doc)
+			}
+		})
+	}
+}
