@@ -68,7 +68,8 @@ func (p *foobarProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 	resp.Schema = pschema.Schema{
 		MarkdownDescription: "The foobar provider builds a classic web stack (HAProxy load balancer, Nginx web servers " +
 			"with an application server, MySQL/MariaDB primary and replicas) on ordinary Linux hosts over SSH. " +
-			"Every attribute here is a default for the `ssh` block of each resource, which can override it per host.",
+			"Every attribute here is a default for the `ssh` block of each resource, which can override it per host. " +
+			"SSH secrets belong here: the provider block is never stored in the state or a plan file, and is read on every operation.",
 		Attributes: providerConnectionAttributes(),
 	}
 }
