@@ -26,10 +26,19 @@ variable "known_hosts_file" {
 
 variable "hosts" {
   type = map(object({
-    address       = string
-    sudo_password = optional(string)
+    address = string
   }))
   description = "Hosts by name."
+}
+
+# Ephemeral (Terraform 1.10+, OpenTofu 1.11+): kept out of saved plan files.
+# The provider block is never stored in the state, and the provider reads it
+# on every operation, so this is where SSH secrets belong.
+variable "sudo_passwords" {
+  type        = map(string)
+  default     = {}
+  ephemeral   = true
+  description = "sudo passwords by host address, for hosts whose sudo asks for one."
 }
 
 provider "foobar" {
@@ -37,13 +46,13 @@ provider "foobar" {
   private_key_file = var.private_key_file
   known_hosts_file = var.known_hosts_file
   agent            = false
+  sudo_passwords   = var.sudo_passwords
 }
 
 data "foobar_host" "this" {
   for_each = var.hosts
   ssh = {
-    host          = each.value.address
-    sudo_password = each.value.sudo_password
+    host = each.value.address
   }
 }
 

@@ -95,10 +95,38 @@ const (
 	descHostKey = "Pinned public key of the host in authorized_keys format (`ssh-ed25519 AAAA...`). When set it is checked instead of the known_hosts file."
 	descSudo    = "Run privileged commands through sudo. Defaults to true unless the user is `root`. Environment: `FOOBAR_SUDO`. sudo never gets a TTY: `sudo -n` when no " +
 		"password is needed, `sudo -S` with `sudo_password` on stdin otherwise."
-	descSudoPassword   = "Password for sudo, sent on stdin, never on a command line. Sensitive. Environment: `FOOBAR_SUDO_PASSWORD`."
+	descSudoPassword  = "Password for sudo, sent on stdin, never on a command line. Sensitive. Environment: `FOOBAR_SUDO_PASSWORD`."
+	descSudoPasswords = "Passwords for sudo by host (`\"10.0.0.5\"` or `\"10.0.0.5:2222\"`, as in `host_keys`), for hosts whose passwords differ: a host listed here uses its " +
+		"entry instead of `sudo_password`. Sensitive, and like every provider setting never stored in the state or a plan file (see `sudo_password`)."
 	descConnectTimeout = "Deadline for the TCP connection and, separately, for the SSH handshake, as a duration (`15s`). Defaults to `15s`. Environment: `FOOBAR_SSH_CONNECT_TIMEOUT`."
 	descBastion        = "A bastion (jump) host through which the host is reached. It has its own credentials and its own host key check; unset fields fall back to the host's values."
 )
+
+// descNotStored is added to the provider block's secrets: the provider block
+// is the one place a credential is never stored, and it is read on every
+// operation (refresh, destroy and import included).
+const descNotStored = " The provider block is never stored in the state or a plan file, and the provider reads it on every operation (refresh, destroy and import " +
+	"included), so this is the place for the secret: give it from an ephemeral variable (`ephemeral = true`, Terraform 1.10+, OpenTofu 1.11+) or the " +
+	"environment variable; a value from an ordinary variable is saved in plan files with the variable."
+
+// storedSecret is the deprecation of a secret attribute in a resource's or
+// the data source's `ssh` block (and its bastion): Terraform stores every
+// argument of a resource and a data source in the state and in saved plan
+// files; sensitive only hides it from the output. Write-only arguments
+// (Terraform 1.11+) cannot replace it: a resource connects in Read and
+// Delete too, which get the state but not the configuration, so a
+// write-only credential would be gone exactly when refresh and destroy
+// need it; and data sources cannot have write-only arguments at all.
+var storedSecret = map[string]string{
+	"private_key": "ssh.private_key is stored in the Terraform state and in saved plan files (sensitive only hides it from the output). " +
+		"Give the key to the provider block instead (`private_key`, from an ephemeral variable or FOOBAR_SSH_PRIVATE_KEY; a provider alias per key), " +
+		"or a `private_key_file` path or an ssh-agent key here.",
+	"private_key_passphrase": "ssh.private_key_passphrase is stored in the Terraform state and in saved plan files (sensitive only hides it from the output). " +
+		"Give it to the provider block instead (`private_key_passphrase`, from an ephemeral variable or FOOBAR_SSH_PRIVATE_KEY_PASSPHRASE), " +
+		"or use an ssh-agent that holds the decrypted key.",
+	"sudo_password": "ssh.sudo_password is stored in the Terraform state and in saved plan files (sensitive only hides it from the output). " +
+		"Give it to the provider block instead: `sudo_password`, or `sudo_passwords` by host when hosts differ (from an ephemeral variable or FOOBAR_SUDO_PASSWORD).",
+}
 
 // attrSpec describes one connection attribute once, so that the provider
 // schema (provider/schema) and the resource schemas (resource/schema), which
@@ -138,36 +166,53 @@ func hostSpecs() []attrSpec {
 	}
 }
 
+// stored is the description and deprecation of the attribute in a
+// resource's or the data source's ssh block, which Terraform stores: a
+// secret there is deprecated (storedSecret).
+func (a attrSpec) stored() (desc, deprecation string) {
+	deprecation = storedSecret[a.name]
+	if deprecation == "" {
+		return a.desc, ""
+	}
+	return "**Deprecated: stored in the state and in plan files.** " + a.desc + " " + deprecation, deprecation
+}
+
 func (a attrSpec) resource() schema.Attribute {
+	desc, dep := a.stored()
 	switch a.kind {
 	case "int":
-		return schema.Int64Attribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.intVals}
+		return schema.Int64Attribute{MarkdownDescription: desc, Optional: true, Sensitive: a.sensitive, Validators: a.intVals, DeprecationMessage: dep}
 	case "bool":
-		return schema.BoolAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive}
+		return schema.BoolAttribute{MarkdownDescription: desc, Optional: true, Sensitive: a.sensitive, DeprecationMessage: dep}
 	default:
-		return schema.StringAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.strVals}
+		return schema.StringAttribute{MarkdownDescription: desc, Optional: true, Sensitive: a.sensitive, Validators: a.strVals, DeprecationMessage: dep}
 	}
 }
 
 func (a attrSpec) dataSource() dschema.Attribute {
+	desc, dep := a.stored()
 	switch a.kind {
 	case "int":
-		return dschema.Int64Attribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.intVals}
+		return dschema.Int64Attribute{MarkdownDescription: desc, Optional: true, Sensitive: a.sensitive, Validators: a.intVals, DeprecationMessage: dep}
 	case "bool":
-		return dschema.BoolAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive}
+		return dschema.BoolAttribute{MarkdownDescription: desc, Optional: true, Sensitive: a.sensitive, DeprecationMessage: dep}
 	default:
-		return dschema.StringAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.strVals}
+		return dschema.StringAttribute{MarkdownDescription: desc, Optional: true, Sensitive: a.sensitive, Validators: a.strVals, DeprecationMessage: dep}
 	}
 }
 
 func (a attrSpec) provider() pschema.Attribute {
+	desc := a.desc
+	if a.sensitive {
+		desc += descNotStored
+	}
 	switch a.kind {
 	case "int":
-		return pschema.Int64Attribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.intVals}
+		return pschema.Int64Attribute{MarkdownDescription: desc, Optional: true, Sensitive: a.sensitive, Validators: a.intVals}
 	case "bool":
-		return pschema.BoolAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive}
+		return pschema.BoolAttribute{MarkdownDescription: desc, Optional: true, Sensitive: a.sensitive}
 	default:
-		return pschema.StringAttribute{MarkdownDescription: a.desc, Optional: true, Sensitive: a.sensitive, Validators: a.strVals}
+		return pschema.StringAttribute{MarkdownDescription: desc, Optional: true, Sensitive: a.sensitive, Validators: a.strVals}
 	}
 }
 
@@ -263,6 +308,13 @@ func providerConnectionAttributes() map[string]pschema.Attribute {
 			Validators:          []validator.Map{mapvalidator.KeysAre(validators.Host()), mapvalidator.ValueStringsAre(validators.PublicKey())},
 		},
 	}
+	attrs["sudo_passwords"] = pschema.MapAttribute{
+		MarkdownDescription: descSudoPasswords,
+		Optional:            true,
+		Sensitive:           true,
+		ElementType:         types.StringType,
+		Validators:          []validator.Map{mapvalidator.KeysAre(validators.Host()), mapvalidator.ValueStringsAre(validators.SingleLine())},
+	}
 	bastion := map[string]pschema.Attribute{
 		"host": pschema.StringAttribute{
 			MarkdownDescription: "Address of the bastion.", Required: true,
@@ -296,6 +348,7 @@ type sshDefaults struct {
 	HostKeys             map[string]string
 	Sudo                 *bool // nil: true unless the user is root
 	SudoPassword         string
+	SudoPasswords        map[string]string // by host or host:port, over SudoPassword
 	ConnectTimeout       time.Duration
 	Bastion              *bastionModel
 }
@@ -326,6 +379,14 @@ func (d sshDefaults) config(c connectionModel) (ssh.Config, diag.Diagnostics) {
 		cfg.HostKey = d.HostKeys[cfg.Host]
 		if k, ok := d.HostKeys[cfg.Addr()]; ok {
 			cfg.HostKey = k
+		}
+	}
+	if c.SudoPassword.IsNull() {
+		if p, ok := d.SudoPasswords[cfg.Host]; ok {
+			cfg.SudoPassword = p
+		}
+		if p, ok := d.SudoPasswords[cfg.Addr()]; ok {
+			cfg.SudoPassword = p
 		}
 	}
 	switch {

@@ -46,7 +46,8 @@ type foobarProvider struct {
 
 // providerModel is the provider block.
 type providerModel struct {
-	HostKeys types.Map `tfsdk:"host_keys"`
+	HostKeys      types.Map `tfsdk:"host_keys"`
+	SudoPasswords types.Map `tfsdk:"sudo_passwords"`
 	credentialsModel
 	hostSettingsModel
 }
@@ -67,7 +68,8 @@ func (p *foobarProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 	resp.Schema = pschema.Schema{
 		MarkdownDescription: "The foobar provider builds a classic web stack (HAProxy load balancer, Nginx web servers " +
 			"with an application server, MySQL/MariaDB primary and replicas) on ordinary Linux hosts over SSH. " +
-			"Every attribute here is a default for the `ssh` block of each resource, which can override it per host.",
+			"Every attribute here is a default for the `ssh` block of each resource, which can override it per host. " +
+			"SSH secrets belong here: the provider block is never stored in the state or a plan file, and is read on every operation.",
 		Attributes: providerConnectionAttributes(),
 	}
 }
@@ -83,7 +85,11 @@ func (p *foobarProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = maskSecrets(ctx, []string{d.PrivateKey, d.SudoPassword, d.PrivateKeyPassphrase})
+	secrets := []string{d.PrivateKey, d.SudoPassword, d.PrivateKeyPassphrase}
+	for _, p := range d.SudoPasswords {
+		secrets = append(secrets, p)
+	}
+	ctx = maskSecrets(ctx, secrets)
 	tflog.Debug(ctx, "foobar provider configured", map[string]any{
 		"user": d.User, "port": d.Port, "agent": d.Agent, "known_hosts_file": d.KnownHostsFile,
 		"sudo_password_set": d.SudoPassword != "", "connect_timeout": d.ConnectTimeout.String(),
@@ -177,6 +183,10 @@ func buildDefaults(ctx context.Context, m providerModel) (sshDefaults, diag.Diag
 	if !m.HostKeys.IsNull() && !m.HostKeys.IsUnknown() {
 		d.HostKeys = map[string]string{}
 		diags.Append(m.HostKeys.ElementsAs(ctx, &d.HostKeys, false)...)
+	}
+	if !m.SudoPasswords.IsNull() && !m.SudoPasswords.IsUnknown() {
+		d.SudoPasswords = map[string]string{}
+		diags.Append(m.SudoPasswords.ElementsAs(ctx, &d.SudoPasswords, false)...)
 	}
 	d.Bastion = m.Bastion
 	return d, diags
