@@ -506,6 +506,10 @@ EOF
     for e in "$d"/* "$d"/.[!.]* "$d"/..?*; do
       exists "$e" || continue
       n=${e##*/}
+      # The mounts file is line-based: a name with a newline cannot be
+      # staged (no validator reads such a name; refuse rather than guess).
+      case $n in *"
+"*) return 1 ;; esac
       if [ -L "$e" ] || [ -f "$e" ]; then
         cp -Pp -- "$e" "$s/$n" || return 1
       elif [ -d "$e" ]; then

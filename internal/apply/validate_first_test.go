@@ -146,3 +146,44 @@ func TestNSScriptHasNoSingleQuote(t *testing.T) {
 		t.Error("nsScript contains a single quote: the worker embeds it in one")
 	}
 }
+
+// TestFallbackWhenNothingCanBeStaged: a directory the staging cannot copy
+// (an entry whose name holds a newline) makes the engine fall back to the
+// old order, validate after the swap and restore on refusal, and say so.
+func TestFallbackWhenNothingCanBeStaged(t *testing.T) {
+	t.Parallel()
+	requireNamespace(t)
+	cases := []struct {
+		name, content string
+		wantErr       bool
+	}{
+		{name: "valid", content: "ok"},
+		{name: "refused", content: "INVALID", wantErr: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHost(t)
+			h.write("a.conf", "old")
+			if err := os.Mkdir(h.path("odd\nname"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			out, err := Apply(context.Background(), remote.LocalRunner{}, h.change(h.file("a.conf", tc.content)))
+			if tc.wantErr {
+				var ve *ValidationError
+				if !errors.As(err, &ve) || !ve.Swapped || !ve.Restored {
+					t.Fatalf("Apply: %v; want a *ValidationError after a swap, restored", err)
+				}
+				contains(t, err.Error(), "the previous files were put back", Serving)
+				if got := h.read("a.conf"); got != "old" {
+					t.Errorf("a.conf = %q after the refusal, want old", got)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "could not validate the new configuration before putting it in place") {
+				t.Errorf("warnings %q; want one that says the validator ran after the swap", out.Warnings)
+			}
+		})
+	}
+}
