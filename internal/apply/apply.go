@@ -45,8 +45,19 @@ type Change struct {
 
 	// Validate is an argv that checks the whole configuration with every
 	// candidate in place (for example haproxy -c -f /etc/haproxy/haproxy.cfg).
-	// Empty: no validation.
+	// It runs before any live file changes, in a private mount namespace
+	// where each directory the change touches is replaced by a copy with
+	// the candidates renamed into place and the Remove paths gone, so it
+	// reads the configuration exactly as it will be at the live paths.
+	// Only on a host that cannot make such a namespace (no unshare(1) or no
+	// CAP_SYS_ADMIN) does it run after the swap, the files being restored
+	// when it refuses; Outcome.Warnings then says so. Empty: no validation.
 	Validate []string
+	// ValidatePrivate are directories Validate may change (nginx's
+	// sites-enabled links, made to follow the site file): during
+	// validation they too are private copies, so nothing Validate does
+	// there reaches the host.
+	ValidatePrivate []string
 	// ValidateFilter trims the validator's output to the lines worth showing
 	// an operator. Nil: the output as it is.
 	ValidateFilter func(output string) string
@@ -110,6 +121,7 @@ type txn struct {
 	lockWait, step time.Duration
 	flock          string
 	validate       []string
+	private        []string
 	filter         func(string) string
 	reload         []string
 	verify         func(context.Context, remote.Runner) error
@@ -183,6 +195,15 @@ func seconds(d time.Duration) string {
 		s = 1
 	}
 	return strconv.FormatInt(s, 10)
+}
+
+func validatePrivate(dirs []string) error {
+	for _, d := range dirs {
+		if err := ValidatePath(d); err != nil {
+			return fmt.Errorf("private directory of the validator: %w", err)
+		}
+	}
+	return nil
 }
 
 func validateArgv(name string, argv []string) error {
@@ -293,6 +314,7 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 		return Outcome{}, err
 	}
 	out.Checksums = current
+	out.Warnings = append(out.Warnings, t.nsWarning(rep)...)
 	if err := t.commitError(rep, ops); err != nil {
 		return out, err
 	}
@@ -316,6 +338,16 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 	}
 	out.Warnings = append(out.Warnings, discardCandidates(ctx, t, stale)...)
 	return out, nil
+}
+
+// nsWarning says when the validator could not run before the swap.
+func (t *txn) nsWarning(rep *report) []string {
+	if rep.nsfail == "" {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s could not validate the new configuration before putting it in place (%s), so it validated it "+
+		"in place and would have restored the previous files had it been refused: for that moment a reload by anyone else "+
+		"could have loaded it. Install util-linux and let the provider's sudo run unshare -m (CAP_SYS_ADMIN).", t.host, rep.nsfail)}
 }
 
 // discardCandidates removes candidates an interrupted apply left next to
@@ -369,7 +401,11 @@ func (c Change) prepare(r remote.Runner) (*txn, []File, error) {
 	if err := validateArgv("reload", c.Reload); err != nil {
 		return nil, nil, err
 	}
+	if err := validatePrivate(c.ValidatePrivate); err != nil {
+		return nil, nil, err
+	}
 	t.validate, t.filter, t.reload, t.verify, t.keepOrig = c.Validate, c.ValidateFilter, c.Reload, c.Verify, c.KeepOriginal
+	t.private = c.ValidatePrivate
 	return t, files, nil
 }
 
@@ -476,7 +512,7 @@ func (t *txn) run(ctx context.Context, mode string, ops []op, withValidate, with
 	id := newRunID()
 	dir := path.Join(t.stateDir, "runs", id)
 	args := []string{t.stateDir, id, t.lock, seconds(t.lockWait), t.flock, workerScript,
-		mode, boolArg(t.keepOrig), boolArg(cleanup), seconds(t.step), encodeOps(ops)}
+		mode, boolArg(t.keepOrig), boolArg(cleanup), seconds(t.step), encodeOps(ops), strings.Join(t.private, "\n")}
 	args = appendArgv(args, t.validate, withValidate)
 	args = appendArgv(args, t.reload, withReload)
 	res, err := t.r.Run(ctx, remote.Cmd{Argv: remote.Script(launcherScript, args...)})
@@ -578,7 +614,7 @@ func (t *txn) commitError(rep *report, ops []op) error {
 	case "invalid":
 		s, _ := rep.step("validate")
 		return &ValidationError{Host: t.host, Argv: t.validate, ExitStatus: s.exit, Output: t.filtered(s.output),
-			Paths: paths, Restored: rep.restore == 0, RestoreDetail: rep.log}
+			Paths: paths, Restored: rep.restore == 0, Swapped: !rep.prevalidated, RestoreDetail: rep.log}
 	case "reload-failed":
 		s, _ := rep.step("reload")
 		prev, ran := rep.step("reload-previous")

@@ -48,12 +48,19 @@
 //     output to the run directory), then waits and prints the worker's
 //     report. The worker checks every candidate's sha256 (a concurrent apply
 //     that replaced one is a *ConflictError, nothing changes), saves
-//     originals (KeepOriginal), backs up each target (hard link, or copy),
-//     renames candidates over targets and removes the Remove paths, runs
-//     Validate, and on failure restores every backup by rename and stops
-//     (*ValidationError); otherwise it runs Reload, and on failure restores
-//     and reloads again (*ReloadError). Without Verify it then drops the
-//     backups.
+//     originals (KeepOriginal), and runs Validate before any live file
+//     changes: in a private mount namespace (unshare -m) where every
+//     directory the change touches, and every ValidatePrivate directory, is
+//     a staged copy under the run directory with the candidates renamed in
+//     and the Remove paths gone (subdirectories bind-mounted, never
+//     copied). A refusal drops the candidates and stops (*ValidationError):
+//     no live file ever held them. Then it backs up each target (hard link,
+//     or copy), renames candidates over targets and removes the Remove
+//     paths, runs Reload, and on failure restores and reloads again
+//     (*ReloadError). Without Verify it then drops the backups. A host that
+//     cannot make the namespace (no unshare, no CAP_SYS_ADMIN) validates
+//     after the swap instead and restores on refusal, and
+//     Outcome.Warnings says so.
 //  4. Verify runs on the client; when it fails, a rollback run (same
 //     launcher, under the lock) checks the live files are still the ones
 //     this apply wrote, puts the backups back and reloads, and Verify runs

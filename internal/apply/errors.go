@@ -14,11 +14,14 @@ import (
 
 // Serving is the sentence every failure that left the host as it was ends
 // with. Callers and tests may look for it; operators read it.
-const Serving = "the previous configuration was restored and is serving"
+const Serving = "the previous configuration is serving"
 
 // ValidationError means the service's own validator refused the whole
-// configuration with the candidates in place. The live files were put back
-// (unless Restored is false) and the service was never reloaded.
+// configuration as the candidates would have made it. Normally it ran
+// before any live file changed (Swapped false); on a host without a private
+// mount namespace it ran with the candidates in place (Swapped true) and
+// the live files were put back (unless Restored is false). The service was
+// never reloaded.
 type ValidationError struct {
 	Host       string
 	Argv       []string
@@ -27,6 +30,10 @@ type ValidationError struct {
 	Output string
 	// Paths are the managed paths that were to change.
 	Paths []string
+	// Swapped: the candidates were at the live paths while the validator
+	// ran (the fallback when the host cannot make a private mount
+	// namespace).
+	Swapped bool
 	// Restored is false when putting the previous files back failed;
 	// RestoreDetail then says what the host reported.
 	Restored      bool
@@ -37,8 +44,12 @@ func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "validation of the new configuration failed on %s: %s exited with status %d%s", e.Host, describeArgv(e.Argv), e.ExitStatus, statusHint(e.ExitStatus))
 	writeOutput(&b, e.Output)
-	if e.Restored {
-		fmt.Fprintf(&b, "\nNothing was applied and the service was not reloaded: %s.", Serving)
+	switch {
+	case !e.Swapped:
+		fmt.Fprintf(&b, "\nNothing was applied, no live file was changed and the service was not reloaded: %s.", Serving)
+		return b.String()
+	case e.Restored:
+		fmt.Fprintf(&b, "\nNothing was applied and the service was not reloaded: the previous files were put back and %s.", Serving)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "\nRestoring the previous files FAILED, so the refused files may still be in place at %s "+

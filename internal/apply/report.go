@@ -20,6 +20,10 @@ type report struct {
 	conflicts []string
 	changed   []string
 	log       string
+	// prevalidated: the validator ran before any live file changed;
+	// nsfail: why it could not (it then ran after the swap).
+	prevalidated bool
+	nsfail       string
 }
 
 type stepResult struct {
@@ -57,6 +61,14 @@ func parseReport(out []byte) (*report, error) {
 				return nil, fmt.Errorf("malformed report line %q", line)
 			}
 			rep.changed = append(rep.changed, p)
+		case "prevalidated":
+			rep.prevalidated = rest == "1"
+		case "nsfail":
+			b, err := base64.StdEncoding.DecodeString(rest)
+			if err != nil {
+				return nil, fmt.Errorf("malformed nsfail in report: %w", err)
+			}
+			rep.nsfail = strings.TrimSpace(string(b))
 		case "restore":
 			n, err := strconv.Atoi(rest)
 			if err != nil {

@@ -18,10 +18,11 @@ type Restore struct {
 	// Paths are the managed paths to give back.
 	Paths []string
 
-	Validate       []string
-	ValidateFilter func(output string) string
-	Reload         []string
-	Verify         func(ctx context.Context, r remote.Runner) error
+	Validate        []string
+	ValidatePrivate []string
+	ValidateFilter  func(output string) string
+	Reload          []string
+	Verify          func(ctx context.Context, r remote.Runner) error
 
 	Lock        string
 	Host        string
@@ -66,7 +67,11 @@ func RestoreOriginal(ctx context.Context, r remote.Runner, rs Restore) error {
 	if err := validateArgv("reload", rs.Reload); err != nil {
 		return err
 	}
+	if err := validatePrivate(rs.ValidatePrivate); err != nil {
+		return err
+	}
 	t.validate, t.filter, t.reload, t.verify = rs.Validate, rs.ValidateFilter, rs.Reload, rs.Verify
+	t.private = rs.ValidatePrivate
 
 	rep, err := t.run(ctx, "restore", ops, true, true, t.verify == nil)
 	if err != nil {

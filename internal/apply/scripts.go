@@ -211,11 +211,33 @@ done
 cat -- "$D/report"
 `
 
+// nsScript runs inside the private mount namespace of a commit's
+// validation (unshare -m --propagation private, so no mount reaches the
+// host): it mounts what stage_all wrote to the mounts file (its first
+// argument), says "ok" on fd 3, and execs the validator (the other
+// arguments). It contains no single quote: the worker embeds it in one.
+const nsScript = `
+M=$1
+shift
+while IFS= read -r a && IFS= read -r dst; do
+  k=${a%% *} src=${a#* }
+  case $k in
+  r) mount --rbind "$src" "$dst" ;;
+  b) mount --bind "$src" "$dst" ;;
+  *) false ;;
+  esac || { echo "foobar: cannot mount $src on $dst" >&2; exit 125; }
+done < "$M"
+echo ok >&3
+exec 3>&-
+exec "$@"
+`
+
 // workerScript does the work under the lock, detached from the client.
 //
 // Arguments: run dir, HASLOCK, mode, keep-original (0/1), cleanup (0/1),
-// step timeout in seconds, the operations, then the validate argv as a count
-// followed by its words, then the reload argv likewise. The operations are
+// step timeout in seconds, the operations, the private directories (one
+// absolute path a line, see Change.ValidatePrivate), then the validate argv
+// as a count followed by its words, then the reload argv likewise. The operations are
 // lines "<op> <sha256|-> <absolute path>" (paths never contain newlines):
 //
 //	put   a checksummed candidate <path>.foobar-new replaces <path>
@@ -227,8 +249,13 @@ cat -- "$D/report"
 //
 // Modes:
 //
-//	commit    check candidates; save originals (keep-original); back up;
-//	          swap; validate; reload; with cleanup, drop the backups
+//	commit    check candidates; save originals (keep-original); validate
+//	          the configuration as it will be, in a private mount namespace
+//	          (see nsScript), before any live file changes; back up; swap;
+//	          reload; with cleanup, drop the backups. Only when the host
+//	          cannot make a private mount namespace (no unshare(1), no
+//	          CAP_SYS_ADMIN) is the validator run after the swap, as a
+//	          fallback the report names ("nsfail"), restoring on refusal
 //	restore   turn orig operations into put/rm/touch, then as commit
 //	rollback  check the live files are still what this apply wrote, put the
 //	          backups back, reload
@@ -238,10 +265,13 @@ cat -- "$D/report"
 // The report (in the run dir, printed by the launcher) has lines
 // "foobar-report 1", "conflict <path>", "changed <op> <path>",
 // "step <validate|reload|reload-previous> <exit status> <base64 output>",
-// "restore <0|1>", "log <base64>", "result <word>", "end".
+// "prevalidated 1" (the validator ran before any live file changed),
+// "nsfail <base64 reason>" (it could not: see commit), "restore <0|1>",
+// "log <base64>", "result <word>", "end".
 const workerScript = remote.ShRunFirst + `
-D=$1 HASLOCK=$2 MODE=$3 KEEPORIG=$4 CLEANUP=$5 STEPTIMEOUT=$6 OPS=$7
-shift 7
+NSSCRIPT='` + nsScript + `'
+D=$1 HASLOCK=$2 MODE=$3 KEEPORIG=$4 CLEANUP=$5 STEPTIMEOUT=$6 OPS=$7 PRIV=$8
+shift 8
 NV=$1
 shift
 cd / || exit 70
@@ -271,6 +301,15 @@ run_step() {
   run_first "$_k" "$@" > "$OUT" 2>&1 < /dev/null 9>&-
 }
 run_validate() { run_step "$NV" "$@"; }
+# run_validate_ns WORDS...: run the validator inside a private mount
+# namespace where nsScript first mounts the staged directories over the
+# live ones; nsScript writes "ok" on fd 3 once they are in place.
+run_validate_ns() {
+  _k=$((NV+9))
+  set -- unshare -m --propagation private /bin/sh -c "$NSSCRIPT" foobar-ns "$D/mounts" "$@"
+  if [ -n "$TO" ]; then set -- "$TO" -k 10 "$STEPTIMEOUT" "$@"; _k=$((_k+4)); fi
+  run_first "$_k" "$@" > "$OUT" 2>&1 < /dev/null 9>&- 3> "$D/ns-ok"
+}
 reload_count() { shift "$NV"; printf '%s' "$1"; }
 run_reload() { shift "$NV"; nr=$1; shift; run_step "$nr" "$@"; }
 NR=$(reload_count "$@")
@@ -434,6 +473,107 @@ EOF
   OPS=$NEW
 }
 
+# stage_all builds, under $D/stage, a copy of every directory a put or rm
+# changes and of every private directory, with this commit's changes made in
+# the copy, and writes to $D/mounts what nsScript mounts to show each copy
+# at its live directory: per mount a line "<r|b> <source>" and a line with
+# the target. Regular files and symlinks are copied (cp -P); a
+# subdirectory, or anything else (socket, fifo), is an empty placeholder on
+# which the live one is bind-mounted, so nothing is copied recursively and
+# nothing below a staged directory is hidden. Parents come before their
+# children. The live directories are only read.
+stage_all() {
+  ST="$D/stage" M="$D/mounts"
+  rm -rf -- "$ST" && mkdir -p -- "$ST" && : > "$M" || return 1
+  DIRS=$PRIV
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    parse "$line"
+    case $op in put|rm) [ -n "${p%/*}" ] || return 1; DIRS="$DIRS
+${p%/*}" ;; esac
+  done <<EOF
+$OPS
+EOF
+  DIRS=$(printf '%s\n' "$DIRS" | sed '/^$/d' | sort -u | awk '{ print length($0) " " $0 }' | sort -n -s -k1,1 | cut -d' ' -f2-)
+  i=0
+  while IFS= read -r d; do
+    [ -n "$d" ] || continue
+    [ -d "$d" ] || continue
+    s="$ST/$i"
+    i=$((i+1))
+    mkdir -- "$s" || return 1
+    chown --reference="$d" -- "$s" && chmod --reference="$d" -- "$s" || return 1
+    for e in "$d"/* "$d"/.[!.]* "$d"/..?*; do
+      exists "$e" || continue
+      n=${e##*/}
+      # The mounts file is line-based: a name with a newline cannot be
+      # staged (no validator reads such a name; refuse rather than guess).
+      case $n in *"
+"*) return 1 ;; esac
+      if [ -L "$e" ] || [ -f "$e" ]; then
+        cp -Pp -- "$e" "$s/$n" || return 1
+      elif [ -d "$e" ]; then
+        mkdir -- "$s/$n" || return 1
+        printf 'r %s\n%s\n' "$e" "$s/$n" >> "$M" || return 1
+      else
+        : > "$s/$n" || return 1
+        printf 'b %s\n%s\n' "$e" "$s/$n" >> "$M" || return 1
+      fi
+    done
+    while IFS= read -r line; do
+      [ -n "$line" ] || continue
+      parse "$line"
+      [ "${p%/*}" = "$d" ] || continue
+      n=${p##*/}
+      case $op in
+      put) mv -fT -- "$s/$n.foobar-new" "$s/$n" || return 1 ;;
+      rm) rm -f -- "$s/$n" || return 1 ;;
+      esac
+    done <<EOF
+$OPS
+EOF
+    printf 'r %s\n%s\n' "$s" "$d" >> "$M" || return 1
+  done <<EOF
+$DIRS
+EOF
+}
+
+# prevalidate WORDS...: validate the configuration as this commit will
+# leave it, before any live file changes. Returns 0 (valid), 1 (refused:
+# reported as the validate step) or 2 (no private mount namespace here;
+# NSWHY says why).
+prevalidate() {
+  NSWHY=
+  if ! command -v unshare >/dev/null 2>&1; then NSWHY="unshare(1) is not installed"; return 2; fi
+  if ! stage_all; then
+    rm -rf -- "$D/stage"
+    NSWHY="could not stage a copy of the changed directories"
+    return 2
+  fi
+  OUT="$D/validate.out"
+  run_validate_ns "$@"
+  vs=$?
+  rm -rf -- "$D/stage"
+  if [ "$(cat -- "$D/ns-ok" 2>/dev/null)" != ok ]; then
+    NSWHY="no private mount namespace (unshare -m exited with status $vs: $(head -c 1024 -- "$OUT" | tr '\n' ' '))"
+    return 2
+  fi
+  rep "prevalidated 1"
+  rep "step validate $vs $(b64 "$OUT")"
+  [ "$vs" -eq 0 ] || return 1
+}
+
+# drop_candidates removes the candidates of a refused commit.
+drop_candidates() {
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    parse "$line"
+    [ "$op" != put ] || rm -f -- "$p.foobar-new"
+  done <<EOF
+$OPS
+EOF
+}
+
 # do_reload STEPNAME ARGS...: run the reload argv, report it as STEPNAME.
 do_reload() {
   step=$1
@@ -454,12 +594,25 @@ commit|restore)
     check_candidates || finish conflict 12
     if [ "$KEEPORIG" = 1 ]; then keep_orig || finish failed 13; fi
   fi
+  PRE=2
+  if [ "$NV" -gt 0 ]; then
+    prevalidate "$@"
+    PRE=$?
+    case $PRE in
+    1)
+      drop_candidates
+      rep "restore 0"
+      finish invalid 10
+      ;;
+    2) rep "nsfail $(printf '%s' "$NSWHY" | base64 -w 0)" ;;
+    esac
+  fi
   backup_all || finish failed 13
   if ! swap_all; then
     restore_all
     finish failed 13
   fi
-  if [ "$NV" -gt 0 ]; then
+  if [ "$NV" -gt 0 ] && [ "$PRE" = 2 ]; then
     OUT="$D/validate.out"
     run_validate "$@"
     vs=$?

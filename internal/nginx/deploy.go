@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -703,14 +704,15 @@ func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 	validate := LinkedArgv(true, links, TestArgv())
 	reload := LinkedArgv(false, links, pre.init.Argv(apply.ActionReloadOrStart, "nginx"))
 	out, err := apply.Apply(ctx, r, apply.Change{
-		Files:          engineFiles(files),
-		Validate:       validate,
-		ValidateFilter: FilterTestOutput,
-		Reload:         reload,
-		Verify:         verify,
-		Lock:           SiteLock,
-		Host:           d.Host,
-		StateDir:       d.StateDir,
+		Files:           engineFiles(files),
+		Validate:        validate,
+		ValidatePrivate: linkDirs(links),
+		ValidateFilter:  FilterTestOutput,
+		Reload:          reload,
+		Verify:          verify,
+		Lock:            SiteLock,
+		Host:            d.Host,
+		StateDir:        d.StateDir,
 	})
 	res.Warnings = append(res.Warnings, out.Warnings...)
 	if err != nil {
@@ -727,6 +729,20 @@ func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 		return nil
 	}
 	return relink(ctx, r, d.Host, links, pre.init, verify, res)
+}
+
+// linkDirs are the directories of the links: the link handling of the
+// validate step changes them, so the engine gives the validator private
+// copies of them (apply.Change.ValidatePrivate) and a refused configuration
+// never shows in the live sites-enabled.
+func linkDirs(links []LinkRule) []string {
+	var dirs []string
+	for _, l := range links {
+		if d := path.Dir(l.Path); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }
 
 // relink repairs the links and (re)loads nginx when the site's files are

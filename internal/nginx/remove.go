@@ -121,14 +121,15 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 		}
 		verify := siteCheck(l, old, nil, timeout)
 		out, err := apply.Apply(ctx, r, apply.Change{
-			Remove:         sitePaths,
-			Validate:       LinkedArgv(true, links, TestArgv()),
-			ValidateFilter: FilterTestOutput,
-			Reload:         LinkedArgv(false, links, pre.init.Argv(apply.ActionReloadOrStart, "nginx")),
-			Verify:         verify,
-			Lock:           SiteLock,
-			Host:           rm.Host,
-			StateDir:       rm.StateDir,
+			Remove:          sitePaths,
+			Validate:        LinkedArgv(true, links, TestArgv()),
+			ValidatePrivate: linkDirs(links),
+			ValidateFilter:  FilterTestOutput,
+			Reload:          LinkedArgv(false, links, pre.init.Argv(apply.ActionReloadOrStart, "nginx")),
+			Verify:          verify,
+			Lock:            SiteLock,
+			Host:            rm.Host,
+			StateDir:        rm.StateDir,
 		})
 		res.Warnings = append(res.Warnings, out.Warnings...)
 		if err != nil {

@@ -34,9 +34,12 @@ done
 // A link must exist when its target exists and its blocker (a path, or "-"
 // for none) does not; then it is created when missing. Otherwise a link
 // that points at exactly its target is removed (anything else at the link's
-// path is never touched). In validate mode a failing command undoes the
-// link changes, because the engine then puts the previous files back and
-// expects the rest of the host as it was.
+// path is never touched). In validate mode the engine runs it in a private
+// mount namespace where the links' directories are private copies
+// (apply.Change.ValidatePrivate, see linkDirs), so its link changes never
+// reach the host; a failing command still undoes them, for the engine's
+// fallback on hosts without such a namespace (links made live, validated,
+// undone) and for relink, which runs it outside the engine.
 //
 // This is how the links in sites-enabled follow the files the engine
 // manages, under the engine's lock: the site's own link appears and

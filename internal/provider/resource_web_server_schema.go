@@ -47,8 +47,9 @@ func webServerSchema() schema.Schema {
 			"application on `127.0.0.1:app.port` with keep-alive and `X-Forwarded-*` headers. The application runs " +
 			"as a systemd unit (or an init script on sysvinit hosts) as `app.user`; its environment lives in a " +
 			"root-only file, never in an argv, a log or the plan.\n\n" +
-			"Every change goes through the provider's safe-apply engine. Site: candidate swapped in, `nginx -t` on " +
-			"the whole configuration, reload (or start), then a check that nginx runs new workers and serves the site " +
+			"Every change goes through the provider's safe-apply engine. Site: `nginx -t` on " +
+			"the whole configuration as it will be, before any live file changes (in a private mount namespace that shows " +
+			"the new files and links at their live paths), then the atomic swap, reload (or start), then a check that nginx runs new workers and serves the site " +
 			"on its port; otherwise the previous files are put back. Application: a changed artifact, command or " +
 			"environment restarts it, and it must pass its health check within `app.health_check_timeout`; " +
 			"otherwise the previous artifact and files are put back and restarted, and the error shows the " +

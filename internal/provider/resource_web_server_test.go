@@ -638,7 +638,7 @@ func TestAccWebServer_failuresKeepServing(t *testing.T) {
 					return c.hcl(inv)
 				}(),
 				ExpectError: errPattern("Apply Nginx Site Error", "validation of the new configuration failed", "nginx -t", "ee key too small",
-					"Nothing was applied and the service was not reloaded: the previous configuration was restored and is serving"),
+					"Nothing was applied, no live file was changed and the service was not reloaded: the previous configuration is serving"),
 			},
 			{
 				PreConfig: func() {

@@ -1,0 +1,130 @@
+// Copyright (c) foobar authors
+// SPDX-License-Identifier: MPL-2.0
+
+package apply_test
+
+// Nothing invalid ever sits at a live path: while the engine refuses an
+// invalid configuration, a watcher inside the host (started before the
+// apply, stopped after it) reads the live file's sha256 in a tight loop and
+// runs the service's own validator on the live configuration over and over,
+// as a reload by an operator, logrotate or the init system would load it.
+// The file must never change and the validator must never fail.
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/foobar/terraform-provider-foobar/internal/acctest"
+	"github.com/foobar/terraform-provider-foobar/internal/apply"
+	"github.com/foobar/terraform-provider-foobar/internal/haproxy"
+	"github.com/foobar/terraform-provider-foobar/internal/mysql"
+	"github.com/foobar/terraform-provider-foobar/internal/nginx"
+	"github.com/foobar/terraform-provider-foobar/internal/ssh"
+)
+
+// refusedWhileWatched applies c (which the host's validator must refuse)
+// while path is watched, and checks that the live configuration never
+// showed the refused file.
+func refusedWhileWatched(t *testing.T, h acctest.Host, c *ssh.Client, ch apply.Change, path string, check ...string) {
+	t.Helper()
+	before := h.Sha256(t, path)
+	w := h.WatchLive(t, path, check...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	_, err := apply.Apply(ctx, c, ch)
+	took := time.Since(start)
+	r := w.Stop(t)
+	t.Logf("refused apply took %s; the watcher read %s %d times and ran %v %d times", took, path, r.Samples, check, r.Checks)
+	ve := acctest.As[*apply.ValidationError](t, err)
+	if !ve.Restored || ve.Swapped {
+		t.Errorf("ValidationError: Restored %v, Swapped %v; want the candidates validated before any swap", ve.Restored, ve.Swapped)
+	}
+	if r.Start != before {
+		t.Errorf("the watcher started on sha256 %s, the file had %s", r.Start, before)
+	}
+	if len(r.Changes) > 0 {
+		t.Errorf("%s changed during a refused apply: sha256 %s became %v", path, before, r.Changes)
+	}
+	for _, f := range r.Failures {
+		t.Errorf("a reload during the refused apply would have loaded an invalid configuration: %v said: %s", check, f)
+	}
+	if r.Samples == 0 || r.Checks == 0 {
+		t.Errorf("the watcher did not run: %d samples, %d checks", r.Samples, r.Checks)
+	}
+	if got := h.Sha256(t, path); got != before {
+		t.Errorf("%s has sha256 %s after the refused apply, want %s", path, got, before)
+	}
+}
+
+func TestAccApply_HAProxyInvalidNeverLive(t *testing.T) {
+	f := newLB(t, "lb1")
+	f.mustApply(t, f.good(t))
+	bad := f.x.Config(t, f.web.Address, 80, func(c *haproxy.Config) { c.NbThread = 100 })
+	refusedWhileWatched(t, f.lb, f.c, f.x.Change(t, f.c, bad, f.web.Name), haproxy.ConfigPath, haproxy.ValidateArgv(haproxy.ConfigPath)...)
+	f.serves(t)
+	f.noLeftovers(t)
+}
+
+func TestAccApply_NginxInvalidNeverLive(t *testing.T) {
+	inv := acctest.RemoteLab(t)
+	h := inv.Host(t, "web1")
+	c := acctest.Connect(t, inv.SSHConfig(h))
+	const p = "/etc/nginx/conf.d/foobar-acc-watch.conf"
+	t.Cleanup(func() {
+		_, _ = h.TryExec("sh", "-c", `rm -f -- "$1" "$1".foobar-*; systemctl reload nginx`, "sh", p)
+	})
+	ch := func(content string) apply.Change {
+		return apply.Change{
+			Files:          []apply.File{{Path: p, Content: []byte(content), Owner: "root", Group: "root", Mode: 0o644}},
+			Validate:       nginx.TestArgv(),
+			ValidateFilter: nginx.FilterTestOutput,
+			Reload:         apply.Systemd.Argv(apply.ActionReload, "nginx"),
+			Lock:           nginx.SiteLock,
+			Host:           h.Name,
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := apply.Apply(ctx, c, ch("server {\n  listen 8089;\n  return 200 \"watch\\n\";\n}\n")); err != nil {
+		t.Fatalf("valid site: %v", err)
+	}
+	refusedWhileWatched(t, h, c, ch("server {\n  listen 8089;\n  no_such_directive on;\n}\n"), p, "nginx", "-t", "-q")
+	if l := h.Leftovers(t, p); len(l) > 0 {
+		t.Errorf("files left next to %s: %v", p, l)
+	}
+}
+
+func TestAccApply_MariaDBInvalidNeverLive(t *testing.T) {
+	inv := acctest.RemoteLab(t)
+	h := inv.Host(t, "db2")
+	c := acctest.Connect(t, inv.SSHConfig(h))
+	d, err := mysql.NewDialect(mysql.MariaDB, mysql.V(10, 11, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate, err := d.ValidateConfigArgv("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d.ConfDir + "/61-foobar-acc-watch.cnf"
+	t.Cleanup(func() { _, _ = h.TryExec("sh", "-c", `rm -f -- "$1" "$1".foobar-*`, "sh", p) })
+	ch := func(content string) apply.Change {
+		return apply.Change{
+			Files:    []apply.File{{Path: p, Content: []byte(content), Owner: "root", Group: "root", Mode: 0o644}},
+			Validate: validate,
+			Lock:     "foobar-acc-mysql",
+			Host:     h.Name,
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := apply.Apply(ctx, c, ch("[mysqld]\nmax_connections = 151\n")); err != nil {
+		t.Fatalf("valid fragment: %v", err)
+	}
+	refusedWhileWatched(t, h, c, ch("[mysqld]\nno_such_option = 1\n"), p, validate...)
+	if l := h.Leftovers(t, p); len(l) > 0 {
+		t.Errorf("files left next to %s: %v", p, l)
+	}
+}
