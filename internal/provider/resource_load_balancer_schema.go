@@ -338,8 +338,10 @@ func loadBalancerSchema() schema.Schema {
 	}
 	return schema.Schema{
 		MarkdownDescription: "HAProxy on one host, as a load balancer for HTTP and HTTPS: frontends, backends with health checks, routing rules, TLS, statistics and Prometheus metrics.\n\n" +
-			"The provider renders `" + haproxy.ConfigPath + "` and applies it safely: HAProxy is installed when missing (apt or dnf), the new file (with its certificate files) is checked with `haproxy -c` " +
-			"before the live file changes (in a private mount namespace that shows the new files at their live paths), swapped atomically and reloaded without dropping connections (master-worker mode; the listening sockets pass to the new worker). " +
+			"The provider renders `" + haproxy.ConfigPath + "` and applies it safely: HAProxy is installed when missing (apt or dnf), the new file (with its certificate files) is " +
+			"checked with `haproxy -c` " +
+			"before the live file changes (in a private mount namespace that shows the new files at their live paths), swapped atomically and reloaded without dropping connections " +
+			"(master-worker mode; the listening sockets pass to the new worker). " +
 			"The apply then checks that a new worker really started and that every listener answers; on any failure the previous file is put back and reloaded. " +
 			"A second apply with no change writes and reloads nothing. A hand edit on the host shows in the next plan as an update of `rendered_config`, and apply puts the managed file back. " +
 			"Destroying the resource restores the file that was there before the first apply (for example Debian's stock `haproxy.cfg`) and reloads; HAProxy keeps running.\n\n" +
