@@ -1,6 +1,6 @@
 # Reports what each host of an inventory runs, through the foobar provider's
-# SSH layer (strict host key checking, sudo). `make demo` feeds it the lab's
-# inventory; point it at your own hosts with a .tfvars file.
+# SSH layer (strict host key checking, sudo). Point it at your own hosts (or
+# at the lab's, from lab/.state/<lab>/inventory.json) with a .tfvars file.
 terraform {
   required_providers {
     foobar = {
