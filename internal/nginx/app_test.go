@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/foobar/terraform-provider-foobar/internal/acctest"
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 	"github.com/foobar/terraform-provider-foobar/internal/testutil/golden"
@@ -473,29 +474,9 @@ func waitFor(t *testing.T, cond func() bool, show func() string) {
 	}
 }
 
-// uidLogger is a shared library that, loaded into any process (LD_PRELOAD),
-// appends "uid=<real uid> euid=<effective uid> exe=<program>" to the file
-// named by $FOOBAR_UID_LOG.
-const uidLogger = `#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-__attribute__((constructor)) static void foobar_log_uid(void) {
-	const char *p = getenv("FOOBAR_UID_LOG");
-	char exe[256] = "", line[512];
-	ssize_t n;
-	int fd;
-	if (p == NULL) return;
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) exe[n] = 0;
-	fd = open(p, O_WRONLY | O_APPEND | O_CREAT, 0666);
-	if (fd < 0) return;
-	snprintf(line, sizeof line, "uid=%d euid=%d exe=%s\n", (int)getuid(), (int)geteuid(), exe);
-	if (write(fd, line, strlen(line)) < 0) {}
-	close(fd);
-}
-`
+// uidLogger is acctest.UIDLogger: the acceptance test on a lab host
+// (TestAccWebServer_sysvEnvironmentNeverRoot) loads the same library.
+const uidLogger = acctest.UIDLogger
 
 // TestSysvScriptEnvironmentNeverRoot runs the rendered init script for real
 // with app.environment = { LD_PRELOAD = <a library that logs its uid> }:
