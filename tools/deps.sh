@@ -13,9 +13,11 @@
 #  - jq: make demo reads the lab inventory
 #  - haproxy, nginx: unit tests run the real `haproxy -c` and `nginx -t` on
 #    rendered configurations; installed with their services kept stopped
+#  - gcc, libc6-dev: the application-environment tests compile a small
+#    LD_PRELOAD library that records the uid it is loaded into
 set -euo pipefail
 
-want=(debootstrap openssh-client gnupg curl ca-certificates jq haproxy nginx)
+want=(debootstrap openssh-client gnupg curl ca-certificates jq haproxy nginx gcc libc6-dev)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
