@@ -80,34 +80,11 @@ func scrub(err error, stmts []Stmt) error {
 	return &remote.ExitError{Argv: ee.Argv, ExitStatus: ee.ExitStatus, Stderr: strings.Join(kept, "\n")}
 }
 
+// redact hides each secret as it is and as it appears inside a quoted SQL
+// literal (remote.Redact: the secret cut short too).
 func redact(s string, secrets []string) string {
-	const minPrefix = 6
 	for _, sec := range secrets {
-		for _, form := range []string{sec, strings.Trim(quoteString(sec), "'")} {
-			if form == "" {
-				continue
-			}
-			if len(form) < minPrefix {
-				s = strings.ReplaceAll(s, form, "***")
-				continue
-			}
-			var b strings.Builder
-			for {
-				i := strings.Index(s, form[:minPrefix])
-				if i < 0 {
-					break
-				}
-				n := minPrefix
-				for n < len(form) && i+n < len(s) && s[i+n] == form[n] {
-					n++
-				}
-				b.WriteString(s[:i])
-				b.WriteString("***")
-				s = s[i+n:]
-			}
-			b.WriteString(s)
-			s = b.String()
-		}
+		s = remote.Redact(s, sec, strings.Trim(quoteString(sec), "'"))
 	}
 	return s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
+	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
 // This file is the one place that turns the service packages' errors
@@ -172,11 +173,4 @@ func attrPath(s string) path.Path {
 
 // redact removes secrets from a message that goes into a diagnostic (the
 // service layer scrubs client errors already; this is the last line).
-func redact(msg string, secrets []string) string {
-	for _, s := range secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "***")
-		}
-	}
-	return msg
-}
+func redact(msg string, secrets []string) string { return remote.Redact(msg, secrets...) }

@@ -3,7 +3,11 @@
 
 package ssh
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/foobar/terraform-provider-foobar/internal/remote"
+)
 
 // Secrets are the values of c (and of its bastion) that must never appear
 // in a message: the sudo password, the private key's passphrase, and each
@@ -33,37 +37,6 @@ func (c Config) Secrets() []string {
 // command's stderr and from its errors.
 func (c *Client) Secrets() []string { return c.cfg.Secrets() }
 
-// minRedactPrefix is the shortest start of a secret that is redacted on
-// its own: a client may cut a value it echoes ("near 's3cr...").
-const minRedactPrefix = 6
-
-// redact replaces each secret in s, and each run of 6 bytes or more that
-// starts like one (the secret cut short), with ***.
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		if len(sec) < minRedactPrefix {
-			s = strings.ReplaceAll(s, sec, "***")
-			continue
-		}
-		var b strings.Builder
-		for {
-			i := strings.Index(s, sec[:minRedactPrefix])
-			if i < 0 {
-				break
-			}
-			n := minRedactPrefix
-			for n < len(sec) && i+n < len(s) && s[i+n] == sec[n] {
-				n++
-			}
-			b.WriteString(s[:i])
-			b.WriteString("***")
-			s = s[i+n:]
-		}
-		b.WriteString(s)
-		s = b.String()
-	}
-	return s
-}
+// redact replaces each secret in s, and its start cut short, with ***
+// (remote.Redact).
+func redact(s string, secrets []string) string { return remote.Redact(s, secrets...) }
