@@ -69,6 +69,13 @@ type Change struct {
 	// configuration. Nil: no verification.
 	Verify func(ctx context.Context, r remote.Runner) error
 
+	// Reapply makes every path of the change take part even when it is
+	// already as it must be: the configuration is validated (before any
+	// live change, as always), reloaded and verified. For a change whose
+	// files are in place but whose service is not running them (stopped
+	// by hand, or a link the validator and reload make was removed).
+	Reapply bool
+
 	// KeepOriginal saves, the first time the engine replaces a path, the
 	// file that was there as <path>.foobar-orig (or <path>.foobar-orig-none
 	// when there was none), for RestoreOriginal.
@@ -294,6 +301,13 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 		case s.pending:
 			ops = append(ops, op{kind: opTouch, sha: "-", path: p})
 			out.Resumed = append(out.Resumed, p)
+		}
+	}
+	if c.Reapply {
+		for _, p := range paths {
+			if !slices.ContainsFunc(ops, func(o op) bool { return o.path == p }) {
+				ops = append(ops, op{kind: opTouch, sha: "-", path: p})
+			}
 		}
 	}
 	stale = slices.DeleteFunc(stale, func(p string) bool { return slices.ContainsFunc(puts, func(o op) bool { return o.path == p }) })

@@ -877,3 +877,42 @@ func TestSymlinkIsReplacedAndRestored(t *testing.T) {
 		t.Errorf("mode %v, a=%q, target=%q", fi.Mode(), h.read("a.cfg"), h.read("target.cfg"))
 	}
 }
+
+// Reapply validates, reloads and verifies files that are already in place,
+// rewriting none of them, and a refusal then changes nothing and reloads
+// nothing; a path to remove that is already gone takes part too.
+func TestApplyReapply(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	ctx := context.Background()
+	c := h.change(h.file("a.cfg", "one\n"))
+	_, err := Apply(ctx, remote.LocalRunner{}, c)
+	must(t, err)
+	ino := h.inode("a.cfg")
+
+	verified := 0
+	c.Reapply = true
+	c.Remove = []string{h.path("gone.cfg")}
+	c.Verify = func(context.Context, remote.Runner) error { verified++; return nil }
+	out, err := Apply(ctx, remote.LocalRunner{}, c)
+	must(t, err)
+	if !out.Reloaded || out.Changed != nil || h.reloads() != 2 || verified != 1 {
+		t.Errorf("reapply: outcome %+v, %d reloads, %d verifications; want reloaded once more, verified, nothing changed", out, h.reloads(), verified)
+	}
+	if h.inode("a.cfg") != ino || h.read("a.cfg") != "one\n" {
+		t.Errorf("reapply rewrote a file that was in place")
+	}
+
+	c.Validate = remote.Script(`echo "[ALERT] refused"; exit 1`)
+	_, err = Apply(ctx, remote.LocalRunner{}, c)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !ve.Restored || ve.Swapped {
+		t.Fatalf("refused reapply: want a ValidationError before any swap, got %v", err)
+	}
+	if h.reloads() != 2 || verified != 1 || h.inode("a.cfg") != ino {
+		t.Errorf("refused reapply: %d reloads, %d verifications, inode changed %v", h.reloads(), verified, h.inode("a.cfg") != ino)
+	}
+	if l := h.leftovers(); len(l) != 0 {
+		t.Errorf("leftovers %v", l)
+	}
+}

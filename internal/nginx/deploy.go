@@ -704,7 +704,12 @@ func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 	validate := LinkedArgv(true, links, TestArgv())
 	reload := LinkedArgv(false, links, pre.init.Argv(apply.ActionReloadOrStart, "nginx"))
 	out, err := apply.Apply(ctx, r, apply.Change{
-		Files:           engineFiles(files),
+		Files: engineFiles(files),
+		// Files already in place still need the links made and nginx
+		// (re)loaded when the links or the running nginx are not as they
+		// must be (removed or stopped by hand): the engine validates the
+		// linked configuration privately before any link goes live.
+		Reapply:         needsLinks || !pre.services["nginx"].Active(),
 		Validate:        validate,
 		ValidatePrivate: linkDirs(links),
 		ValidateFilter:  FilterTestOutput,
@@ -719,16 +724,8 @@ func applySite(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 		return shown(err, TestArgv(), pre.init.Argv(apply.ActionReload, "nginx"))
 	}
 	res.SiteChanged = out.Changed
-	if len(out.Changed) > 0 || len(out.Resumed) > 0 {
-		res.SiteReloaded = true
-		return nil
-	}
-	// The files are as they must be; the links or the running nginx may
-	// not be (removed or stopped by hand).
-	if !needsLinks && pre.services["nginx"].Active() {
-		return nil
-	}
-	return relink(ctx, r, d.Host, links, pre.init, verify, res)
+	res.SiteReloaded = out.Reloaded
+	return nil
 }
 
 // linkDirs are the directories of the links: the link handling of the
@@ -745,23 +742,3 @@ func linkDirs(links []LinkRule) []string {
 	return dirs
 }
 
-// relink repairs the links and (re)loads nginx when the site's files are
-// already in place: `nginx -t` with the links in place (undone when it
-// fails), then reload or start, then the site check.
-func relink(ctx context.Context, r remote.Runner, host string, links []LinkRule, init apply.Init, verify func(context.Context, remote.Runner) error, res *Result) error {
-	if out, err := r.Run(ctx, remote.Cmd{Argv: LinkedArgv(true, links, TestArgv())}); err != nil {
-		msg := FilterTestOutput(string(out.Stdout) + string(out.Stderr))
-		if ee, ok := errors.AsType[*remote.ExitError](err); ok && msg == "" {
-			msg = ee.Error()
-		}
-		return fmt.Errorf("nginx -t refused the configuration on %s once the site was enabled:\n%s\nThe links were put back as they were and nginx was not reloaded", hostName(host), msg)
-	}
-	if _, err := r.Run(ctx, remote.Cmd{Argv: LinkedArgv(false, links, init.Argv(apply.ActionReloadOrStart, "nginx"))}); err != nil {
-		return fmt.Errorf("reloading nginx on %s: %w", hostName(host), scriptErr(err))
-	}
-	if err := verify(ctx, r); err != nil {
-		return fmt.Errorf("on %s: %w", hostName(host), err)
-	}
-	res.SiteReloaded = true
-	return nil
-}

@@ -138,8 +138,22 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 		if restoreDefault {
 			res.DefaultSiteRestored = true
 			if len(out.Changed) == 0 && !pre.files[def.Path].Exists && pre.files[def.Target].Exists {
-				var rr Result
-				if err := relink(ctx, r, rm.Host, links, pre.init, verify, &rr); err != nil {
+				// The site is long gone but Debian's default site is not
+				// enabled again: the engine makes its link, validating the
+				// result privately first, and reloads.
+				_, err := apply.Apply(ctx, r, apply.Change{
+					Remove:          []string{enabled.Target},
+					Reapply:         true,
+					Validate:        LinkedArgv(true, links, TestArgv()),
+					ValidatePrivate: linkDirs(links),
+					ValidateFilter:  FilterTestOutput,
+					Reload:          LinkedArgv(false, links, pre.init.Argv(apply.ActionReloadOrStart, "nginx")),
+					Verify:          verify,
+					Lock:            SiteLock,
+					Host:            rm.Host,
+					StateDir:        rm.StateDir,
+				})
+				if err != nil {
 					return res, stepErr(StepRemove, fmt.Errorf("enabling Debian's default site again: %w", err))
 				}
 			}

@@ -39,7 +39,7 @@ done
 // (apply.Change.ValidatePrivate, see linkDirs), so its link changes never
 // reach the host; a failing command still undoes them, for the engine's
 // fallback on hosts without such a namespace (links made live, validated,
-// undone) and for relink, which runs it outside the engine.
+// undone).
 //
 // This is how the links in sites-enabled follow the files the engine
 // manages, under the engine's lock: the site's own link appears and

@@ -854,3 +854,67 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 		t.Errorf("left after destroy: %s", out)
 	}
 }
+
+// A site whose files are in place but whose sites-enabled link was removed
+// by hand is enabled again by the next apply; when nginx refuses the site
+// once enabled (here an operator's conf.d file declares the site's upstream
+// a second time), the link never appears on the host, not even while nginx
+// -t runs: a watcher on web2 reads the link's target and runs nginx -t on
+// the live configuration in a tight loop throughout the refused apply.
+// Once the clash is gone, the apply enables the site.
+func TestAccWebServer_relinkValidatedFirst(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	h := inv.Host(t, "web2")
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "public")
+	acctest.WriteTree(t, src, map[string]string{"static/ok.txt": "ok\n"})
+	app := acctest.BuildTestApp(t, filepath.Join(tmp, "app"), "testapp", "v1", true)
+	forget(t, h, "relink")
+	cleanupUser(t, h, "acc-relink")
+	const link, clash = "/etc/nginx/sites-enabled/foobar-relink.conf", "/etc/nginx/conf.d/foobar-acc-clash.conf"
+	t.Cleanup(func() { _, _ = h.TryExec("sh", "-c", "rm -f "+clash+"; systemctl reload nginx") })
+	cfg := webConfig{host: h, name: "relink", serverName: "relink.acc.test", port: 8090, appPort: 8092,
+		docRoot: "/srv/www/relink", sourceDir: src, artifact: app}
+	var w *acctest.Watch
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg.hcl(inv)},
+			{
+				PreConfig: func() {
+					h.Exec(t, "sh", "-c", `rm -- "$1" && printf 'upstream foobar_relink_app { server 127.0.0.1:1; }\n' > "$2" && nginx -t -q && systemctl reload nginx`, "sh", link, clash)
+					w = h.WatchLive(t, link, "nginx", "-t", "-q")
+				},
+				Config:      cfg.hcl(inv),
+				ExpectError: errPattern("nginx -t", `duplicate upstream "foobar_relink_app"`),
+			},
+			{
+				PreConfig: func() {
+					r := w.Stop(t)
+					t.Logf("the watcher read the link %d times and ran nginx -t %d times", r.Samples, r.Checks)
+					if r.Start != "missing" || len(r.Changes) > 0 {
+						t.Errorf("the link of the refused site appeared on the host: started as %q, then %v", r.Start, r.Changes)
+					}
+					for _, f := range r.Failures {
+						t.Errorf("a reload during the refused apply would have loaded an invalid configuration: nginx -t said: %s", f)
+					}
+					if r.Samples == 0 || r.Checks == 0 {
+						t.Errorf("the watcher did not run: %d samples, %d checks", r.Samples, r.Checks)
+					}
+					h.Exec(t, "rm", "--", clash)
+				},
+				Config: cfg.hcl(inv),
+				Check: hostCheck(func() error {
+					if out := h.Exec(t, "sh", "-c", `readlink -- "$1"; nginx -t -q && echo valid`, "sh", link); out != "/etc/nginx/sites-available/foobar-relink.conf\nvalid\n" {
+						return fmt.Errorf("the site was not enabled again: %q", out)
+					}
+					if a := getApp(t, "http://"+h.Address+":8090/api/env", "relink.acc.test"); a.Version != "v1" {
+						return fmt.Errorf("the site does not serve the application: %+v", a)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
