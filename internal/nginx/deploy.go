@@ -741,4 +741,3 @@ func linkDirs(links []LinkRule) []string {
 	}
 	return dirs
 }
-
