@@ -291,3 +291,35 @@ func TestWebRecordRefused(t *testing.T) {
 		}
 	}
 }
+
+// What the docs of gzip and security_headers promise: unset, nothing is
+// compressed and no header is sent; set, even empty, compression and
+// nosniff are on, and the rendered site says so.
+func TestWebServerBlocksOnOnceSet(t *testing.T) {
+	render := func(m webServerModel) string {
+		t.Helper()
+		c := &conv{ctx: context.Background()}
+		m.Name, m.ServerNames = types.StringValue("docs"), strList("docs.example")
+		s := m.toSite(c)
+		if c.diags.HasError() {
+			t.Fatal(c.diags)
+		}
+		s.DocumentRoot, s.AppPort = "/srv/www/docs", 8081
+		out, err := s.Render(nginx.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	unset := render(webServerModel{})
+	set := render(webServerModel{Gzip: &gzipModel{Enabled: types.BoolNull(), Types: types.ListNull(types.StringType)},
+		SecurityHeaders: &secHeaderModel{ContentTypeOptions: types.BoolNull()}})
+	for _, d := range []string{"gzip on;", `add_header X-Content-Type-Options "nosniff" always;`} {
+		if strings.Contains(unset, d) {
+			t.Errorf("blocks unset, yet the site has %q", d)
+		}
+		if !strings.Contains(set, d) {
+			t.Errorf("blocks set to {}, yet the site lacks %q:\n%s", d, set)
+		}
+	}
+}

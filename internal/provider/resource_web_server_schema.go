@@ -169,11 +169,11 @@ func webServerSchema() schema.Schema {
 				Optional:            true, Validators: []validator.String{pathCheck},
 			},
 			"gzip": schema.SingleNestedAttribute{
-				MarkdownDescription: "Response compression. Unset: off.",
+				MarkdownDescription: "Response compression. Unset (as in the stack example): nothing is compressed. Set (even `{}`): on, for `text/html` and `types`.",
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"enabled": schema.BoolAttribute{
-						MarkdownDescription: "Compress responses. Default `true`.",
+						MarkdownDescription: "Compress responses. Default `true` once the `gzip` block is set.",
 						Optional:            true, Computed: true, Default: booldefault.StaticBool(true),
 					},
 					"types": schema.ListAttribute{
@@ -202,11 +202,11 @@ func webServerSchema() schema.Schema {
 				},
 			},
 			"security_headers": schema.SingleNestedAttribute{
-				MarkdownDescription: "Protective response headers, added to every response (`always`). Unset: none.",
+				MarkdownDescription: "Protective response headers, added to every response (`always`). Unset (as in the stack example): none is sent. Set (even `{}`): `X-Content-Type-Options: nosniff` plus the headers given.",
 				Optional:            true,
 				Attributes: map[string]schema.Attribute{
 					"content_type_options": schema.BoolAttribute{
-						MarkdownDescription: "Send `X-Content-Type-Options: nosniff`. Default `true`.",
+						MarkdownDescription: "Send `X-Content-Type-Options: nosniff`. Default `true` once the `security_headers` block is set.",
 						Optional:            true, Computed: true, Default: booldefault.StaticBool(true),
 					},
 					"frame_options": schema.StringAttribute{
