@@ -282,7 +282,7 @@ func lbtCookie(t *testing.T, c *http.Client, base, name string) string {
 func lbtSticky(t *testing.T, c *http.Client, base, cookie, server string, n int) error {
 	t.Helper()
 	if _, err := lbtRound(c, base, "", "/cart", n, server); err != nil {
-		return fmt.Errorf("a client whose cookie names %s: %w", server, err)
+		return fmt.Errorf("a client that should stay on %s: %w", server, err)
 	}
 	if got := lbtCookie(t, c, base, cookie); got != server {
 		return fmt.Errorf("after %d requests answered by %s the client's cookie %s is %q, want %q", n, server, cookie, got, server)
@@ -353,6 +353,9 @@ func TestAccLoadBalancer_sticky(t *testing.T) {
 						return err
 					}
 					home := first.Name
+					if got := lbtCookie(t, a, base, cookie); got != home {
+						return fmt.Errorf("the first answer, from %s, left the client's cookie %s = %q, want %q", home, cookie, got, home)
+					}
 					if err := lbtSticky(t, a, base, cookie, home, n); err != nil {
 						return err
 					}
