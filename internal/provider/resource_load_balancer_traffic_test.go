@@ -43,8 +43,8 @@ const lbtCheck = `path = "/healthz", expect_status = 200, interval = "500ms", ri
 
 // lbtConfig is a load balancer on lb whose frontend "www" listens on port
 // 80 with the given rules (HCL list elements) and default backend, the
-// backends (with lbtCheck health checks unless they say otherwise), and the stats listener basicLB has (read
-// by lbWaitStatus).
+// backends (with lbtCheck health checks unless they say otherwise), and
+// the stats listener of basicLB (which lbWaitStatus reads).
 func lbtConfig(inv *acctest.Inventory, lb acctest.Host, rules []string, def string, backends ...lbtBackend) string {
 	var b strings.Builder
 	for _, be := range backends {
@@ -277,10 +277,14 @@ func lbtCookie(t *testing.T, c *http.Client, base, name string) string {
 	return ""
 }
 
+// lbtStickyCookie is the sticky_cookie of TestAccLoadBalancer_sticky.
+const lbtStickyCookie = "SRVID"
+
 // lbtSticky sends n requests (GET and POST in turn) with c and wants every
-// one answered by server, and c's cookie naming it.
-func lbtSticky(t *testing.T, c *http.Client, base, cookie, server string, n int) error {
+// one answered by server, and c's cookie (lbtStickyCookie) naming it.
+func lbtSticky(t *testing.T, c *http.Client, base, server string, n int) error {
 	t.Helper()
+	const cookie = lbtStickyCookie
 	if _, err := lbtRound(c, base, "", "/cart", n, server); err != nil {
 		return fmt.Errorf("a client that should stay on %s: %w", server, err)
 	}
@@ -315,7 +319,7 @@ func TestAccLoadBalancer_sticky(t *testing.T) {
 	acctest.InstallResponders(t, web1, web2)
 	rs := map[string]*acctest.Responder{"s1": acctest.StartResponder(t, web1, 8080, "s1"), "s2": acctest.StartResponder(t, web2, 8080, "s2")}
 	names := []string{"s1", "s2"}
-	const cookie = "SRVID"
+	const cookie = lbtStickyCookie
 	// Checks every second, down after 3 failures: HAProxy takes a few
 	// seconds to notice the crash, and the requests sent meanwhile, with a
 	// cookie naming a dead server that is still UP, must be answered too.
@@ -356,7 +360,7 @@ func TestAccLoadBalancer_sticky(t *testing.T) {
 					if got := lbtCookie(t, a, base, cookie); got != home {
 						return fmt.Errorf("the first answer, from %s, left the client's cookie %s = %q, want %q", home, cookie, got, home)
 					}
-					if err := lbtSticky(t, a, base, cookie, home, n); err != nil {
+					if err := lbtSticky(t, a, base, home, n); err != nil {
 						return err
 					}
 					// Client B lands on the other server (a few new clients
@@ -379,10 +383,10 @@ func TestAccLoadBalancer_sticky(t *testing.T) {
 						return fmt.Errorf("4 new clients all landed on %s; want one on %s", home, away)
 					}
 					for range n / 2 {
-						if err := lbtSticky(t, a, base, cookie, home, 1); err != nil {
+						if err := lbtSticky(t, a, base, home, 1); err != nil {
 							return err
 						}
-						if err := lbtSticky(t, b, base, cookie, away, 1); err != nil {
+						if err := lbtSticky(t, b, base, away, 1); err != nil {
 							return err
 						}
 					}
@@ -412,7 +416,7 @@ func TestAccLoadBalancer_sticky(t *testing.T) {
 					}
 					t.Logf("%s killed: client A's requests until HAProxy marked it DOWN, answered by (status of %s after each): %v", home, home, got)
 					// The cookie followed: A now stays on the other server.
-					if err := lbtSticky(t, a, base, cookie, away, n); err != nil {
+					if err := lbtSticky(t, a, base, away, n); err != nil {
 						return fmt.Errorf("%s down: %w", home, err)
 					}
 
@@ -422,7 +426,7 @@ func TestAccLoadBalancer_sticky(t *testing.T) {
 					if _, err := lbWaitStatus(t, plain, stats, home, func(s string) bool { return s == "UP" }, 20*time.Second); err != nil {
 						return err
 					}
-					if err := lbtSticky(t, a, base, cookie, away, n); err != nil {
+					if err := lbtSticky(t, a, base, away, n); err != nil {
 						return fmt.Errorf("%s back up: %w", home, err)
 					}
 					seen, err = lbtRound(plain, base, "", "/cart", 6, names...)
@@ -439,10 +443,13 @@ func TestAccLoadBalancer_sticky(t *testing.T) {
 	})
 }
 
-// lbtPhase sends n requests (GET and POST in turn) and wants them answered
-// only by servers in want, each of them at least once.
-func lbtPhase(c *http.Client, base, what string, n int, want ...string) error {
-	seen, err := lbtRound(c, base, "", "/", n, want...)
+// lbtPhaseRequests is how many requests lbtPhase sends.
+const lbtPhaseRequests = 20
+
+// lbtPhase sends lbtPhaseRequests requests (GET and POST in turn) and wants
+// them answered only by servers in want, each of them at least once.
+func lbtPhase(c *http.Client, base, what string, want ...string) error {
+	seen, err := lbtRound(c, base, "", "/", lbtPhaseRequests, want...)
 	if err == nil {
 		err = lbtAllSeen(seen, want...)
 	}
@@ -482,7 +489,6 @@ func TestAccLoadBalancer_backup(t *testing.T) {
 	c := acctest.HTTPClient(acctest.ClientOptions{KeepAlive: true})
 	up := func(s string) bool { return s == "UP" }
 	down := func(s string) bool { return strings.HasPrefix(s, "DOWN") }
-	const n = 20
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -496,7 +502,7 @@ func TestAccLoadBalancer_backup(t *testing.T) {
 					if err := lbtWaitAll(t, c, stats, up, p1.Name, p2.Name, bk.Name); err != nil {
 						return err
 					}
-					if err := lbtPhase(c, base, "both primaries up", n, p1.Name, p2.Name); err != nil {
+					if err := lbtPhase(c, base, "both primaries up", p1.Name, p2.Name); err != nil {
 						return err
 					}
 					// One primary down: the other takes everything, the
@@ -505,7 +511,7 @@ func TestAccLoadBalancer_backup(t *testing.T) {
 					if err := lbtWaitAll(t, c, stats, down, p1.Name); err != nil {
 						return err
 					}
-					if err := lbtPhase(c, base, p1.Name+" down", n, p2.Name); err != nil {
+					if err := lbtPhase(c, base, p1.Name+" down", p2.Name); err != nil {
 						return err
 					}
 					// Both down: the backup takes every request.
@@ -513,7 +519,7 @@ func TestAccLoadBalancer_backup(t *testing.T) {
 					if err := lbtWaitAll(t, c, stats, down, p2.Name); err != nil {
 						return err
 					}
-					if err := lbtPhase(c, base, "both primaries down", n, bk.Name); err != nil {
+					if err := lbtPhase(c, base, "both primaries down", bk.Name); err != nil {
 						return err
 					}
 					// Both back: the backup gives the traffic back.
@@ -522,7 +528,7 @@ func TestAccLoadBalancer_backup(t *testing.T) {
 					if err := lbtWaitAll(t, c, stats, up, p1.Name, p2.Name); err != nil {
 						return err
 					}
-					if err := lbtPhase(c, base, "primaries back up", n, p1.Name, p2.Name); err != nil {
+					if err := lbtPhase(c, base, "primaries back up", p1.Name, p2.Name); err != nil {
 						return err
 					}
 					return nil
