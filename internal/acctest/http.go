@@ -107,6 +107,10 @@ type Request struct {
 	// Method is GET when empty.
 	Method string
 	URL    string
+	// Host, when set, is this request's Host header (a virtual host reached
+	// at the URL's address). A client made with ClientOptions.Host sends
+	// that one instead.
+	Host string
 	// User and Password are sent as basic authentication when User is set.
 	User, Password string
 	// JSON, when set, is the body, sent as application/json.
@@ -141,6 +145,9 @@ func Fetch(ctx context.Context, c *http.Client, r Request) (Response, error) {
 	}
 	if r.JSON != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.Host != "" {
+		req.Host = r.Host
 	}
 	if r.User != "" {
 		req.SetBasicAuth(r.User, r.Password)

@@ -11,7 +11,9 @@
 //	                      in -show, and the sha256 of the values of those
 //	                      named in -hash (to prove a secret arrived without
 //	                      ever printing it)
-//	GET anything else     JSON: hostname, version, method and path
+//	any other request     JSON: name (-name, default the host name),
+//	                      hostname, version, method and path, whatever
+//	                      the method (GET, POST, ...)
 //
 // It prints one line when it starts and one per failed health check to
 // stdout (the journal), never an environment value.
@@ -41,9 +43,13 @@ func main() {
 	failHealth := flag.Bool("fail-health", healthy != "true", "answer 503 on /healthz")
 	show := flag.String("show", "", "comma-separated variables whose values /api/env shows (never secrets)")
 	hash := flag.String("hash", "", "comma-separated variables whose sha256 /api/env shows")
+	name := flag.String("name", "", "the name this instance answers with (default: the host name), so that several instances on one host can be told apart")
 	flag.Parse()
 
 	host, _ := os.Hostname()
+	if *name == "" {
+		*name = host
+	}
 	logger := log.New(os.Stdout, "testapp: ", 0)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -75,7 +81,7 @@ func main() {
 		reply(w, map[string]any{"hostname": host, "version": version, "env_keys": keys, "env": values, "sha256": hashes})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, map[string]any{"hostname": host, "version": version, "method": r.Method, "path": r.URL.Path,
+		reply(w, map[string]any{"name": *name, "hostname": host, "version": version, "method": r.Method, "path": r.URL.Path,
 			"forwarded_for": r.Header.Get("X-Forwarded-For"), "forwarded_proto": r.Header.Get("X-Forwarded-Proto")})
 	})
 	logger.Printf("version %s listening on %s (pid %d)", version, *listen, os.Getpid())
