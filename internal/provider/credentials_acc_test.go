@@ -52,7 +52,7 @@ func cliWithEphemeralVariables(t *testing.T) (name string, ok bool) {
 // devOverrideCLI builds the provider into dir and writes a CLI
 // configuration that uses it (dev_overrides) for the registry host the CLI
 // resolves `foobar/foobar` to (TF_ACC_PROVIDER_HOST, as for OpenTofu).
-func devOverrideCLI(t *testing.T, dir string) string {
+func devOverrideCLI(t testing.TB, dir string) string {
 	t.Helper()
 	plugins := filepath.Join(dir, "plugins")
 	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "terraform-provider-foobar"), ".")

@@ -24,9 +24,12 @@ const (
 	// DefaultKeepaliveMaxMissed keepalive replies may be missed before the
 	// connection is declared dead and closed.
 	DefaultKeepaliveMaxMissed = 5
-	// DefaultMaxSessions caps concurrent sessions per connection, below
-	// sshd's MaxSessions default of 10.
-	DefaultMaxSessions = 8
+	// DefaultMaxSessions caps concurrent sessions per connection. It is
+	// Terraform's default parallelism, so that operations Terraform runs at
+	// once on one host do not wait for each other here, and sshd's default
+	// MaxSessions: the moments sshd still counts a session the client has
+	// closed are covered by retrying the refused open (openSession).
+	DefaultMaxSessions = 10
 )
 
 // Config describes how to reach and authenticate to one host. The provider

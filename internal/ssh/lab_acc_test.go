@@ -438,8 +438,9 @@ func TestAccSSH_SudoPassword(t *testing.T) {
 }
 
 // sshd refuses more than MaxSessions (10 by default) sessions on one
-// connection; the client caps its own below that, so a burst of commands
-// on one pooled connection all run (some wait for a free session).
+// connection; the client caps its own at that, and retries an open that
+// sshd refuses while it still counts a closed session, so a burst of
+// commands on one pooled connection all run (some wait for a free session).
 func TestAccSSH_ManyConcurrentCommands(t *testing.T) {
 	inv := acctest.RemoteLab(t)
 	web := inv.Host(t, "web1")

@@ -15,14 +15,14 @@ import (
 )
 
 // Found on the lab's real sshd (TestAccSSH_ManyConcurrentCommands): a burst
-// of commands within the client's cap of 8 still met "no more sessions",
+// of commands within the client's cap (then 8) still met "no more sessions",
 // because sshd frees a session only after it has processed the client's
 // close; and an sshd configured with a lower MaxSessions refuses outright.
 // A refused session ran nothing, so the client waits and opens it again.
 func TestRefusedSessionsAreRetried(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, sshtest.Options{HostKeys: hostKeys(t, "ed25519"), MaxSessions: 2})
-	c := mustGet(t, newPool(t), f.cfg) // default cap: 8 sessions
+	c := mustGet(t, newPool(t), f.cfg) // default cap: 10 sessions
 	var wg sync.WaitGroup
 	for range 12 {
 		wg.Go(func() {
