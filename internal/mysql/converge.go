@@ -23,6 +23,10 @@ type Env struct {
 	Runners map[string]Runner
 	// Log receives progress messages (never secrets). Nil discards them.
 	Log func(msg string, fields map[string]any)
+	// Servers are the servers the members were last seen running, by
+	// host (from the state); optional. With them Observe reads each
+	// member in one round trip.
+	Servers map[string]Server
 }
 
 func (e Env) log(msg string, fields map[string]any) {
