@@ -229,13 +229,34 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 		}
 	}
 	appNet := strings.TrimSuffix(inv.Subnet, "0/24") + "%"
+	// The example's files as one configuration string, and the factories
+	// on the test case: a refresh step keeps the configuration (and its
+	// variables) of the step before only so. (A configuration directory
+	// that names its providers needs the factories on each step, and a
+	// refresh step with factories of its own writes a configuration of its
+	// own: an empty provider block.)
+	tfFiles, err := filepath.Glob(filepath.Join(st.dir, "*.tf"))
+	if err != nil || len(tfFiles) == 0 {
+		t.Fatalf("the example's files: %v %v", tfFiles, err)
+	}
+	var hcl strings.Builder
+	for _, f := range tfFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hcl.Write(b)
+		hcl.WriteString("\n")
+	}
 	step := func(s resource.TestStep) resource.TestStep {
-		s.ProtoV6ProviderFactories = factories
-		s.ConfigDirectory = config.StaticDirectory(st.dir)
-		s.ConfigVariables = st.vars
+		if !s.RefreshState {
+			s.Config = hcl.String()
+			s.ConfigVariables = st.vars
+		}
 		return s
 	}
 	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
 		Steps: []resource.TestStep{
 			step(resource.TestStep{}),
 			step(resource.TestStep{
@@ -249,7 +270,7 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 			}),
 			step(resource.TestStep{
 				PreConfig: func() {
-					st.web1.Exec(t, "sh", "-c", "echo changed >> /srv/www/foobar/index.html")
+					st.web1.Exec(t, "sh", "-c", "echo changed >> /srv/www/foobar/static/index.html")
 					st.db2.Exec(t, "sh", "-c", "echo '# changed by hand' >> /etc/mysql/mariadb.conf.d/60-foobar.cnf")
 					st.db1.Exec(t, "mariadb", "-e", fmt.Sprintf("REVOKE INSERT ON foobar.* FROM 'foobar_app'@'%s'", appNet))
 					st.lb1.Exec(t, "sh", "-c", "echo '# changed by hand' >> /etc/haproxy/haproxy.cfg")
