@@ -156,6 +156,13 @@ func Converge(ctx context.Context, env Env, c Cluster, o ConvergeOptions) (Statu
 			return Status{Warnings: x.warnings}, &fault.StepError{Step: s.name, Err: err, Msg: msg}
 		}
 	}
+	// The servers just prepared tell Observe which queries to send.
+	env.Servers = map[string]Server{}
+	for h, p := range x.nodes {
+		if p != nil {
+			env.Servers[h] = p.Server
+		}
+	}
 	st := Observe(ctx, env, x.c)
 	st.Warnings = append(x.warnings, st.Warnings...)
 	return st, nil
