@@ -253,8 +253,11 @@ func readMember(ctx context.Context, r Runner, host string, known *Server, c Clu
 	if mr.server, err = ParseServer(sc.Stdout); err != nil {
 		return mr, err
 	}
-	if mr.dialect, mr.dialectErr = mr.server.Dialect(); mr.dialectErr != nil {
-		return mr, nil
+	// A server this provider does not support is not a failure to read:
+	// the caller reports it as it is.
+	mr.dialect, mr.dialectErr = mr.server.Dialect()
+	if mr.dialectErr != nil {
+		return mr, nil //nolint:nilerr // the error is in mr.dialectErr
 	}
 	if actual := planMember(mr.dialect, c, m, role); actual.key() != plan.key() {
 		plan = actual

@@ -85,16 +85,16 @@ func Observe(ctx context.Context, env Env, c Cluster) Status {
 			add("cannot be read: %v", err)
 			return nil
 		}
-		if mr.dialectErr != nil {
-			ms.Err = mr.dialectErr
-			add("%v", mr.dialectErr)
+		if err := mr.dialectErr; err != nil {
+			ms.Err = err
+			add("%v", err)
 			return nil
 		}
 		d := mr.dialect
 		ms.Server = mr.server
-		if mr.factsErr != nil {
-			ms.Err = mr.factsErr
-			add("cannot be read: %v", mr.factsErr)
+		if err := mr.factsErr; err != nil {
+			ms.Err = err
+			add("cannot be read: %v", err)
 			return nil
 		}
 		f := mr.facts
