@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
@@ -35,8 +36,15 @@ type ProbeRequest struct {
 	// Services are service names whose state is read.
 	Services []string
 	// Commands are argv lists run on the host, each captured with its exit
-	// status (for example haproxy -v).
+	// status (for example haproxy -v), with stdin from /dev/null.
 	Commands [][]string
+	// CommandMax caps each command's output, in bytes (default
+	// MaxContent): a command that lists a tree can say more than a file
+	// the probe should return.
+	CommandMax int64
+	// CommandTimeout bounds each command (default 30 s) where the host has
+	// timeout(1).
+	CommandTimeout time.Duration
 	// Init is the service manager; empty means detect it in the same round
 	// trip (the answer is cached as DetectInit's is).
 	Init Init
@@ -101,6 +109,24 @@ type CommandOutput struct {
 	Stderr     []byte
 }
 
+// ExitError is the command's failure as Runner.Run would have returned it
+// (nil for exit status 0).
+func (c CommandOutput) ExitError() *remote.ExitError {
+	if c.ExitStatus == 0 {
+		return nil
+	}
+	return &remote.ExitError{Argv: c.Argv, ExitStatus: c.ExitStatus, Stderr: string(c.Stderr)}
+}
+
+// Err is ExitError worded as the engine words a failed script on the host
+// (nil for exit status 0).
+func (c CommandOutput) Err() error {
+	if ee := c.ExitError(); ee != nil {
+		return hostErr(ee)
+	}
+	return nil
+}
+
 // Snapshot is everything Probe read.
 type Snapshot struct {
 	Init     Init
@@ -112,7 +138,7 @@ type Snapshot struct {
 
 // probeScript reads files, services and command outputs in one round trip.
 // Arguments: init ("" to detect), cap in bytes, command timeout in seconds,
-// then a count of files followed by "<want content 0|1> <path>" pairs, a
+// cap of command outputs in bytes, then a count of files followed by "<want content 0|1> <path>" pairs, a
 // count of services followed by the names, a count of commands each
 // followed by its own word count and words.
 //
@@ -127,8 +153,8 @@ type Snapshot struct {
 //	cmd <i> <exit> <base64 stdout> <base64 stderr>
 //	end
 const probeScript = remote.ShRunFirst + `
-INIT=$1 MAX=$2 CT=$3
-shift 3
+INIT=$1 MAX=$2 CT=$3 CMAX=$4
+shift 4
 TO=
 if command -v timeout >/dev/null 2>&1; then TO=timeout; fi
 echo "foobar-probe 1"
@@ -239,9 +265,9 @@ while [ "$i" -lt "$n" ]; do
   rc=$?
   shift "$k"
   printf 'cmd %d %d ' "$i" "$rc"
-  head -c "$MAX" "$tmpd/o" | base64 -w 0
+  head -c "$CMAX" "$tmpd/o" | base64 -w 0
   printf ' '
-  head -c "$MAX" "$tmpd/e" | base64 -w 0
+  head -c "$CMAX" "$tmpd/e" | base64 -w 0
   echo
   i=$((i+1))
 done
@@ -299,7 +325,15 @@ func Probe(ctx context.Context, r remote.Runner, req ProbeRequest) (Snapshot, er
 		}
 	}
 
-	args := []string{string(init), strconv.FormatInt(limit, 10), "30", strconv.Itoa(len(paths))}
+	cmdLimit := req.CommandMax
+	if cmdLimit <= 0 {
+		cmdLimit = limit
+	}
+	timeout := int64(30)
+	if req.CommandTimeout > 0 {
+		timeout = int64((req.CommandTimeout + time.Second - 1) / time.Second)
+	}
+	args := []string{string(init), strconv.FormatInt(limit, 10), strconv.FormatInt(timeout, 10), strconv.FormatInt(cmdLimit, 10), strconv.Itoa(len(paths))}
 	for _, p := range paths {
 		args = append(args, boolArg(want[p]), p)
 	}

@@ -267,19 +267,36 @@ func (l Listing) Synced() map[string]string {
 // List reads, in one round trip, everything under root on the host and the
 // sync record (a host path, "" for none) that SyncDir keeps for it.
 func List(ctx context.Context, r remote.Runner, root, record string) (Listing, error) {
-	if err := validateRoot(root); err != nil {
+	argv, err := ListArgv(root, record)
+	if err != nil {
 		return Listing{}, err
 	}
-	if record != "" {
-		if err := validateRecordPath(root, record); err != nil {
-			return Listing{}, err
-		}
-	}
-	res, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(manifestScript, root, record)})
+	res, err := r.Run(ctx, remote.Cmd{Argv: argv})
 	if err != nil {
 		return Listing{}, fmt.Errorf("listing %s: %w", root, hostErr(err))
 	}
-	entries, recLines, hasRec, err := parseManifest(res.Stdout)
+	return ParseListing(res.Stdout, root, record)
+}
+
+// ListArgv is the command List runs, for a caller that runs it among
+// others in one round trip (a Probe command) and parses its output with
+// ParseListing. It exits 1 with a message on stderr when root is not a
+// directory.
+func ListArgv(root, record string) ([]string, error) {
+	if err := validateRoot(root); err != nil {
+		return nil, err
+	}
+	if record != "" {
+		if err := validateRecordPath(root, record); err != nil {
+			return nil, err
+		}
+	}
+	return remote.Script(manifestScript, root, record), nil
+}
+
+// ParseListing parses the output of ListArgv(root, record).
+func ParseListing(out []byte, root, record string) (Listing, error) {
+	entries, recLines, hasRec, err := parseManifest(out)
 	if err != nil {
 		return Listing{}, err
 	}

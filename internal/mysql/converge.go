@@ -23,6 +23,10 @@ type Env struct {
 	Runners map[string]Runner
 	// Log receives progress messages (never secrets). Nil discards them.
 	Log func(msg string, fields map[string]any)
+	// Servers are the servers the members were last seen running, by
+	// host (from the state); optional. With them Observe reads each
+	// member in one round trip.
+	Servers map[string]Server
 }
 
 func (e Env) log(msg string, fields map[string]any) {
@@ -150,6 +154,13 @@ func Converge(ctx context.Context, env Env, c Cluster, o ConvergeOptions) (Statu
 				msg += ue.waysOut("remove the replica")
 			}
 			return Status{Warnings: x.warnings}, &fault.StepError{Step: s.name, Err: err, Msg: msg}
+		}
+	}
+	// The servers just prepared tell Observe which queries to send.
+	env.Servers = map[string]Server{}
+	for h, p := range x.nodes {
+		if p != nil {
+			env.Servers[h] = p.Server
 		}
 	}
 	st := Observe(ctx, env, x.c)

@@ -151,3 +151,31 @@ func ParseDaemonVersion(out string) (Flavor, string, error) {
 	}
 	return s.Flavor, m[1], nil
 }
+
+// KnownServer is the server a caller saw before, from the flavor and
+// version it kept (Flavor.String and Version.String, as a state stores
+// them); false when they do not name one.
+func KnownServer(flavor, version string) (Server, bool) {
+	var f Flavor
+	switch strings.ToLower(flavor) {
+	case "mariadb":
+		f = MariaDB
+	case "mysql":
+		f = MySQL
+	default:
+		return Server{}, false
+	}
+	m := versionRE.FindStringSubmatch(version)
+	if m == nil || len(m[0]) != len(version) {
+		return Server{}, false
+	}
+	var nums [3]int
+	for i := range nums {
+		n, err := strconv.Atoi(m[i+1])
+		if err != nil || n > 1000 {
+			return Server{}, false
+		}
+		nums[i] = n
+	}
+	return Server{Flavor: f, Version: V(nums[0], nums[1], nums[2]), VersionString: version}, true
+}

@@ -65,28 +65,43 @@ var factVars = []string{"server_id", "read_only", "super_read_only", "log_bin", 
 // facts reads variables, replication status and the non-empty user
 // databases in one round trip.
 func (n Node) facts(ctx context.Context) (hostFacts, error) {
-	vars, err := n.Dialect.ShowVariables(factVars...)
+	stmts, err := factStmts(n.Dialect)
 	if err != nil {
 		return hostFacts{}, err
 	}
-	ts, err := n.QueryMulti(ctx, ScriptOptions{}, vars, n.Dialect.ShowReplicaStatus(), n.Dialect.NonEmptyDatabasesQuery())
+	ts, err := n.QueryMulti(ctx, ScriptOptions{}, stmts...)
 	if err != nil {
 		return hostFacts{}, err
 	}
+	return parseFacts(n.Host, n.Dialect, ts)
+}
+
+// factStmts are the statements facts runs, in one QueryMulti.
+func factStmts(d Dialect) ([]Stmt, error) {
+	vars, err := d.ShowVariables(factVars...)
+	if err != nil {
+		return nil, err
+	}
+	return []Stmt{vars, d.ShowReplicaStatus(), d.NonEmptyDatabasesQuery()}, nil
+}
+
+// parseFacts reads the tables of factStmts.
+func parseFacts(host string, d Dialect, ts []Table) (hostFacts, error) {
 	var f hostFacts
 	f.Vars = map[string]string{}
 	if len(ts[0].Columns) > 0 {
 		vi, vv := ts[0].Col("Variable_name"), ts[0].Col("Value")
 		if vi < 0 || vv < 0 {
-			return hostFacts{}, fmt.Errorf("%s: variables: unexpected columns %q", n.Host, ts[0].Columns)
+			return hostFacts{}, fmt.Errorf("%s: variables: unexpected columns %q", host, ts[0].Columns)
 		}
 		for _, r := range ts[0].Rows {
 			f.Vars[strings.ToLower(r[vi])] = r[vv]
 		}
 	}
 	if len(ts[1].Rows) > 0 {
-		if f.Replica, err = parseReplicaStatus(ts[1], n.Dialect.Status); err != nil {
-			return hostFacts{}, fmt.Errorf("%s: %w", n.Host, err)
+		var err error
+		if f.Replica, err = parseReplicaStatus(ts[1], d.Status); err != nil {
+			return hostFacts{}, fmt.Errorf("%s: %w", host, err)
 		}
 	}
 	for i := range ts[2].Rows {

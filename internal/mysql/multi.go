@@ -23,27 +23,48 @@ const sectionColumn = "foobar_section"
 // statement that prints nothing (SHOW SLAVE STATUS on a server that is not a
 // replica, a SET) gives an empty Table.
 func (n Node) QueryMulti(ctx context.Context, opts ScriptOptions, stmts ...Stmt) ([]Table, error) {
-	nonce, err := newNonce()
+	q, err := newMultiQuery(stmts...)
 	if err != nil {
 		return nil, err
+	}
+	out, err := n.run(ctx, opts, q.all...)
+	if err != nil {
+		return nil, err
+	}
+	return q.tables(n.Host, out)
+}
+
+// multiQuery is QueryMulti's statements with their section markers: run
+// all in one client invocation, then cut the output with tables.
+type multiQuery struct {
+	stmts []Stmt
+	all   []Stmt
+	nonce string
+}
+
+func newMultiQuery(stmts ...Stmt) (multiQuery, error) {
+	nonce, err := newNonce()
+	if err != nil {
+		return multiQuery{}, err
 	}
 	marker := newStmt("SELECT " + quoteString(nonce) + " AS " + sectionColumn)
 	all := make([]Stmt, 0, 2*len(stmts))
 	for _, s := range stmts {
 		all = append(all, s, marker)
 	}
-	out, err := n.run(ctx, opts, all...)
+	return multiQuery{stmts: stmts, all: all, nonce: nonce}, nil
+}
+
+// tables parses the client's output of q.all, one Table per statement.
+func (q multiQuery) tables(host string, out []byte) ([]Table, error) {
+	parts, err := splitSections(out, q.nonce, len(q.stmts))
 	if err != nil {
-		return nil, err
-	}
-	parts, err := splitSections(out, nonce, len(stmts))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", n.Host, err)
+		return nil, fmt.Errorf("%s: %w", host, err)
 	}
 	tables := make([]Table, len(parts))
 	for i, p := range parts {
 		if tables[i], err = ParseBatch(p); err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", n.Host, stmts[i], err)
+			return nil, fmt.Errorf("%s: %s: %w", host, q.stmts[i], err)
 		}
 	}
 	return tables, nil

@@ -42,12 +42,12 @@ type MemberStatus struct {
 	Replica *ReplicaStatus
 }
 
-// Observe reads every member (in parallel, two round trips each, one more
-// on the primary for its accounts) and reports how the cluster differs from
-// c: settings files, running server_id, read-only by role, replication
-// source, threads, errors and lag beyond c.MaxLagSeconds, and on the primary
-// the databases, accounts and privileges. A member that cannot be read is
-// drift too, not an error: a plan must still be possible with a host down.
+// Observe reads every member (in parallel, one round trip each: see
+// readMember) and reports how the cluster differs from c: settings files,
+// running server_id, read-only by role, replication source, threads, errors
+// and lag beyond c.MaxLagSeconds, and on the primary the databases,
+// accounts and privileges. A member that cannot be read is drift too, not
+// an error: a plan must still be possible with a host down.
 func Observe(ctx context.Context, env Env, c Cluster) Status {
 	type memberSpec struct {
 		m    Member
@@ -59,6 +59,7 @@ func Observe(ctx context.Context, env Env, c Cluster) Status {
 	}
 	st := Status{Members: make([]MemberStatus, len(specs))}
 	drift := make([][]string, len(specs))
+	var primary primaryRead
 	src := c.SourceFor(c.Primary)
 	_ = forEachIndex(len(specs), func(i int) error {
 		sp := specs[i]
@@ -74,29 +75,35 @@ func Observe(ctx context.Context, env Env, c Cluster) Status {
 			add("cannot be read: %v", ms.Err)
 			return nil
 		}
-		srv, err := DetectServer(ctx, r)
+		var known *Server
+		if s, ok := env.Servers[sp.m.Host]; ok {
+			known = &s
+		}
+		mr, err := readMember(ctx, r, sp.m.Host, known, c, sp.m, sp.role)
 		if err != nil {
 			ms.Err = err
 			add("cannot be read: %v", err)
 			return nil
 		}
-		d, err := srv.Dialect()
-		if err != nil {
+		if err := mr.dialectErr; err != nil {
 			ms.Err = err
 			add("%v", err)
 			return nil
 		}
-		ms.Server = srv
-		n := Node{Host: sp.m.Host, Runner: r, Dialect: d}
-		f, err := n.facts(ctx)
-		if err != nil {
+		d := mr.dialect
+		ms.Server = mr.server
+		if err := mr.factsErr; err != nil {
 			ms.Err = err
 			add("cannot be read: %v", err)
 			return nil
 		}
+		f := mr.facts
 		ms.ServerID = f.Vars["server_id"]
 		ms.ReadOnly = f.readOnlyIs(d, true)
 		ms.Replica = f.Replica
+		if sp.role == RolePrimary {
+			primary = mr.primary
+		}
 
 		// Files.
 		cc := c
@@ -106,22 +113,15 @@ func Observe(ctx context.Context, env Env, c Cluster) Status {
 			add("%v", err)
 			return nil
 		}
-		paths := make([]string, len(want))
-		for j, w := range want {
-			paths[j] = w.Path
-		}
-		snap, err := apply.Probe(ctx, r, apply.ProbeRequest{Paths: paths})
-		if err != nil {
-			add("managed files cannot be read: %v", err)
-		} else {
-			for _, w := range want {
-				fi := snap.Files[w.Path]
-				switch {
-				case !fi.Exists:
-					add("%s is missing", w.Path)
-				case fi.SHA256 != apply.Checksum(w.Content):
-					add("%s differs from the configuration", w.Path)
-				}
+		for _, w := range want {
+			fi, ok := mr.files.Files[w.Path]
+			switch {
+			case !ok:
+				add("managed files cannot be read: %s was not probed", w.Path)
+			case !fi.Exists:
+				add("%s is missing", w.Path)
+			case fi.SHA256 != apply.Checksum(w.Content):
+				add("%s differs from the configuration", w.Path)
 			}
 		}
 		if id := fmt.Sprint(sp.m.EffectiveServerID()); ms.ServerID != id {
@@ -177,8 +177,7 @@ func Observe(ctx context.Context, env Env, c Cluster) Status {
 		st.Flavor = p.Server.Flavor
 		d, err := p.Server.Dialect()
 		if err == nil {
-			n := Node{Host: p.Host, Runner: env.Runners[p.Host], Dialect: d}
-			for _, msg := range primaryDrift(ctx, n, c) {
+			for _, msg := range primaryDrift(d, c, primary) {
 				drift[0] = append(drift[0], fmt.Sprintf("%s (primary): %s", p.Host, msg))
 			}
 		}
@@ -207,22 +206,19 @@ func managedAccounts(c Cluster, d Dialect) []managedAccount {
 	return out
 }
 
-// primaryDrift checks the primary's databases, accounts and privileges.
-func primaryDrift(ctx context.Context, n Node, c Cluster) []string {
-	d := n.Dialect
-	accts := managedAccounts(c, d)
-	list := make([]Account, len(accts))
-	for i, a := range accts {
-		list[i] = a.Account
+// primaryDrift checks the primary's databases, accounts and privileges, as
+// its probe read them.
+func primaryDrift(d Dialect, c Cluster, pr primaryRead) []string {
+	if pr.plan == nil {
+		return []string{"databases and accounts were not read"}
 	}
-	listQ, err := d.ListAccountsQuery(list)
-	if err != nil {
-		return []string{err.Error()}
+	if pr.err != nil {
+		if pr.tables == nil && pr.plan.listErr != nil {
+			return []string{pr.err.Error()}
+		}
+		return []string{"databases and accounts cannot be read: " + pr.err.Error()}
 	}
-	ts, err := n.QueryMulti(ctx, ScriptOptions{}, d.DatabasesQuery(), listQ)
-	if err != nil {
-		return []string{"databases and accounts cannot be read: " + err.Error()}
-	}
+	ts := pr.tables
 	var out []string
 	dbs := map[string]bool{}
 	for i := range ts[0].Rows {
@@ -238,29 +234,25 @@ func primaryDrift(ctx context.Context, n Node, c Cluster) []string {
 	if err != nil {
 		return append(out, err.Error())
 	}
-	var shows []Stmt
-	var present []managedAccount
-	for _, a := range accts {
+	var present []int
+	for i, a := range pr.plan.accts {
 		if !exist[a.Account] {
 			out = append(out, fmt.Sprintf("account %s is missing", a.Account))
 			continue
 		}
-		s, err := d.ShowGrants(a.Account)
-		if err != nil {
+		if err := pr.plan.grantErrs[i]; err != nil {
 			return append(out, err.Error())
 		}
-		shows = append(shows, s)
-		present = append(present, a)
+		present = append(present, i)
 	}
-	if len(shows) == 0 {
-		return out
+	for _, i := range present {
+		if err := pr.grantEr[i]; err != nil {
+			return append(out, "privileges cannot be read: "+err.Error())
+		}
 	}
-	gts, err := n.QueryMulti(ctx, ScriptOptions{}, shows...)
-	if err != nil {
-		return append(out, "privileges cannot be read: "+err.Error())
-	}
-	for i, a := range present {
-		cur, err := ParseGrants(gts[i])
+	for _, i := range present {
+		a := pr.plan.accts[i]
+		cur, err := ParseGrants(pr.grants[i][0])
 		if err != nil {
 			out = append(out, err.Error())
 			continue

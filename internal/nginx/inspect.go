@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
@@ -64,9 +65,19 @@ func (o Observed) Gone() bool {
 	return !o.SiteConfigExists && o.ServiceFileSHA256 == "" && !o.EnvFileExists && o.Meta == nil && o.MetaErr == nil
 }
 
-// Inspect reads a deployment in one round trip (two when the document
-// root's manifest is asked for; one more on import, to read paths named
-// only in the deployment record).
+// Limits on listing the document root inside Inspect's probe: its output
+// (NUL-framed lines of sha256 and path, about 100 bytes a file) and its run
+// time. The listing was a round trip of its own before, bounded only by
+// the caller's context.
+const (
+	listMax     = 32 << 20
+	listTimeout = 15 * time.Minute
+)
+
+// Inspect reads a deployment in one round trip: files, services, nginx's
+// version, the site link and, when asked for, the document root's manifest.
+// On import, when the deployment record names paths the caller did not
+// know (artifact, document root), they are read in a second round trip.
 func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed, error) {
 	if err := ValidateSiteName(req.Name); err != nil {
 		return Observed{}, err
@@ -79,14 +90,29 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 	link := l.SiteEnabledPath(req.Name)
 	def := l.DefaultSiteLink()
 	tlsDir := l.SiteTLSDir(req.Name)
+	record := StaticRecordPath(req.StateDir, req.Name)
 	paths := []string{l.NginxConfPath(), link, def.Path, tlsDir + "/cert.pem", tlsDir + "/key.pem", l.UnitPath(req.Name), l.InitScriptPath(req.Name), l.EnvFilePath(req.Name)}
-	probe := func(extra []string) (apply.Snapshot, error) {
-		return apply.Probe(ctx, r, apply.ProbeRequest{
+	// listErr is why the document root cannot be listed (a root SyncDir
+	// refuses); it matters only when the root is a directory.
+	var listErr error
+	probe := func(extra []string, root string) (apply.Snapshot, error) {
+		pr := apply.ProbeRequest{
 			Paths:    append(append([]string{}, paths...), extra...),
 			Content:  []string{conf, metaPath},
 			Services: []string{"nginx", svc},
 			Commands: [][]string{VersionArgv(), remote.Script(linkTargetScript, link)},
-		})
+		}
+		listErr = nil
+		if req.Manifest && root != "" {
+			argv, err := apply.ListArgv(root, record)
+			if err != nil {
+				listErr = err
+			} else {
+				pr.Commands = append(pr.Commands, argv)
+				pr.CommandMax, pr.CommandTimeout = listMax, listTimeout
+			}
+		}
+		return apply.Probe(ctx, r, pr)
 	}
 	var extra []string
 	for _, p := range []string{req.ArtifactPath, req.DocumentRoot} {
@@ -94,7 +120,7 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 			extra = append(extra, p)
 		}
 	}
-	snap, err := probe(extra)
+	snap, err := probe(extra, req.DocumentRoot)
 	if err != nil {
 		return o, err
 	}
@@ -115,7 +141,11 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 			}
 		}
 		if len(more) > 0 {
-			if snap, err = probe(more); err != nil {
+			root := ""
+			if apply.ValidateProbePath(o.DocumentRoot) == nil {
+				root = o.DocumentRoot
+			}
+			if snap, err = probe(more, root); err != nil {
 				return o, err
 			}
 		}
@@ -153,7 +183,17 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 		o.StaticRootExists = fi.Kind == apply.KindDir
 		o.Static = map[string]string{}
 		if o.StaticRootExists {
-			l, err := apply.List(ctx, r, o.DocumentRoot, StaticRecordPath(req.StateDir, req.Name))
+			if listErr != nil {
+				return o, listErr
+			}
+			if len(snap.Commands) < 3 {
+				return o, fmt.Errorf("the document root %s was not listed", o.DocumentRoot)
+			}
+			c := snap.Commands[2]
+			if err := c.Err(); err != nil {
+				return o, fmt.Errorf("listing %s: %w", o.DocumentRoot, err)
+			}
+			l, err := apply.ParseListing(c.Stdout, o.DocumentRoot, record)
 			if err != nil {
 				return o, err
 			}

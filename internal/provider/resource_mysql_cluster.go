@@ -17,7 +17,8 @@ package provider
 //     switches the primary over when it changed, and waits until the
 //     replicas have caught up. Its *fault.StepError becomes a diagnostic
 //     (errorContext.addError).
-//   - Read: mysql.Observe reads every member in one round trip each and
+//   - Read: mysql.Observe reads every member in one round trip each (the
+//     servers the state saw tell it which queries to send) and
 //     returns the drift (converged, drift).
 //   - Delete: mysql.Teardown stops replication and removes the provider's
 //     accounts and settings; databases are never dropped. An unreachable
@@ -317,6 +318,7 @@ func (r *mysqlClusterResource) Read(ctx context.Context, req resource.ReadReques
 		return
 	}
 	env := r.connect(ctx, nil, state.members(), &resp.Diagnostics)
+	env.Servers = state.knownServers()
 	importing := c.ReplicationUser == ""
 	if importing {
 		// Imported: take the replication account from the replicas.

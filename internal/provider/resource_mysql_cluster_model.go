@@ -206,6 +206,30 @@ func (m mysqlClusterModel) waitTimeout() time.Duration {
 }
 
 // setStatus fills the computed attributes from a status.
+// knownServers are the servers the state last saw on the members, by
+// host: with them mysql.Observe reads each member in one round trip.
+func (m *mysqlClusterModel) knownServers() map[string]mysql.Server {
+	out := map[string]mysql.Server{}
+	if m.Servers.IsNull() || m.Servers.IsUnknown() {
+		return out
+	}
+	for host, v := range m.Servers.Elements() {
+		obj, ok := v.(types.Object)
+		if !ok {
+			continue
+		}
+		f, okF := obj.Attributes()["flavor"].(types.String)
+		ver, okV := obj.Attributes()["version"].(types.String)
+		if !okF || !okV {
+			continue
+		}
+		if s, ok := mysql.KnownServer(f.ValueString(), ver.ValueString()); ok {
+			out[host] = s
+		}
+	}
+	return out
+}
+
 func (m *mysqlClusterModel) setStatus(st mysql.Status, diags *diag.Diagnostics) {
 	if st.Flavor != mysql.FlavorUnknown {
 		m.Flavor = types.StringValue(strings.ToLower(st.Flavor.String()))

@@ -6,13 +6,18 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -21,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/foobar/terraform-provider-foobar/internal/acctest"
+	"github.com/foobar/terraform-provider-foobar/internal/ssh"
 )
 
 // TestAccStack_example applies examples/foobar-stack itself (the files an
@@ -31,41 +37,9 @@ import (
 // replica, and an empty second plan. Destroy gives every host back.
 func TestAccStack_example(t *testing.T) {
 	requireTerraform(t)
-	inv := acctest.Lab(t)
-	lb1, web1, web2, db1, db2 := inv.Host(t, "lb1"), inv.Host(t, "web1"), inv.Host(t, "web2"), inv.Host(t, "db1"), inv.Host(t, "db2")
-	root := acctest.RepoRoot()
-	example := filepath.Join(root, "examples", "foobar-stack")
-
-	// The application, built as `make app` builds it.
-	artifact := filepath.Join(t.TempDir(), "foobar-app")
-	build := exec.Command("go", "build", "-trimpath", "-o", artifact, ".")
-	build.Dir = filepath.Join(example, "app")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the example application: %v\n%s", err, out)
-	}
-
-	// The example's required_providers names foobar/foobar, as an operator
-	// writes it; the in-process provider must answer to that address.
-	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "foobar")
-
-	const domain = "www.foobar.com"
-	vars := config.Variables{
-		"ssh_user":             config.StringVariable(inv.User),
-		"private_key_file":     config.StringVariable(inv.PrivateKeyFile),
-		"known_hosts_file":     config.StringVariable(inv.KnownHostsFile),
-		"lb_host":              config.StringVariable(lb1.Address),
-		"web1_host":            config.StringVariable(web1.Address),
-		"web2_host":            config.StringVariable(web2.Address),
-		"db_primary_host":      config.StringVariable(db1.Address),
-		"db_replica_hosts":     config.ListVariable(config.StringVariable(db2.Address)),
-		"app_network":          config.StringVariable(strings.TrimSuffix(inv.Subnet, "0/24") + "%"),
-		"app_artifact":         config.StringVariable(artifact),
-		"site_dir":             config.StringVariable(filepath.Join(example, "public")),
-		"db_app_password":      config.StringVariable(randomSecret(t, "app-")),
-		"replication_password": config.StringVariable(randomSecret(t, "repl-")),
-		"stats_password":       config.StringVariable(randomSecret(t, "stats-")),
-	}
+	st := newStackExample(t)
+	lb1, db1, db2 := st.lb1, st.db1, st.db2
+	example, vars, domain := st.dir, st.vars, stackDomain
 	checkSite := func(*terraform.State) error {
 		var failed []string
 		for _, c := range acctest.CheckStack(acctest.StackTarget{LB: lb1.Address, Domain: domain, Replica: db2.Address + ":3306"}) {
@@ -105,32 +79,223 @@ func TestAccStack_example(t *testing.T) {
 				},
 			},
 		},
-		CheckDestroy: func(*terraform.State) error {
-			// Every host is back as the lab started it.
-			if out, err := lb1.TryExec("systemctl", "is-active", "haproxy"); err != nil {
-				return fmt.Errorf("lb1: haproxy not running after destroy: %w %s", err, out)
-			}
-			for _, w := range []acctest.Host{web1, web2} {
-				r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 10 * time.Second}), acctest.Request{URL: "http://" + w.Address + "/"})
-				if err != nil {
-					return fmt.Errorf("%s: Debian's default site does not answer after destroy: %w", w.Name, err)
-				}
-				if r.Status != 200 || strings.TrimSpace(r.Body) != w.Name {
-					return fmt.Errorf("%s: Debian's default site is not back after destroy: status %d, body %q", w.Name, r.Status, r.Body)
-				}
-			}
-			if out, _ := db2.TryExec("mariadb", "-N", "-e", "SHOW SLAVE STATUS"); strings.TrimSpace(out) != "" {
-				return fmt.Errorf("db2 still replicates after destroy: %s", out)
-			}
-			if out, _ := db1.TryExec("mariadb", "-N", "-e", "SHOW DATABASES LIKE 'foobar'"); strings.TrimSpace(out) != "foobar" {
-				return fmt.Errorf("db1: destroy must keep the application's database, SHOW DATABASES says %q", out)
-			}
-			return nil
-		},
+		CheckDestroy: st.checkDestroy,
 	})
-	// The application's data stays (destroy never drops user databases);
-	// remove it out of band so the lab is as it started.
-	for _, h := range []acctest.Host{db1, db2} {
+	st.dropAppData(t)
+}
+
+// stackDomain is the example's domain.
+const stackDomain = "www.foobar.com"
+
+// stackExample is examples/foobar-stack on the lab: lb1, web1, web2, db1
+// and db2.
+type stackExample struct {
+	dir                       string
+	vars                      config.Variables
+	lb1, web1, web2, db1, db2 acctest.Host
+}
+
+func newStackExample(t *testing.T) stackExample {
+	t.Helper()
+	inv := acctest.Lab(t)
+	st := stackExample{lb1: inv.Host(t, "lb1"), web1: inv.Host(t, "web1"), web2: inv.Host(t, "web2"), db1: inv.Host(t, "db1"), db2: inv.Host(t, "db2")}
+	root := acctest.RepoRoot()
+	st.dir = filepath.Join(root, "examples", "foobar-stack")
+
+	// The application, built as `make app` builds it.
+	artifact := filepath.Join(t.TempDir(), "foobar-app")
+	build := exec.Command("go", "build", "-trimpath", "-o", artifact, ".")
+	build.Dir = filepath.Join(st.dir, "app")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the example application: %v\n%s", err, out)
+	}
+
+	// The example's required_providers names foobar/foobar, as an operator
+	// writes it; the in-process provider must answer to that address.
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "foobar")
+
+	st.vars = config.Variables{
+		"ssh_user":             config.StringVariable(inv.User),
+		"private_key_file":     config.StringVariable(inv.PrivateKeyFile),
+		"known_hosts_file":     config.StringVariable(inv.KnownHostsFile),
+		"lb_host":              config.StringVariable(st.lb1.Address),
+		"web1_host":            config.StringVariable(st.web1.Address),
+		"web2_host":            config.StringVariable(st.web2.Address),
+		"db_primary_host":      config.StringVariable(st.db1.Address),
+		"db_replica_hosts":     config.ListVariable(config.StringVariable(st.db2.Address)),
+		"app_network":          config.StringVariable(strings.TrimSuffix(inv.Subnet, "0/24") + "%"),
+		"app_artifact":         config.StringVariable(artifact),
+		"site_dir":             config.StringVariable(filepath.Join(st.dir, "public")),
+		"db_app_password":      config.StringVariable(randomSecret(t, "app-")),
+		"replication_password": config.StringVariable(randomSecret(t, "repl-")),
+		"stats_password":       config.StringVariable(randomSecret(t, "stats-")),
+	}
+	return st
+}
+
+// checkDestroy: every host is back as the lab started it.
+func (st stackExample) checkDestroy(*terraform.State) error {
+	if out, err := st.lb1.TryExec("systemctl", "is-active", "haproxy"); err != nil {
+		return fmt.Errorf("lb1: haproxy not running after destroy: %w %s", err, out)
+	}
+	for _, w := range []acctest.Host{st.web1, st.web2} {
+		r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 10 * time.Second}), acctest.Request{URL: "http://" + w.Address + "/"})
+		if err != nil {
+			return fmt.Errorf("%s: Debian's default site does not answer after destroy: %w", w.Name, err)
+		}
+		if r.Status != 200 || strings.TrimSpace(r.Body) != w.Name {
+			return fmt.Errorf("%s: Debian's default site is not back after destroy: status %d, body %q", w.Name, r.Status, r.Body)
+		}
+	}
+	if out, _ := st.db2.TryExec("mariadb", "-N", "-e", "SHOW SLAVE STATUS"); strings.TrimSpace(out) != "" {
+		return fmt.Errorf("db2 still replicates after destroy: %s", out)
+	}
+	if out, _ := st.db1.TryExec("mariadb", "-N", "-e", "SHOW DATABASES LIKE 'foobar'"); strings.TrimSpace(out) != "foobar" {
+		return fmt.Errorf("db1: destroy must keep the application's database, SHOW DATABASES says %q", out)
+	}
+	return nil
+}
+
+// dropAppData removes the application's database, which destroy keeps
+// (it never drops user databases), so the lab is as it started.
+func (st stackExample) dropAppData(t *testing.T) {
+	for _, h := range []acctest.Host{st.db1, st.db2} {
 		h.Exec(t, "mariadb", "-e", "SET sql_log_bin=0; DROP DATABASE IF EXISTS foobar")
 	}
+}
+
+// TestAccStack_readRoundTrips holds every Read of the example stack to one
+// SSH round trip per host (issue 17): a refresh reads lb1, web1, web2 (with
+// their static trees), db1 and db2, and the provider's pool must have run
+// exactly one command on each (the sessions that set a connection up, sudo
+// detection, are not counted). Then drift of every kind the reads look at
+// (a static file, a server's settings file, a revoked privilege on the
+// primary, haproxy.cfg) is made on the hosts, and the next refresh must
+// still see all of it in one round trip per host. A last apply repairs the
+// stack and destroy gives every host back.
+func TestAccStack_readRoundTrips(t *testing.T) {
+	requireTerraform(t)
+	st := newStackExample(t)
+	inv := acctest.Lab(t)
+	hosts := []acctest.Host{st.lb1, st.web1, st.web2, st.db1, st.db2}
+
+	// One pool for every provider instance the test runs, so that its
+	// counts cover each refresh whole.
+	pool := ssh.NewPool()
+	t.Cleanup(func() { _ = pool.Close() })
+	factories := map[string]func() (tfprotov6.ProviderServer, error){
+		"foobar": func() (tfprotov6.ProviderServer, error) {
+			return providerserver.NewProtocol6WithError(&foobarProvider{version: "test", pool: pool})()
+		},
+	}
+	oneEach := func(*terraform.State) error {
+		counts := pool.CommandCounts()
+		var bad []string
+		for _, h := range hosts {
+			addr := net.JoinHostPort(h.Address, "22")
+			if n := counts[addr]; n != 1 {
+				bad = append(bad, fmt.Sprintf("%s (%s): %d", h.Name, addr, n))
+			}
+			delete(counts, addr)
+		}
+		for addr, n := range counts {
+			bad = append(bad, fmt.Sprintf("%s, a host the stack does not use: %d", addr, n))
+		}
+		if len(bad) > 0 {
+			return fmt.Errorf("a refresh must run one command (one SSH round trip) on each host; commands run: %s", strings.Join(bad, ", "))
+		}
+		return nil
+	}
+	drift := func(addr, want string) resource.TestCheckFunc {
+		return func(s *terraform.State) error {
+			rs, ok := s.RootModule().Resources[addr]
+			if !ok {
+				return fmt.Errorf("%s is not in the state", addr)
+			}
+			var got []string
+			for k, v := range rs.Primary.Attributes {
+				if strings.HasPrefix(k, "drift.") && k != "drift.#" {
+					got = append(got, v)
+				}
+			}
+			switch {
+			case want == "" && len(got) > 0:
+				return fmt.Errorf("%s: want no drift, got %q", addr, got)
+			case want != "" && !slices.ContainsFunc(got, func(d string) bool { return strings.Contains(d, want) }):
+				return fmt.Errorf("%s: want drift %q, got %q", addr, want, got)
+			}
+			return nil
+		}
+	}
+	appNet := strings.TrimSuffix(inv.Subnet, "0/24") + "%"
+	// The example's files as one configuration string, and the factories
+	// on the test case: a refresh step keeps the configuration (and its
+	// variables) of the step before only so. (A configuration directory
+	// that names its providers needs the factories on each step, and a
+	// refresh step with factories of its own writes a configuration of its
+	// own: an empty provider block.)
+	tfFiles, err := filepath.Glob(filepath.Join(st.dir, "*.tf"))
+	if err != nil || len(tfFiles) == 0 {
+		t.Fatalf("the example's files: %v %v", tfFiles, err)
+	}
+	var hcl strings.Builder
+	for _, f := range tfFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hcl.Write(b)
+		hcl.WriteString("\n")
+	}
+	step := func(s resource.TestStep) resource.TestStep {
+		if !s.RefreshState {
+			s.Config = hcl.String()
+			s.ConfigVariables = st.vars
+		}
+		return s
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			step(resource.TestStep{}),
+			step(resource.TestStep{
+				PreConfig:    pool.ResetCommandCounts,
+				RefreshState: true,
+				Check: resource.ComposeAggregateTestCheckFunc(oneEach,
+					drift("foobar_web_server.web1", ""), drift("foobar_web_server.web2", ""), drift("foobar_mysql_cluster.db", ""),
+					resource.TestCheckResourceAttr("foobar_mysql_cluster.db", "converged", "true"),
+					resource.TestCheckResourceAttr("foobar_web_server.web1", "app_state", "active"),
+				),
+			}),
+			step(resource.TestStep{
+				PreConfig: func() {
+					st.web1.Exec(t, "sh", "-c", "echo changed >> /srv/www/foobar/static/index.html")
+					st.db2.Exec(t, "sh", "-c", "echo '# changed by hand' >> /etc/mysql/mariadb.conf.d/60-foobar.cnf")
+					st.db1.Exec(t, "mariadb", "-e", fmt.Sprintf("REVOKE INSERT ON foobar.* FROM 'foobar_app'@'%s'", appNet))
+					st.lb1.Exec(t, "sh", "-c", "echo '# changed by hand' >> /etc/haproxy/haproxy.cfg")
+					pool.ResetCommandCounts()
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeAggregateTestCheckFunc(oneEach,
+					drift("foobar_web_server.web1", "static files differ from source_dir: 1 changed"),
+					drift("foobar_web_server.web2", ""),
+					drift("foobar_mysql_cluster.db", "60-foobar.cnf differs from the configuration"),
+					drift("foobar_mysql_cluster.db", "INSERT"),
+					resource.TestCheckResourceAttr("foobar_mysql_cluster.db", "converged", "false"),
+					resource.TestMatchResourceAttr("foobar_load_balancer.lb", "rendered_config", regexp.MustCompile(`# changed by hand\n$`)),
+				),
+			}),
+			// Apply repairs every host.
+			step(resource.TestStep{
+				Check: resource.ComposeAggregateTestCheckFunc(
+					drift("foobar_web_server.web1", ""), drift("foobar_mysql_cluster.db", ""),
+					resource.TestCheckResourceAttr("foobar_mysql_cluster.db", "converged", "true"),
+				),
+			}),
+		},
+		CheckDestroy: st.checkDestroy,
+	})
+	st.dropAppData(t)
 }

@@ -142,6 +142,7 @@ func (c *Client) runOn(ctx context.Context, cn *conn, cmd remote.Cmd) (remote.Re
 	if feed != nil {
 		watch = feed
 	}
+	c.pool.countCommand(c.cfg.Addr())
 	er, err := cn.exec(ctx, remote.Join(argv), stdin, cmd.Stdout, watch)
 	prompts := 0
 	if feed != nil {

@@ -23,6 +23,9 @@ type Pool struct {
 	mu     sync.Mutex
 	slots  map[string]*slot
 	closed bool
+	// commands counts the commands run through the pool by host address
+	// (CommandCounts).
+	commands map[string]int
 }
 
 // slot holds the current connection for one pool key.
@@ -35,7 +38,34 @@ type slot struct {
 
 // NewPool returns an empty pool.
 func NewPool() *Pool {
-	return &Pool{slots: map[string]*slot{}}
+	return &Pool{slots: map[string]*slot{}, commands: map[string]int{}}
+}
+
+// CommandCounts returns, by host address (host:port), how many commands
+// Client.Run has run through the pool since it was made or last reset: one
+// SSH session each. The sessions that set a connection up (sudo detection)
+// are not counted. Tests use it to hold a Read to one round trip per host.
+func (p *Pool) CommandCounts() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int, len(p.commands))
+	for k, v := range p.commands {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCommandCounts sets every count of CommandCounts back to zero.
+func (p *Pool) ResetCommandCounts() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.commands = map[string]int{}
+}
+
+func (p *Pool) countCommand(addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.commands[addr]++
 }
 
 var errPoolClosed = errors.New("ssh: connection pool is closed")

@@ -60,3 +60,36 @@ func TestRefusedSessionRetryRespectsContext(t *testing.T) {
 		t.Errorf("the server never refused a session")
 	}
 }
+
+// CommandCounts counts one per command run, by host address, and leaves
+// out the sessions that set the connection up (sudo detection), which the
+// server sees too: a test that holds a Read to one round trip per host
+// relies on both.
+func TestPoolCountsCommands(t *testing.T) {
+	t.Parallel()
+	f := newSudoFixture(t, "password")
+	f.cfg.User, f.cfg.SudoPassword = "deploy", sudoPassword
+	p := newPool(t)
+	c := mustGet(t, p, f.cfg)
+	ctx := testCtx(t, 10*time.Second)
+	for _, cmd := range []remote.Cmd{{Argv: []string{"true"}}, {Argv: []string{"true"}}, {Argv: []string{"true"}, Unprivileged: true}} {
+		if _, err := c.Run(ctx, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := p.CommandCounts()[c.Addr()]; got != 3 {
+		t.Errorf("CommandCounts()[%s] = %d after 3 commands, want 3 (all counts: %v)", c.Addr(), got, p.CommandCounts())
+	}
+	// The server saw the three commands and the two sessions of sudo
+	// detection (probe, password check).
+	if got := len(f.srv.Execs()); got != 5 {
+		t.Errorf("the server saw %d sessions, want 5: %q", got, f.srv.Execs())
+	}
+	p.ResetCommandCounts()
+	if _, err := c.Run(ctx, remote.Cmd{Argv: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.CommandCounts(); len(got) != 1 || got[c.Addr()] != 1 {
+		t.Errorf("after a reset and one command: %v, want {%s: 1}", got, c.Addr())
+	}
+}
