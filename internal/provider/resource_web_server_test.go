@@ -699,22 +699,7 @@ func TestAccWebServer_secretsNeverLeak(t *testing.T) {
 	wo := terraformAtLeast111(t)
 
 	dir := t.TempDir()
-	plugins := filepath.Join(dir, "plugins")
-	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "terraform-provider-foobar"), ".")
-	build.Dir = acctest.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
-	}
-	cli := filepath.Join(dir, "terraformrc")
-	if err := os.WriteFile(cli, []byte(fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "registry.terraform.io/foobar/foobar" = %q
-  }
-  direct {}
-}
-`, plugins)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cli := devOverrideCLI(t, dir)
 
 	sensitive := randomSecret(t, "sens-")
 	writeOnly := randomSecret(t, "wo-")
