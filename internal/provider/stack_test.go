@@ -28,13 +28,13 @@ import (
 // and checks from outside what `make demo` checks: round robin through the
 // load balancer, a static file from Nginx, a dynamic request from the
 // application, a record written through the site and read back from the
-// replica, and an empty second plan. Destroy gives every host back.
+// replica, and an empty second plan. Destroy gives every host back. It runs
+// on every Debian release of the lab at the same time (lbt1, webt1, webt2,
+// dbt1 and dbt2 on trixie).
 func TestAccStack_example(t *testing.T) {
 	requireTerraform(t)
-	inv := acctest.Lab(t)
-	lb1, web1, web2, db1, db2 := inv.Host(t, "lb1"), inv.Host(t, "web1"), inv.Host(t, "web2"), inv.Host(t, "db1"), inv.Host(t, "db2")
-	root := acctest.RepoRoot()
-	example := filepath.Join(root, "examples", "foobar-stack")
+	acctest.Lab(t)
+	example := filepath.Join(acctest.RepoRoot(), "examples", "foobar-stack")
 
 	// The application, built as `make app` builds it.
 	artifact := filepath.Join(t.TempDir(), "foobar-app")
@@ -47,8 +47,16 @@ func TestAccStack_example(t *testing.T) {
 
 	// The example's required_providers names foobar/foobar, as an operator
 	// writes it; the in-process provider must answer to that address.
+	// Set here, before the releases' subtests start: they run in parallel.
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "foobar")
 
+	acctest.EachRelease(t, acctest.InParallel, func(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts) {
+		testAccStackExample(t, inv, hosts, example, artifact)
+	})
+}
+
+func testAccStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, example, artifact string) {
+	lb1, web1, web2, db1, db2 := hosts.LB, hosts.Web1, hosts.Web2, hosts.DBPrimary, hosts.Replica
 	const domain = "www.foobar.com"
 	vars := config.Variables{
 		"ssh_user":             config.StringVariable(inv.User),
@@ -108,7 +116,7 @@ func TestAccStack_example(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error {
 			// Every host is back as the lab started it.
 			if out, err := lb1.TryExec("systemctl", "is-active", "haproxy"); err != nil {
-				return fmt.Errorf("lb1: haproxy not running after destroy: %w %s", err, out)
+				return fmt.Errorf("%s: haproxy not running after destroy: %w %s", lb1.Name, err, out)
 			}
 			for _, w := range []acctest.Host{web1, web2} {
 				r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 10 * time.Second}), acctest.Request{URL: "http://" + w.Address + "/"})
@@ -120,10 +128,10 @@ func TestAccStack_example(t *testing.T) {
 				}
 			}
 			if out, _ := db2.TryExec("mariadb", "-N", "-e", "SHOW SLAVE STATUS"); strings.TrimSpace(out) != "" {
-				return fmt.Errorf("db2 still replicates after destroy: %s", out)
+				return fmt.Errorf("%s still replicates after destroy: %s", db2.Name, out)
 			}
 			if out, _ := db1.TryExec("mariadb", "-N", "-e", "SHOW DATABASES LIKE 'foobar'"); strings.TrimSpace(out) != "foobar" {
-				return fmt.Errorf("db1: destroy must keep the application's database, SHOW DATABASES says %q", out)
+				return fmt.Errorf("%s: destroy must keep the application's database, SHOW DATABASES says %q", db1.Name, out)
 			}
 			return nil
 		},
