@@ -261,22 +261,24 @@ func (w *psWatch) check(secrets ...string) error {
 // import works, and the passwords are in no log or command line. With
 // Terraform 1.11+ the passwords are write-only and also in no plan or
 // state; with older CLIs the test runs the same steps with the sensitive
-// arguments (it never skips). It runs on every Debian release of the lab
-// (db1 and db2 on bookworm, dbt1 and dbt2 on trixie), one after the other:
-// TF_LOG is the process's environment.
+// arguments (it never skips). It runs on every Debian release of the lab at
+// the same time (db1 and db2 on bookworm, dbt1 and dbt2 on trixie).
 func TestAccMySQLCluster_mariadb(t *testing.T) {
 	requireTerraform(t)
-	acctest.EachRelease(t, acctest.OneAfterTheOther, func(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts) {
-		testAccMySQLClusterMariaDB(t, inv, hosts.DBPrimary, hosts.Replica)
+	// Trace logs, a file per subtest (plugin-testing and the provider's log
+	// sink put the test's name in TF_LOG_PATH_MASK's %s), set here because
+	// the environment is the process's and the subtests run in parallel.
+	logs := t.TempDir()
+	t.Setenv("TF_LOG", "trace")
+	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logs, "%s.log"))
+	acctest.EachRelease(t, acctest.InParallel, func(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts) {
+		testAccMySQLClusterMariaDB(t, inv, hosts.DBPrimary, hosts.Replica, filepath.Join(logs, strings.ReplaceAll(t.Name(), "/", "__")+".log"))
 	})
 }
 
-func testAccMySQLClusterMariaDB(t *testing.T, inv *acctest.Inventory, db1, db2 acctest.Host) {
+func testAccMySQLClusterMariaDB(t *testing.T, inv *acctest.Inventory, db1, db2 acctest.Host, logFile string) {
 	cleanMySQLHosts(t, db1, db2)
 	replPW, appPW := randomSecret(t, "Rp-"), randomSecret(t, "Ap-")
-	logFile := filepath.Join(t.TempDir(), "tf.log")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
 	wo := terraformAtLeast111(t)
 	t.Logf("write-only passwords: %v", wo)
 

@@ -76,7 +76,7 @@ func testAccStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hos
 	}
 	checkSite := func(*terraform.State) error {
 		var failed []string
-		for _, c := range acctest.CheckStack(acctest.StackTarget{LB: lb1.Address, Domain: domain, Replica: db2.Address + ":3306"}) {
+		for _, c := range acctest.CheckStack(acctest.StackTarget{LB: lb1.Address, Domain: domain, Replica: db2.Address + ":3306", Web: []string{web1.Name, web2.Name}}) {
 			t.Log(c)
 			if !c.OK {
 				failed = append(failed, c.String())
