@@ -57,6 +57,15 @@ func TestAccStack_example(t *testing.T) {
 
 func testAccStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, example, artifact string) {
 	lb1, web1, web2, db1, db2 := hosts.LB, hosts.Web1, hosts.Web2, hosts.DBPrimary, hosts.Replica
+	// The application's data stays (destroy never drops user databases);
+	// remove it out of band so the lab is as it started, also when the
+	// test failed (a leftover database would stop the next run from
+	// seeding the replica).
+	t.Cleanup(func() {
+		for _, h := range []acctest.Host{db1, db2} {
+			h.Exec(t, "mariadb", "-e", "SET sql_log_bin=0; DROP DATABASE IF EXISTS foobar")
+		}
+	})
 	const domain = "www.foobar.com"
 	vars := config.Variables{
 		"ssh_user":             config.StringVariable(inv.User),
@@ -136,9 +145,4 @@ func testAccStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hos
 			return nil
 		},
 	})
-	// The application's data stays (destroy never drops user databases);
-	// remove it out of band so the lab is as it started.
-	for _, h := range []acctest.Host{db1, db2} {
-		h.Exec(t, "mariadb", "-e", "SET sql_log_bin=0; DROP DATABASE IF EXISTS foobar")
-	}
 }
