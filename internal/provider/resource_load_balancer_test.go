@@ -1400,3 +1400,21 @@ func TestLoadBalancerSameModelInexact(t *testing.T) {
 		}
 	}
 }
+
+// haproxy_version is the upstream version; haproxy_package_version keeps
+// what haproxy -v printed, the distribution's revision included.
+func TestLBModelSetVersion(t *testing.T) {
+	t.Parallel()
+	for reported, upstream := range map[string]string{
+		"2.6.12-1+deb12u4": "2.6.12",
+		"3.0.11-1+deb13u4": "3.0.11",
+		"3.0.11":           "3.0.11",
+	} {
+		var m lbModel
+		m.setVersion(reported)
+		if m.HAProxyVersion.ValueString() != upstream || m.HAProxyPackageVersion.ValueString() != reported {
+			t.Errorf("setVersion(%q): haproxy_version %s, haproxy_package_version %s; want %q, %q",
+				reported, m.HAProxyVersion, m.HAProxyPackageVersion, upstream, reported)
+		}
+	}
+}
