@@ -23,6 +23,9 @@ type StackTarget struct {
 	LB      string
 	Domain  string
 	Replica string // host:port, as the application names it
+	// Web are the web servers' host names as the application reports
+	// them; web1 and web2 (the demo's hosts) when empty.
+	Web []string
 }
 
 // StackCheck is the outcome of one check.
@@ -80,7 +83,14 @@ func CheckStack(t StackTarget) []StackCheck {
 				alternates = false
 			}
 		}
-		rr.OK = alternates && seen["web1"] && seen["web2"] && len(seen) == 2
+		web := t.Web
+		if len(web) == 0 {
+			web = []string{"web1", "web2"}
+		}
+		rr.OK = alternates && len(seen) == len(web)
+		for _, w := range web {
+			rr.OK = rr.OK && seen[w]
+		}
 	}
 	out = append(out, rr)
 

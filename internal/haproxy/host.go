@@ -124,6 +124,22 @@ func ParseVersion(out string) (string, error) {
 	return m[1], nil
 }
 
+// upstreamPart is the release number at the start of a version: 3.0.11,
+// or a development snapshot's 3.1-dev5.
+var upstreamPart = regexp.MustCompile(`^\d+\.\d+(?:\.\d+)*(?:-dev\d+)?`)
+
+// UpstreamVersion is the upstream release of a version that ParseVersion
+// returned, without what a distribution or a build appends to it:
+// "2.6.12-1+deb12u3" -> "2.6.12", "3.0.11-1+deb13u4" -> "3.0.11",
+// "3.1-dev5-abcdef" -> "3.1-dev5". A version that starts with no release
+// number is returned as it is.
+func UpstreamVersion(version string) string {
+	if m := upstreamPart.FindString(version); m != "" {
+		return m
+	}
+	return version
+}
+
 // MajorMinor returns the first two numbers of an HAProxy version such as
 // "2.6.12-1+deb12u3".
 func MajorMinor(version string) (major, minor int, err error) {

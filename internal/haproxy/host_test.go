@@ -65,6 +65,33 @@ func TestParseVersion(t *testing.T) {
 	}
 }
 
+func TestUpstreamVersion(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"2.6.12-1+deb12u4": "2.6.12",
+		"3.0.11-1+deb13u4": "3.0.11",
+		"3.0.11":           "3.0.11",
+		"2.8.5-1ubuntu3":   "2.8.5",
+		"3.1-dev5-abcdef":  "3.1-dev5",
+		"1.8.19-1+deb10u3": "1.8.19",
+		"unknown":          "unknown",
+	} {
+		if got := UpstreamVersion(in); got != want {
+			t.Errorf("UpstreamVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Real output of Debian 12's and 13's haproxy -v.
+	for file, want := range map[string]string{"haproxy-2.6-v.txt": "2.6.12", "haproxy-3.0-v.txt": "3.0.11"} {
+		v, err := ParseVersion(readTestdata(t, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := UpstreamVersion(v); got != want {
+			t.Errorf("%s: UpstreamVersion(%q) = %q, want %q", file, v, got, want)
+		}
+	}
+}
+
 func TestVersionComparison(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -76,23 +76,19 @@ func TestAccHostDataSource_everyLabHost(t *testing.T) {
 				return nil
 			})),
 		)
-		switch h.Flavor {
-		case "bookworm":
-			checks = append(checks,
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("os_version_id"), knownvalue.StringExact("12")),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("services").AtMapKey("haproxy"), knownvalue.StringRegexp(regexp.MustCompile(`^2\.6\.`))),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("services").AtMapKey("nginx"), knownvalue.StringRegexp(regexp.MustCompile(`^1\.22\.`))),
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("services").AtMapKey("mariadb"), knownvalue.StringRegexp(regexp.MustCompile(`^10\.11\.`))),
-			)
-		case "sid-mysql":
-			checks = append(checks,
-				statecheck.ExpectKnownValue(addr, tfjsonpath.New("services"), knownvalue.MapExact(map[string]knownvalue.Check{
-					"mysql": knownvalue.StringRegexp(regexp.MustCompile(`^9\.`)),
-				})),
-			)
-		default:
-			t.Fatalf("lab host %s has an unknown flavor %q", h.Name, h.Flavor)
+		// What the host's image flavour installs, and nothing else.
+		f, err := acctest.LookupFlavor(h.Flavor)
+		if err != nil {
+			t.Fatalf("lab host %s: %v", h.Name, err)
 		}
+		services := map[string]knownvalue.Check{}
+		for svc := range f.Services {
+			services[svc] = knownvalue.StringRegexp(h.Version(t, svc, false))
+		}
+		checks = append(checks,
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("services"), knownvalue.MapExact(services)),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("os_version_id"), knownvalue.StringExact(f.OSVersionID)),
+		)
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

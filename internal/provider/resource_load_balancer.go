@@ -110,11 +110,12 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 
 	// The version stays what Read found, unless HAProxy is missing (an
 	// apply installs it) or the resource is new.
-	version := types.StringUnknown()
-	if state != nil && state.HAProxyVersion.ValueString() != "" && host.Equal(state.SSH.Host) {
-		version = state.HAProxyVersion
+	version, pkgVersion := types.StringUnknown(), types.StringUnknown()
+	if state != nil && state.HAProxyVersion.ValueString() != "" && state.HAProxyPackageVersion.ValueString() != "" && host.Equal(state.SSH.Host) {
+		version, pkgVersion = state.HAProxyVersion, state.HAProxyPackageVersion
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("haproxy_version"), version)...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("haproxy_package_version"), pkgVersion)...)
 
 	if !req.Config.Raw.IsFullyKnown() {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("rendered_config"), types.StringUnknown())...)
@@ -190,7 +191,7 @@ func (r *loadBalancerResource) deploy(ctx context.Context, m *lbModel, config lb
 	m.ID = m.SSH.Host
 	m.RenderedConfig = types.StringValue(string(res.View))
 	m.ConfigSHA256 = types.StringValue(apply.Checksum(res.View))
-	m.HAProxyVersion = types.StringValue(res.Version)
+	m.setVersion(res.Version)
 }
 
 // Read takes haproxy.cfg (its redacted view, with a note when only a secret
@@ -217,7 +218,7 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 		errorContext{secrets: r.data.connSecrets(m.SSH)}.addError(&resp.Diagnostics, "Read HAProxy Config Error", err)
 		return
 	}
-	m.HAProxyVersion = types.StringValue(obs.Version)
+	m.setVersion(obs.Version)
 	if m.ID.IsNull() || m.ID.ValueString() == "" {
 		m.ID = m.SSH.Host
 	}

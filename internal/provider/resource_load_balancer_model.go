@@ -32,6 +32,16 @@ type lbModel struct {
 	RenderedConfig types.String      `tfsdk:"rendered_config"`
 	ConfigSHA256   types.String      `tfsdk:"config_sha256"`
 	HAProxyVersion types.String      `tfsdk:"haproxy_version"`
+	// HAProxyPackageVersion is haproxy -v's version, HAProxyVersion its
+	// upstream part (setVersion sets both).
+	HAProxyPackageVersion types.String `tfsdk:"haproxy_package_version"`
+}
+
+// setVersion sets haproxy_version to the upstream part of what haproxy -v
+// reported and haproxy_package_version to all of it.
+func (m *lbModel) setVersion(reported string) {
+	m.HAProxyVersion = types.StringValue(haproxy.UpstreamVersion(reported))
+	m.HAProxyPackageVersion = types.StringValue(reported)
 }
 
 type lbTimeoutsModel struct {

@@ -384,8 +384,13 @@ func loadBalancerSchema() schema.Schema {
 				Computed:            true,
 			},
 			"haproxy_version": schema.StringAttribute{
-				MarkdownDescription: "Version of HAProxy on the host, such as `2.6.12-1+deb12u3`.",
+				MarkdownDescription: "Upstream version of HAProxy on the host, such as `3.0.11` (Debian 13) or `2.6.12` (Debian 12).",
 				Computed:            true,
+			},
+			"haproxy_package_version": schema.StringAttribute{
+				MarkdownDescription: "The version as the host's `haproxy -v` reports it, which for a distribution's build carries its package revision, " +
+					"such as `3.0.11-1+deb13u4`; for an upstream build it equals `haproxy_version`.",
+				Computed: true,
 			},
 		},
 	}

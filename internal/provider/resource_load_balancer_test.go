@@ -249,12 +249,16 @@ func (e lbExpectRendered) CheckPlan(_ context.Context, req plancheck.CheckPlanRe
 // credentials and Prometheus answers; a second apply plans and reloads
 // nothing; hand edits (a directive, the redacted password) show as an
 // update and apply puts the file back; a config this provider wrote
-// imports with no diff; delete restores Debian's file byte for byte.
+// imports with no diff; delete restores Debian's file byte for byte. It runs
+// on every Debian release of the lab (lb1 on bookworm, lbt1 on trixie).
 func TestAccLoadBalancer_basic(t *testing.T) {
 	requireTerraform(t)
-	inv := acctest.Lab(t)
-	lb := prepareLB(t, inv.Host(t, "lb1"))
-	web1, web2 := lbWebServers(inv, t)
+	acctest.EachRelease(t, acctest.InParallel, testAccLoadBalancerBasic)
+}
+
+func testAccLoadBalancerBasic(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts) {
+	lb := prepareLB(t, hosts.LB)
+	web1, web2 := hosts.Web1, hosts.Web2
 	c := acctest.HTTPClient(acctest.ClientOptions{KeepAlive: true})
 	url := "http://" + lb.Address + "/"
 	stats := "http://" + lb.Address + ":8404"
@@ -274,7 +278,8 @@ func TestAccLoadBalancer_basic(t *testing.T) {
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("id"), knownvalue.StringExact(lb.Address)),
-					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("haproxy_version"), knownvalue.StringRegexp(regexp.MustCompile(`^2\.6\.`))),
+					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("haproxy_version"), knownvalue.StringRegexp(lb.Version(t, "haproxy", true))),
+					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("haproxy_package_version"), knownvalue.StringRegexp(lb.Version(t, "haproxy", false))),
 					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("install"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("frontends").AtSliceIndex(0).AtMapKey("forward_for"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("config_sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
@@ -828,7 +833,7 @@ func TestAccLoadBalancer_install(t *testing.T) {
 				},
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("haproxy_version"), knownvalue.StringRegexp(regexp.MustCompile(`^2\.6\.`))),
+					statecheck.ExpectKnownValue(lbAddr, tfjsonpath.New("haproxy_version"), knownvalue.StringRegexp(lb.Version(t, "haproxy", true))),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					lb.checkHostMatchesState(t),
@@ -1392,6 +1397,24 @@ func TestLoadBalancerSameModelInexact(t *testing.T) {
 		c.b(&b)
 		if a.sameAs(b) || b.sameAs(a) {
 			t.Errorf("%s: lbSameModel = true for models that do not convert exactly", c.name)
+		}
+	}
+}
+
+// haproxy_version is the upstream version; haproxy_package_version keeps
+// what haproxy -v printed, the distribution's revision included.
+func TestLBModelSetVersion(t *testing.T) {
+	t.Parallel()
+	for reported, upstream := range map[string]string{
+		"2.6.12-1+deb12u4": "2.6.12",
+		"3.0.11-1+deb13u4": "3.0.11",
+		"3.0.11":           "3.0.11",
+	} {
+		var m lbModel
+		m.setVersion(reported)
+		if m.HAProxyVersion.ValueString() != upstream || m.HAProxyPackageVersion.ValueString() != reported {
+			t.Errorf("setVersion(%q): haproxy_version %s, haproxy_package_version %s; want %q, %q",
+				reported, m.HAProxyVersion, m.HAProxyPackageVersion, upstream, reported)
 		}
 	}
 }

@@ -235,7 +235,7 @@ func mysqlClusterSchema() schema.Schema {
 				Computed:            true, ElementType: types.StringType,
 			},
 			"servers": schema.MapAttribute{
-				MarkdownDescription: "Each member by host: `role` (primary or replica), `flavor` (MariaDB or MySQL), `version` and the running `server_id`.",
+				MarkdownDescription: "Each member by host: `role` (primary or replica), `flavor` (MariaDB or MySQL), `version` (the upstream version, such as `11.8.9`) and the running `server_id`.",
 				Computed:            true, ElementType: mysqlServerType,
 			},
 			"replica_status": schema.ListAttribute{

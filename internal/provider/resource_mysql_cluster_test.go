@@ -261,16 +261,24 @@ func (w *psWatch) check(secrets ...string) error {
 // import works, and the passwords are in no log or command line. With
 // Terraform 1.11+ the passwords are write-only and also in no plan or
 // state; with older CLIs the test runs the same steps with the sensitive
-// arguments (it never skips).
+// arguments (it never skips). It runs on every Debian release of the lab at
+// the same time (db1 and db2 on bookworm, dbt1 and dbt2 on trixie).
 func TestAccMySQLCluster_mariadb(t *testing.T) {
 	requireTerraform(t)
-	inv := acctest.Lab(t)
-	db1, db2 := inv.Host(t, "db1"), inv.Host(t, "db2")
+	// Trace logs, a file per subtest (plugin-testing and the provider's log
+	// sink put the test's name in TF_LOG_PATH_MASK's %s), set here because
+	// the environment is the process's and the subtests run in parallel.
+	logs := t.TempDir()
+	t.Setenv("TF_LOG", "trace")
+	t.Setenv("TF_LOG_PATH_MASK", filepath.Join(logs, "%s.log"))
+	acctest.EachRelease(t, acctest.InParallel, func(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts) {
+		testAccMySQLClusterMariaDB(t, inv, hosts.DBPrimary, hosts.Replica, filepath.Join(logs, strings.ReplaceAll(t.Name(), "/", "__")+".log"))
+	})
+}
+
+func testAccMySQLClusterMariaDB(t *testing.T, inv *acctest.Inventory, db1, db2 acctest.Host, logFile string) {
 	cleanMySQLHosts(t, db1, db2)
 	replPW, appPW := randomSecret(t, "Rp-"), randomSecret(t, "Ap-")
-	logFile := filepath.Join(t.TempDir(), "tf.log")
-	t.Setenv("TF_LOG", "trace")
-	t.Setenv("TF_ACC_LOG_PATH", logFile)
 	wo := terraformAtLeast111(t)
 	t.Logf("write-only passwords: %v", wo)
 
@@ -344,7 +352,8 @@ variable "app_pw" {
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("replica_status").AtSliceIndex(0).AtMapKey("sql_running"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("replica_status").AtSliceIndex(0).AtMapKey("source_host"), knownvalue.StringExact(db1.Address)),
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("servers").AtMapKey(db2.Address).AtMapKey("role"), knownvalue.StringExact("replica")),
-					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("servers").AtMapKey(db1.Address).AtMapKey("version"), knownvalue.StringRegexp(regexp.MustCompile(`^10\.`))),
+					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("servers").AtMapKey(db1.Address).AtMapKey("version"), knownvalue.StringRegexp(db1.Version(t, "mariadb", true))),
+					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("servers").AtMapKey(db2.Address).AtMapKey("version"), knownvalue.StringRegexp(db2.Version(t, "mariadb", true))),
 				),
 				Check: tfresource.ComposeAggregateTestCheckFunc(
 					func(*terraform.State) error { return ps.check(replPW, appPW) },
@@ -353,7 +362,7 @@ variable "app_pw" {
 					checkReplicaSource(t, db2, db1),
 					func(*terraform.State) error {
 						if v := db2.SQLValue(t, "SELECT @@GLOBAL.max_connections"); v != "300" {
-							return fmt.Errorf("db2 max_connections = %s, want 300", v)
+							return fmt.Errorf("%s max_connections = %s, want 300", db2.Name, v)
 						}
 						changes = db2.ChangeSourceCounter(t)
 						return nil
@@ -437,10 +446,10 @@ variable "app_pw" {
 						}
 					}
 					if u := db1.StatusCounter(t, "Uptime"); u < uptime1 {
-						return fmt.Errorf("db1 restarted for a dynamic setting")
+						return fmt.Errorf("%s restarted for a dynamic setting", db1.Name)
 					}
 					if u := db2.StatusCounter(t, "Uptime"); u < uptime2 {
-						return fmt.Errorf("db2 restarted for a dynamic setting")
+						return fmt.Errorf("%s restarted for a dynamic setting", db2.Name)
 					}
 					return nil
 				},

@@ -405,7 +405,7 @@ func webServerSchema() schema.Schema {
 			"artifact_checksum": computedString("SHA-256 of the artifact (refresh: of the file on the host)."),
 			"static_checksum": computedString("SHA-256 over the checksums and names of every file of `source_dir` " +
 				"(refresh: of `document_root` on the host); null without `source_dir`."),
-			"nginx_version": computedString("Nginx version on the host."),
+			"nginx_version": computedString("Upstream version of Nginx on the host, such as `1.26.3`."),
 			"init_system":   computedString("Service manager of the host: `systemd` or `sysvinit`."),
 			"app_state":     computedString("State of the application service (`active`, `inactive`, `failed`, ...). A plan always wants `active`."),
 			"app_pid": schema.Int64Attribute{

@@ -34,15 +34,33 @@ import (
 // and checks from outside what `make demo` checks: round robin through the
 // load balancer, a static file from Nginx, a dynamic request from the
 // application, a record written through the site and read back from the
-// replica, and an empty second plan. Destroy gives every host back.
+// replica, and an empty second plan. Destroy gives every host back. It runs
+// on every Debian release of the lab at the same time (lbt1, webt1, webt2,
+// dbt1 and dbt2 on trixie).
 func TestAccStack_example(t *testing.T) {
 	requireTerraform(t)
-	st := newStackExample(t)
-	lb1, db1, db2 := st.lb1, st.db1, st.db2
+	acctest.Lab(t)
+	artifact := buildStackApp(t)
+	// The example's required_providers names foobar/foobar, as an operator
+	// writes it; the in-process provider must answer to that address.
+	// Set here, before the releases' subtests start: they run in parallel.
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "foobar")
+	acctest.EachRelease(t, acctest.InParallel, func(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts) {
+		testAccStackExample(t, newStackExample(t, inv, hosts, artifact))
+	})
+}
+
+func testAccStackExample(t *testing.T, st stackExample) {
+	lb1, web1, web2, db1, db2 := st.lb1, st.web1, st.web2, st.db1, st.db2
 	example, vars, domain := st.dir, st.vars, stackDomain
+	// The application's data stays (destroy never drops user databases);
+	// it is removed out of band so the lab is as it started, also when the
+	// test failed (a leftover database would stop the next run from
+	// seeding the replica).
+	t.Cleanup(func() { st.dropAppData(t) })
 	checkSite := func(*terraform.State) error {
 		var failed []string
-		for _, c := range acctest.CheckStack(acctest.StackTarget{LB: lb1.Address, Domain: domain, Replica: db2.Address + ":3306"}) {
+		for _, c := range acctest.CheckStack(acctest.StackTarget{LB: lb1.Address, Domain: domain, Replica: db2.Address + ":3306", Web: []string{web1.Name, web2.Name}}) {
 			t.Log(c)
 			if !c.OK {
 				failed = append(failed, c.String())
@@ -81,40 +99,23 @@ func TestAccStack_example(t *testing.T) {
 		},
 		CheckDestroy: st.checkDestroy,
 	})
-	st.dropAppData(t)
 }
 
 // stackDomain is the example's domain.
 const stackDomain = "www.foobar.com"
 
-// stackExample is examples/foobar-stack on the lab: lb1, web1, web2, db1
-// and db2.
+// stackExample is examples/foobar-stack on one release's lab hosts (lb1,
+// web1, web2, db1 and db2 on bookworm).
 type stackExample struct {
 	dir                       string
 	vars                      config.Variables
 	lb1, web1, web2, db1, db2 acctest.Host
 }
 
-func newStackExample(t *testing.T) stackExample {
+func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, artifact string) stackExample {
 	t.Helper()
-	inv := acctest.Lab(t)
-	st := stackExample{lb1: inv.Host(t, "lb1"), web1: inv.Host(t, "web1"), web2: inv.Host(t, "web2"), db1: inv.Host(t, "db1"), db2: inv.Host(t, "db2")}
-	root := acctest.RepoRoot()
-	st.dir = filepath.Join(root, "examples", "foobar-stack")
-
-	// The application, built as `make app` builds it.
-	artifact := filepath.Join(t.TempDir(), "foobar-app")
-	build := exec.Command("go", "build", "-trimpath", "-o", artifact, ".")
-	build.Dir = filepath.Join(st.dir, "app")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the example application: %v\n%s", err, out)
-	}
-
-	// The example's required_providers names foobar/foobar, as an operator
-	// writes it; the in-process provider must answer to that address.
-	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "foobar")
-
+	st := stackExample{lb1: hosts.LB, web1: hosts.Web1, web2: hosts.Web2, db1: hosts.DBPrimary, db2: hosts.Replica}
+	st.dir = filepath.Join(acctest.RepoRoot(), "examples", "foobar-stack")
 	st.vars = config.Variables{
 		"ssh_user":             config.StringVariable(inv.User),
 		"private_key_file":     config.StringVariable(inv.PrivateKeyFile),
@@ -134,10 +135,23 @@ func newStackExample(t *testing.T) stackExample {
 	return st
 }
 
+// buildStackApp builds the example's application as `make app` does.
+func buildStackApp(t *testing.T) string {
+	t.Helper()
+	artifact := filepath.Join(t.TempDir(), "foobar-app")
+	build := exec.Command("go", "build", "-trimpath", "-o", artifact, ".")
+	build.Dir = filepath.Join(acctest.RepoRoot(), "examples", "foobar-stack", "app")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the example application: %v\n%s", err, out)
+	}
+	return artifact
+}
+
 // checkDestroy: every host is back as the lab started it.
 func (st stackExample) checkDestroy(*terraform.State) error {
 	if out, err := st.lb1.TryExec("systemctl", "is-active", "haproxy"); err != nil {
-		return fmt.Errorf("lb1: haproxy not running after destroy: %w %s", err, out)
+		return fmt.Errorf("%s: haproxy not running after destroy: %w %s", st.lb1.Name, err, out)
 	}
 	for _, w := range []acctest.Host{st.web1, st.web2} {
 		r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 10 * time.Second}), acctest.Request{URL: "http://" + w.Address + "/"})
@@ -149,10 +163,10 @@ func (st stackExample) checkDestroy(*terraform.State) error {
 		}
 	}
 	if out, _ := st.db2.TryExec("mariadb", "-N", "-e", "SHOW SLAVE STATUS"); strings.TrimSpace(out) != "" {
-		return fmt.Errorf("db2 still replicates after destroy: %s", out)
+		return fmt.Errorf("%s still replicates after destroy: %s", st.db2.Name, out)
 	}
 	if out, _ := st.db1.TryExec("mariadb", "-N", "-e", "SHOW DATABASES LIKE 'foobar'"); strings.TrimSpace(out) != "foobar" {
-		return fmt.Errorf("db1: destroy must keep the application's database, SHOW DATABASES says %q", out)
+		return fmt.Errorf("%s: destroy must keep the application's database, SHOW DATABASES says %q", st.db1.Name, out)
 	}
 	return nil
 }
@@ -176,8 +190,10 @@ func (st stackExample) dropAppData(t *testing.T) {
 // stack and destroy gives every host back.
 func TestAccStack_readRoundTrips(t *testing.T) {
 	requireTerraform(t)
-	st := newStackExample(t)
 	inv := acctest.Lab(t)
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "foobar")
+	st := newStackExample(t, inv, acctest.Releases[0].Hosts(t, inv), buildStackApp(t))
+	t.Cleanup(func() { st.dropAppData(t) })
 	hosts := []acctest.Host{st.lb1, st.web1, st.web2, st.db1, st.db2}
 
 	// One pool for every provider instance the test runs, so that its
@@ -297,5 +313,4 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 		},
 		CheckDestroy: st.checkDestroy,
 	})
-	st.dropAppData(t)
 }
