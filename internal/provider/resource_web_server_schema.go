@@ -202,8 +202,9 @@ func webServerSchema() schema.Schema {
 				},
 			},
 			"security_headers": schema.SingleNestedAttribute{
-				MarkdownDescription: "Protective response headers, added to every response (`always`). Unset (as in the stack example): none is sent. Set (even `{}`): `X-Content-Type-Options: nosniff` plus the headers given.",
-				Optional:            true,
+				MarkdownDescription: "Protective response headers, added to every response (`always`). Unset (as in the stack example): none is sent. " +
+					"Set (even `{}`): `X-Content-Type-Options: nosniff` plus the headers given.",
+				Optional: true,
 				Attributes: map[string]schema.Attribute{
 					"content_type_options": schema.BoolAttribute{
 						MarkdownDescription: "Send `X-Content-Type-Options: nosniff`. Default `true` once the `security_headers` block is set.",
