@@ -668,10 +668,17 @@ func TestLockTimesOut(t *testing.T) {
 			must(t, os.MkdirAll(filepath.Join(h.state, "locks"), 0o700))
 			r := &hookRunner{r: remote.LocalRunner{}, hook: func(ctx context.Context, n int, cmd remote.Cmd, next func(context.Context, remote.Cmd) (remote.Result, error)) (remote.Result, error) {
 				if n == at {
-					holder := exec.Command("flock", filepath.Join(h.state, "locks", "test.lock"), "sleep", "2")
+					// The holder says when it has the lock (a fixed pause
+					// was not enough under load), then keeps it 2 s.
+					held := filepath.Join(t.TempDir(), "held")
+					holder := exec.Command("flock", filepath.Join(h.state, "locks", "test.lock"), "sh", "-c", `: > "$1"; sleep 2`, "sh", held)
 					must(t, holder.Start())
 					t.Cleanup(func() { _ = holder.Wait() })
-					time.Sleep(300 * time.Millisecond)
+					for deadline := time.Now().Add(30 * time.Second); !fileExists(held); time.Sleep(10 * time.Millisecond) {
+						if time.Now().After(deadline) {
+							t.Fatal("the holder did not take the lock within 30s")
+						}
+					}
 				}
 				return next(ctx, cmd)
 			}}
@@ -915,4 +922,9 @@ func TestApplyReapply(t *testing.T) {
 	if l := h.leftovers(); len(l) != 0 {
 		t.Errorf("leftovers %v", l)
 	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
