@@ -120,7 +120,7 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 			timeout = DefaultVerifyTimeout
 		}
 		verify := siteCheck(l, old, nil, timeout)
-		out, err := apply.Apply(ctx, r, apply.Change{
+		change := apply.Change{
 			Remove:          sitePaths,
 			Validate:        LinkedArgv(true, links, TestArgv()),
 			ValidatePrivate: linkDirs(links),
@@ -130,7 +130,8 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 			Lock:            SiteLock,
 			Host:            rm.Host,
 			StateDir:        rm.StateDir,
-		})
+		}
+		out, err := apply.Apply(ctx, r, change)
 		res.Warnings = append(res.Warnings, out.Warnings...)
 		if err != nil {
 			return res, stepErr(StepRemove, fmt.Errorf("removing the site: %w", shown(err, TestArgv(), pre.init.Argv(apply.ActionReload, "nginx"))))
@@ -141,19 +142,10 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 				// The site is long gone but Debian's default site is not
 				// enabled again: the engine makes its link, validating the
 				// result privately first, and reloads.
-				_, err := apply.Apply(ctx, r, apply.Change{
-					Remove:          []string{enabled.Target},
-					Reapply:         true,
-					Validate:        LinkedArgv(true, links, TestArgv()),
-					ValidatePrivate: linkDirs(links),
-					ValidateFilter:  FilterTestOutput,
-					Reload:          LinkedArgv(false, links, pre.init.Argv(apply.ActionReloadOrStart, "nginx")),
-					Verify:          verify,
-					Lock:            SiteLock,
-					Host:            rm.Host,
-					StateDir:        rm.StateDir,
-				})
-				if err != nil {
+				// Only the site file takes part: its directory exists,
+				// the TLS directory may not.
+				change.Remove, change.Reapply = []string{enabled.Target}, true
+				if _, err := apply.Apply(ctx, r, change); err != nil {
 					return res, stepErr(StepRemove, fmt.Errorf("enabling Debian's default site again: %w", err))
 				}
 			}
