@@ -96,11 +96,35 @@ func TestAccApply_NginxInvalidNeverLive(t *testing.T) {
 	}
 }
 
+// TestAccApply_MariaDBInvalidNeverLive and TestAccApply_MySQLInvalidNeverLive:
+// one body (serverInvalidNeverLive) on each flavor's lab host; the dialect
+// is the one of the server the host runs (mariadbd --verbose --help on
+// MariaDB, mysqld --validate-config on MySQL).
 func TestAccApply_MariaDBInvalidNeverLive(t *testing.T) {
+	serverInvalidNeverLive(t, "db2", mysql.MariaDB)
+}
+
+func TestAccApply_MySQLInvalidNeverLive(t *testing.T) {
+	serverInvalidNeverLive(t, "mysql2", mysql.MySQL)
+}
+
+// serverInvalidNeverLive: a valid option fragment goes live, then one with
+// an unknown option is refused by the server's own check while the live
+// fragment is watched; the server still answers afterwards.
+func serverInvalidNeverLive(t *testing.T, host string, flavor mysql.Flavor) {
 	inv := acctest.RemoteLab(t)
-	h := inv.Host(t, "db2")
+	h := inv.Host(t, host)
 	c := acctest.Connect(t, inv.SSHConfig(h))
-	d, err := mysql.NewDialect(mysql.MariaDB, mysql.V(10, 11, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := mysql.DetectServer(ctx, c)
+	if err != nil {
+		t.Fatalf("%s: %v", host, err)
+	}
+	if srv.Flavor != flavor {
+		t.Fatalf("%s runs %s %s, want %s", host, srv.Flavor, srv.Version, flavor)
+	}
+	d, err := srv.Dialect()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +132,8 @@ func TestAccApply_MariaDBInvalidNeverLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := d.ConfDir + "/61-foobar-acc-watch.cnf"
+	t.Logf("%s: %s %s, validator %q", host, srv.Flavor, srv.Version, validate)
+	p := d.ConfDir + "/zz-foobar-acc-watch.cnf"
 	t.Cleanup(func() { _, _ = h.TryExec("sh", "-c", `rm -f -- "$1" "$1".foobar-*`, "sh", p) })
 	ch := func(content string) apply.Change {
 		return apply.Change{
@@ -118,13 +143,14 @@ func TestAccApply_MariaDBInvalidNeverLive(t *testing.T) {
 			Host:     h.Name,
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	if _, err := apply.Apply(ctx, c, ch("[mysqld]\nmax_connections = 151\n")); err != nil {
-		t.Fatalf("valid fragment: %v", err)
+		t.Fatalf("%s: valid fragment: %v", host, err)
 	}
 	refusedWhileWatched(t, h, c, ch("[mysqld]\nno_such_option = 1\n"), p, validate...)
 	if l := h.Leftovers(t, p); len(l) > 0 {
 		t.Errorf("files left next to %s: %v", p, l)
+	}
+	if _, err := h.TrySQL("SELECT 1"); err != nil {
+		t.Errorf("the server on %s does not answer after the refused apply: %v", host, err)
 	}
 }

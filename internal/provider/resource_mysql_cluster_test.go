@@ -157,6 +157,18 @@ func checkReplicaSource(t *testing.T, h, source acctest.Host) func(*terraform.St
 	}
 }
 
+// checkMySQLSetting: every host runs with the server variable at want.
+func checkMySQLSetting(t *testing.T, hosts []acctest.Host, name, want string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		for _, h := range hosts {
+			if v := h.SQLValue(t, "SELECT @@GLOBAL."+name); v != want {
+				return fmt.Errorf("%s %s = %s, want %s", h.Name, name, v, want)
+			}
+		}
+		return nil
+	}
+}
+
 // checkMySQLDestroyed: no replication, no provider files, no provider
 // accounts on any host; the databases are still there.
 func checkMySQLDestroyed(t *testing.T, hosts []acctest.Host, keptDB string) func(*terraform.State) error {
@@ -532,16 +544,38 @@ variable "app_pw" {
 	}
 }
 
-// TestAccMySQLCluster_mariadbTopology: a replica joins a primary holding
-// data (thousands of rows in several tables, on a host whose server package
-// was purged: it is installed) and converges with matching checksums; a
-// switchover db1 -> db2 under a continuous writer loses no acknowledged
-// write and leaves db1 replicating from db2; a replica whose container is
-// stopped while the primary takes writes catches up when it starts.
+// topologyFlavor is one server flavor's lab hosts for the topology test:
+// a primary, a replica, and a host whose server package the test purges
+// (the provider installs it again).
+type topologyFlavor struct {
+	flavor mysql.Flavor
+	hosts  [3]string
+}
+
+// TestAccMySQLCluster_mariadbTopology and TestAccMySQLCluster_mysqlTopology
+// run one body (testAccClusterTopology) on each flavor's lab hosts: a
+// replica joins a primary holding data (thousands of rows in several
+// tables, on a host whose server package was purged: it is installed) and
+// converges with matching checksums; a switchover primary -> replica under a
+// continuous writer loses no acknowledged write and leaves the old primary
+// replicating from the new one; a replica whose container is stopped while
+// the primary takes writes catches up when it starts.
 func TestAccMySQLCluster_mariadbTopology(t *testing.T) {
+	testAccClusterTopology(t, topologyFlavor{flavor: mysql.MariaDB, hosts: [3]string{"db1", "db2", "db3"}})
+}
+
+// TestAccMySQLCluster_mysqlTopology: see TestAccMySQLCluster_mariadbTopology.
+func TestAccMySQLCluster_mysqlTopology(t *testing.T) {
+	testAccClusterTopology(t, topologyFlavor{flavor: mysql.MySQL, hosts: [3]string{"mysql1", "mysql2", "mysql3"}})
+}
+
+// testAccClusterTopology: failures name the flavor's hosts (db1 or mysql1);
+// the flavor is in the test's name and log.
+func testAccClusterTopology(t *testing.T, f topologyFlavor) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
-	db1, db2, db3 := inv.Host(t, "db1"), inv.Host(t, "db2"), inv.Host(t, "db3")
+	db1, db2, db3 := inv.Host(t, f.hosts[0]), inv.Host(t, f.hosts[1]), inv.Host(t, f.hosts[2])
+	t.Logf("flavor %s: primary %s, replicas %s and %s (%s is purged)", f.flavor, db1.Name, db2.Name, db3.Name, db3.Name)
 	cleanMySQLHosts(t, db1, db2, db3)
 	replPW, appPW := randomSecret(t, "Rp-"), randomSecret(t, "Ap-")
 	body := fmt.Sprintf(`  replication_user     = %q
@@ -564,7 +598,10 @@ func TestAccMySQLCluster_mariadbTopology(t *testing.T) {
 		Steps: []tfresource.TestStep{
 			{
 				Config: mysqlClusterHCL(inv, db1, []acctest.Host{db2}, body),
-				Check:  checkReplicates(db1, []acctest.Host{db2}, appPW, "w", 1, 10),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("flavor"), knownvalue.StringExact(strings.ToLower(f.flavor.String()))),
+				},
+				Check: checkReplicates(db1, []acctest.Host{db2}, appPW, "w", 1, 10),
 			},
 			{
 				// db3 joins a primary holding data; its server package was
@@ -573,9 +610,10 @@ func TestAccMySQLCluster_mariadbTopology(t *testing.T) {
 					for i, tbl := range []string{"a", "b", "c"} {
 						db1.WriteRows(t, accSeedDB, tbl, 1, 2000+1000*i, 50)
 					}
-					db3.Exec(t, "sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q mariadb-server >/dev/null 2>&1")
-					if _, err := db3.TryExec("systemctl", "cat", "mariadb"); err == nil {
-						t.Fatal("db3 still has the mariadb service after the purge")
+					pkg := mysql.ServerPackage(f.flavor)
+					db3.Exec(t, "sh", "-c", `DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$1" >/dev/null 2>&1`, "sh", pkg)
+					if _, err := db3.TryExec("systemctl", "cat", db3.Service); err == nil {
+						t.Fatalf("%s still has the %s service after purging %s", db3.Name, db3.Service, pkg)
 					}
 				},
 				Config: mysqlClusterHCL(inv, db1, []acctest.Host{db2, db3}, body),
@@ -590,11 +628,11 @@ func TestAccMySQLCluster_mariadbTopology(t *testing.T) {
 					func(*terraform.State) error {
 						want := db1.Checksums(t, tables...)
 						if len(want) != len(tables) {
-							return fmt.Errorf("checksums on db1: %v", want)
+							return fmt.Errorf("checksums on %s: %v", db1.Name, want)
 						}
 						for _, h := range []acctest.Host{db2, db3} {
 							if diff := cmp.Diff(want, h.Checksums(t, tables...)); diff != "" {
-								return fmt.Errorf("%s checksums differ from db1 (-db1 +%s):\n%s", h.Name, h.Name, diff)
+								return fmt.Errorf("%s checksums differ from %s (-%s +%s):\n%s", h.Name, db1.Name, db1.Name, h.Name, diff)
 							}
 						}
 						return nil
@@ -635,7 +673,7 @@ func TestAccMySQLCluster_mariadbTopology(t *testing.T) {
 						})
 						acked, failures, byHost := writer.Stop()
 						t.Logf("switchover under load: %d writes acknowledged (%v), %d refused or failed", len(acked), byHost, failures)
-						if byHost["db1"] == 0 || byHost["db2"] == 0 {
+						if byHost[db1.Name] == 0 || byHost[db2.Name] == 0 {
 							return fmt.Errorf("the writer did not write to both primaries: %v", byHost)
 						}
 						// Every member converges on the new primary's rows,
@@ -683,7 +721,7 @@ func TestAccMySQLCluster_mariadbTopology(t *testing.T) {
 					func(*terraform.State) error {
 						want := db2.Checksums(t, accSeedDB+".d")
 						if diff := cmp.Diff(want, db3.Checksums(t, accSeedDB+".d")); diff != "" {
-							return fmt.Errorf("db3 differs from db2 after catching up:\n%s", diff)
+							return fmt.Errorf("%s differs from %s after catching up:\n%s", db3.Name, db2.Name, diff)
 						}
 						return nil
 					},
@@ -821,6 +859,9 @@ EOT
 `, accReplUser, replPW, strings.TrimSpace(ca), accDB, accAppUser, appPW, accDB, privileges)
 	}
 	cfg := mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBody(replPW, `"ALL PRIVILEGES"`))
+	withSettings := func(settings string) string {
+		return mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBody(replPW2, `"SELECT", "INSERT", "CREATE"`)+"  settings = { "+settings+" }\n")
+	}
 	var changes int
 
 	tfresource.Test(t, tfresource.TestCase{
@@ -912,6 +953,37 @@ EOT
 						}
 						return nil
 					},
+				),
+			},
+			{
+				// A setting goes into the managed fragment on both hosts.
+				Config: withSettings(`max_connections = "300"`),
+				Check:  checkMySQLSetting(t, []acctest.Host{m1, m2}, "max_connections", "300"),
+			},
+			{
+				// A setting the server refuses (mysqld --validate-config)
+				// never goes live: the error names it, the live fragment
+				// keeps the previous settings.
+				Config:      withSettings(`max_connections = "300", no_such_option = "1"`),
+				ExpectError: errPattern("unknown variable", "no_such_option"),
+			},
+			{
+				Config: withSettings(`max_connections = "300"`),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					checkMySQLSetting(t, []acctest.Host{m1, m2}, "max_connections", "300"),
+					func(*terraform.State) error {
+						for _, h := range []acctest.Host{m1, m2} {
+							out := h.Exec(t, "cat", "/etc/mysql/mysql.conf.d/zz-foobar.cnf")
+							if strings.Contains(out, "no_such_option") || !strings.Contains(out, "max_connections = 300") {
+								return fmt.Errorf("%s: the refused setting reached the live file, or the previous one is gone:\n%s", h.Name, out)
+							}
+						}
+						return nil
+					},
+					checkReplicates(m1, []acctest.Host{m2}, appPW, "t1", 3001, 5),
 				),
 			},
 			{
