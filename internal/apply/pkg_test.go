@@ -122,81 +122,54 @@ esac
 exit 0
 `)
 	cases := []struct {
-		name     string
-		tools    map[string]string
-		apt, dnf []string
-		wantPM   PackageManager
-		wantLog  string
-		wantErr  string // substring of the error; "" for success
+		name    string
+		tools   map[string]string
+		pkgs    []string
+		wantLog string
+		wantErr string // substring of the error; "" for success
 	}{
 		{
 			// Stale package lists are refreshed once, non-interactively;
 			// a configuration file the host already has is kept.
 			name: "apt retries after update", tools: map[string]string{"apt-get": staleLists},
-			apt: []string{"haproxy"}, dnf: []string{"haproxy"}, wantPM: APT,
-			wantLog: "noninteractive install " + aptOpts + " haproxy\nnoninteractive update -q\nnoninteractive install " + aptOpts + " haproxy\n",
+			pkgs:    []string{"haproxy"},
+			wantLog: "noninteractive install " + aptOpts + " -- haproxy\nnoninteractive update -q\nnoninteractive install " + aptOpts + " -- haproxy\n",
 		},
 		{
 			name: "apt first try, several packages", tools: map[string]string{"apt-get": logging("exit 0\n"), "dnf": logging("exit 0\n")},
-			apt: []string{"nginx", "nginx-common"}, dnf: []string{"nginx-rpm"}, wantPM: APT,
-			wantLog: "noninteractive install " + aptOpts + " nginx nginx-common\n",
+			pkgs:    []string{"nginx", "nginx-common"},
+			wantLog: "noninteractive install " + aptOpts + " -- nginx nginx-common\n",
 		},
 		{
 			name: "apt fails with its last lines", tools: map[string]string{"apt-get": logging("echo 'E: no network' >&2; exit 100\n")},
-			apt: []string{"haproxy"}, dnf: []string{"haproxy"}, wantPM: APT,
-			wantLog: "noninteractive install " + aptOpts + " haproxy\nnoninteractive update -q\nnoninteractive install " + aptOpts + " haproxy\n",
+			pkgs:    []string{"haproxy"},
+			wantLog: "noninteractive install " + aptOpts + " -- haproxy\nnoninteractive update -q\nnoninteractive install " + aptOpts + " -- haproxy\n",
 			wantErr: "apt-get install haproxy failed:\n",
 		},
 		{
-			name: "dnf", tools: map[string]string{"dnf": logging("exit 0\n"), "yum": logging("exit 1\n")},
-			apt: []string{"mariadb-server"}, dnf: []string{"mariadb-server", "mariadb"}, wantPM: DNF,
-			wantLog: " install -y -q mariadb-server mariadb\n",
-		},
-		{
-			name: "yum", tools: map[string]string{"yum": logging("exit 0\n")},
-			apt: []string{"nginx"}, dnf: []string{"nginx"}, wantPM: YUM,
-			wantLog: " install -y -q nginx\n",
-		},
-		{
-			name: "dnf fails", tools: map[string]string{"dnf": logging("echo 'Error: Unable to find a match: nginx' >&2; exit 1\n")},
-			apt: []string{"nginx"}, dnf: []string{"nginx"}, wantPM: DNF,
-			wantLog: " install -y -q nginx\n",
-			wantErr: "dnf install nginx failed:\nError: Unable to find a match: nginx",
+			// dnf and yum are never used: the provider changes only
+			// Debian-family hosts (SupportedSystem refuses the others
+			// before any install).
+			name: "dnf and yum are not used", tools: map[string]string{"dnf": logging("exit 0\n"), "yum": logging("exit 0\n")},
+			pkgs:    []string{"mariadb-server"},
+			wantErr: "cannot install mariadb-server: the host has no apt-get",
 		},
 		{
 			name: "no package manager", tools: map[string]string{},
-			apt: []string{"haproxy"}, dnf: []string{"haproxy"},
-			wantErr: "cannot install haproxy on ",
-		},
-		{
-			name: "apt only, on a dnf host", tools: map[string]string{"dnf": logging("exit 0\n")},
-			apt: []string{"mariadb-server"}, wantPM: "",
-			wantErr: "cannot install mariadb-server on ",
-		},
-		{
-			name: "apt only, without a package manager", tools: map[string]string{},
-			apt: []string{"mariadb-server"}, wantPM: "",
-			wantErr: ": only apt-get (Debian, Ubuntu) is supported",
-		},
-		{
-			name: "dnf only, on an apt host", tools: map[string]string{"apt-get": logging("exit 0\n")},
-			dnf: []string{"httpd"}, wantPM: "",
-			wantErr: "cannot install httpd on ",
+			pkgs:    []string{"haproxy"},
+			wantErr: "cannot install haproxy: the host has no apt-get",
 		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			r, dir := fakeHost(t, c.tools)
-			pm, err := InstallPackages(context.Background(), r, c.apt, c.dnf)
+			err := InstallPackages(context.Background(), r, c.pkgs)
 			if c.wantErr == "" && err != nil {
 				t.Fatalf("InstallPackages: %v", err)
 			}
 			if c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.wantErr)
-			}
-			if pm != c.wantPM {
-				t.Errorf("package manager %q, want %q", pm, c.wantPM)
 			}
 			if diff := cmp.Diff(c.wantLog, readLog(t, dir)); diff != "" {
 				t.Errorf("package manager calls (-want +got):\n%s", diff)
@@ -207,46 +180,12 @@ exit 0
 
 func TestInstallPackagesErrorTypes(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-
 	r, _ := fakeHost(t, map[string]string{"apt-get": "echo 'E: no network' >&2; exit 100\n"})
-	_, err := InstallPackages(ctx, r, []string{"haproxy"}, nil)
+	err := InstallPackages(context.Background(), r, []string{"haproxy"})
 	var ie *InstallError
-	if !errors.As(err, &ie) || ie.Manager != APT || !strings.Contains(ie.Output, "no network") ||
+	if !errors.As(err, &ie) || !cmp.Equal(ie.Packages, []string{"haproxy"}) || !strings.Contains(ie.Output, "no network") ||
 		!strings.Contains(ie.Output, "refreshing the package lists") {
 		t.Errorf("want an *InstallError with apt-get's output, got %#v", err)
-	}
-
-	r, _ = fakeHost(t, map[string]string{"apt-get": "exit 0\n"})
-	_, err = InstallPackages(ctx, r, nil, []string{"httpd"})
-	var ue *UnsupportedSystemError
-	if !errors.As(err, &ue) || ue.Manager != APT || !cmp.Equal(ue.Packages, []string{"httpd"}) ||
-		!strings.HasSuffix(err.Error(), ": only dnf or yum (RHEL family) is supported, and this host has apt-get") {
-		t.Errorf("want an *UnsupportedSystemError naming apt-get and httpd, got %#v (%v)", err, err)
-	}
-
-	r, _ = fakeHost(t, map[string]string{"dnf": "exit 0\n"})
-	_, err = InstallPackages(ctx, r, []string{"mariadb-server"}, nil)
-	if !errors.As(err, &ue) || ue.Manager != DNF ||
-		!strings.HasSuffix(err.Error(), ": only apt-get (Debian, Ubuntu) is supported, and this host has dnf") {
-		t.Errorf("want an *UnsupportedSystemError naming dnf, got %#v (%v)", err, err)
-	}
-}
-
-func TestUnsupportedSystemErrorNamesTheSystem(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		osRelease, want string
-	}{
-		{"ID=alpine\nPRETTY_NAME=\"Alpine Linux v3.20\"\n", "cannot install haproxy on Alpine Linux v3.20: only apt-get (Debian, Ubuntu) and dnf or yum (RHEL family) are supported"},
-		{"ID=alpine\n", "cannot install haproxy on alpine: "},
-		{"", "cannot install haproxy on an unidentified system (no /etc/os-release): "},
-	}
-	for _, c := range cases {
-		err := &UnsupportedSystemError{System: osName(c.osRelease), Packages: []string{"haproxy"}, Supported: []PackageManager{APT, DNF}}
-		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: got %q, want it to contain %q", c.osRelease, err, c.want)
-		}
 	}
 }
 
@@ -254,11 +193,11 @@ func TestInstallPackagesRefusesBadNames(t *testing.T) {
 	t.Parallel()
 	for _, bad := range [][]string{{"-oDebug=1"}, {"two words"}, {""}, {"a;b"}, {"$(id)"}} {
 		r := counting()
-		if _, err := InstallPackages(context.Background(), r, bad, bad); err == nil || r.count() != 0 {
+		if err := InstallPackages(context.Background(), r, bad); err == nil || r.count() != 0 {
 			t.Errorf("%q: err %v after %d commands; want a refusal before anything runs", bad, err, r.count())
 		}
 	}
-	if _, err := InstallPackages(context.Background(), counting(), nil, nil); err == nil {
+	if err := InstallPackages(context.Background(), counting(), nil); err == nil {
 		t.Error("nothing to install must be an error")
 	}
 }

@@ -129,9 +129,13 @@ func (c CommandOutput) Err() error {
 
 // Snapshot is everything Probe read.
 type Snapshot struct {
-	Init     Init
-	Files    map[string]FileInfo
-	Services map[string]ServiceStatus
+	Init Init
+	// OSRelease is the host's os-release(5) content (/etc/os-release, else
+	// /usr/lib/os-release); empty when it has neither. SupportedSystem
+	// judges it.
+	OSRelease string
+	Files     map[string]FileInfo
+	Services  map[string]ServiceStatus
 	// Commands are in request order.
 	Commands []CommandOutput
 }
@@ -146,6 +150,7 @@ type Snapshot struct {
 //
 //	foobar-probe 1
 //	init <systemd|sysvinit|unknown>
+//	os <base64 of /etc/os-release, else /usr/lib/os-release; empty when neither>
 //	file <i> M
 //	file <i> <F|L|D|O> <size> <mode> <uid> <gid> <user> <group> <sha256|->
 //	content <i> <base64>          | content-too-large <i>
@@ -168,6 +173,9 @@ if [ -z "$INIT" ]; then
   fi
 fi
 echo "init $INIT"
+printf 'os '
+{ cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null; } | head -c 65536 | base64 -w 0
+echo
 
 n=$1
 shift
@@ -410,6 +418,15 @@ func parseProbe(out []byte, paths, services []string, cmds [][]string) (Snapshot
 			case Systemd, SysVinit:
 				snap.Init = Init(f[1])
 			}
+		case "os":
+			if len(f) != 2 {
+				return Snapshot{}, bad(line)
+			}
+			b, err := base64.StdEncoding.DecodeString(f[1])
+			if err != nil {
+				return Snapshot{}, bad(line)
+			}
+			snap.OSRelease = string(b)
 		case "file":
 			if len(f) < 3 {
 				return Snapshot{}, bad(line)

@@ -40,6 +40,10 @@ func TestProbe(t *testing.T) {
 	if r.count() != 1 {
 		t.Errorf("probe took %d round trips", r.count())
 	}
+	// The host's os-release comes with every probe (this machine's).
+	if mine, err := os.ReadFile("/etc/os-release"); err == nil && snap.OSRelease != string(mine) {
+		t.Errorf("OSRelease = %q, want this machine's /etc/os-release %q", snap.OSRelease, mine)
+	}
 
 	want := map[string]FileInfo{
 		h.path("with space/a file.cfg"): {Path: h.path("with space/a file.cfg"), Exists: true, Kind: KindFile, Size: 12, Mode: 0o640,

@@ -30,8 +30,7 @@ import (
 
 // Host layout beyond ConfigPath and FilesDir.
 const (
-	// ServiceName is the service unit (or init script) of HAProxy on Debian,
-	// Ubuntu and the RHEL family.
+	// ServiceName is the service unit (or init script) of HAProxy.
 	ServiceName = "haproxy"
 	// LockName is the apply engine's lock for everything this package
 	// writes, so two applies to the same host never interleave.
@@ -40,7 +39,7 @@ const (
 	// the haproxy group may read it (as Debian's package sets it up).
 	ConfigOwner = "root"
 	ConfigGroup = "haproxy"
-	// PIDFile is where Debian's and Red Hat's units tell HAProxy to write
+	// PIDFile is where Debian's unit tells HAProxy to write
 	// the master's pid (-p); it is used when systemd cannot say.
 	PIDFile = "/run/haproxy.pid"
 	// RecordPath holds the Record of what Deploy wrote (the Config with its
@@ -53,25 +52,13 @@ const (
 	RecordMode fs.FileMode = 0o600
 )
 
-// Packages is HAProxy's package, by the same name on Debian, Ubuntu and
-// the RHEL family.
+// Packages is HAProxy's Debian package.
 var Packages = []string{"haproxy"}
 
-// Install installs HAProxy with the host's package manager
-// (apply.InstallPackages) and enables its service where the package does
-// not do that itself (Red Hat's does not; Debian's does). init is the
-// host's service manager. It returns the package manager it used.
-func Install(ctx context.Context, r remote.Runner, init apply.Init) (apply.PackageManager, error) {
-	pm, err := apply.InstallPackages(ctx, r, Packages, Packages)
-	if err != nil {
-		return pm, err
-	}
-	if pm != apply.APT {
-		if _, err := r.Run(ctx, remote.Cmd{Argv: init.Argv(apply.ActionEnable, ServiceName)}); err != nil {
-			return pm, fmt.Errorf("HAProxy was installed with %s, but enabling its service failed: %w", pm, err)
-		}
-	}
-	return pm, nil
+// Install installs HAProxy with apt-get (apply.InstallPackages); Debian's
+// package enables and starts its service.
+func Install(ctx context.Context, r remote.Runner) error {
+	return apply.InstallPackages(ctx, r, Packages)
 }
 
 // processesScript prints the HAProxy master and its workers:

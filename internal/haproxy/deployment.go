@@ -51,9 +51,8 @@ type Result struct {
 	// View is haproxy.cfg as written, with its secrets redacted (Redact):
 	// what may be shown.
 	View []byte
-	// Installed is set when Deploy installed HAProxy, with PackageManager.
-	Installed      bool
-	PackageManager apply.PackageManager
+	// Installed is set when Deploy installed HAProxy.
+	Installed bool
 	// Outcome is the engine's (files changed, reloaded, resumed).
 	Outcome apply.Outcome
 	// Warnings did not make Deploy fail; they are returned with an error
@@ -66,11 +65,12 @@ const (
 	// StepRender: Config.Render refused the configuration; Err is its
 	// fault.FieldErrors. Nothing was sent to the host.
 	StepRender = "render"
-	// StepInspect: reading the host before any change failed.
+	// StepInspect: reading the host before any change failed, or the host
+	// is not a system the provider changes (Err is an
+	// *apply.UnsupportedSystemError).
 	StepInspect = "inspect"
 	// StepInstall: HAProxy is missing and may not be installed (Err is
-	// ErrNotInstalled), cannot be installed on this system (Err is an
-	// *apply.UnsupportedSystemError), or the installation failed.
+	// ErrNotInstalled), or the installation failed.
 	StepInstall = "install"
 	// StepCheck: the HAProxy on the host cannot run the configuration: too
 	// old (CheckVersion), or built without the Prometheus exporter the
@@ -123,6 +123,9 @@ func probeHost(ctx context.Context, r remote.Runner) (hostProbe, error) {
 		Commands: [][]string{BuildInfoArgv(), ProcessesArgv(), ListFilesArgv()},
 	})
 	if err != nil {
+		return hostProbe{}, err
+	}
+	if err := snap.SupportedSystem(); err != nil {
 		return hostProbe{}, err
 	}
 	hp := hostProbe{init: snap.Init, config: snap.Files[ConfigPath].Content}
@@ -186,13 +189,16 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 	}
 
 	hp, err := probeHost(ctx, r)
+	if _, ok := errors.AsType[*apply.UnsupportedSystemError](err); ok {
+		return res, stepError(StepInspect, "", err, fmt.Sprintf("%s: %s. Nothing was changed.", host, err))
+	}
 	if err != nil {
 		return res, stepError(StepInspect, "", err, fmt.Sprintf("Could not inspect %s before applying: %s. Nothing was changed.", host, err))
 	}
 	if hp.missing {
 		if !d.Install {
 			return res, stepError(StepInstall, "install", ErrNotInstalled, fmt.Sprintf(
-				"HAProxy is not installed on %s and install = false. Install it (apt-get install haproxy, dnf install haproxy) or set install = true. Nothing was changed.", host))
+				"HAProxy is not installed on %s and install = false. Install it (apt-get install haproxy) or set install = true. Nothing was changed.", host))
 		}
 		d.log("installing HAProxy", map[string]any{"host": host})
 		timeout := d.InstallTimeout
@@ -200,18 +206,14 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 			timeout = DefaultInstallTimeout
 		}
 		ictx, cancel := context.WithTimeout(ctx, timeout)
-		pm, err := Install(ictx, r, hp.init)
+		err := Install(ictx, r)
 		cancel()
-		if unsupported, ok := errors.AsType[*apply.UnsupportedSystemError](err); ok {
-			return res, stepError(StepInstall, "install", err, fmt.Sprintf(
-				"%s: %s; install it by hand, or set install = false after installing it. Nothing was changed.", host, unsupported))
-		}
 		if err != nil {
 			return res, stepError(StepInstall, "", err, fmt.Sprintf(
 				"Installing HAProxy on %s failed: %s. The HAProxy configuration was not changed.", host, err))
 		}
-		res.Installed, res.PackageManager = true, pm
-		d.log("installed HAProxy", map[string]any{"host": host, "package_manager": string(pm)})
+		res.Installed = true
+		d.log("installed HAProxy", map[string]any{"host": host})
 		if hp, err = probeHost(ctx, r); err != nil || hp.missing {
 			if err == nil {
 				err = errors.New("haproxy is still not found after the installation")

@@ -207,9 +207,19 @@ type logFunc func(msg string, fields map[string]any)
 // it is missing (install; flavor says which when the host has no trace of
 // either), start the service when it is stopped, and identify what runs.
 func prepareHost(ctx context.Context, host string, r Runner, install bool, flavor Flavor, timeout time.Duration, log logFunc) (*prepared, error) {
-	initSys, err := apply.DetectInit(ctx, r)
+	// The service manager and the system, in one round trip: a host of a
+	// family the provider does not support is refused before anything on
+	// it changes.
+	sys, err := apply.Probe(ctx, r, apply.ProbeRequest{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", host, err)
+	}
+	if err := sys.SupportedSystem(); err != nil {
+		return nil, fmt.Errorf("%s: %w. Nothing was changed", host, err)
+	}
+	initSys := sys.Init
+	if initSys == "" {
+		return nil, fmt.Errorf("%s: no supported service manager on the host (neither systemd nor service/init.d)", host)
 	}
 	p := &prepared{Init: initSys}
 	srv, err := detectHost(ctx, host, r)
@@ -236,7 +246,7 @@ func prepareHost(ctx context.Context, host string, r Runner, install bool, flavo
 			return nil, fmt.Errorf("%s: %w, and install is false: install %s (or set install = true)", host, errNotInstalled, pkg)
 		}
 		log("installing the server package", map[string]any{"host": host, "package": pkg})
-		if _, ierr := apply.InstallPackages(ctx, r, []string{pkg}, nil); ierr != nil {
+		if ierr := apply.InstallPackages(ctx, r, []string{pkg}); ierr != nil {
 			return nil, fmt.Errorf("%s: installing %s: %w", host, pkg, ierr)
 		}
 		p.Installed = true

@@ -69,7 +69,7 @@ type Deployment struct {
 	// DisableDefaultSite removes Debian's sites-enabled/default link (put
 	// back by Remove, or by a later Deploy without it).
 	DisableDefaultSite bool
-	// Install installs nginx with apt-get (or dnf, yum) when it is
+	// Install installs nginx with apt-get when it is
 	// missing (apply.InstallPackages).
 	Install bool
 	// HealthTimeout bounds the wait for the application's health check
@@ -243,6 +243,9 @@ func readPreflight(ctx context.Context, r remote.Runner, l Layout, stateDir, nam
 	if err != nil {
 		return preflight{}, err
 	}
+	if err := snap.SupportedSystem(); err != nil {
+		return preflight{}, err
+	}
 	p := preflight{init: snap.Init, files: snap.Files, services: snap.Services}
 	if p.init == "" {
 		return p, errors.New("the host has no supported service manager (neither systemd nor sysvinit)")
@@ -296,6 +299,9 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 	pre, err := readPreflight(ctx, r, l, stateDir, d.Site.Name, []string{
 		d.Site.DocumentRoot, d.App.WorkingDir, enabled.Path, defLink.Path, defLink.Target,
 	})
+	if _, ok := errors.AsType[*apply.UnsupportedSystemError](err); ok {
+		return res, stepErr(StepPrepare, fmt.Errorf("%s: %w. Nothing was changed", hostName(host), err))
+	}
 	if err != nil {
 		return res, stepErr(StepPrepare, fmt.Errorf("reading %s: %w", hostName(host), err))
 	}
@@ -311,7 +317,7 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 		if !d.Install {
 			return res, stepErr(StepInstall, fmt.Errorf("nginx is not installed on %s and install is false: install it, or set install = true", hostName(host)))
 		}
-		if _, err = apply.InstallPackages(ctx, r, Packages, Packages); err == nil {
+		if err = apply.InstallPackages(ctx, r, Packages); err == nil {
 			res.NginxInstalled = true
 		}
 	}

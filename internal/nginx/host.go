@@ -9,8 +9,7 @@ import (
 	"strings"
 )
 
-// Packages is nginx's package, by the same name on Debian, Ubuntu and the
-// RHEL family (apply.InstallPackages installs it).
+// Packages is nginx's Debian package (apply.InstallPackages installs it).
 var Packages = []string{"nginx"}
 
 // TestArgv is the argv that tests the host's whole nginx configuration.
