@@ -232,7 +232,10 @@ func (x *conv) prepare(ctx context.Context) error {
 	}
 	var missing []string
 	var mu sync.Mutex
-	pass := func(install bool, flavor Flavor) func(string) error {
+	// The first pass installs nothing and puts the hosts without a server
+	// aside; the second installs there (install) or fails with the host's
+	// errNotInstalled, so that every desired host has a node after it.
+	pass := func(first, install bool, flavor Flavor) func(string) error {
 		return func(h string) error {
 			r, err := x.runner(h)
 			if err != nil {
@@ -244,14 +247,14 @@ func (x *conv) prepare(ctx context.Context) error {
 			switch {
 			case err == nil:
 				x.nodes[h] = p
-			case !install && errors.Is(err, errNotInstalled):
+			case first && errors.Is(err, errNotInstalled):
 				missing = append(missing, h)
 				return nil
 			}
 			return err
 		}
 	}
-	if err := forEach(hosts, pass(false, x.o.Flavor)); err != nil {
+	if err := forEach(hosts, pass(true, false, x.o.Flavor)); err != nil {
 		return err
 	}
 	if len(missing) > 0 {
@@ -261,7 +264,7 @@ func (x *conv) prepare(ctx context.Context) error {
 				flavor = p.Server.Flavor
 			}
 		}
-		if err := forEach(missing, pass(x.o.Install, flavor)); err != nil {
+		if err := forEach(missing, pass(false, x.o.Install, flavor)); err != nil {
 			return err
 		}
 	}
