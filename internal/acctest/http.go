@@ -127,6 +127,8 @@ func (r Request) method() string {
 // Response is what Fetch got.
 type Response struct {
 	Status int
+	// Proto is the protocol the response came in ("HTTP/1.1", "HTTP/2.0").
+	Proto  string
 	Header http.Header
 	Body   string
 }
@@ -161,7 +163,7 @@ func Fetch(ctx context.Context, c *http.Client, r Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}, nil
+	return Response{Status: resp.StatusCode, Proto: resp.Proto, Header: resp.Header, Body: string(b)}, nil
 }
 
 // MustFetch is Fetch that fails the test on a transport error.

@@ -102,7 +102,8 @@ func zipEntries(t *testing.T, path string) string {
 // CLI that has none, by the FOOBAR_* environment variables) reach neither
 // a saved plan file (every entry of the archive, and `show -json`) nor the
 // state, and are there for every operation that connects: the data
-// source's read, create, refresh (a second plan is empty) and destroy, on
+// source's read, create, refresh (a second plan is empty), import (after
+// `state rm`; the next plan is empty) and destroy, on
 // lb2, whose sudo asks for a password, logging in with an encrypted key.
 // The same secret in a resource's or the data source's ssh block is
 // deprecated with a warning that says why, and the warning is true: it
@@ -218,6 +219,20 @@ output "os" {
 	// Refresh connects again (Read has only the state, which holds no
 	// credential): the second plan is empty.
 	run("plan2", "plan", "-no-color", "-input=false", "-detailed-exitcode")
+	// Import has only the ID and the provider block: forgotten, imported
+	// again, and the next plan is empty; the state still holds no secret.
+	run("forget", "state", "rm", "foobar_load_balancer.lb")
+	run("import", "import", "-no-color", "-input=false", "foobar_load_balancer.lb", lb.Address)
+	if state, err = os.ReadFile(filepath.Join(work, "terraform.tfstate")); err != nil {
+		t.Fatal(err)
+	}
+	if err := secrets.In("the state after import", string(state)); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(string(state), `"foobar_load_balancer"`) {
+		t.Errorf("the import left no load balancer in the state:\n%s", state)
+	}
+	run("plan3", "plan", "-no-color", "-input=false", "-detailed-exitcode")
 	run("destroy", "destroy", "-auto-approve", "-no-color", "-input=false")
 	destroyed = true
 	if err := lb.checkRestored(nil); err != nil {

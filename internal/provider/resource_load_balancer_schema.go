@@ -276,7 +276,8 @@ func loadBalancerSchema() schema.Schema {
 			"`url_param NAME`, `hdr(NAME)` or `rdp-cookie(NAME)`. Default: `"+haproxy.DefaultBalance+"`.", lbStrV("backends.balance")),
 		"servers": schema.ListNestedAttribute{
 			MarkdownDescription: "Servers of the backend. A request whose connection to a server fails is retried (3 times, the last one on another server: `option redispatch`), " +
-				"so a dying server does not fail requests; requests other than GET and HEAD are retried only when they never reached the server.",
+				"so a server that stops does not fail requests (tested with a server stopped under load); requests other than GET and HEAD are retried only when they never reached the server. " +
+				"A server that hangs or dies in the middle of a response is taken out by its health check (`fall` × `interval`); requests already sent to it fail.",
 			Required: true, NestedObject: server,
 			Validators: []validator.List{listvalidator.SizeAtLeast(1)},
 		},
@@ -338,7 +339,7 @@ func loadBalancerSchema() schema.Schema {
 	}
 	return schema.Schema{
 		MarkdownDescription: "HAProxy on one host, as a load balancer for HTTP and HTTPS: frontends, backends with health checks, routing rules, TLS, statistics and Prometheus metrics.\n\n" +
-			"The provider renders `" + haproxy.ConfigPath + "` and applies it safely: HAProxy is installed when missing (apt or dnf), the new file (with its certificate files) is " +
+			"The provider renders `" + haproxy.ConfigPath + "` and applies it safely: HAProxy is installed when missing (apt-get; the host must be Debian or derived from it), the new file (with its certificate files) is " +
 			"checked with `haproxy -c` " +
 			"before the live file changes (in a private mount namespace that shows the new files at their live paths), swapped atomically and reloaded without dropping connections " +
 			"(master-worker mode; the listening sockets pass to the new worker). " +
@@ -346,8 +347,9 @@ func loadBalancerSchema() schema.Schema {
 			"A second apply with no change writes and reloads nothing. A hand edit on the host shows in the next plan as an update of `rendered_config`, and apply puts the managed file back. " +
 			"Destroying the resource restores the file that was there before the first apply (for example Debian's stock `haproxy.cfg`) and reloads; HAProxy keeps running.\n\n" +
 			"Every value that reaches the file is checked at plan time, so a typo is refused before anything touches the host. " +
-			"Rendered defaults (measured with `make bench`): keep-alive to clients and servers, idle server connections reused (`http-reuse safe`), one thread per CPU, " +
-			"3 retries with redispatch on connection failures, and HTTP health checks every 2s taking a server out after 3 failures.",
+			"Rendered defaults: keep-alive to clients and servers, idle server connections reused (`http-reuse safe`), one thread per CPU, " +
+			"3 retries with redispatch on connection failures, and a health check of every server (HTTP with `health_check`, a TCP connect without it) " +
+			"every 2s, taking a server out after 3 failures.",
 		Attributes: map[string]schema.Attribute{
 			"ssh": connectionSchema(),
 			"id": schema.StringAttribute{
@@ -355,7 +357,7 @@ func loadBalancerSchema() schema.Schema {
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"install": lbOptBool("Install HAProxy (apt-get on Debian and Ubuntu, dnf or yum on the RHEL family, whichever the host has) when it is missing. With `false`, a "+
+			"install": lbOptBool("Install HAProxy with `apt-get` when it is missing. With `false`, a "+
 				"host without HAProxy is an error. Default: `true`.", true),
 			"maxconn": lbOptInt(fmt.Sprintf("Process-wide limit of concurrent connections (global `maxconn`). Each connection costs about 32 KiB of buffers. Default: "+
 				"`%d`.", haproxy.DefaultMaxConn), lbIntV("maxconn")),

@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net"
@@ -640,6 +641,23 @@ func TestAccLoadBalancer_https(t *testing.T) {
 						}
 						if h := r.Header.Get("Strict-Transport-Security"); h != "max-age=31536000" {
 							return fmt.Errorf("HTTPS: Strict-Transport-Security %q", h)
+						}
+						// The docs: HTTP/2 and HTTP/1.1 by ALPN, TLS 1.2 or
+						// newer.
+						if r.Proto != "HTTP/2.0" {
+							return fmt.Errorf("HTTPS with a client offering h2: %s, want HTTP/2.0", r.Proto)
+						}
+						h1 := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+							TLSClientConfig: &tls.Config{RootCAs: ca.Pool, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}},
+						}}
+						if r := acctest.MustFetch(t, h1, acctest.Request{URL: httpsURL}); r.Status != http.StatusOK || r.Proto != "HTTP/1.1" {
+							return fmt.Errorf("HTTPS with an HTTP/1.1-only client: status %d, %s", r.Status, r.Proto)
+						}
+						tls11 := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+							TLSClientConfig: &tls.Config{RootCAs: ca.Pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}, //nolint:gosec // the refusal is the test
+						}}
+						if _, err := acctest.Fetch(context.Background(), tls11, acctest.Request{URL: httpsURL}); err == nil {
+							return fmt.Errorf("a client limited to TLS 1.1 was served")
 						}
 						// A client that does not trust the test CA is refused.
 						if _, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Roots: x509.NewCertPool(), KeepAlive: true}), acctest.Request{URL: httpsURL}); err == nil {

@@ -604,8 +604,8 @@ func testAccClusterTopology(t *testing.T, f topologyFlavor) {
 				Check: checkReplicates(db1, []acctest.Host{db2}, appPW, "w", 1, 10),
 			},
 			{
-				// db3 joins a primary holding data; its server package was
-				// purged, so it is installed first.
+				// db3's server package is purged: with install = false
+				// that is an error that changes nothing.
 				PreConfig: func() {
 					for i, tbl := range []string{"a", "b", "c"} {
 						db1.WriteRows(t, accSeedDB, tbl, 1, 2000+1000*i, 50)
@@ -614,6 +614,17 @@ func testAccClusterTopology(t *testing.T, f topologyFlavor) {
 					db3.Exec(t, "sh", "-c", `DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$1" >/dev/null 2>&1`, "sh", pkg)
 					if _, err := db3.TryExec("systemctl", "cat", db3.Service); err == nil {
 						t.Fatalf("%s still has the %s service after purging %s", db3.Name, db3.Service, pkg)
+					}
+				},
+				Config:      mysqlClusterHCL(inv, db1, []acctest.Host{db2, db3}, body+"  install = false\n"),
+				ExpectError: errPattern(db3.Address, "no MySQL or MariaDB server is installed, and install is false", "install "+mysql.ServerPackage(f.flavor)),
+			},
+			{
+				// db3 joins a primary holding data; its server package was
+				// purged, so it is installed first.
+				PreConfig: func() {
+					if _, err := db3.TryExec("systemctl", "cat", db3.Service); err == nil {
+						t.Fatalf("install = false installed the server on %s", db3.Name)
 					}
 				},
 				Config: mysqlClusterHCL(inv, db1, []acctest.Host{db2, db3}, body),
@@ -739,10 +750,6 @@ func testAccClusterTopology(t *testing.T, f topologyFlavor) {
 	})
 }
 
-// TestAccMySQLCluster_mysql: the same basics on MySQL 9 (CHANGE
-// REPLICATION SOURCE, super_read_only, a cloned server_uuid), with
-// sensitive (not write-only) passwords and TLS verified against the
-// primary's CA.
 // TestAccMySQLCluster_unreachableMember: destroy, or removing a replica,
 // with a member whose host is down is an error naming the host, the
 // connection error, what stays on it and the two ways out, and the
@@ -831,6 +838,10 @@ func TestAccMySQLCluster_unreachableMember(t *testing.T) {
 	})
 }
 
+// TestAccMySQLCluster_mysql: the same basics on MySQL 9 (CHANGE
+// REPLICATION SOURCE, super_read_only, a cloned server_uuid), with
+// sensitive (not write-only) passwords and TLS verified against the
+// primary's CA.
 func TestAccMySQLCluster_mysql(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)

@@ -323,3 +323,41 @@ func TestWebServerBlocksOnOnceSet(t *testing.T) {
 		}
 	}
 }
+
+// What the docs of app.restart promise: unset, the application is
+// restarted on failure after 1 second; set, its own values.
+func TestWebServerRestartDefault(t *testing.T) {
+	unit := func(r *restartModel) string {
+		t.Helper()
+		c := &conv{ctx: context.Background()}
+		m := webServerModel{Name: types.StringValue("docs"), App: &appModel{
+			User: types.StringValue("docs"), ArtifactSource: types.StringValue("/tmp/app"),
+			Command: strList("/opt/foobar/docs/bin/app"), Port: types.Int64Value(8081), Restart: r,
+		}}
+		a := m.toApp(c, nil)
+		if c.diags.HasError() {
+			t.Fatal(c.diags)
+		}
+		out, err := a.SystemdUnit(nginx.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	for _, c := range []struct {
+		name string
+		r    *restartModel
+		want []string
+	}{
+		{"unset", nil, []string{"Restart=on-failure\n", "RestartSec=1\n"}},
+		{"set, values unset", &restartModel{Mode: types.StringNull(), DelaySeconds: types.Int64Null()}, []string{"Restart=on-failure\n", "RestartSec=1\n"}},
+		{"set", &restartModel{Mode: types.StringValue("always"), DelaySeconds: types.Int64Value(5)}, []string{"Restart=always\n", "RestartSec=5\n"}},
+	} {
+		got := unit(c.r)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: the unit lacks %q:\n%s", c.name, w, got)
+			}
+		}
+	}
+}

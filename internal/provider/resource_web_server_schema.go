@@ -75,7 +75,7 @@ func webServerSchema() schema.Schema {
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"install": schema.BoolAttribute{
-				MarkdownDescription: "Install Nginx with `apt-get` (or `dnf`) when it is missing. Default `true`. " +
+				MarkdownDescription: "Install Nginx with `apt-get` when it is missing. Default `true`. " +
 					"With `false` a host without Nginx is an error. Nginx stays installed when the resource is destroyed. " +
 					"The host must use Debian's layout (`nginx.conf` includes `sites-enabled/*`).",
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
@@ -95,7 +95,7 @@ func webServerSchema() schema.Schema {
 				Validators: []validator.Int64{int64validator.Between(1, 65535)},
 			},
 			"listen_ipv6": schema.BoolAttribute{
-				MarkdownDescription: "Also listen on `[::]`. Default `false`. On a host without IPv6 this fails only at reload (and is rolled back).",
+				MarkdownDescription: "Also listen on `[::]`. Default `false`. Needs IPv6 on the host: where Nginx cannot listen on `[::]`, the apply fails and rolls back as for any refused reload.",
 				Optional:            true, Computed: true, Default: booldefault.StaticBool(false),
 			},
 			"default_server": schema.BoolAttribute{
