@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -443,12 +445,33 @@ var envLookup = os.LookupEnv
 // defaultUser is the user running Terraform, as ssh would pick it.
 func defaultUser() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
+		return loginName(runtime.GOOS, u.Username)
 	}
 	if u, ok := envLookup("USER"); ok {
 		return u
 	}
 	return "root"
+}
+
+// loginName is the SSH login for the local account name: on Windows the
+// account is DOMAIN\user (or COMPUTER\user), and the login is its user part,
+// as Windows' own ssh.exe uses.
+func loginName(goos, account string) string {
+	if goos == "windows" {
+		if i := strings.LastIndexByte(account, '\\'); i >= 0 {
+			return account[i+1:]
+		}
+	}
+	return account
+}
+
+// agentByDefault is the agent setting when neither the provider block nor
+// FOOBAR_SSH_AGENT gives one: on when SSH_AUTH_SOCK is set, and on Windows
+// always, where the OpenSSH agent service listens on a well-known named pipe
+// without SSH_AUTH_SOCK (an agent that is not running is then skipped when a
+// private key is configured, and named in the error when none is).
+func agentByDefault(goos string, haveSSHAuthSock bool) bool {
+	return haveSSHAuthSock || goos == "windows"
 }
 
 // envBool parses a boolean environment variable.
