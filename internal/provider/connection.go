@@ -94,7 +94,8 @@ const (
 		"sets it), or on Windows the OpenSSH agent service's named pipe `\\\\.\\pipe\\openssh-ssh-agent` (`SSH_AUTH_SOCK`, when set, names a pipe or a socket " +
 		"there instead). Defaults to true when `SSH_AUTH_SOCK` is set, and on Windows. Environment: `FOOBAR_SSH_AGENT`."
 	descKnownHosts = "OpenSSH known_hosts file used to verify host keys (hashed entries, several key types per host and `@cert-authority` lines are understood). Defaults to " +
-		"`~/.ssh/known_hosts` (`%USERPROFILE%\\.ssh\\known_hosts` on Windows). Environment: `FOOBAR_SSH_KNOWN_HOSTS_FILE`. Host keys are always verified: an unknown host and a changed key are both refused."
+		"`~/.ssh/known_hosts` (`%USERPROFILE%\\.ssh\\known_hosts` on Windows). Environment: `FOOBAR_SSH_KNOWN_HOSTS_FILE`. " +
+		"Host keys are always verified: an unknown host and a changed key are both refused."
 	descHostKey = "Pinned public key of the host in authorized_keys format (`ssh-ed25519 AAAA...`). When set it is checked instead of the known_hosts file."
 	descSudo    = "Run privileged commands through sudo. Defaults to true unless the user is `root`. Environment: `FOOBAR_SUDO`. sudo never gets a TTY: `sudo -n` when no " +
 		"password is needed, `sudo -S` with `sudo_password` on stdin otherwise."

@@ -23,7 +23,7 @@ func TestAgentAddress(t *testing.T) {
 		{"windows", "", "", WindowsAgentPipe, ""},
 		{"windows", "", `\\.\pipe\pageant.op.0123abcd`, `\\.\pipe\pageant.op.0123abcd`, ""},
 		{"windows", "", `C:\Users\op\.ssh\agent.sock`, `C:\Users\op\.ssh\agent.sock`, ""},
-		{"windows", `\\.\pipe\other`, `\\.\pipe\x`, `\\.\pipe\other`, ""},
+		{"windows", `\\.\pipe\configured`, `\\.\pipe\x`, `\\.\pipe\configured`, ""},
 	}
 	for _, tt := range tests {
 		got, err := agentAddress(tt.goos, tt.configured, tt.sock)
