@@ -15,9 +15,12 @@
 #    rendered configurations; installed with their services kept stopped
 #  - gcc, libc6-dev: the application-environment tests compile a small
 #    LD_PRELOAD library that records the uid it is loaded into
+#  - wine64, gcc-mingw-w64-x86-64-win32: tools/wine-test.sh runs the SSH
+#    package's tests as a Windows program under Wine (the agent on a named
+#    pipe), with a small DLL that Wine 8 lacks compiled by MinGW
 set -euo pipefail
 
-want=(debootstrap openssh-client gnupg curl ca-certificates jq haproxy nginx gcc libc6-dev)
+want=(debootstrap openssh-client gnupg curl ca-certificates jq haproxy nginx gcc libc6-dev wine64 gcc-mingw-w64-x86-64-win32)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -86,12 +88,14 @@ const (
 	descPort           = "SSH port. Defaults to the provider's `port`, then `FOOBAR_SSH_PORT`, then 22."
 	descUser           = "Login user. Defaults to the provider's `user`, then `FOOBAR_SSH_USER`, then the user running Terraform."
 	descPrivateKey     = "Private key (PEM or OpenSSH format) contents. Sensitive. Conflicts with `private_key_file`. Environment: `FOOBAR_SSH_PRIVATE_KEY`."
-	descPrivateKeyFile = "Path to a private key file (`~/` is expanded). Environment: `FOOBAR_SSH_PRIVATE_KEY_FILE`."
+	descPrivateKeyFile = "Path to a private key file (`~/` is expanded, and `~\\` on Windows, to the home directory). Environment: `FOOBAR_SSH_PRIVATE_KEY_FILE`."
 	descPassphrase     = "Passphrase of an encrypted private key. Sensitive. Environment: `FOOBAR_SSH_PRIVATE_KEY_PASSPHRASE`."
-	descAgent          = "Authenticate with the keys of the running ssh-agent (`SSH_AUTH_SOCK`), tried before any private key. Defaults to true when `SSH_AUTH_SOCK` is set. " +
-		"Environment: `FOOBAR_SSH_AGENT`."
+	descAgent          = "Authenticate with the keys of the running ssh-agent, tried before any private key: the socket `SSH_AUTH_SOCK` names (Linux; macOS, where launchd " +
+		"sets it), or on Windows the OpenSSH agent service's named pipe `\\\\.\\pipe\\openssh-ssh-agent` (`SSH_AUTH_SOCK`, when set, names a pipe or a socket " +
+		"there instead). Defaults to true when `SSH_AUTH_SOCK` is set, and on Windows. Environment: `FOOBAR_SSH_AGENT`."
 	descKnownHosts = "OpenSSH known_hosts file used to verify host keys (hashed entries, several key types per host and `@cert-authority` lines are understood). Defaults to " +
-		"`~/.ssh/known_hosts`. Environment: `FOOBAR_SSH_KNOWN_HOSTS_FILE`. Host keys are always verified: an unknown host and a changed key are both refused."
+		"`~/.ssh/known_hosts` (`%USERPROFILE%\\.ssh\\known_hosts` on Windows). Environment: `FOOBAR_SSH_KNOWN_HOSTS_FILE`. " +
+		"Host keys are always verified: an unknown host and a changed key are both refused."
 	descHostKey = "Pinned public key of the host in authorized_keys format (`ssh-ed25519 AAAA...`). When set it is checked instead of the known_hosts file."
 	descSudo    = "Run privileged commands through sudo. Defaults to true unless the user is `root`. Environment: `FOOBAR_SUDO`. sudo never gets a TTY: `sudo -n` when no " +
 		"password is needed, `sudo -S` with `sudo_password` on stdin otherwise."
@@ -443,12 +447,33 @@ var envLookup = os.LookupEnv
 // defaultUser is the user running Terraform, as ssh would pick it.
 func defaultUser() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
+		return loginName(runtime.GOOS, u.Username)
 	}
 	if u, ok := envLookup("USER"); ok {
 		return u
 	}
 	return "root"
+}
+
+// loginName is the SSH login for the local account name: on Windows the
+// account is DOMAIN\user (or COMPUTER\user), and the login is its user part,
+// as Windows' own ssh.exe uses.
+func loginName(goos, account string) string {
+	if goos == "windows" {
+		if i := strings.LastIndexByte(account, '\\'); i >= 0 {
+			return account[i+1:]
+		}
+	}
+	return account
+}
+
+// agentByDefault is the agent setting when neither the provider block nor
+// FOOBAR_SSH_AGENT gives one: on when SSH_AUTH_SOCK is set, and on Windows
+// always, where the OpenSSH agent service listens on a well-known named pipe
+// without SSH_AUTH_SOCK (an agent that is not running is then skipped when a
+// private key is configured, and named in the error when none is).
+func agentByDefault(goos string, haveSSHAuthSock bool) bool {
+	return haveSSHAuthSock || goos == "windows"
 }
 
 // envBool parses a boolean environment variable.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -157,7 +158,7 @@ func buildDefaults(ctx context.Context, m providerModel) (sshDefaults, diag.Diag
 	d.SudoPassword = str(m.SudoPassword, "FOOBAR_SUDO_PASSWORD", validators.CheckSingleLine, true)
 
 	_, haveSock := envLookup("SSH_AUTH_SOCK")
-	d.Agent = haveSock
+	d.Agent = agentByDefault(runtime.GOOS, haveSock)
 	if !m.Agent.IsNull() && !m.Agent.IsUnknown() {
 		d.Agent = m.Agent.ValueBool()
 	} else if b, ok, err := envBool("FOOBAR_SSH_AGENT"); err != nil {

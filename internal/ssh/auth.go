@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -27,7 +27,7 @@ type authPlan struct {
 	closers []io.Closer
 	// agentConn, when set, gets the handshake's deadline: the agent signs
 	// during the handshake, and a hung agent must not stall it.
-	agentConn net.Conn
+	agentConn agentConn
 }
 
 func (a *authPlan) setDeadline(t time.Time) {
@@ -106,28 +106,25 @@ func buildAuth(cfg Config) (*authPlan, error) {
 	return plan, nil
 }
 
-func agentSigners(cfg Config) ([]ssh.Signer, net.Conn, error) {
-	sock := cfg.AgentSocket
-	if sock == "" {
-		sock = os.Getenv("SSH_AUTH_SOCK")
-	}
-	if sock == "" {
-		return nil, nil, errors.New("SSH_AUTH_SOCK is not set and no agent socket is configured")
+func agentSigners(cfg Config) ([]ssh.Signer, agentConn, error) {
+	addr, err := agentAddress(runtime.GOOS, cfg.AgentSocket, os.Getenv("SSH_AUTH_SOCK"))
+	if err != nil {
+		return nil, nil, err
 	}
 	timeout := cfg.ConnectTimeout
 	if timeout <= 0 {
 		timeout = DefaultConnectTimeout
 	}
-	conn, err := net.DialTimeout("unix", sock, timeout)
+	conn, err := dialAgent(addr, timeout)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot connect to %s: %w", sock, err)
+		return nil, nil, fmt.Errorf("cannot connect to %s: %w", addr, err)
 	}
 	// Bound the List request; the handshake re-arms this for signing.
 	_ = conn.SetDeadline(time.Now().Add(timeout))
 	signers, err := agent.NewClient(conn).Signers()
 	if err != nil {
 		_ = conn.Close()
-		return nil, nil, fmt.Errorf("listing keys from %s: %w", sock, err)
+		return nil, nil, fmt.Errorf("listing keys from %s: %w", addr, err)
 	}
 	return signers, conn, nil
 }

@@ -6,8 +6,10 @@ package ssh
 import (
 	"context"
 	"encoding/pem"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -76,9 +78,39 @@ func knownLine(addr string, key ssh.PublicKey) string {
 	return knownhosts.Line([]string{knownhosts.Normalize(addr)}, key)
 }
 
+// tempDir is t.TempDir, except on Windows, where it is removed file by file
+// with os.Remove (DeleteFile): Wine, which runs the Windows build of these
+// tests, refuses the POSIX-semantics delete that os.RemoveAll, and so
+// t.TempDir's cleanup, uses there ("Invalid function").
+func tempDir(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS != "windows" {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp("", "foobar-ssh-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var paths []string
+		_ = filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+			if err == nil {
+				paths = append(paths, p)
+			}
+			return nil
+		})
+		for i := len(paths) - 1; i >= 0; i-- { // children before their directory
+			if err := os.Remove(paths[i]); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		}
+	})
+	return dir
+}
+
 func writeFile(t *testing.T, name string, lines ...string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
+	p := filepath.Join(tempDir(t), name)
 	data := strings.Join(lines, "\n")
 	if len(lines) > 0 {
 		data += "\n"

@@ -1,6 +1,10 @@
 // Copyright (c) foobar authors
 // SPDX-License-Identifier: MPL-2.0
 
+// The lab (internal/acctest) is reached from Linux hosts only.
+
+//go:build !windows
+
 package ssh_test
 
 // Acceptance tests of the transport against the lab's real OpenSSH servers

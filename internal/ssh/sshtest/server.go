@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -344,9 +343,7 @@ func (s *Server) handleSession(nch ssh.NewChannel, user string) {
 		case "signal":
 			var p struct{ Signal string }
 			if cmd != nil && ssh.Unmarshal(req.Payload, &p) == nil {
-				if sig, ok := signals[p.Signal]; ok {
-					_ = syscall.Kill(-cmd.Process.Pid, sig)
-				}
+				signalGroup(cmd, p.Signal)
 			}
 		default:
 			if req.WantReply {
@@ -360,15 +357,10 @@ func (s *Server) handleSession(nch ssh.NewChannel, user string) {
 		select {
 		case <-exited:
 		default:
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			signalGroup(cmd, "KILL")
 			<-exited
 		}
 	}
-}
-
-var signals = map[string]syscall.Signal{
-	"TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL, "INT": syscall.SIGINT,
-	"HUP": syscall.SIGHUP, "QUIT": syscall.SIGQUIT, "USR1": syscall.SIGUSR1,
 }
 
 func (s *Server) command(line, user string, ch ssh.Channel) *exec.Cmd {
@@ -378,12 +370,11 @@ func (s *Server) command(line, user string, ch ssh.Channel) *exec.Cmd {
 	if s.opts.OnExec != nil {
 		s.opts.OnExec(line)
 	}
-	cmd := exec.Command("/bin/sh", "-c", line)
+	cmd := shellCommand(line)
 	env := []string{"PATH=/usr/bin:/bin", "USER=" + user, "LOGNAME=" + user, "HOME=" + os.TempDir()}
 	cmd.Env = append(env, s.opts.Env...)
 	cmd.Stdout = ch
 	cmd.Stderr = ch.Stderr()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Stop copying output when the process is gone even if a grandchild
 	// still holds the pipes.
 	cmd.WaitDelay = time.Second
@@ -402,13 +393,7 @@ func (s *Server) wait(cmd *exec.Cmd, ch ssh.Channel, exited chan struct{}) {
 	case err == nil:
 		_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
 	case errors.As(err, &ee):
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			name := "KILL"
-			for n, sig := range signals {
-				if sig == ws.Signal() {
-					name = n
-				}
-			}
+		if name, ok := signalName(ee); ok {
 			_, _ = ch.SendRequest("exit-signal", false, ssh.Marshal(struct {
 				Signal     string
 				CoreDumped bool
