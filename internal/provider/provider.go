@@ -197,6 +197,7 @@ func (p *foobarProvider) Resources(context.Context) []func() resource.Resource {
 		NewLoadBalancerResource,
 		NewWebServerResource,
 		NewMySQLClusterResource,
+		NewFirewallResource,
 	}
 }
 
