@@ -136,6 +136,16 @@ func TestAccDeploy_confirmedThenLockoutRolledBack(t *testing.T) {
 		t.Fatalf("inspect: %v %+v", err, ins)
 	}
 
+	// A reboot: foobar-firewall.service loads the confirmed rules again.
+	f.h.Stop(t)
+	f.h.Start(t)
+	f.h.WaitSSH(t, time.Minute)
+	acctest.WaitFor(t, 30*time.Second, "the table after the reboot", func() bool { return live(t, f.h) == before })
+	// The operator's table was not persisted: it is put back, and Docker
+	// has made its own again.
+	f.h.ExecInput(t, operatorTable, "nft", "-f", "-")
+	f.fore = foreign(t, f.h)
+
 	bad := good
 	bad.AdminSources = []string{"192.0.2.1"}
 	start := time.Now()

@@ -76,7 +76,7 @@ func CheckSource(s string) error {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return fmt.Errorf("must be an IP address or a network in CIDR notation (10.0.0.0/24, 2001:db8::/32): %v", err)
+			return fmt.Errorf("must be an IP address or a network in CIDR notation (10.0.0.0/24, 2001:db8::/32): %w", err)
 		}
 		if p.Addr().Zone() != "" {
 			return errors.New("must not carry an IPv6 zone")

@@ -140,7 +140,8 @@ systemctl reset-failed "` + RollbackUnit + `.timer" "` + RollbackUnit + `.servic
 # persist.
 exec 9>&-
 mkdir -p /etc/foobar && chmod 755 /etc/foobar
-cp "$d/candidate.nft" "` + PersistPath + `.tmp" && chmod 600 "` + PersistPath + `.tmp" && mv -f "` + PersistPath + `.tmp" "` + PersistPath + `" || echo "warning: could not write ` + PersistPath + `" >&2
+p=` + PersistPath + `
+cp "$d/candidate.nft" "$p.tmp" && chmod 600 "$p.tmp" && mv -f "$p.tmp" "$p" || echo "warning: could not write $p" >&2
 if [ -d /run/systemd/system ]; then
   u="/etc/systemd/system/` + UnitName + `"
   cat > "$u.tmp" <<'UNIT'
@@ -183,7 +184,8 @@ listing
 
 // inspectScript prints the live table, or nothing when it is absent, after
 // a line "present" or "absent".
-const inspectScript = `if nft list tables 2>/dev/null | grep -qx 'table inet foobar'; then echo present; nft list table inet foobar; else command -v nft >/dev/null 2>&1 || { echo "nft is not installed" >&2; exit 10; }; echo absent; fi
+const inspectScript = `command -v nft >/dev/null 2>&1 || { echo "nft is not installed" >&2; exit 10; }
+if nft list tables 2>/dev/null | grep -qx 'table inet foobar'; then echo present; nft list table inet foobar; else echo absent; fi
 `
 
 // removeScript deletes the table, the persisted ruleset and its unit.

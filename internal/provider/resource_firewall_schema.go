@@ -45,7 +45,8 @@ func firewallSchema() schema.Schema {
 			"`foobar-firewall.service` unit (ordered after Debian's `nftables.service`, whose `flush ruleset` would " +
 			"otherwise remove them). Refresh lists the live table and plans an update when it was changed outside " +
 			"Terraform. Destroy deletes the table, the file and the unit. The host needs the `nft` command (Debian package " +
-			"`nftables`).",
+			"`nftables`). Import is not supported: the rules live in the configuration, the host holds only their nft form " +
+			"(declare the resource and apply: the table is replaced as a whole).",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The host (`ssh.host`).",

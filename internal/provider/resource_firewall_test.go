@@ -180,7 +180,7 @@ resource "foobar_firewall" "db1" {
 	sameTable := func(*terraform.State) error {
 		out, err := db.TryExec("nft", "list", "table", "inet", "foobar")
 		if err != nil || out != dbTable {
-			return fmt.Errorf("db1's table after the rollback:\n%s (%v)\nwant:\n%s", out, err, dbTable)
+			return fmt.Errorf("db1's table after the rollback:\n%s (%w)\nwant:\n%s", out, err, dbTable)
 		}
 		return nil
 	}
