@@ -198,6 +198,7 @@ func (p *foobarProvider) Resources(context.Context) []func() resource.Resource {
 		NewLoadBalancerResource,
 		NewWebServerResource,
 		NewMySQLClusterResource,
+		NewFirewallResource,
 	}
 }
 
