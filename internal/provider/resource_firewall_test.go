@@ -133,6 +133,7 @@ func checkFlows(hosts []acctest.Host, ports map[string][]int, want ...string) re
 }
 
 func TestAccFirewall_flowsLockoutDriftForeign(t *testing.T) {
+	requireTerraform(t)
 	inv := acctest.Lab(t)
 	lb, web, db := inv.Host(t, "lb1"), inv.Host(t, "web1"), inv.Host(t, "db1")
 	gw := strings.TrimSuffix(inv.Subnet, ".0/24") + ".1" // the test machine, as the hosts see it
