@@ -274,6 +274,13 @@ func (c Config) Render() ([]byte, error) {
 	if !c.Preempt {
 		w("    nopreempt")
 	}
+	// Gratuitous ARP: a second round one second after taking the address
+	// (a neighbour that ignored the first within its ARP lock time takes
+	// this one), and a refresh every 10 s while MASTER, so that a
+	// neighbour that still points at a member that was cut off is
+	// corrected.
+	w("    garp_master_delay 1")
+	w("    garp_master_refresh 10")
 	w("    unicast_src_ip %s", c.SourceIP)
 	w("    check_unicast_src")
 	w("    unicast_peer {")

@@ -234,12 +234,13 @@ func measureGap(reqs []haReq, fault time.Time) haGap {
 func haCleanup(t *testing.T, h acctest.Host, vip string) {
 	t.Cleanup(func() {
 		_, _ = h.TryExec("nft", "delete", "table", "inet", "foobar_acc_cut")
-		out, _ := h.TryExec("sh", "-c", "ls /etc/keepalived/ 2>/dev/null; ip -o addr show | grep -F ' "+vip+"/' ; true")
+		_, _ = h.TryExec("nft", "delete", "table", "arp", "foobar_acc_cut")
+		out, _ := h.TryExec("sh", "-c", "ls /etc/keepalived/ 2>/dev/null | grep -v '^keepalived.conf.sample$'; ip -o addr show | grep -F ' "+vip+"/' ; true")
 		if strings.TrimSpace(out) == "" {
 			return
 		}
 		t.Logf("%s: removing keepalived's configuration after the test: %s", h.Name, strings.TrimSpace(out))
-		_, _ = h.TryExec("sh", "-c", "systemctl disable --now keepalived; rm -f /etc/keepalived/keepalived.conf* /etc/keepalived/foobar-haproxy-check* "+keepalived.StatePath+"; ip addr del "+vip+"/24 dev eth0 2>/dev/null; true")
+		_, _ = h.TryExec("sh", "-c", "systemctl disable --now keepalived; rm -f /etc/keepalived/keepalived.conf /etc/keepalived/keepalived.conf.foobar-* /etc/keepalived/foobar-haproxy-check* "+keepalived.StatePath+"; ip addr del "+vip+"/24 dev eth0 2>/dev/null; true")
 	})
 }
 
@@ -311,9 +312,9 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 				return err
 			}
 			for _, h := range members {
-				out, _ := h.TryExec("sh", "-c", "systemctl is-active keepalived; ls /etc/keepalived; ip -o addr show | grep -cF ' "+vip+"/'; true")
+				out, _ := h.TryExec("sh", "-c", "systemctl is-active keepalived; ls /etc/keepalived | grep -v '^keepalived.conf.sample$'; ip -o addr show | grep -cF ' "+vip+"/'; true")
 				if f := strings.Fields(out); len(f) != 2 || f[0] != "inactive" || f[1] != "0" {
-					return fmt.Errorf("%s after destroy: want keepalived inactive, /etc/keepalived empty and no virtual address, got %q", h.Name, out)
+					return fmt.Errorf("%s after destroy: want keepalived inactive, none of its files in /etc/keepalived and no virtual address, got %q", h.Name, out)
 				}
 			}
 			return nil
@@ -356,6 +357,7 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 						h.ExecInput(t, haCutRules, "nft", "-f", "-")
 					}, func(h acctest.Host) {
 						h.Exec(t, "nft", "delete", "table", "inet", "foobar_acc_cut")
+						h.Exec(t, "nft", "delete", "table", "arp", "foobar_acc_cut")
 						// Healed: both members were MASTER; VRRP resolves it by
 						// priority (the higher one keeps the address).
 						haSettle(t, vip, 30*time.Second, members...)
@@ -418,6 +420,14 @@ const haCutRules = `table inet foobar_acc_cut {
 	chain out {
 		type filter hook output priority -300; policy drop;
 		oifname "lo" accept
+	}
+}
+table arp foobar_acc_cut {
+	chain in {
+		type filter hook input priority 0; policy drop;
+	}
+	chain out {
+		type filter hook output priority 0; policy drop;
 	}
 }
 `
