@@ -66,9 +66,8 @@ const (
 	// (keepalived 2.2 takes whole seconds only).
 	DefaultCheckInterval = time.Second
 	// DefaultCheckFall is how many failed checks in a row take the member
-	// out (FAULT: it gives the address up at once). One: a check waits up
-	// to a second for HAProxy's answer, so one failure is already a
-	// second of silence.
+	// out (FAULT: it gives the address up at once). One: the helper
+	// already asks twice before it reports a failure.
 	DefaultCheckFall = 1
 	// DefaultCheckRise is how many good checks in a row bring it back.
 	DefaultCheckRise = 2
@@ -246,14 +245,12 @@ func (c Config) Render() ([]byte, error) {
 	w("    enable_script_security")
 	w("}")
 	w("")
-	// The tracked check: HAProxy must answer, not just run. keepalived
-	// kills a check that runs longer than its timeout (the helper's curl
-	// gives up after a second itself).
+	// The tracked check: HAProxy must answer, not just run. The helper
+	// gives up after about a second itself; keepalived's timeout is
+	// longer, so a check that is only slow to start on a busy host is
+	// not counted as a failure.
 	ci := c.checkInterval()
-	timeout := ci
-	if timeout > 2*time.Second {
-		timeout = 2 * time.Second
-	}
+	timeout := 2 * time.Second
 	w("vrrp_script %s {", ScriptName)
 	w("    script \"%s check %s %s %d\"", CheckScriptPath, c.Check.Scheme, c.Check.Host, c.Check.Port)
 	w("    interval %s", seconds(ci))
@@ -300,11 +297,14 @@ func (c Config) Render() ([]byte, error) {
 }
 
 // CheckScript is the helper at CheckScriptPath. "check SCHEME HOST PORT"
-// exits 0 when HAProxy answers there: an HTTP answer of any status (curl
-// exits 0; a refused or silent port does not), or for tcp (and without
-// curl) a listening socket owned by a running haproxy. "notify" is
-// keepalived's notify hook (TYPE NAME STATE PRIORITY follow): it writes
-// the state to StatePath.
+// exits 0 when HAProxy itself answers there: an HTTP request with an
+// invalid header name, which HAProxy answers with its own 400 without
+// asking a backend (so slow or dead web servers never make a healthy load
+// balancer give up the address); it tries twice, 0.4 s each, so one slow
+// answer is not a failure, and a frozen HAProxy is seen within a second.
+// For tcp (and without curl), a listening socket and a running haproxy
+// count. "notify" is keepalived's notify hook (TYPE NAME STATE PRIORITY
+// follow): it writes the state to StatePath.
 const CheckScript = `#!/bin/sh
 # Managed by terraform-provider-foobar: keepalived's HAProxy check.
 mode=$1
@@ -317,7 +317,12 @@ check) ;;
 esac
 scheme=$2 host=$3 port=$4
 if [ "$scheme" != tcp ] && command -v curl >/dev/null 2>&1; then
-  exec curl --http1.1 -s -k --noproxy '*' -o /dev/null -m 1 -H 'Foobar-Check: keepalived' "$scheme://$host:$port/"
+  for try in 1 2; do
+    code=$(curl --http1.1 -s -k --noproxy '*' -o /dev/null -m 0.4 -w '%{http_code}' -H 'Foobar Check: 1' "$scheme://$host:$port/" 2>/dev/null)
+    case $code in ''|000) ;; *) exit 0 ;; esac
+    [ "$try" = 2 ] || sleep 0.1
+  done
+  exit 1
 fi
 pidof haproxy >/dev/null 2>&1 || exit 1
 p=$(printf '%04X' "$port")

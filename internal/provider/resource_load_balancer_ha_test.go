@@ -77,6 +77,7 @@ func haSettle(t testing.TB, vip string, within time.Duration, hosts ...acctest.H
 	t.Helper()
 	var holder acctest.Host
 	var last string
+	var since time.Time
 	ok := acctest.Poll(within, func() bool {
 		holders := haHolders(t, vip, hosts...)
 		states := []string{}
@@ -93,7 +94,15 @@ func haSettle(t testing.TB, vip string, within time.Duration, hosts ...acctest.H
 			}
 		}
 		last = fmt.Sprintf("holders %v, states %v", holders, states)
-		return settled
+		// Settled, and still so two seconds later.
+		if !settled {
+			since = time.Time{}
+			return false
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		return time.Since(since) >= 2*time.Second
 	})
 	if !ok {
 		t.Fatalf("the pair did not settle within %s: %s", within, last)
@@ -173,11 +182,11 @@ func (c *haClient) since(t time.Time) []haReq {
 	return out
 }
 
-// haGap measures a fault injected at fault: the gap is from the last
-// success that ended before the fault to the first success that ended
-// after it and after every failure (the service answers again); it counts
-// the failed requests, and returns the failures of requests that started
-// after the service answered again (there must be none).
+// haGap measures a fault injected at fault: the gap is the longest time
+// without a successful answer around the fault (from the last success
+// before the outage to the first success after it); it counts the failed
+// requests, and lists the failures of requests that started after the
+// service answered again (there must be none).
 type haGap struct {
 	gap         time.Duration
 	lastOK      time.Time
@@ -190,36 +199,22 @@ type haGap struct {
 func measureGap(reqs []haReq, fault time.Time) haGap {
 	sort.Slice(reqs, func(i, j int) bool { return reqs[i].end.Before(reqs[j].end) })
 	var g haGap
-	var lastFail time.Time
+	var prev time.Time
 	for _, r := range reqs {
-		if r.end.Before(fault) {
-			if r.err == "" {
-				g.lastOK = r.end
+		if !r.end.Before(fault) {
+			g.total++
+			if r.err != "" {
+				g.failed++
 			}
+		}
+		if r.err != "" {
 			continue
 		}
-		g.total++
-		if r.err != "" {
-			g.failed++
-			if r.end.After(lastFail) {
-				lastFail = r.end
-			}
+		if !prev.IsZero() && !r.end.Before(fault) && r.end.Sub(prev) > g.gap {
+			g.gap, g.lastOK, g.firstOK = r.end.Sub(prev), prev, r.end
 		}
+		prev = r.end
 	}
-	// The first success that STARTED after the fault and after the last
-	// failure began: the service answers again.
-	for _, r := range reqs {
-		if r.err == "" && r.start.After(fault) && (lastFail.IsZero() || r.end.After(lastFail)) {
-			if g.firstOK.IsZero() || r.end.Before(g.firstOK) {
-				g.firstOK = r.end
-			}
-		}
-	}
-	if g.lastOK.IsZero() {
-		g.lastOK = fault
-	}
-	g.gap = g.firstOK.Sub(g.lastOK)
-	// A failure of a request that started once the service answered again.
 	for _, r := range reqs {
 		if r.err != "" && !g.firstOK.IsZero() && r.start.After(g.firstOK) {
 			g.lateFailure = append(g.lateFailure, fmt.Sprintf("%s at %s: %s", r.method, r.start.Format("15:04:05.000"), r.err))
@@ -275,7 +270,10 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 	var load *haClient
 	var loadFrom time.Time
 
-	fault := func(name string, inject func(holder acctest.Host), restore func(holder acctest.Host)) func(*terraform.State) error {
+	// fault injects a fault on the member holding the address; with
+	// mustMove, the address must have moved to another member (a fault
+	// that nothing but keepalived repairs).
+	fault := func(name string, mustMove bool, inject func(holder acctest.Host), restore func(holder acctest.Host)) func(*terraform.State) error {
 		return func(*terraform.State) error {
 			holder := haSettle(t, vip, 30*time.Second, members...)
 			c := startHAClient(url)
@@ -289,7 +287,14 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 			t.Logf("FAULT %s on %s: gap %s (last success %s, first after %s), %d of %d requests after the fault failed; address now on %v",
 				name, holder.Name, g.gap.Round(time.Millisecond), g.lastOK.Format("15:04:05.000"), g.firstOK.Format("15:04:05.000"), g.failed, g.total, newHolders)
 			restore(holder)
-			if g.firstOK.IsZero() {
+			moved := false
+			for _, n := range newHolders {
+				moved = moved || n != holder.Name
+			}
+			if mustMove && !moved {
+				return fmt.Errorf("%s: the address did not move from %s (now on %v)", name, holder.Name, newHolders)
+			}
+			if g.firstOK.IsZero() || g.failed == g.total {
 				return fmt.Errorf("%s: the virtual address never answered again", name)
 			}
 			if g.gap > 3*time.Second {
@@ -336,7 +341,7 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 						}
 						return nil
 					},
-					fault("haproxy-sigkill", func(h acctest.Host) {
+					fault("haproxy-sigkill", false, func(h acctest.Host) {
 						h.Exec(t, "pkill", "-9", "-x", "haproxy")
 					}, func(h acctest.Host) {
 						acctest.WaitFor(t, 30*time.Second, "HAProxy back on "+h.Name, func() bool {
@@ -344,14 +349,23 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 							return err == nil
 						})
 					}),
-					fault("container-kill", func(h acctest.Host) {
+					// HAProxy frozen (SIGSTOP): the process runs, systemd
+					// sees nothing wrong, connections hang. Only a check
+					// that HAProxy answers moves the address.
+					fault("haproxy-frozen", true, func(h acctest.Host) {
+						h.Exec(t, "pkill", "-STOP", "-x", "haproxy")
+					}, func(h acctest.Host) {
+						h.Exec(t, "pkill", "-CONT", "-x", "haproxy")
+						haSettle(t, vip, 30*time.Second, members...)
+					}),
+					fault("container-kill", true, func(h acctest.Host) {
 						if _, err := acctest.TryDocker("kill", h.Container); err != nil {
 							t.Fatal(err)
 						}
 					}, func(h acctest.Host) {
 						h.Start(t)
 					}),
-					fault("network-cut", func(h acctest.Host) {
+					fault("network-cut", true, func(h acctest.Host) {
 						// Packets dropped both ways (loopback excepted): connections
 						// to the member hang, its adverts stop.
 						h.ExecInput(t, haCutRules, "nft", "-f", "-")
@@ -404,6 +418,30 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 							return fmt.Errorf("%s: haproxy.cfg does not have the new health check", h.Name)
 						}
 					}
+					return nil
+				},
+			},
+			{
+				// Drift: keepalived stopped by hand on lb2 shows in the plan
+				// (read in the same round trip as haproxy.cfg) and apply
+				// starts it again.
+				PreConfig: func() {
+					lb2h.Exec(t, "systemctl", "stop", "keepalived")
+					haSettle(t, vip, 30*time.Second, lb1h)
+				},
+				Config: config2,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("foobar_load_balancer.lb2", plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction("foobar_load_balancer.lb1", plancheck.ResourceActionNoop),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					if out, err := lb2h.TryExec("systemctl", "is-active", "keepalived"); err != nil {
+						return fmt.Errorf("lb2: keepalived is not running after the apply: %s", out)
+					}
+					haSettle(t, vip, 30*time.Second, members...)
 					return nil
 				},
 			},
