@@ -300,8 +300,8 @@ func (c Config) Render() ([]byte, error) {
 // exits 0 when HAProxy itself answers there: an HTTP request with an
 // invalid header name, which HAProxy answers with its own 400 without
 // asking a backend (so slow or dead web servers never make a healthy load
-// balancer give up the address); it tries twice, 0.4 s each, so one slow
-// answer is not a failure, and a frozen HAProxy is seen within a second.
+// balancer give up the address); it tries twice, 0.3 s each, so one slow
+// answer is not a failure, and a frozen HAProxy is seen within 0.7 s.
 // For tcp (and without curl), a listening socket and a running haproxy
 // count. "notify" is keepalived's notify hook (TYPE NAME STATE PRIORITY
 // follow): it writes the state to StatePath.
@@ -318,7 +318,7 @@ esac
 scheme=$2 host=$3 port=$4
 if [ "$scheme" != tcp ] && command -v curl >/dev/null 2>&1; then
   for try in 1 2; do
-    code=$(curl --http1.1 -s -k --noproxy '*' -o /dev/null -m 0.4 -w '%{http_code}' -H 'Foobar Check: 1' "$scheme://$host:$port/" 2>/dev/null)
+    code=$(curl --http1.1 -s -k --noproxy '*' -o /dev/null -m 0.3 -w '%{http_code}' -H 'Foobar Check: 1' "$scheme://$host:$port/" 2>/dev/null)
     case $code in ''|000) ;; *) exit 0 ;; esac
     [ "$try" = 2 ] || sleep 0.1
   done
