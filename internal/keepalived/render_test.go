@@ -103,7 +103,7 @@ func TestValidate_namesAttributeAndValue(t *testing.T) {
 				t.Fatalf("Render() error = %v, want a FieldError", err)
 			}
 			found := false
-			for _, e := range err.(fault.FieldErrors) {
+			for _, e := range fault.Fields(err) {
 				if e.Path == tt.path && strings.Contains(e.Error(), tt.want) {
 					found = true
 				}

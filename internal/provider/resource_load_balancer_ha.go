@@ -88,8 +88,9 @@ func lbHASchema() schema.SingleNestedAttribute {
 				Validators:          []validator.Int64{int64validator.Between(1, 254)},
 			},
 			"preempt": schema.BoolAttribute{
-				MarkdownDescription: "Let a member of higher `priority` take the address back when it returns. Default: `false` (the address stays where it is until its holder fails, so it never flaps back).",
-				Optional:            true,
+				MarkdownDescription: "Let a member of higher `priority` take the address back when it returns. " +
+					"Default: `false` (the address stays where it is until its holder fails, so it never flaps back).",
+				Optional: true,
 			},
 			"interface": schema.StringAttribute{
 				MarkdownDescription: "The network interface that carries the virtual address and the adverts. Default: `eth0`.",
