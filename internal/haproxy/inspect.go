@@ -30,6 +30,10 @@ type InspectRequest struct {
 	// names are checked, and a file whose view equals it but whose bytes
 	// changed (a redacted secret was edited) gets DriftSecretNote.
 	Shown []byte
+	// Extra is probed in the same round trip (the files in its Paths and
+	// Content, its Commands after Inspect's own), for another service on
+	// the same host such as keepalived. Its other fields are ignored.
+	Extra apply.ProbeRequest
 }
 
 // Observed is a load balancer as Inspect found it.
@@ -47,6 +51,9 @@ type Observed struct {
 	// for byte: the host runs what Deploy wrote (from this state or
 	// another).
 	Record *Record
+	// Extra is what the probe found for InspectRequest.Extra: every file
+	// probed, and the outputs of Extra's commands in order.
+	Extra apply.Snapshot
 }
 
 // Inspect reads the load balancer on the host behind r in one round trip:
@@ -55,13 +62,14 @@ type Observed struct {
 func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed, error) {
 	var o Observed
 	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{
-		Content:  []string{ConfigPath, RecordPath},
-		Paths:    ReferencedFiles(req.Shown),
-		Commands: [][]string{VersionArgv()},
+		Content:  append([]string{ConfigPath, RecordPath}, req.Extra.Content...),
+		Paths:    append(ReferencedFiles(req.Shown), req.Extra.Paths...),
+		Commands: append([][]string{VersionArgv()}, req.Extra.Commands...),
 	})
 	if err != nil {
 		return o, stepError(StepInspect, "", err, fmt.Sprintf("Could not read the load balancer on %s: %s", req.Host, err))
 	}
+	o.Extra = apply.Snapshot{Init: snap.Init, Files: snap.Files, Services: snap.Services, Commands: snap.Commands[1:]}
 	v := snap.Commands[0]
 	o.Version, err = ParseVersionOutput(v.ExitStatus, string(v.Stdout), string(v.Stderr))
 	if err != nil && !errors.Is(err, ErrNotInstalled) {

@@ -38,6 +38,7 @@ import (
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/haproxy"
+	"github.com/foobar/terraform-provider-foobar/internal/keepalived"
 )
 
 var (
@@ -120,6 +121,7 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if !req.Config.Raw.IsFullyKnown() {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("rendered_config"), types.StringUnknown())...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("config_sha256"), types.StringUnknown())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("keepalived_config_sha256"), types.StringUnknown())...)
 		return
 	}
 	var plan, config lbModel
@@ -137,14 +139,29 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	view := haproxy.Redact(rendered)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("rendered_config"), types.StringValue(string(view)))...)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("config_sha256"), types.StringValue(apply.Checksum(view)))...)
+	kaSHA, err := planHA(plan, cfg)
+	if err != nil {
+		haErrors.addError(&resp.Diagnostics, "Invalid High Availability Configuration", err)
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("keepalived_config_sha256"), kaSHA)...)
+	if plan.HighAvailability == nil {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("vrrp_state"), types.StringNull())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("holds_virtual_ip"), types.BoolNull())...)
+	}
 }
 
 func (r *loadBalancerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.apply(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, req.Config, nil, &resp.State, &resp.Diagnostics)
 }
 
 func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.apply(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
+	var prior lbModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.apply(ctx, req.Plan, req.Config, prior.HighAvailability, &resp.State, &resp.Diagnostics)
 }
 
 // lbLog sends the haproxy package's progress messages to tflog.
@@ -154,14 +171,14 @@ func lbLog(ctx context.Context) func(string, map[string]any) {
 
 // apply deploys the plan, the same for Create and Update, and records it
 // with its computed attributes in the state.
-func (r *loadBalancerResource) apply(ctx context.Context, planIn tfsdk.Plan, configIn tfsdk.Config, state *tfsdk.State, diags *diag.Diagnostics) {
+func (r *loadBalancerResource) apply(ctx context.Context, planIn tfsdk.Plan, configIn tfsdk.Config, priorHA *lbHAModel, state *tfsdk.State, diags *diag.Diagnostics) {
 	var m, config lbModel
 	diags.Append(planIn.Get(ctx, &m)...)
 	diags.Append(configIn.Get(ctx, &config)...)
 	if diags.HasError() {
 		return
 	}
-	r.deploy(ctx, &m, config, diags)
+	r.deploy(ctx, &m, config, priorHA, diags)
 	if diags.HasError() {
 		return
 	}
@@ -170,7 +187,7 @@ func (r *loadBalancerResource) apply(ctx context.Context, planIn tfsdk.Plan, con
 
 // deploy applies m (haproxy.Deploy) and fills its computed attributes;
 // write-only values come from config.
-func (r *loadBalancerResource) deploy(ctx context.Context, m *lbModel, config lbModel, diags *diag.Diagnostics) {
+func (r *loadBalancerResource) deploy(ctx context.Context, m *lbModel, config lbModel, priorHA *lbHAModel, diags *diag.Diagnostics) {
 	d, cv := m.toDeployment(config)
 	cv.secrets = append(cv.secrets, r.data.connSecrets(m.SSH)...)
 	ctx = maskSecrets(ctx, cv.secrets)
@@ -192,6 +209,9 @@ func (r *loadBalancerResource) deploy(ctx context.Context, m *lbModel, config lb
 	m.RenderedConfig = types.StringValue(string(res.View))
 	m.ConfigSHA256 = types.StringValue(apply.Checksum(res.View))
 	m.setVersion(res.Version)
+	// keepalived after HAProxy: a member takes the address only once its
+	// HAProxy answers with the new configuration.
+	r.deployHA(ctx, cl, m, d.Config, priorHA, diags)
 }
 
 // Read takes haproxy.cfg (its redacted view, with a note when only a secret
@@ -210,7 +230,7 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	obs, err := haproxy.Inspect(ctx, cl, haproxy.InspectRequest{Host: cl.Addr(), Shown: []byte(m.RenderedConfig.ValueString())})
+	obs, err := haproxy.Inspect(ctx, cl, haproxy.InspectRequest{Host: cl.Addr(), Shown: []byte(m.RenderedConfig.ValueString()), Extra: haProbe(m)})
 	if obs.VersionErr != nil {
 		resp.Diagnostics.AddWarning("Read HAProxy Version", fmt.Sprintf("%s: %s", cl.Addr(), obs.VersionErr))
 	}
@@ -231,6 +251,8 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 	// installs HAProxy when install = true).
 	m.RenderedConfig = types.StringValue(string(obs.View))
 	m.ConfigSHA256 = types.StringValue(apply.Checksum(obs.View))
+	cfg, _ := m.toConfig(m)
+	readHA(&m, cfg, obs.Extra, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -250,6 +272,14 @@ func (r *loadBalancerResource) deleteModel(ctx context.Context, m *lbModel, diag
 	diags.Append(d...)
 	if diags.HasError() {
 		return
+	}
+	// keepalived first: the address leaves this member (a peer takes it)
+	// before its HAProxy configuration goes.
+	if m.HighAvailability != nil {
+		if err := keepalived.Remove(ctx, cl, cl.Addr()); err != nil {
+			errorContext{secrets: r.data.connSecrets(m.SSH)}.addError(diags, "Remove keepalived Config Error", err)
+			return
+		}
 	}
 	warnings, err := haproxy.Remove(ctx, cl, haproxy.Removal{Host: cl.Addr()})
 	if err != nil {

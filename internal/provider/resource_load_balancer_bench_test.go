@@ -54,7 +54,7 @@ func BenchmarkLoadBalancer(b *testing.B) {
 		m.Backends[0].Servers[0].Weight = types.Int64Value(weight)
 		var diags diag.Diagnostics
 		start := time.Now()
-		r.deploy(ctx, &m, m, &diags)
+		r.deploy(ctx, &m, m, nil, &diags)
 		d := time.Since(start)
 		if diags.HasError() {
 			b.Fatalf("apply: %v", diags)

@@ -35,6 +35,13 @@ type lbModel struct {
 	// HAProxyPackageVersion is haproxy -v's version, HAProxyVersion its
 	// upstream part (setVersion sets both).
 	HAProxyPackageVersion types.String `tfsdk:"haproxy_package_version"`
+
+	// The high_availability block and its computed attributes
+	// (resource_load_balancer_ha.go).
+	HighAvailability *lbHAModel   `tfsdk:"high_availability"`
+	KeepalivedSHA256 types.String `tfsdk:"keepalived_config_sha256"`
+	VRRPState        types.String `tfsdk:"vrrp_state"`
+	HoldsVirtualIP   types.Bool   `tfsdk:"holds_virtual_ip"`
 }
 
 // setVersion sets haproxy_version to the upstream part of what haproxy -v

@@ -337,7 +337,7 @@ func loadBalancerSchema() schema.Schema {
 				"`"+haproxy.PrometheusPath+"` on the stats listener (not protected by `user`/`password`). Default: `false`.", false),
 		},
 	}
-	return schema.Schema{
+	s := schema.Schema{
 		MarkdownDescription: "HAProxy on one host, as a load balancer for HTTP and HTTPS: frontends, backends with health checks, routing rules, TLS, statistics and Prometheus metrics.\n\n" +
 			"The provider renders `" + haproxy.ConfigPath + "` and applies it safely: HAProxy is installed when missing (apt-get; the host must be Debian or derived from it), the new file (with its certificate files) is " +
 			"checked with `haproxy -c` " +
@@ -394,6 +394,11 @@ func loadBalancerSchema() schema.Schema {
 					"such as `3.0.11-1+deb13u4`; for an upstream build it equals `haproxy_version`.",
 				Computed: true,
 			},
+			"high_availability": lbHASchema(),
 		},
 	}
+	for k, a := range lbHAComputed() {
+		s.Attributes[k] = a
+	}
+	return s
 }

@@ -1083,6 +1083,12 @@ func TestLoadBalancer_invalidInputs(t *testing.T) {
 		{"stats user with a colon", `stats = { user = "ad:min", password = "x" }`, "", "", lbOnlyError(`stats.user = "ad:min" is not valid`)},
 		{"stats password with a space", `stats = { user = "admin", password = "with space" }`, "", "", lbOnlyError(`stats.password is not valid`, "(the value is sensitive and not shown)")},
 		{"stats user without password", `stats = { user = "admin" }`, "", "", lbOnlyError(`stats.password: is required when stats.user is set`)},
+		{"ha virtual address without a prefix", `high_availability = { virtual_ip = "10.0.0.10", peers = ["10.0.0.12"], virtual_router_id = 5 }`, "", "", lbOnlyError(`high_availability.virtual_ip = "10.0.0.10" is not valid`, "prefix length")},
+		{"ha virtual address is a member", `high_availability = { virtual_ip = "10.0.0.12/24", peers = ["10.0.0.12"], virtual_router_id = 5 }`, "", "", lbOnlyError(`high_availability.virtual_ip = "10.0.0.12/24" is not valid`, "free one")},
+		{"ha peer is not an address", `high_availability = { virtual_ip = "10.0.0.10/24", peers = ["lb2"], virtual_router_id = 5 }`, "", "", lbOnlyError(`high_availability.peers[0] = "lb2" is not valid`, "IP address")},
+		{"ha interface injection", `high_availability = { virtual_ip = "10.0.0.10/24", peers = ["10.0.0.12"], virtual_router_id = 5, interface = "eth0 }" }`, "", "", lbOnlyError(`high_availability.interface = "eth0 }" is not valid`)},
+		{"ha advert interval", `high_availability = { virtual_ip = "10.0.0.10/24", peers = ["10.0.0.12"], virtual_router_id = 5, advert_interval = "5ms" }`, "", "", lbOnlyError(`high_availability.advert_interval = "5ms" is not valid`, "10ms")},
+		{"ha router id", `high_availability = { virtual_ip = "10.0.0.10/24", peers = ["10.0.0.12"], virtual_router_id = 256 }`, "", "", lbOnlyError(`high_availability.virtual_router_id`, "between 1 and 255")},
 		{"stats page on the metrics path", `stats = { prometheus = true, uri = "/metrics" }`, "", "", lbOnlyError(`stats.uri = "/metrics" is not valid`, "Prometheus exporter's path")},
 	}
 	for _, c := range cases {

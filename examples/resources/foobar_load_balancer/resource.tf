@@ -81,3 +81,46 @@ resource "foobar_load_balancer" "www" {
 output "haproxy_cfg" {
   value = foobar_load_balancer.www.rendered_config
 }
+
+# A pair: the same HAProxy configuration on lb1 and lb2 behind one virtual
+# address (keepalived, VRRPv3 with unicast adverts). Point DNS at
+# 10.0.0.10. One resource per member; each names the other as its peer.
+locals {
+  lb_members = {
+    lb1 = { address = "10.0.0.11", priority = 150 }
+    lb2 = { address = "10.0.0.12", priority = 100 }
+  }
+}
+
+resource "foobar_load_balancer" "pair" {
+  for_each = local.lb_members
+
+  ssh = {
+    host = each.value.address
+  }
+
+  # Identical on every member: take them from one place.
+  frontends = [{ name = "www", port = 80, default_backend = "web" }]
+  backends = [{
+    name = "web"
+    servers = [
+      { name = "web1", address = "10.0.0.21", port = 80 },
+      { name = "web2", address = "10.0.0.22", port = 80 },
+    ]
+    health_check = { path = "/" }
+  }]
+
+  high_availability = {
+    virtual_ip        = "10.0.0.10/24"
+    virtual_router_id = 51
+    priority          = each.value.priority
+    peers             = [for name, m in local.lb_members : m.address if name != each.key]
+    # preempt = false (the default): the address stays where it is after
+    # a failover, it does not flap back when lb1 returns.
+  }
+}
+
+# Which member holds the address (as of the last refresh).
+output "vip_holder" {
+  value = [for name, lb in foobar_load_balancer.pair : name if lb.holds_virtual_ip]
+}
