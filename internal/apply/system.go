@@ -39,7 +39,8 @@ func (e *UnsupportedSystemError) Error() string {
 	if sys == "" {
 		sys = e.ID
 	}
-	return fmt.Sprintf("the host runs %s (ID=%q, ID_LIKE=%q), which the provider does not support: it changes only %s, whose file layout, packages and services it relies on", sys, e.ID, e.IDLike, SupportedFamily)
+	return fmt.Sprintf("the host runs %s (ID=%q, ID_LIKE=%q), which the provider does not support: "+
+		"it changes only %s, whose file layout, packages and services it relies on", sys, e.ID, e.IDLike, SupportedFamily)
 }
 
 // SupportedSystem returns nil when osRelease (os-release(5) content, as

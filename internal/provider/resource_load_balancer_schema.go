@@ -339,7 +339,8 @@ func loadBalancerSchema() schema.Schema {
 	}
 	s := schema.Schema{
 		MarkdownDescription: "HAProxy on one host, as a load balancer for HTTP and HTTPS: frontends, backends with health checks, routing rules, TLS, statistics and Prometheus metrics.\n\n" +
-			"The provider renders `" + haproxy.ConfigPath + "` and applies it safely: HAProxy is installed when missing (apt-get; the host must be Debian or derived from it), the new file (with its certificate files) is " +
+			"The provider renders `" + haproxy.ConfigPath + "` and applies it safely: " +
+			"HAProxy is installed when missing (apt-get; the host must be Debian or derived from it), the new file (with its certificate files) is " +
 			"checked with `haproxy -c` " +
 			"before the live file changes (in a private mount namespace that shows the new files at their live paths), swapped atomically and reloaded without dropping connections " +
 			"(master-worker mode; the listening sockets pass to the new worker). " +
