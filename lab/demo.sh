@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 export LAB_NAME=${DEMO_LAB_NAME:-foobar-demo} LAB_SUBNET=${DEMO_LAB_SUBNET:-172.30.78}
-export LAB_HOSTS="lb1 web1 web2 db1 db2"
+export LAB_HOSTS="lb1 lb3 web1 web2 db1 db2"
 domain=www.foobar.com
 work="$root/.cache/demo"
 run="$work/stack"
@@ -23,13 +23,15 @@ version=${VERSION:-$(sed -n 's/^VERSION *?= *//p' GNUmakefile)}
 step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
 
-step "1/6 Lab: real Debian hosts in Docker ($LAB_HOSTS); the first run builds the images from Debian packages (a few minutes)"
+step "1/7 Lab: real Debian hosts in Docker ($LAB_HOSTS); the first run builds the images from Debian packages (a few minutes)"
 lab/lab.sh up
 inv=$(lab/lab.sh inventory)
 addr() { jq -r --arg n "$1" '.hosts[] | select(.name == $n) | .address' "$inv"; }
-lb=$(addr lb1)
+# The DNS record points at the virtual address that lb1 and lb3 share.
+vip="$LAB_SUBNET.10"
+lb=$vip
 
-step "2/6 Terraform CLI, the provider and the application"
+step "2/7 Terraform CLI, the provider and the application"
 tf=$(tools/terraform.sh)
 "$tf" version | sed -n 1p  # sed reads it all: head could end terraform with SIGPIPE (pipefail)
 mirror="$work/mirror/registry.terraform.io/foobar/foobar/$version/$(go env GOOS)_$(go env GOARCH)"
@@ -51,7 +53,7 @@ provider_installation {
 RC
 export TF_CLI_CONFIG_FILE="$work/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 
-step "3/6 terraform apply of examples/foobar-stack"
+step "3/7 terraform apply of examples/foobar-stack"
 cp examples/foobar-stack/*.tf "$run/"
 printf 'terraform {\n  required_providers {\n    foobar = { source = "foobar/foobar", version = "%s" }\n  }\n}\n' "$version" > "$run/demo_override.tf"
 # The lab inventory as variables; the application talks to the databases
@@ -59,6 +61,8 @@ printf 'terraform {\n  required_providers {\n    foobar = { source = "foobar/foo
 jq --arg root "$root" '{
     ssh_user: .user, private_key_file: .private_key_file, known_hosts_file: .known_hosts_file,
     lb_host: (.hosts[] | select(.name == "lb1") | .address),
+    lb_peer_hosts: [.hosts[] | select(.name == "lb3") | .address],
+    virtual_ip: (.subnet | sub("\\.0/24$"; ".10/24")),
     web1_host: (.hosts[] | select(.name == "web1") | .address),
     web2_host: (.hosts[] | select(.name == "web2") | .address),
     db_primary_host: (.hosts[] | select(.name == "db1") | .address),
@@ -82,7 +86,7 @@ rm -f .terraform.lock.hcl
   | grep --line-buffered -E '(Creating|Creation complete|Modifying|Modifications complete|Destroying|Destruction complete|Apply complete)' \
   | sed 's/^/   /'
 
-step "4/6 Checking the site through the load balancer ($domain resolved to $lb)"
+step "4/7 Checking the site through the load balancer ($domain resolved to the virtual address $lb)"
 fails=0
 report=()
 check() { # check NAME OK DETAIL
@@ -97,7 +101,35 @@ mapfile -t lines <<<"$checks"
 report+=("${lines[@]}")
 (( code == 0 )) || fails=$((fails + 1))
 
-step "5/6 A second terraform plan must be empty"
+step "5/7 Failover: the load balancer that holds $vip is frozen (docker pause)"
+holder=
+for h in lb1 lb3; do
+  if docker exec "$LAB_NAME-$h" ip -o -4 addr show | grep -q " $vip/"; then holder=$h; fi
+done
+if [[ -z $holder ]]; then
+  check failover no "no load balancer holds $vip"
+else
+  other=lb1; [[ $holder == lb1 ]] && other=lb3
+  ok_at() { curl -s -o /dev/null -m 0.5 -w '%{http_code}' -H "Host: $domain" "http://$vip/healthz" 2>/dev/null | grep -q '^200$'; }
+  t0=$(date +%s%N)
+  docker pause "$LAB_NAME-$holder" >/dev/null
+  answered=
+  while (( ($(date +%s%N) - t0) / 1000000 < 10000 )); do
+    if ok_at; then answered=$(date +%s%N); break; fi
+    sleep 0.05
+  done
+  moved=no
+  docker exec "$LAB_NAME-$other" ip -o -4 addr show | grep -q " $vip/" && moved=yes
+  docker unpause "$LAB_NAME-$holder" >/dev/null
+  if [[ -n $answered && $moved == yes ]]; then
+    check failover ok "$holder frozen, the site answered from $other after $(( (answered - t0) / 1000000 )) ms"
+  else
+    check failover no "$holder frozen: answered=${answered:-never} within 10 s, address moved to $other: $moved"
+  fi
+  sleep 3  # keepalived on $holder wakes up and settles before the plan
+fi
+
+step "6/7 A second terraform plan must be empty"
 set +e
 "$tf" plan -input=false -detailed-exitcode -no-color > "$work/second-plan.txt" 2>&1
 code=$?
@@ -108,7 +140,7 @@ case $code in
   *) check "second plan" no "terraform plan failed (see $work/second-plan.txt)" ;;
 esac
 
-step "6/6 Report ($(( $(date +%s) - started ))s)"
+step "7/7 Report ($(( $(date +%s) - started ))s)"
 for line in "${report[@]}"; do echo "  $line"; done
 echo
 "$tf" output -no-color | sed 's/^/  /'

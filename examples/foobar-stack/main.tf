@@ -1,6 +1,8 @@
 # www.foobar.com: the three-server web infrastructure.
 #
-#   DNS A record -> lb1 (HAProxy, round robin over both web servers)
+#   DNS A record -> the virtual address, held by lb1 or lb2 (keepalived;
+#                   HAProxy on both, round robin over both web servers;
+#                   with no virtual_ip, one load balancer and its address)
 #                     -> web1, web2 (Nginx: static files; /api and the rest
 #                        -> the application server on loopback)
 #                          -> writes: database primary, reads: replica(s)
@@ -20,6 +22,12 @@ locals {
   app_artifact = coalesce(var.app_artifact, "${path.module}/build/foobar-app")
   site_dir     = coalesce(var.site_dir, "${path.module}/public")
   app_binary   = "/opt/foobar/app/bin/foobar-app"
+
+  # The load balancers: lb_host, then the peers. With a virtual_ip they
+  # form a keepalived group that moves the address to a member whose HAProxy
+  # answers; the first has the highest priority.
+  lb_members   = concat([var.lb_host], var.lb_peer_hosts)
+  site_address = coalesce(var.virtual_ip == null ? null : split("/", var.virtual_ip)[0], var.lb_host)
 
   # The application's configuration, shared by both web servers. Secrets go
   # to secret_environment: a root-only file on the host, never argv or logs.
@@ -110,12 +118,28 @@ resource "foobar_web_server" "web2" {
   depends_on = [foobar_web_server.web1]
 }
 
-# The load balancer: round robin over both web servers (active-active),
+# The load balancers: round robin over both web servers (active-active),
 # health-checked through Nginx and the application, so a failing server is
-# taken out of rotation within fall x interval and requests are retried on
-# the other one.
+# taken out of rotation within fall x interval. Every member gets the same
+# HAProxy configuration; with a virtual_ip, keepalived keeps the address on
+# one member whose HAProxy answers.
 resource "foobar_load_balancer" "lb" {
-  ssh = { host = var.lb_host }
+  count = length(local.lb_members)
+  ssh   = { host = local.lb_members[count.index] }
+
+  high_availability = var.virtual_ip == null ? null : {
+    virtual_ip        = var.virtual_ip
+    virtual_router_id = var.virtual_router_id
+    priority          = count.index == 0 ? 150 : 100
+    peers             = [for i, h in local.lb_members : h if i != count.index]
+  }
+
+  lifecycle {
+    precondition {
+      condition     = (var.virtual_ip == null) == (length(var.lb_peer_hosts) == 0)
+      error_message = "Set virtual_ip and lb_peer_hosts together: a virtual address needs two or more load balancers, and more load balancers need the address that moves between them."
+    }
+  }
 
   frontends = [{
     name            = "www"
@@ -140,10 +164,16 @@ resource "foobar_load_balancer" "lb" {
   }]
 
   stats = {
-    bind_address = var.lb_host
+    bind_address = local.lb_members[count.index]
     port         = 8404
     user         = "admin"
     password     = var.stats_password
     prometheus   = true
   }
+}
+
+# Before the pair, the stack had one load balancer at this address.
+moved {
+  from = foobar_load_balancer.lb
+  to   = foobar_load_balancer.lb[0]
 }

@@ -4,18 +4,23 @@ output "url" {
 }
 
 output "dns_record" {
-  value       = "${var.domain}. IN A ${var.lb_host}"
+  value       = "${var.domain}. IN A ${local.site_address}"
   description = "The DNS record to create."
 }
 
 output "load_balancer" {
-  value       = var.lb_host
-  description = "Address of the load balancer."
+  value       = local.site_address
+  description = "Where the site answers: the virtual address, or the one load balancer."
 }
 
-output "stats_url" {
-  value       = "http://${var.lb_host}:8404/stats"
-  description = "HAProxy's statistics page (user admin); Prometheus metrics at /metrics."
+output "virtual_ip_holder" {
+  value       = [for lb in foobar_load_balancer.lb : lb.ssh.host if lb.holds_virtual_ip == true]
+  description = "Which load balancer held the virtual address at the last refresh (empty without one)."
+}
+
+output "stats_urls" {
+  value       = [for h in local.lb_members : "http://${h}:8404/stats"]
+  description = "HAProxy's statistics page of each load balancer (user admin); Prometheus metrics at /metrics."
 }
 
 output "db_writer_endpoint" {

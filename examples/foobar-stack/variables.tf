@@ -20,11 +20,29 @@ variable "known_hosts_file" {
   description = "known_hosts file that lists every host's keys (host keys are always verified)."
 }
 
-# The hosts of the design: one load balancer, two web servers, a database
-# primary and its replicas.
+# The hosts of the design: a load balancer (or a pair behind a virtual
+# address), two web servers, a database primary and its replicas.
 variable "lb_host" {
   type        = string
-  description = "Address of the load balancer (the DNS record points here)."
+  description = "Address of the (first) load balancer, lb1. Without virtual_ip the DNS record points here."
+}
+
+variable "lb_peer_hosts" {
+  type        = list(string)
+  default     = []
+  description = "Addresses of more load balancers (lb2, ...), with the same HAProxy configuration; they need virtual_ip."
+}
+
+variable "virtual_ip" {
+  type        = string
+  default     = null
+  description = "The address the DNS record points at, with its prefix (\"10.0.0.10/24\"), held by one load balancer at a time (keepalived, VRRPv3). It must be free, in the load balancers' network."
+}
+
+variable "virtual_router_id" {
+  type        = number
+  default     = 51
+  description = "VRRP router id of the load balancer group (1-255), unique among the groups on that network."
 }
 
 variable "web1_host" {

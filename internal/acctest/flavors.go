@@ -83,12 +83,15 @@ type Release struct {
 	Flavor             string
 	LB, Web1, Web2     string
 	DBPrimary, Replica string
+	// LBPeer is a second load balancer that forms a pair with LB behind a
+	// virtual address in the stack's test; "" when the release has none.
+	LBPeer string
 }
 
 // Releases are the Debian releases the main acceptance tests run on, in
 // lab/hosts' names.
 var Releases = []Release{
-	{Flavor: "bookworm", LB: "lb1", Web1: "web1", Web2: "web2", DBPrimary: "db1", Replica: "db2"},
+	{Flavor: "bookworm", LB: "lb1", Web1: "web1", Web2: "web2", DBPrimary: "db1", Replica: "db2", LBPeer: "lb3"},
 	{Flavor: "trixie", LB: "lbt1", Web1: "webt1", Web2: "webt2", DBPrimary: "dbt1", Replica: "dbt2"},
 }
 
@@ -96,6 +99,8 @@ var Releases = []Release{
 // is missing or runs another flavour (lab/hosts and Releases disagree).
 type Hosts struct {
 	LB, Web1, Web2, DBPrimary, Replica Host
+	// LBPeer is the zero Host when the release has none.
+	LBPeer Host
 }
 
 // Hosts looks the release's hosts up in inv.
@@ -108,7 +113,11 @@ func (r Release) Hosts(t testing.TB, inv *Inventory) Hosts {
 		}
 		return h
 	}
-	return Hosts{LB: get(r.LB), Web1: get(r.Web1), Web2: get(r.Web2), DBPrimary: get(r.DBPrimary), Replica: get(r.Replica)}
+	hs := Hosts{LB: get(r.LB), Web1: get(r.Web1), Web2: get(r.Web2), DBPrimary: get(r.DBPrimary), Replica: get(r.Replica)}
+	if r.LBPeer != "" {
+		hs.LBPeer = get(r.LBPeer)
+	}
+	return hs
 }
 
 // Parallel says whether EachRelease runs the releases at the same time.

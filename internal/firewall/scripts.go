@@ -66,7 +66,12 @@ listing() { if present; then nft list table inet foobar; fi; }
 const rollbackScript = `#!/bin/sh
 set -u
 d=` + RunDir + `
-if command -v flock >/dev/null 2>&1; then exec 9>"$d/lock"; flock -w 120 9; fi
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$d/lock"
+  # Never without the lock: a confirmation may be running. The provider
+  # reports a load it could not confirm and whose rollback did not run.
+  flock -w 120 9 || { echo "rollback-skipped $1 $(date -u +%Y-%m-%dT%H:%M:%SZ) (lock busy)" > "$d/status"; exit 1; }
+fi
 [ "$(cat "$d/pending" 2>/dev/null)" = "$1" ] || exit 0
 if nft -f "$d/backup.nft"; then
   echo "rolled-back $1 $(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$d/status"
@@ -108,7 +113,8 @@ if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
 else
   # No systemd: a sleeper in a session of its own, detached from this SSH
   # session (no SIGHUP when the connection dies).
-  setsid nohup /bin/sh -c 'sleep "$1"; exec /bin/sh "$2" "$3"' sh "$t" "$d/rollback.sh" "$tok" </dev/null >/dev/null 2>&1 &
+  # It must not inherit fd 9 (the lock): the confirmation needs it.
+  setsid nohup /bin/sh -c 'sleep "$1"; exec /bin/sh "$2" "$3"' sh "$t" "$d/rollback.sh" "$tok" </dev/null >/dev/null 2>&1 9>&- &
   echo "rollback: detached sleeper in ${t}s"
 fi
 if ! out=$(nft -f "$d/candidate.nft" 2>&1); then
@@ -129,6 +135,13 @@ if [ "$(cat "$d/pending" 2>/dev/null)" != "$tok" ]; then
     cat "$d/status" >&2
     exit 20
   fi
+  if grep -q "^confirmed $tok " "$d/status" 2>/dev/null; then
+    # An earlier attempt confirmed it and its answer was lost: the same
+    # answer again.
+    echo "---listing"
+    listing
+    exit 0
+  fi
   echo "no firewall load with token $tok is waiting for confirmation" >&2
   exit 21
 fi
@@ -136,9 +149,8 @@ rm -f "$d/pending"
 echo "confirmed $tok $(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$d/status"
 systemctl stop "` + RollbackUnit + `.timer" >/dev/null 2>&1
 systemctl reset-failed "` + RollbackUnit + `.timer" "` + RollbackUnit + `.service" >/dev/null 2>&1
-# Confirmed: the rollback can no longer fire. The lock is not needed to
-# persist.
-exec 9>&-
+# Confirmed: the rollback can no longer fire. The lock is held to the end,
+# so that another load cannot replace the candidate before it is persisted.
 mkdir -p /etc/foobar && chmod 755 /etc/foobar
 p=` + PersistPath + `
 cp "$d/candidate.nft" "$p.tmp" && chmod 600 "$p.tmp" && mv -f "$p.tmp" "$p" || echo "warning: could not write $p" >&2
@@ -152,11 +164,16 @@ Wants=network-pre.target
 Before=network-pre.target shutdown.target
 After=nftables.service
 Conflicts=shutdown.target
+# Debian's nftables.service flushes the whole ruleset when it starts,
+# reloads or stops: load this table again after it.
+PartOf=nftables.service
+ReloadPropagatedFrom=nftables.service
 
 [Service]
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=/usr/sbin/nft -f ` + PersistPath + `
+ExecReload=/usr/sbin/nft -f ` + PersistPath + `
 
 [Install]
 WantedBy=sysinit.target

@@ -35,6 +35,9 @@ func firewallSchema() schema.Schema {
 			"is ever touched (Docker's, an operator's), and `flush ruleset` is never used: the table is replaced atomically " +
 			"by one `nft -f`. Note that nftables evaluates every table hooked on input: a packet this table drops stays " +
 			"dropped even when another table's chain accepts it.\n\n" +
+			"Not yet for a load-balancer pair: `allow` opens TCP and UDP ports only, so the VRRP adverts (IP protocol 112) " +
+			"between `foobar_load_balancer` members with `high_availability` would be dropped and both members would take " +
+			"the virtual address. Do not put this firewall on such members yet.\n\n" +
 			"A change cannot lock you out (\"commit confirmed\", as network equipment does it): the rules are checked with " +
 			"`nft -c` first (a refusal changes nothing), the live table is saved, and the host schedules its own " +
 			"rollback (a transient systemd timer, which survives the SSH connection) before loading the rules. The provider " +

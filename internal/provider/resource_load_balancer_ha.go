@@ -237,7 +237,10 @@ func (r *loadBalancerResource) deployHA(ctx context.Context, cl *ssh.Client, m *
 			o, err = keepalived.Observe(snap.Files, snap.Commands[0])
 		}
 		if err != nil {
-			diags.AddError("Read keepalived State Error", fmt.Sprintf("%s: keepalived was applied, but reading its state failed: %s", cl.Addr(), err))
+			// The change is applied: it must reach the state. The next
+			// refresh reads the VRRP state again.
+			diags.AddWarning("Read keepalived State Warning", fmt.Sprintf("%s: keepalived was applied, but reading its state failed: %s", cl.Addr(), err))
+			m.VRRPState, m.HoldsVirtualIP = types.StringValue("UNKNOWN"), types.BoolValue(false)
 			return
 		}
 		m.VRRPState, m.HoldsVirtualIP = types.StringValue(o.State), types.BoolValue(o.HoldsVIP)

@@ -36,7 +36,10 @@ import (
 // application, a record written through the site and read back from the
 // replica, and an empty second plan. Destroy gives every host back. It runs
 // on every Debian release of the lab at the same time (lbt1, webt1, webt2,
-// dbt1 and dbt2 on trixie).
+// dbt1 and dbt2 on trixie). On bookworm the example runs as `make demo`
+// runs it, with lb1 and lb3 as a load-balancer pair behind a virtual
+// address (the DNS record's, through which the site is checked); on trixie
+// with one load balancer, the example's default.
 func TestAccStack_example(t *testing.T) {
 	requireTerraform(t)
 	acctest.Lab(t)
@@ -51,7 +54,7 @@ func TestAccStack_example(t *testing.T) {
 }
 
 func testAccStackExample(t *testing.T, st stackExample) {
-	lb1, web1, web2, db1, db2 := st.lb1, st.web1, st.web2, st.db1, st.db2
+	web1, web2, db1, db2 := st.web1, st.web2, st.db1, st.db2
 	example, vars, domain := st.dir, st.vars, stackDomain
 	// The application's data stays (destroy never drops user databases);
 	// it is removed out of band so the lab is as it started, also when the
@@ -60,7 +63,7 @@ func testAccStackExample(t *testing.T, st stackExample) {
 	t.Cleanup(func() { st.dropAppData(t) })
 	checkSite := func(*terraform.State) error {
 		var failed []string
-		for _, c := range acctest.CheckStack(acctest.StackTarget{LB: lb1.Address, Domain: domain, Replica: db2.Address + ":3306", Web: []string{web1.Name, web2.Name}}) {
+		for _, c := range acctest.CheckStack(acctest.StackTarget{LB: st.site(), Domain: domain, Replica: db2.Address + ":3306", Web: []string{web1.Name, web2.Name}}) {
 			t.Log(c)
 			if !c.OK {
 				failed = append(failed, c.String())
@@ -82,7 +85,7 @@ func testAccStackExample(t *testing.T, st stackExample) {
 				ConfigVariables:          vars,
 				Check:                    checkSite,
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownOutputValue("dns_record", knownvalue.StringExact(domain+". IN A "+lb1.Address)),
+					statecheck.ExpectKnownOutputValue("dns_record", knownvalue.StringExact(domain+". IN A "+st.site())),
 					statecheck.ExpectKnownOutputValue("db_writer_endpoint", knownvalue.StringExact(db1.Address+":3306")),
 					statecheck.ExpectKnownOutputValue("db_reader_endpoints", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact(db2.Address + ":3306")})),
 				},
@@ -110,6 +113,28 @@ type stackExample struct {
 	dir                       string
 	vars                      config.Variables
 	lb1, web1, web2, db1, db2 acctest.Host
+	// lbPeer is lb1's partner behind vip (the zero Host and "" on a
+	// release without one: then the site's address is lb1's).
+	lbPeer acctest.Host
+	vip    string
+}
+
+// site is the address the DNS record names: the virtual address of the
+// load-balancer pair, or the one load balancer's.
+func (st stackExample) site() string {
+	if st.vip != "" {
+		return st.vip
+	}
+	return st.lb1.Address
+}
+
+// hosts are every host the example uses.
+func (st stackExample) hosts() []acctest.Host {
+	hs := []acctest.Host{st.lb1, st.web1, st.web2, st.db1, st.db2}
+	if st.lbPeer.Name != "" {
+		hs = append(hs, st.lbPeer)
+	}
+	return hs
 }
 
 func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, artifact string) stackExample {
@@ -132,6 +157,14 @@ func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, 
 		"replication_password": config.StringVariable(randomSecret(t, "repl-")),
 		"stats_password":       config.StringVariable(randomSecret(t, "stats-")),
 	}
+	if hosts.LBPeer.Name != "" {
+		// The pair's address: .10 of the lab's network, which no lab
+		// host has (TestAccLoadBalancer_pair uses it too, never at the
+		// same time: it does not run in parallel).
+		st.lbPeer, st.vip = hosts.LBPeer, strings.TrimSuffix(inv.Subnet, "0/24")+"10"
+		st.vars["lb_peer_hosts"] = config.ListVariable(config.StringVariable(st.lbPeer.Address))
+		st.vars["virtual_ip"] = config.StringVariable(st.vip + "/24")
+	}
 	return st
 }
 
@@ -150,8 +183,20 @@ func buildStackApp(t *testing.T) string {
 
 // checkDestroy: every host is back as the lab started it.
 func (st stackExample) checkDestroy(*terraform.State) error {
-	if out, err := st.lb1.TryExec("systemctl", "is-active", "haproxy"); err != nil {
-		return fmt.Errorf("%s: haproxy not running after destroy: %w %s", st.lb1.Name, err, out)
+	lbs := []acctest.Host{st.lb1}
+	if st.lbPeer.Name != "" {
+		lbs = append(lbs, st.lbPeer)
+	}
+	for _, lb := range lbs {
+		if out, err := lb.TryExec("systemctl", "is-active", "haproxy"); err != nil {
+			return fmt.Errorf("%s: haproxy not running after destroy: %w %s", lb.Name, err, out)
+		}
+		if st.vip == "" {
+			continue
+		}
+		if out, _ := lb.TryExec("sh", "-c", "systemctl is-active keepalived; ip -o -4 addr show"); strings.Contains(out, " "+st.vip+"/") || strings.HasPrefix(out, "active") {
+			return fmt.Errorf("%s: keepalived or the virtual address %s is still there after destroy:\n%s", lb.Name, st.vip, out)
+		}
 	}
 	for _, w := range []acctest.Host{st.web1, st.web2} {
 		r, err := acctest.Fetch(context.Background(), acctest.HTTPClient(acctest.ClientOptions{Timeout: 10 * time.Second}), acctest.Request{URL: "http://" + w.Address + "/"})
@@ -194,7 +239,7 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "foobar")
 	st := newStackExample(t, inv, acctest.Releases[0].Hosts(t, inv), buildStackApp(t))
 	t.Cleanup(func() { st.dropAppData(t) })
-	hosts := []acctest.Host{st.lb1, st.web1, st.web2, st.db1, st.db2}
+	hosts := st.hosts()
 
 	// One pool for every provider instance the test runs, so that its
 	// counts cover each refresh whole.
@@ -300,7 +345,7 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 					drift("foobar_mysql_cluster.db", "60-foobar.cnf differs from the configuration"),
 					drift("foobar_mysql_cluster.db", "INSERT"),
 					resource.TestCheckResourceAttr("foobar_mysql_cluster.db", "converged", "false"),
-					resource.TestMatchResourceAttr("foobar_load_balancer.lb", "rendered_config", regexp.MustCompile(`# changed by hand\n$`)),
+					resource.TestMatchResourceAttr("foobar_load_balancer.lb.0", "rendered_config", regexp.MustCompile(`# changed by hand\n$`)),
 				),
 			}),
 			// Apply repairs every host.
