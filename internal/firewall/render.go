@@ -37,14 +37,18 @@ const (
 	TableName   = "foobar"
 )
 
-// Protocols a rule may open.
-var Protocols = []string{"tcp", "udp"}
+// Protocols a rule may open: a TCP or UDP port, or VRRP (IP protocol
+// 112, the adverts between keepalived peers), which has no port.
+var Protocols = []string{"tcp", "udp", "vrrp"}
 
-// Rule opens one port to a list of sources.
+// VRRPProtocol is VRRP's IP protocol number.
+const VRRPProtocol = 112
+
+// Rule opens one port (or, for vrrp, the protocol) to a list of sources.
 type Rule struct {
-	// Protocol is "tcp" or "udp".
+	// Protocol is "tcp", "udp" or "vrrp".
 	Protocol string
-	// Port is 1-65535.
+	// Port is 1-65535 for tcp and udp; 0 (unset) for vrrp.
 	Port int64
 	// From are IPv4 or IPv6 addresses or networks (CIDR); at least one.
 	From []string
@@ -149,14 +153,25 @@ func (c Config) Validate() error {
 	for i, r := range c.Rules {
 		p := fmt.Sprintf("allow[%d]", i)
 		add(p+".protocol", r.Protocol, CheckProtocol(r.Protocol), true)
-		add(p+".port", r.Port, CheckPort(r.Port), true)
+		switch {
+		case r.Protocol == "vrrp" && r.Port != 0:
+			add(p+".port", r.Port, errors.New("must be unset for protocol vrrp (VRRP has no ports)"), false)
+		case r.Protocol != "vrrp" && r.Port == 0:
+			errs = append(errs, &fault.FieldError{Path: p + ".port", Err: fmt.Errorf("must be set for protocol %s", r.Protocol)})
+		case r.Protocol != "vrrp":
+			add(p+".port", r.Port, CheckPort(r.Port), true)
+		}
 		if len(r.From) == 0 {
 			errs = append(errs, &fault.FieldError{Path: p + ".from", Err: errors.New("must list at least one address or network")})
 		}
 		checkSources(p+".from", r.From)
 		k := key{r.Protocol, r.Port}
 		if j, dup := seen[k]; dup {
-			add(p+".port", r.Port, fmt.Errorf("%s port %d is already opened by allow[%d]: list every source there", r.Protocol, r.Port, j), false)
+			what := fmt.Sprintf("%s port %d is", r.Protocol, r.Port)
+			if r.Protocol == "vrrp" {
+				what = "vrrp is"
+			}
+			add(p+".port", r.Port, fmt.Errorf("%s already opened by allow[%d]: list every source there", what, j), false)
 		} else {
 			seen[k] = i
 		}
@@ -203,11 +218,15 @@ func (c Config) Render() ([]byte, error) {
 	}
 	rule := func(proto string, port int64, srcs []string, comment string) {
 		v4, v6 := split(srcs)
+		match := fmt.Sprintf("%s dport %d", proto, port)
+		if proto == "vrrp" {
+			match = fmt.Sprintf("meta l4proto %d", VRRPProtocol)
+		}
 		if len(v4) > 0 {
-			fmt.Fprintf(&b, "\t\tip saddr { %s } %s dport %d accept comment %q\n", strings.Join(v4, ", "), proto, port, comment)
+			fmt.Fprintf(&b, "\t\tip saddr { %s } %s accept comment %q\n", strings.Join(v4, ", "), match, comment)
 		}
 		if len(v6) > 0 {
-			fmt.Fprintf(&b, "\t\tip6 saddr { %s } %s dport %d accept comment %q\n", strings.Join(v6, ", "), proto, port, comment)
+			fmt.Fprintf(&b, "\t\tip6 saddr { %s } %s accept comment %q\n", strings.Join(v6, ", "), match, comment)
 		}
 	}
 	rule("tcp", c.SSHPort, c.AdminSources, "admin_sources")

@@ -22,6 +22,7 @@ func TestRender(t *testing.T) {
 		Rules: []Rule{
 			{Protocol: "tcp", Port: 3306, From: []string{"10.0.0.21", "10.0.0.22"}},
 			{Protocol: "udp", Port: 53, From: []string{"fd00::/8"}},
+			{Protocol: "vrrp", From: []string{"10.0.0.12", "fd00::12"}},
 		},
 	}
 	got, err := c.Render()
@@ -43,6 +44,8 @@ table inet foobar {
 		ip6 saddr { 2001:db8::/32 } tcp dport 2222 accept comment "admin_sources"
 		ip saddr { 10.0.0.21, 10.0.0.22 } tcp dport 3306 accept comment "allow[0]"
 		ip6 saddr { fd00::/8 } udp dport 53 accept comment "allow[1]"
+		ip saddr { 10.0.0.12 } meta l4proto 112 accept comment "allow[2]"
+		ip6 saddr { fd00::12 } meta l4proto 112 accept comment "allow[2]"
 	}
 }
 `
@@ -79,10 +82,16 @@ func TestValidate(t *testing.T) {
 		{"host bits", func(c *Config) { c.AdminSources = []string{"10.0.0.5/24"} }, []string{`admin_sources[0] = "10.0.0.5/24" is not valid: has host bits set: the network is 10.0.0.0/24`}},
 		{"dns name", func(c *Config) { c.Rules[0].From = []string{"web1.example.com"} }, []string{`allow[0].from[0] = "web1.example.com" is not valid`}},
 		{"injection", func(c *Config) { c.Rules[0].From = []string{"10.0.0.1 } accept; #"} }, []string{`allow[0].from[0] = "10.0.0.1 } accept; #" is not valid`}},
-		{"port 0", func(c *Config) { c.Rules[0].Port = 0 }, []string{"allow[0].port = 0 is not valid: must be a port number between 1 and 65535"}},
+		{"port unset", func(c *Config) { c.Rules[0].Port = 0 }, []string{"allow[0].port: must be set for protocol tcp"}},
+		{"port -1", func(c *Config) { c.Rules[0].Port = -1 }, []string{"allow[0].port = -1 is not valid: must be a port number between 1 and 65535"}},
+		{"vrrp", func(c *Config) { c.Rules = append(c.Rules, Rule{Protocol: "vrrp", From: []string{"10.0.0.12"}}) }, nil},
+		{"vrrp with a port", func(c *Config) { c.Rules[0].Protocol = "vrrp" }, []string{"allow[0].port = 80 is not valid: must be unset for protocol vrrp"}},
+		{"vrrp twice", func(c *Config) {
+			c.Rules = append(c.Rules, Rule{Protocol: "vrrp", From: []string{"10.0.0.12"}}, Rule{Protocol: "vrrp", From: []string{"10.0.0.13"}})
+		}, []string{"allow[2].port = 0 is not valid: vrrp is already opened by allow[1]"}},
 		{"port 70000", func(c *Config) { c.Rules[0].Port = 70000 }, []string{"allow[0].port = 70000 is not valid"}},
 		{"ssh port", func(c *Config) { c.SSHPort = 0 }, []string{"ssh_port = 0 is not valid"}},
-		{"protocol", func(c *Config) { c.Rules[0].Protocol = "icmp" }, []string{`allow[0].protocol = "icmp" is not valid: must be one of tcp, udp`}},
+		{"protocol", func(c *Config) { c.Rules[0].Protocol = "icmp" }, []string{`allow[0].protocol = "icmp" is not valid: must be one of tcp, udp, vrrp`}},
 		{"no sources", func(c *Config) { c.Rules[0].From = nil }, []string{"allow[0].from: must list at least one"}},
 		{"twice", func(c *Config) { c.AdminSources = []string{"10.0.0.1", "10.0.0.1"} }, []string{`admin_sources[1] = "10.0.0.1" is not valid: is listed twice`}},
 		{"same port twice", func(c *Config) {

@@ -35,9 +35,8 @@ func firewallSchema() schema.Schema {
 			"is ever touched (Docker's, an operator's), and `flush ruleset` is never used: the table is replaced atomically " +
 			"by one `nft -f`. Note that nftables evaluates every table hooked on input: a packet this table drops stays " +
 			"dropped even when another table's chain accepts it.\n\n" +
-			"Not yet for a load-balancer pair: `allow` opens TCP and UDP ports only, so the VRRP adverts (IP protocol 112) " +
-			"between `foobar_load_balancer` members with `high_availability` would be dropped and both members would take " +
-			"the virtual address. Do not put this firewall on such members yet.\n\n" +
+			"On the members of a load-balancer pair (`high_availability`), allow `protocol = \"vrrp\"` from the other members: " +
+			"without it their adverts are dropped and every member takes the virtual address.\n\n" +
 			"A change cannot lock you out (\"commit confirmed\", as network equipment does it): the rules are checked with " +
 			"`nft -c` first (a refusal changes nothing), the live table is saved, and the host schedules its own " +
 			"rollback (a transient systemd timer, which survives the SSH connection) before loading the rules. The provider " +
@@ -74,13 +73,14 @@ func firewallSchema() schema.Schema {
 				Optional: true,
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"protocol": schema.StringAttribute{
-						MarkdownDescription: "`tcp` or `udp`. Default `tcp`.",
-						Optional:            true, Computed: true, Default: stringdefault.StaticString("tcp"),
-						Validators: []validator.String{validators.StringFunc("tcp or udp", firewall.CheckProtocol)},
+						MarkdownDescription: "`tcp`, `udp`, or `vrrp` (IP protocol 112: the adverts between the members of a " +
+							"`foobar_load_balancer` pair, `from` the other members). Default `tcp`.",
+						Optional: true, Computed: true, Default: stringdefault.StaticString("tcp"),
+						Validators: []validator.String{validators.StringFunc("tcp, udp or vrrp", firewall.CheckProtocol)},
 					},
 					"port": schema.Int64Attribute{
-						MarkdownDescription: "The port (1-65535).",
-						Required:            true,
+						MarkdownDescription: "The port (1-65535); required for `tcp` and `udp`, unset for `vrrp`.",
+						Optional:            true,
 						Validators:          []validator.Int64{port},
 					},
 					"from": sources("Addresses or networks (IPv4 or IPv6, CIDR) that may reach the port. At least one."),

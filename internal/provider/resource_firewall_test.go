@@ -47,6 +47,8 @@ func TestFirewall_invalidInputs(t *testing.T) {
 		{"port 0", `["10.0.0.1"]`, `allow = [{ port = 0, from = ["10.0.0.11"] }]`, errPattern("allow[0].port = 0 is not valid", "between 1 and 65535")},
 		{"port 70000", `["10.0.0.1"]`, `allow = [{ port = 70000, from = ["10.0.0.11"] }]`, errPattern("allow[0].port = 70000 is not valid")},
 		{"protocol", `["10.0.0.1"]`, `allow = [{ protocol = "icmp", port = 1, from = ["10.0.0.11"] }]`, errPattern(`allow[0].protocol = "icmp" is not valid`)},
+		{"port unset", `["10.0.0.1"]`, `allow = [{ from = ["10.0.0.11"] }]`, errPattern("allow[0].port", "must be set for protocol tcp")},
+		{"vrrp with a port", `["10.0.0.1"]`, `allow = [{ protocol = "vrrp", port = 112, from = ["10.0.0.12"] }]`, errPattern("allow[0].port = 112 is not valid", "must be unset for protocol vrrp")},
 		{"no sources", `["10.0.0.1"]`, `allow = [{ port = 80, from = [] }]`, errPattern("allow[0].from", "at least 1")},
 		{"same port twice", `["10.0.0.1"]`, `allow = [{ port = 80, from = ["10.0.0.11"] }, { port = 80, from = ["10.0.0.12"] }]`, errPattern("allow[1].port = 80 is not valid", "already opened by allow[0]")},
 		{"confirm timeout", `["10.0.0.1"]`, `confirm_timeout = "1s"`, errPattern(`confirm_timeout = "1s" is not valid`)},
@@ -161,7 +163,8 @@ func TestAccFirewall_flowsLockoutDriftForeign(t *testing.T) {
 resource "foobar_firewall" "web1" {
   %s
   admin_sources = [%q]
-  allow = [{ port = 80, from = [%q] }]
+  # vrrp: the protocol rule loads (and is no drift); no TCP flow changes.
+  allow = [{ port = 80, from = [%[3]q] }, { protocol = "vrrp", from = [%[3]q] }]
 }
 
 resource "foobar_firewall" "db1" {
