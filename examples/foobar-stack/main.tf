@@ -130,6 +130,7 @@ resource "foobar_load_balancer" "lb" {
   high_availability = var.virtual_ip == null ? null : {
     virtual_ip        = var.virtual_ip
     virtual_router_id = var.virtual_router_id
+    interface         = var.lb_interface
     priority          = count.index == 0 ? 150 : 100
     peers             = [for i, h in local.lb_members : h if i != count.index]
   }

@@ -39,6 +39,12 @@ variable "virtual_ip" {
   description = "The address the DNS record points at, with its prefix (\"10.0.0.10/24\"), held by one load balancer at a time (keepalived, VRRPv3). It must be free, in the load balancers' network."
 }
 
+variable "lb_interface" {
+  type        = string
+  default     = "eth0"
+  description = "The load balancers' network interface that carries the virtual address (`ip -o addr` on the hosts shows it; Debian names it ens3, enp1s0... on most machines)."
+}
+
 variable "virtual_router_id" {
   type        = number
   default     = 51

@@ -239,11 +239,21 @@ func (h Host) Disconnect(t testing.TB, network string) {
 	}
 }
 
-// Connect puts a disconnected host back on the lab network at its address.
+// Connect puts a disconnected host back on the lab network at its address,
+// on the interface it had (eth0): Docker names a reconnected interface
+// eth1, which a real server's cable coming back would not do, and
+// configurations that name the interface (keepalived's) must find it.
 func (h Host) Connect(t testing.TB, network string) {
 	t.Helper()
 	if _, err := docker("network", "connect", "--ip", h.Address, network, h.Container); err != nil && !strings.Contains(err.Error(), "already exists") {
 		t.Fatal(err)
+	}
+	const rename = `i=$(ip -o -4 addr show | awk -v a="$1/" 'index($4, a) == 1 {print $2; exit}')
+[ -n "$i" ] || { echo "no interface has $1" >&2; exit 1; }
+[ "$i" = eth0 ] && exit 0
+ip link set "$i" down && ip link set "$i" name eth0 && ip link set eth0 up`
+	if _, err := docker("exec", h.Container, "sh", "-c", rename, "sh", h.Address); err != nil {
+		t.Fatalf("%s: giving the reconnected interface its name eth0 back: %v", h.Name, err)
 	}
 }
 

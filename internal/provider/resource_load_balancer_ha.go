@@ -93,7 +93,9 @@ func lbHASchema() schema.SingleNestedAttribute {
 				Optional: true,
 			},
 			"interface": schema.StringAttribute{
-				MarkdownDescription: "The network interface that carries the virtual address and the adverts. Default: `eth0`.",
+				MarkdownDescription: "The network interface that carries the virtual address and the adverts: the one that has " +
+					"this member's `address` (`ip -o addr` shows it; Debian names it `ens3`, `enp1s0`... on most machines). Default: `eth0`. " +
+					"A name the host does not have is refused by `keepalived --config-test` before anything changes.",
 				Optional:            true,
 			},
 			"advert_interval": schema.StringAttribute{
