@@ -234,6 +234,7 @@ func (h Host) Unpause(t testing.TB) {
 // answering at all.
 func (h Host) Disconnect(t testing.TB, network string) {
 	t.Helper()
+	h.restoreDockerIfName()
 	if _, err := docker("network", "disconnect", "--force", network, h.Container); err != nil {
 		t.Fatal(err)
 	}
@@ -248,11 +249,14 @@ func (h Host) Connect(t testing.TB, network string) {
 	if _, err := docker("network", "connect", "--ip", h.Address, network, h.Container); err != nil && !strings.Contains(err.Error(), "already exists") {
 		t.Fatal(err)
 	}
+	// Docker finds the interface by its own name when it disconnects it
+	// again: restoreDockerIfName puts that name back first.
 	const rename = `i=$(ip -o -4 addr show | awk -v a="$1/" 'index($4, a) == 1 {print $2; exit}')
 [ -n "$i" ] || { echo "no interface has $1" >&2; exit 1; }
+i=${i%%@*}
 [ "$i" = eth0 ] && exit 0
-ip link set "$i" down && ip link set "$i" name eth0 && ip link set eth0 up`
-	if _, err := docker("exec", h.Container, "sh", "-c", rename, "sh", h.Address); err != nil {
+ip link set "$i" down && ip link set "$i" name eth0 && ip link set eth0 up && echo "$i" > "$2"`
+	if _, err := docker("exec", h.Container, "sh", "-c", rename, "sh", h.Address, ifNameFile); err != nil {
 		t.Fatalf("%s: giving the reconnected interface its name eth0 back: %v", h.Name, err)
 	}
 }

@@ -477,8 +477,23 @@ func Poll(d time.Duration, cond func() bool) bool {
 // TryDisconnect is Disconnect for goroutines: it returns the error instead
 // of failing the test.
 func (h Host) TryDisconnect(network string) error {
+	h.restoreDockerIfName()
 	_, err := docker("network", "disconnect", "--force", network, h.Container)
 	return err
+}
+
+// ifNameFile records, on the host, the name Docker gave the lab
+// interface that Connect renamed to eth0.
+const ifNameFile = "/run/foobar-lab-ifname"
+
+// restoreDockerIfName gives the lab interface back the name Docker knows
+// it by (see Connect) before Docker removes it: Docker finds it by that
+// name. Best effort: the host may not answer.
+func (h Host) restoreDockerIfName() {
+	const script = `n=$(cat "$1" 2>/dev/null) || exit 0
+[ -n "$n" ] && [ "$n" != eth0 ] || exit 0
+ip link set eth0 down && ip link set eth0 name "$n" && rm -f "$1"`
+	_, _ = docker("exec", h.Container, "sh", "-c", script, "sh", ifNameFile)
 }
 
 // ErrText is err's message, or "<nil>".
