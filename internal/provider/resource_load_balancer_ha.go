@@ -96,7 +96,7 @@ func lbHASchema() schema.SingleNestedAttribute {
 				MarkdownDescription: "The network interface that carries the virtual address and the adverts: the one that has " +
 					"this member's `address` (`ip -o addr` shows it; Debian names it `ens3`, `enp1s0`... on most machines). Default: `eth0`. " +
 					"A name the host does not have is refused by `keepalived --config-test` before anything changes.",
-				Optional:            true,
+				Optional: true,
 			},
 			"advert_interval": schema.StringAttribute{
 				MarkdownDescription: "VRRP advert interval, a duration in 10 ms steps such as `200ms` or `1s` (10ms to 40.95s). A backup takes over after three missed adverts. Default: `200ms`.",
