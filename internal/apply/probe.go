@@ -157,7 +157,7 @@ type Snapshot struct {
 //	service <i> <active> <sub|-> <load|-> <mainpid>
 //	cmd <i> <exit> <base64 stdout> <base64 stderr>
 //	end
-const probeScript = remote.ShRunFirst + `
+const probeScript = remote.ShRunFirst + osReleaseFunc + `
 INIT=$1 MAX=$2 CT=$3 CMAX=$4
 shift 4
 TO=
@@ -174,7 +174,7 @@ if [ -z "$INIT" ]; then
 fi
 echo "init $INIT"
 printf 'os '
-{ cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null; } | head -c 65536 | base64 -w 0
+os_release ` + OSReleasePath + ` | head -c 65536 | base64 -w 0
 echo
 
 n=$1
