@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -53,7 +54,17 @@ func TestAccUnsupportedSystem(t *testing.T) {
 	if got := h.Exec(t, "sh", "-c", ". /etc/os-release && echo $ID"); strings.TrimSpace(got) != "rocky" {
 		t.Fatalf("the fake os-release is not in place: ID=%q", got)
 	}
+	// A host that has just booted may still be settling (systemd touches
+	// /etc for a moment): the baseline is a state that held for a second.
 	before := h.Exec(t, "sh", "-c", stateOfHost)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		again := h.Exec(t, "sh", "-c", stateOfHost)
+		if again == before {
+			break
+		}
+		before = again
+	}
 
 	src := t.TempDir()
 	if err := os.WriteFile(filepath.Join(src, "index.html"), []byte("hi\n"), 0o644); err != nil {
