@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
@@ -130,6 +131,15 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 	}
 	if d.Dial == nil {
 		return res, errors.New("firewall: no way to open a new connection for the confirmation")
+	}
+	// The host must be one the provider changes (nftables' layout and
+	// systemd units are Debian's); refused before anything is loaded.
+	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{})
+	if err != nil {
+		return res, stepErr("probe", "Firewall Error", err, fmt.Sprintf("could not inspect %s: %v. Nothing was changed.", d.Host, err))
+	}
+	if err := snap.SupportedSystem(); err != nil {
+		return res, stepErr("probe", "Unsupported System", err, fmt.Sprintf("%s: %v. Nothing was changed.", d.Host, err))
 	}
 	tok := newToken()
 	secs := int64(d.ConfirmTimeout / time.Second)

@@ -4,6 +4,7 @@
 package provider
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,6 +43,7 @@ func TestAccUnsupportedSystem(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	h := inv.Host(t, "db3")
+	gw := strings.TrimSuffix(inv.Subnet, ".0/24") + ".1" // the test machine, as the hosts see it
 	// The host says it is Rocky Linux for the length of the test (a bind
 	// mount over the file /etc/os-release points at; undone at the end,
 	// and by any restart of the container).
@@ -106,6 +108,17 @@ func TestAccUnsupportedSystem(t *testing.T) {
 				Config: mysqlClusterHCL(inv, h, nil, `  replication_user     = "repl"
   replication_password = "Repl-Pw-1234567890"
 `),
+				ExpectError: refused(),
+			},
+			{
+				PreConfig: unchanged,
+				Config: inv.ProviderHCL() + fmt.Sprintf(`
+resource "foobar_firewall" "unsupported" {
+  %s
+  admin_sources = [%q]
+  allow         = [{ port = 3306, from = [%q] }]
+}
+`, h.ConnectionHCL(), gw, inv.Host(t, "web1").Address),
 				ExpectError: refused(),
 			},
 		},
