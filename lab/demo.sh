@@ -68,6 +68,7 @@ jq --arg root "$root" '{
     db_primary_host: (.hosts[] | select(.name == "db1") | .address),
     db_replica_hosts: [.hosts[] | select(.name == "db2") | .address],
     app_network: (.subnet | sub("\\.0/24$"; ".%")),
+    admin_sources: [(.subnet | sub("\\.0/24$"; ".1"))],
     app_artifact: ($root + "/examples/foobar-stack/build/foobar-app"),
     site_dir: ($root + "/examples/foobar-stack/public")
   }' "$inv" > "$run/lab.auto.tfvars.json"
@@ -100,6 +101,22 @@ set -e
 mapfile -t lines <<<"$checks"
 report+=("${lines[@]}")
 (( code == 0 )) || fails=$((fails + 1))
+
+# The firewalls: MySQL answers the web servers, not the load balancer; a
+# web server answers the load balancers, not the database hosts.
+tcp() { docker exec "$LAB_NAME-$1" timeout 3 bash -c "</dev/tcp/$(addr "$2")/$3" 2>/dev/null; }
+flows=() bad=()
+for f in "web1 db1 3306 open" "lb1 db1 3306 dropped" "lb1 web1 80 open" "db1 web1 80 dropped" "web1 lb1 22 dropped"; do
+  read -r from to port want <<<"$f"
+  got=dropped; tcp "$from" "$to" "$port" && got=open
+  flows+=("$from->$to:$port $got")
+  [[ $got == "$want" ]] || bad+=("$from->$to:$port $got, want $want")
+done
+if (( ${#bad[@]} == 0 )); then
+  check firewall ok "$(IFS=,; echo "${flows[*]}" | sed 's/,/, /g')"
+else
+  check firewall no "$(IFS=,; echo "${bad[*]}" | sed 's/,/, /g')"
+fi
 
 step "5/7 Failover: the load balancer that holds $vip is frozen (docker pause)"
 holder=

@@ -9,7 +9,8 @@
 #
 # Everything is wired by references: the web servers' addresses feed the
 # load balancer's backends, the cluster's writer and reader endpoints feed
-# the application's environment.
+# the application's environment, and each host's firewall opens its
+# service only to the hosts that use it.
 
 provider "foobar" {
   user             = var.ssh_user
@@ -177,4 +178,54 @@ resource "foobar_load_balancer" "lb" {
 moved {
   from = foobar_load_balancer.lb
   to   = foobar_load_balancer.lb[0]
+}
+
+# Every host's inbound firewall (nftables, a table of the provider's own;
+# Docker's and an operator's rules are left alone): SSH only from
+# admin_sources, each service's port only from the hosts that use it, by
+# reference, everything else dropped. A change that would cut Terraform's own
+# access is undone by the host itself (commit confirmed over a new SSH
+# connection).
+locals {
+  web_hosts = [foobar_web_server.web1.ssh.host, foobar_web_server.web2.ssh.host]
+  db_hosts  = concat([foobar_mysql_cluster.db.primary.ssh.host], [for r in foobar_mysql_cluster.db.replicas : r.ssh.host])
+}
+
+# The load balancers: HTTP from anywhere, statistics (and Prometheus
+# metrics) from admin_sources, VRRP adverts from the other members.
+resource "foobar_firewall" "lb" {
+  count = length(foobar_load_balancer.lb)
+  ssh   = { host = foobar_load_balancer.lb[count.index].ssh.host }
+
+  admin_sources = var.admin_sources
+  allow = concat(
+    [
+      { port = 80, from = ["0.0.0.0/0", "::/0"] },
+      { port = 8404, from = var.admin_sources },
+    ],
+    [for i, h in local.lb_members : { protocol = "vrrp", from = [h] } if i != count.index],
+  )
+}
+
+# The web servers: HTTP only from the load balancers (their health checks
+# and the traffic they forward).
+resource "foobar_firewall" "web" {
+  count = length(local.web_hosts)
+  ssh   = { host = local.web_hosts[count.index] }
+
+  admin_sources = var.admin_sources
+  allow         = [{ port = 80, from = local.lb_members }]
+}
+
+# The databases: MySQL only from the web servers (the application) and the
+# other members (replication, which may run either way after a switchover).
+resource "foobar_firewall" "db" {
+  count = length(local.db_hosts)
+  ssh   = { host = local.db_hosts[count.index] }
+
+  admin_sources = var.admin_sources
+  allow = [{
+    port = 3306
+    from = concat(local.web_hosts, [for i, h in local.db_hosts : h if i != count.index])
+  }]
 }

@@ -109,3 +109,12 @@ variable "stats_password" {
   sensitive   = true
   description = "Password of HAProxy's statistics page (user admin)."
 }
+
+variable "admin_sources" {
+  type        = list(string)
+  description = "Where operators, Terraform and monitoring connect from (addresses or CIDR networks): the only sources that may reach SSH on every host and the load balancers' statistics port. Every host's firewall drops everything else that no service of the stack needs."
+  validation {
+    condition     = length(var.admin_sources) > 0
+    error_message = "admin_sources must name at least one address or network, or the firewall would refuse Terraform's own SSH connections (the host would then roll the rules back)."
+  }
+}

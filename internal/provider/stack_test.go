@@ -83,7 +83,7 @@ func testAccStackExample(t *testing.T, st stackExample) {
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				ConfigDirectory:          config.StaticDirectory(example),
 				ConfigVariables:          vars,
-				Check:                    checkSite,
+				Check:                    resource.ComposeAggregateTestCheckFunc(checkSite, st.checkFirewall()),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownOutputValue("dns_record", knownvalue.StringExact(domain+". IN A "+st.site())),
 					statecheck.ExpectKnownOutputValue("db_writer_endpoint", knownvalue.StringExact(db1.Address+":3306")),
@@ -156,6 +156,9 @@ func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, 
 		"db_app_password":      config.StringVariable(randomSecret(t, "app-")),
 		"replication_password": config.StringVariable(randomSecret(t, "repl-")),
 		"stats_password":       config.StringVariable(randomSecret(t, "stats-")),
+		// The test machine, as the hosts see it: Terraform's SSH and the
+		// checks of the statistics port come from there.
+		"admin_sources": config.ListVariable(config.StringVariable(strings.TrimSuffix(inv.Subnet, "0/24") + "1")),
 	}
 	if hosts.LBPeer.Name != "" {
 		// The pair's address: .10 of the lab's network, which no lab
@@ -181,8 +184,51 @@ func buildStackApp(t *testing.T) string {
 	return artifact
 }
 
+// checkFirewall checks every flow between the example's hosts: SSH from
+// none of them (only admin_sources, the test machine), HTTP on a load
+// balancer from all, its statistics port from none, a web server's HTTP
+// from the load balancers only, MySQL from the web servers and the other
+// database hosts only.
+func (st stackExample) checkFirewall() resource.TestCheckFunc {
+	lbs := []acctest.Host{st.lb1}
+	if st.lbPeer.Name != "" {
+		lbs = append(lbs, st.lbPeer)
+	}
+	webs, dbs := []acctest.Host{st.web1, st.web2}, []acctest.Host{st.db1, st.db2}
+	hosts := append(append(append([]acctest.Host{}, lbs...), webs...), dbs...)
+	ports := map[string][]int{}
+	var want []string
+	for _, to := range hosts {
+		ports[to.Name] = []int{22}
+	}
+	for _, lb := range lbs {
+		ports[lb.Name] = append(ports[lb.Name], 80, 8404)
+		for _, from := range hosts {
+			want = append(want, fmt.Sprintf("%s->%s:80", from.Name, lb.Name))
+		}
+	}
+	for _, w := range webs {
+		ports[w.Name] = append(ports[w.Name], 80)
+		for _, lb := range lbs {
+			want = append(want, fmt.Sprintf("%s->%s:80", lb.Name, w.Name))
+		}
+	}
+	for _, db := range dbs {
+		ports[db.Name] = append(ports[db.Name], 3306)
+		for _, from := range append(append([]acctest.Host{}, webs...), dbs...) {
+			want = append(want, fmt.Sprintf("%s->%s:3306", from.Name, db.Name))
+		}
+	}
+	return checkFlows(hosts, ports, want...)
+}
+
 // checkDestroy: every host is back as the lab started it.
 func (st stackExample) checkDestroy(*terraform.State) error {
+	for _, h := range st.hosts() {
+		if out, err := h.TryExec("nft", "list", "table", "inet", "foobar"); err == nil {
+			return fmt.Errorf("%s: the firewall's table is still there after destroy:\n%s", h.Name, out)
+		}
+	}
 	lbs := []acctest.Host{st.lb1}
 	if st.lbPeer.Name != "" {
 		lbs = append(lbs, st.lbPeer)
@@ -226,9 +272,10 @@ func (st stackExample) dropAppData(t *testing.T) {
 
 // TestAccStack_readRoundTrips holds every Read of the example stack to one
 // SSH round trip per host (issue 17): a refresh reads lb1, web1, web2 (with
-// their static trees), db1 and db2, and the provider's pool must have run
-// exactly one command on each (the sessions that set a connection up, sudo
-// detection, are not counted). Then drift of every kind the reads look at
+// their static trees), db1 and db2, and each host's firewall, and the
+// provider's pool must have run exactly one command per resource on each,
+// two (the sessions that set a connection up, sudo detection, are not
+// counted). Then drift of every kind the reads look at
 // (a static file, a server's settings file, a revoked privilege on the
 // primary, haproxy.cfg) is made on the hosts, and the next refresh must
 // still see all of it in one round trip per host. A last apply repairs the
@@ -255,7 +302,9 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 		var bad []string
 		for _, h := range hosts {
 			addr := net.JoinHostPort(h.Address, "22")
-			if n := counts[addr]; n != 1 {
+			// Two resources read each host: its service's and its
+			// firewall.
+			if n := counts[addr]; n != 2 {
 				bad = append(bad, fmt.Sprintf("%s (%s): %d", h.Name, addr, n))
 			}
 			delete(counts, addr)
@@ -264,7 +313,7 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 			bad = append(bad, fmt.Sprintf("%s, a host the stack does not use: %d", addr, n))
 		}
 		if len(bad) > 0 {
-			return fmt.Errorf("a refresh must run one command (one SSH round trip) on each host; commands run: %s", strings.Join(bad, ", "))
+			return fmt.Errorf("a refresh must run one command (one SSH round trip) per resource on each host, 2 here; commands run: %s", strings.Join(bad, ", "))
 		}
 		return nil
 	}

@@ -286,8 +286,10 @@ site_dir = %q
 db_app_password = %q
 replication_password = %q
 stats_password = %q
+admin_sources = [%q]
 `, inv.User, inv.PrivateKeyFile, inv.KnownHostsFile, lb1.Address, web1.Address, web2.Address, db1.Address, db2.Address,
-		strings.TrimSuffix(inv.Subnet, "0/24")+"%", artifact, filepath.Join(example, "public"), benchSecret(b), benchSecret(b), benchSecret(b))
+		strings.TrimSuffix(inv.Subnet, "0/24")+"%", artifact, filepath.Join(example, "public"), benchSecret(b), benchSecret(b), benchSecret(b),
+		strings.TrimSuffix(inv.Subnet, "0/24")+"1")
 	w := newTFWork(b, cli, "stack", files)
 	rounds := benchRounds(b)
 
