@@ -118,7 +118,18 @@ else
   check firewall no "$(IFS=,; echo "${bad[*]}" | sed 's/,/, /g')"
 fi
 
-step "5/7 Failover: the load balancer that holds $vip is frozen (docker pause)"
+step "5/7 A second terraform plan must be empty (before the failover, which moves the address the virtual_ip_holder output reports)"
+set +e
+"$tf" plan -input=false -detailed-exitcode -no-color > "$work/second-plan.txt" 2>&1
+code=$?
+set -e
+case $code in
+  0) check "second plan" ok "no changes" ;;
+  2) check "second plan" no "changes planned (see $work/second-plan.txt)" ;;
+  *) check "second plan" no "terraform plan failed (see $work/second-plan.txt)" ;;
+esac
+
+step "6/7 Failover: the load balancer that holds $vip is frozen (docker pause)"
 holder=
 for h in lb1 lb3; do
   if docker exec "$LAB_NAME-$h" ip -o -4 addr show | grep -q " $vip/"; then holder=$h; fi
@@ -143,19 +154,7 @@ else
   else
     check failover no "$holder frozen: answered=${answered:-never} within 10 s, address moved to $other: $moved"
   fi
-  sleep 3  # keepalived on $holder wakes up and settles before the plan
 fi
-
-step "6/7 A second terraform plan must be empty"
-set +e
-"$tf" plan -input=false -detailed-exitcode -no-color > "$work/second-plan.txt" 2>&1
-code=$?
-set -e
-case $code in
-  0) check "second plan" ok "no changes" ;;
-  2) check "second plan" no "changes planned (see $work/second-plan.txt)" ;;
-  *) check "second plan" no "terraform plan failed (see $work/second-plan.txt)" ;;
-esac
 
 step "7/7 Report ($(( $(date +%s) - started ))s)"
 for line in "${report[@]}"; do echo "  $line"; done
