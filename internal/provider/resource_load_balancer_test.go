@@ -1049,6 +1049,9 @@ func TestLoadBalancer_invalidInputs(t *testing.T) {
 	fe := func(extra string) string {
 		return `[{ name = "www", port = 80, default_backend = "web"` + extra + ` }]`
 	}
+	tlsBE := func(tls string) string {
+		return `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 443 }], tls = ` + tls + ` }]`
+	}
 	cases := []struct {
 		name                     string
 		top, frontends, backends string
@@ -1080,6 +1083,14 @@ func TestLoadBalancer_invalidInputs(t *testing.T) {
 		{"hsts without tls", "", fe(`, hsts_max_age = 100`), "", lbOnlyError(`frontends[0].hsts_max_age = 100 is not valid: requires tls`)},
 		{"certificate and key do not match", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q, private_key_pem = %q }`, cert, otherKey)), "", lbOnlyError(`frontends[0].tls.certificate_pem: certificate_pem and private_key_pem are not a valid certificate and matching key`)},
 		{"tls without a key", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q }`, cert)), "", lbOnlyError(`frontends[0].tls`, "private_key_pem")},
+		{"backend tls: ca not a PEM", "", "", tlsBE(`{ ca_pem = "/etc/ssl/ca.pem", server_name = "web.internal" }`),
+			lbOnlyError(`backends[0].tls.ca_pem is not valid: "/etc/ssl/ca.pem" holds no PEM certificate`)},
+		{"backend tls: a private key as the ca", "", "", tlsBE(fmt.Sprintf(`{ ca_pem = %q, server_name = "web.internal" }`, otherKey)),
+			lbOnlyError(`backends[0].tls.ca_pem is not valid: PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`)},
+		{"backend tls: server name", "", "", tlsBE(fmt.Sprintf(`{ ca_pem = %q, server_name = "web internal" }`, ca.PEM)),
+			lbOnlyError(`backends[0].tls.server_name = "web internal" is not valid`, "a space")},
+		{"backend tls: no server name", "", "", tlsBE(fmt.Sprintf(`{ ca_pem = %q }`, ca.PEM)),
+			lbOnlyError(`backends`, `attribute "tls"`, `attribute "server_name" is required`)},
 		{"stats user with a colon", `stats = { user = "ad:min", password = "x" }`, "", "", lbOnlyError(`stats.user = "ad:min" is not valid`)},
 		{"stats password with a space", `stats = { user = "admin", password = "with space" }`, "", "", lbOnlyError(`stats.password is not valid`, "(the value is sensitive and not shown)")},
 		{"stats user without password", `stats = { user = "admin" }`, "", "", lbOnlyError(`stats.password: is required when stats.user is set`)},
