@@ -176,7 +176,7 @@ func TestAccLoadBalancer_backendTLS(t *testing.T) {
 							}
 							var a webApp
 							if err := json.Unmarshal([]byte(r.Body), &a); err != nil {
-								return fmt.Errorf("not the application's answer: %v: %.200q", err, r.Body)
+								return fmt.Errorf("not the application's answer: %w: %.200q", err, r.Body)
 							}
 							if a.FwdProto != "https" {
 								return fmt.Errorf("the application saw X-Forwarded-Proto %q from Nginx, want https (the request reached Nginx's TLS listener)", a.FwdProto)
