@@ -185,7 +185,7 @@ func TestAccLoadBalancer_backendTLS(t *testing.T) {
 						for _, tc := range cases {
 							for _, srv := range []string{"web1", "web2"} {
 								s := last[tc.backend+"/"+srv]
-								if s.Status != tc.want || tc.want == "DOWN" && !strings.HasPrefix(s.CheckStatus, "L6") {
+								if s.Status != tc.want || tc.want == "DOWN" && !strings.Contains(s.CheckStatus, "L6") {
 									return false
 								}
 							}
