@@ -303,6 +303,26 @@ type Backend struct {
 	StickyCookie string `json:"sticky_cookie,omitempty"`
 	// Timeouts (`timeouts`) override the server-side timeouts.
 	Timeouts BackendTimeouts `json:"timeouts,omitzero"`
+	// TLS (`tls`), when set, makes the connections to every server of the
+	// backend, and their health checks, TLS with the server's certificate
+	// verified against a CA and a name.
+	TLS *BackendTLS `json:"tls,omitempty"`
+}
+
+// BackendTLS is TLS from HAProxy to a backend's servers, verified: every
+// server line gets "ssl verify required ca-file <CA file> sni
+// str(<ServerName>) check-sni <ServerName> verifyhost <ServerName>". With
+// "ssl" on the server line HAProxy sends the health checks over the same
+// TLS (no "port" or "addr" on the check), so a server whose certificate
+// does not verify is marked DOWN by its checks, not only refused by
+// requests. The CA is written to a file under FilesDir (see Config.Files).
+type BackendTLS struct {
+	// CAPEM (`ca_pem`) is one or more PEM CA certificates a server's
+	// certificate must chain to.
+	CAPEM string `json:"ca_pem,omitempty"`
+	// ServerName (`server_name`) is the host name sent as SNI and that the
+	// server's certificate must name (a DNS name of its subjectAltName).
+	ServerName string `json:"server_name,omitempty"`
 }
 
 // Server is one member of a backend.

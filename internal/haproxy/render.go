@@ -26,6 +26,7 @@ const (
 	sslBindCiphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 	sslBindOptions      = "ssl-min-ver TLSv1.2 no-tls-tickets"
 	tlsBundleMode       = fs.FileMode(0o600)
+	caFileMode          = fs.FileMode(0o644)
 )
 
 // Render validates c and returns haproxy.cfg. The same Config always yields
@@ -52,7 +53,7 @@ func (c Config) Render() ([]byte, error) {
 
 // Files lists the support files the rendered configuration references, in
 // a stable order: one TLS bundle (certificate then key, mode 0600) per
-// frontend with TLS. A bundle's name carries a hash of its content, so a
+// frontend with TLS, then one CA file (mode 0644) per backend with TLS. A bundle's name carries a hash of its content, so a
 // new certificate never overwrites the one the running configuration uses:
 // write the files, then validate and swap haproxy.cfg, then remove the files
 // under FilesDir that are no longer listed. Call Validate (or Render) first.
@@ -70,7 +71,26 @@ func (c Config) Files() []File {
 			Sensitive: true,
 		})
 	}
+	for _, b := range c.Backends {
+		if b.TLS == nil {
+			continue
+		}
+		content := caFile(*b.TLS)
+		files = append(files, File{Path: caFilePath(b.Name, content), Content: content, Mode: caFileMode})
+	}
 	return files
+}
+
+// caFile is the backend's CA bundle ending in exactly one newline.
+func caFile(t BackendTLS) []byte {
+	return []byte(strings.TrimSpace(t.CAPEM) + "\n")
+}
+
+// caFilePath names a backend's CA file as tlsBundlePath names a bundle
+// ("<stem>.<16 hex>.pem", so StaleFiles removes it once unused), with a
+// "ca-" prefix.
+func caFilePath(backend string, content []byte) string {
+	return FilesDir + "/ca-" + backend + "." + apply.Checksum(content)[:16] + ".pem"
 }
 
 // tlsBundle is the certificate followed by the key, each ending in exactly
@@ -320,6 +340,13 @@ func renderBackend(w *writer, b Backend) {
 	}
 	for _, s := range b.Servers {
 		words := []string{"server", s.Name, serverAddr(s.Address, s.Port), "check"}
+		if t := b.TLS; t != nil {
+			// "ssl" also makes the checks TLS (no check port or addr);
+			// check-sni gives them the SNI that sni gives traffic, and
+			// verifyhost the name to verify where no SNI was sent.
+			words = append(words, "ssl", "verify", "required", "ca-file", caFilePath(b.Name, caFile(*t)),
+				"sni", "str("+t.ServerName+")", "check-sni", t.ServerName, "verifyhost", t.ServerName)
+		}
 		if b.StickyCookie != "" {
 			words = append(words, "cookie", s.Name)
 		}

@@ -164,6 +164,15 @@ func weightsConfig() Config {
 	}
 }
 
+// backendTLSConfig sends the seed's traffic and health checks to the web
+// servers over TLS, verified against a CA and a name.
+func backendTLSConfig(t testing.TB) Config {
+	c := seedConfig()
+	c.Backends[0].Servers[0].Port, c.Backends[0].Servers[1].Port = 8443, 8443
+	c.Backends[0].TLS = &BackendTLS{CAPEM: readTestdata(t, "test-cert.pem"), ServerName: "web.backend.foobar.internal"}
+	return c
+}
+
 type goldenCase struct {
 	name string
 	cfg  func(testing.TB) Config
@@ -174,6 +183,7 @@ func goldenCases() []goldenCase {
 		{"seed_minimal", func(testing.TB) Config { return seedConfig() }},
 		{"full", fullConfig},
 		{"weights_backup", func(testing.TB) Config { return weightsConfig() }},
+		{"backend_tls", backendTLSConfig},
 	}
 }
 
@@ -300,6 +310,48 @@ func TestFiles(t *testing.T) {
 	}
 	if seed := seedConfig().Files(); len(seed) != 0 {
 		t.Errorf("config without TLS lists files: %v", seed)
+	}
+}
+
+// TestBackendTLSFiles: a backend with TLS gets its CA in a file of its own
+// (not secret, named by its content) that every server line references,
+// with verification, SNI for traffic and checks, and no check port that
+// would take the checks off TLS.
+func TestBackendTLSFiles(t *testing.T) {
+	t.Parallel()
+	c := backendTLSConfig(t)
+	files := c.Files()
+	if len(files) != 1 {
+		t.Fatalf("got %d files, want 1", len(files))
+	}
+	f := files[0]
+	if diff := cmp.Diff(strings.TrimSpace(readTestdata(t, "test-cert.pem"))+"\n", string(f.Content)); diff != "" {
+		t.Errorf("content (-want +got):\n%s", diff)
+	}
+	if f.Mode != 0o644 || f.Sensitive {
+		t.Errorf("mode %o sensitive %t, want 644 false", f.Mode, f.Sensitive)
+	}
+	if !strings.HasPrefix(f.Path, FilesDir+"/ca-web.") || !isBundleName(strings.TrimPrefix(f.Path, FilesDir+"/")) {
+		t.Errorf("path %q is not %s/ca-web.<hash>.pem (a name StaleFiles recognises)", f.Path, FilesDir)
+	}
+	out, err := c.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, srv := range []string{"web1 10.0.0.11", "web2 10.0.0.12"} {
+		want := "\tserver " + srv + ":8443 check ssl verify required ca-file " + f.Path +
+			" sni str(web.backend.foobar.internal) check-sni web.backend.foobar.internal verifyhost web.backend.foobar.internal\n"
+		if !strings.Contains(string(out), want) {
+			t.Errorf("rendered config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "check-port") || strings.Contains(string(out), " addr ") || strings.Contains(string(out), "no-check-ssl") {
+		t.Errorf("rendered config takes the checks off TLS:\n%s", out)
+	}
+	// A new CA gets a new file name.
+	c.Backends[0].TLS.CAPEM = otherKeyPair(t).cert
+	if c.Files()[0].Path == f.Path {
+		t.Errorf("a different CA kept the same path %s", f.Path)
 	}
 }
 

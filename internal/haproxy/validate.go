@@ -4,7 +4,10 @@
 package haproxy
 
 import (
+	"bytes"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -262,6 +265,14 @@ func validateBackend(v *collector, p string, b Backend) {
 	optDuration(v, p+".timeouts.connect", b.Timeouts.Connect)
 	optDuration(v, p+".timeouts.server", b.Timeouts.Server)
 	optDuration(v, p+".timeouts.queue", b.Timeouts.Queue)
+	if t := b.TLS; t != nil {
+		v.add(p+".tls.ca_pem", ValidateCAPEM(t.CAPEM))
+		if t.ServerName == "" {
+			v.addf(p+".tls.server_name", "is required: the name the servers' certificates must hold")
+		} else {
+			v.add(p+".tls.server_name", ValidateHostname(t.ServerName))
+		}
+	}
 }
 
 func validateStats(v *collector, s Stats) []bindUse {
@@ -682,6 +693,48 @@ func parseBalance(s string) (algo, arg string, err error) {
 	}
 	return "", "", fmt.Errorf("%q is not a supported balance algorithm (one of %s, \"url_param NAME\", \"hdr(NAME)\", \"rdp-cookie(NAME)\")",
 		s, strings.Join(balanceAlgos, ", "))
+}
+
+// ValidateCAPEM checks a CA bundle: one or more PEM CERTIFICATE blocks
+// that parse as X.509 certificates, and nothing else but white space.
+func ValidateCAPEM(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("must not be empty: a PEM CA certificate is required")
+	}
+	if strings.ContainsRune(s, 0) {
+		return errors.New("contains a NUL byte")
+	}
+	rest := []byte(s)
+	n := 0
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return fmt.Errorf("PEM block %d is a %q, not a CERTIFICATE", n+1, b.Type)
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			return fmt.Errorf("PEM block %d is not an X.509 certificate: %w", n+1, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("%q holds no PEM certificate", truncateValue(s, 40))
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return fmt.Errorf("unexpected data after PEM certificate %d: %q", n, truncateValue(strings.TrimSpace(string(rest)), 40))
+	}
+	return nil
+}
+
+// truncateValue shortens s to n bytes for a message.
+func truncateValue(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // ValidateCertificate checks that certPEM holds a PEM certificate (chain)

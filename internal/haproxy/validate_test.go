@@ -225,6 +225,19 @@ func TestValidateConfig(t *testing.T) {
 		{"seed is valid", func(*Config) {}, nil},
 		{"full is valid", func(c *Config) { *c = fullConfig(t) }, nil},
 		{"weights is valid", func(c *Config) { *c = weightsConfig() }, nil},
+		{"backend tls is valid", func(c *Config) { *c = backendTLSConfig(t) }, nil},
+		{"backend tls: not a PEM, no name", func(c *Config) {
+			c.Backends[0].TLS = &BackendTLS{CAPEM: "my-ca.crt"}
+		}, []string{`backends[0].tls.ca_pem: "my-ca.crt" holds no PEM certificate`, `backends[0].tls.server_name: is required`}},
+		{"backend tls: a key is not a CA, bad name", func(c *Config) {
+			c.Backends[0].TLS = &BackendTLS{CAPEM: otherKeyPair(t).key, ServerName: "web backend"}
+		}, []string{`backends[0].tls.ca_pem: PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`, `backends[0].tls.server_name: "web backend" is not a valid hostname`}},
+		{"backend tls: garbage after the CA", func(c *Config) {
+			c.Backends[0].TLS = &BackendTLS{CAPEM: otherKeyPair(t).cert + "junk", ServerName: "web.internal"}
+		}, []string{`backends[0].tls.ca_pem: unexpected data after PEM certificate 1: "junk"`}},
+		{"backend tls: a corrupt certificate", func(c *Config) {
+			c.Backends[0].TLS = &BackendTLS{CAPEM: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", ServerName: "web.internal"}
+		}, []string{`backends[0].tls.ca_pem: PEM block 1 is not an X.509 certificate`}},
 		{"no frontends", func(c *Config) { c.Frontends = nil }, []string{"frontends: at least one frontend"}},
 		{"bad server address quoted", func(c *Config) { c.Backends[0].Servers[1].Address = "10.0.0.12 backup" },
 			[]string{`backends[0].servers[1].address: "10.0.0.12 backup" is neither`}},

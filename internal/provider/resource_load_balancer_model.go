@@ -101,7 +101,13 @@ type lbBackendModel struct {
 	Servers      []lbServerModel         `tfsdk:"servers"`
 	HealthCheck  *lbHealthCheckModel     `tfsdk:"health_check"`
 	StickyCookie types.String            `tfsdk:"sticky_cookie"`
+	TLS          *lbBackendTLSModel      `tfsdk:"tls"`
 	Timeouts     *lbBackendTimeoutsModel `tfsdk:"timeouts"`
+}
+
+type lbBackendTLSModel struct {
+	CAPEM      types.String `tfsdk:"ca_pem"`
+	ServerName types.String `tfsdk:"server_name"`
 }
 
 type lbServerModel struct {
@@ -156,6 +162,9 @@ func (cv *lbConverter) errorContext(skipCovered bool) errorContext {
 		value: func(p string) (any, bool, bool) {
 			v, known := cv.values[p]
 			c, hasCheck := lbChecks[lbPattern(p)]
+			if hasCheck && c.bulky {
+				return nil, false, false
+			}
 			return v, hasCheck && c.secret || cv.secret[p], known
 		},
 		skip: func(fe *fault.FieldError) bool {
@@ -351,6 +360,12 @@ func (m lbModel) toConfig(cfgModel lbModel) (haproxy.Config, *lbConverter) {
 				Fall:         cv.num(hp+".fall", hc.Fall),
 			}
 		}
+		if t := b.TLS; t != nil {
+			be.TLS = &haproxy.BackendTLS{
+				CAPEM:      cv.str(p+".tls.ca_pem", t.CAPEM),
+				ServerName: cv.str(p+".tls.server_name", t.ServerName),
+			}
+		}
 		if t := b.Timeouts; t != nil {
 			be.Timeouts = haproxy.BackendTimeouts{
 				Connect: cv.str(p+".timeouts.connect", t.Connect),
@@ -471,6 +486,9 @@ func (m lbModel) fromRecord(rec *haproxy.Record) lbModel {
 		if hc := b.HealthCheck; hc != nil {
 			bm.HealthCheck = &lbHealthCheckModel{Path: str(hc.Path), Host: str(hc.Host), ExpectStatus: num(hc.ExpectStatus),
 				Interval: str(hc.Interval), Rise: num(hc.Rise), Fall: num(hc.Fall)}
+		}
+		if t := b.TLS; t != nil {
+			bm.TLS = &lbBackendTLSModel{CAPEM: str(t.CAPEM), ServerName: str(t.ServerName)}
 		}
 		if t := b.Timeouts; t != (haproxy.BackendTimeouts{}) {
 			bm.Timeouts = &lbBackendTimeoutsModel{Connect: str(t.Connect), Server: str(t.Server), Queue: str(t.Queue)}

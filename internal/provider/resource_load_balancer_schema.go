@@ -31,6 +31,9 @@ type lbLeafCheck struct {
 	str    func(string) error
 	num    func(int64) error
 	secret bool
+	// bulky values (PEM text) are never shown whole: the check's error
+	// describes them.
+	bulky bool
 }
 
 func lbRangeCheck(lo, hi int64, unit string) func(int64) error {
@@ -82,6 +85,8 @@ var lbChecks = func() map[string]lbLeafCheck {
 		"backends.servers.port":               port,
 		"backends.servers.weight":             {desc: "a weight (0-256)", num: lbIntCheck(haproxy.ValidateWeight)},
 		"backends.servers.maxconn":            maxconn,
+		"backends.tls.ca_pem":                 {desc: "PEM CA certificates", str: haproxy.ValidateCAPEM, bulky: true},
+		"backends.tls.server_name":            {desc: "a host name", str: haproxy.ValidateHostname},
 		"backends.health_check.path":          {desc: "a request URI starting with /", str: haproxy.ValidateRequestURI},
 		"backends.health_check.host":          {desc: "a host name", str: haproxy.ValidateHostname},
 		"backends.health_check.expect_status": {desc: "an HTTP status code", num: lbIntCheck(haproxy.ValidateStatusCode)},
@@ -117,6 +122,9 @@ func lbStrV(pat string, more ...validator.String) []validator.String {
 	v := validators.StringFunc(c.desc, c.str)
 	if c.secret {
 		v = validators.SecretStringFunc(c.desc, c.str)
+	}
+	if c.bulky {
+		v = validators.BulkyStringFunc(c.desc, c.str)
 	}
 	return append([]validator.String{v}, more...)
 }
@@ -296,6 +304,24 @@ func loadBalancerSchema() schema.Schema {
 			},
 		},
 		"sticky_cookie": lbOptString("Name of a cookie HAProxy inserts to keep a client on the same server. Default: no stickiness.", lbStrV("backends.sticky_cookie")),
+		"tls": schema.SingleNestedAttribute{
+			MarkdownDescription: "Connect to every server of the backend over TLS, with the server's certificate verified: it must chain to `ca_pem` and name `server_name` " +
+				"(`ssl verify required ca-file ... sni ... verifyhost ...` on each server line). The health checks use the same TLS, so a server whose certificate " +
+				"does not verify, or that does not speak TLS on its `port`, is marked DOWN and gets no traffic. The CA is written to a file under `" + haproxy.FilesDir + "` " +
+				"whose name carries a hash of its content. The servers' `port` must be their TLS port (for a `foobar_web_server`, its `tls.port`). Default: plain HTTP to the servers.",
+			Optional: true,
+			Attributes: map[string]schema.Attribute{
+				"ca_pem": schema.StringAttribute{
+					MarkdownDescription: "One or more PEM CA certificates that the servers' certificates must chain to (not secret).",
+					Required:            true, Validators: lbStrV("backends.tls.ca_pem"),
+				},
+				"server_name": schema.StringAttribute{
+					MarkdownDescription: "Host name sent as SNI (for requests and health checks) and that each server's certificate must hold in its subject " +
+						"alternative names, such as `web.internal.example.com`: every server of the backend presents a certificate for this name.",
+					Required: true, Validators: lbStrV("backends.tls.server_name"),
+				},
+			},
+		},
 		"timeouts": schema.SingleNestedAttribute{
 			MarkdownDescription: "Server-side timeouts of this backend; unset fields keep the load balancer's `timeouts`.",
 			Optional:            true,

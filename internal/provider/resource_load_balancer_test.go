@@ -1049,6 +1049,9 @@ func TestLoadBalancer_invalidInputs(t *testing.T) {
 	fe := func(extra string) string {
 		return `[{ name = "www", port = 80, default_backend = "web"` + extra + ` }]`
 	}
+	tlsBE := func(tls string) string {
+		return `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 443 }], tls = ` + tls + ` }]`
+	}
 	cases := []struct {
 		name                     string
 		top, frontends, backends string
@@ -1080,6 +1083,14 @@ func TestLoadBalancer_invalidInputs(t *testing.T) {
 		{"hsts without tls", "", fe(`, hsts_max_age = 100`), "", lbOnlyError(`frontends[0].hsts_max_age = 100 is not valid: requires tls`)},
 		{"certificate and key do not match", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q, private_key_pem = %q }`, cert, otherKey)), "", lbOnlyError(`frontends[0].tls.certificate_pem: certificate_pem and private_key_pem are not a valid certificate and matching key`)},
 		{"tls without a key", "", fe(fmt.Sprintf(`, tls = { certificate_pem = %q }`, cert)), "", lbOnlyError(`frontends[0].tls`, "private_key_pem")},
+		{"backend tls: ca not a PEM", "", "", tlsBE(`{ ca_pem = "/etc/ssl/ca.pem", server_name = "web.internal" }`),
+			lbOnlyError(`backends[0].tls.ca_pem is not valid: "/etc/ssl/ca.pem" holds no PEM certificate`)},
+		{"backend tls: a private key as the ca", "", "", tlsBE(fmt.Sprintf(`{ ca_pem = %q, server_name = "web.internal" }`, otherKey)),
+			lbOnlyError(`backends[0].tls.ca_pem is not valid: PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`)},
+		{"backend tls: server name", "", "", tlsBE(fmt.Sprintf(`{ ca_pem = %q, server_name = "web internal" }`, ca.PEM)),
+			lbOnlyError(`backends[0].tls.server_name = "web internal" is not valid`, "a space")},
+		{"backend tls: no server name", "", "", tlsBE(fmt.Sprintf(`{ ca_pem = %q }`, ca.PEM)),
+			lbOnlyError(`backends`, `attribute "tls"`, `attribute "server_name" is required`)},
 		{"stats user with a colon", `stats = { user = "ad:min", password = "x" }`, "", "", lbOnlyError(`stats.user = "ad:min" is not valid`)},
 		{"stats password with a space", `stats = { user = "admin", password = "with space" }`, "", "", lbOnlyError(`stats.password is not valid`, "(the value is sensitive and not shown)")},
 		{"stats user without password", `stats = { user = "admin" }`, "", "", lbOnlyError(`stats.password: is required when stats.user is set`)},
@@ -1185,6 +1196,7 @@ func lbTestModel(t *testing.T) lbModel {
 		}},
 		Backends: []lbBackendModel{{
 			Name: types.StringValue("web"), Balance: types.StringNull(), StickyCookie: types.StringNull(), Timeouts: nil,
+			TLS:         &lbBackendTLSModel{CAPEM: types.StringValue(ca.PEM), ServerName: types.StringValue("web.internal.test")},
 			HealthCheck: &lbHealthCheckModel{Path: types.StringValue("/health"), Host: types.StringNull(), ExpectStatus: types.Int64Value(200), Interval: types.StringNull(), Rise: types.Int64Null(), Fall: types.Int64Value(2)},
 			Servers: []lbServerModel{
 				{Name: types.StringValue("web1"), Address: types.StringValue("10.0.0.21"), Port: types.Int64Value(80), Weight: types.Int64Value(3), Backup: types.BoolValue(false), MaxConn: types.Int64Null(), Disabled: types.BoolValue(false)},
@@ -1249,6 +1261,29 @@ func TestLoadBalancerSecretsNotInDiagnostics(t *testing.T) {
 		if strings.Contains(text, "bad pass#word") || strings.Contains(text, "PRIVATE KEY") || strings.Contains(text, otherKey[40:80]) {
 			t.Errorf("a secret leaked into %q", text)
 		}
+	}
+}
+
+// A private key pasted into a backend's ca_pem is refused without being
+// shown, by the whole-configuration check as by the attribute's own.
+func TestLoadBalancerBackendCAKeyNotShown(t *testing.T) {
+	t.Parallel()
+	m := lbTestModel(t)
+	ca := acctest.NewTestCA(t)
+	_, key := ca.Issue(t, nil, nil, 0)
+	m.Backends[0].TLS.CAPEM = types.StringValue(key)
+	cfg, cv := m.toConfig(m)
+	var diags diag.Diagnostics
+	cv.errorContext(false).addError(&diags, "Invalid Load Balancer Configuration", cfg.Validate())
+	if len(diags) != 1 {
+		t.Fatalf("want one error (ca_pem), got %v", diags)
+	}
+	text := diags[0].Detail()
+	if !strings.Contains(text, `backends[0].tls.ca_pem: PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`) {
+		t.Errorf("error %q does not say what is wrong at which attribute", text)
+	}
+	if strings.Contains(text, key[40:80]) || strings.Contains(text, "BEGIN") {
+		t.Errorf("the key leaked into %q", text)
 	}
 }
 
@@ -1353,9 +1388,12 @@ func TestLoadBalancerSameModel(t *testing.T) {
 		{"another password", false, func(m *lbModel) { m.Stats.Password = types.StringValue("other") }, false},
 		{"install", false, func(m *lbModel) { m.Install = types.BoolValue(false) }, false},
 		{"key version", false, func(m *lbModel) { m.Frontends[0].TLS.PrivateKeyPEMWOVersion = types.Int64Value(2) }, false},
+		{"another backend server name", false, func(m *lbModel) { m.Backends[0].TLS.ServerName = types.StringValue("other.internal.test") }, false},
+		{"no backend tls", false, func(m *lbModel) { m.Backends[0].TLS = nil }, false},
 	} {
 		m := lbTestModel(t)
 		m.Frontends[0].TLS.CertificatePEM, m.Frontends[0].TLS.PrivateKeyPEM = base.Frontends[0].TLS.CertificatePEM, base.Frontends[0].TLS.PrivateKeyPEM
+		m.Backends[0].TLS.CAPEM = base.Backends[0].TLS.CAPEM
 		c.edit(&m)
 		from := base
 		if c.own {
@@ -1414,6 +1452,7 @@ func TestLoadBalancerSameModelInexact(t *testing.T) {
 	} {
 		a, b := lbTestModel(t), lbTestModel(t)
 		b.Frontends[0].TLS.CertificatePEM, b.Frontends[0].TLS.PrivateKeyPEM = a.Frontends[0].TLS.CertificatePEM, a.Frontends[0].TLS.PrivateKeyPEM
+		b.Backends[0].TLS.CAPEM = a.Backends[0].TLS.CAPEM
 		if !a.sameAs(b) {
 			t.Fatalf("%s: the unedited models differ", c.name)
 		}

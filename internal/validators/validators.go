@@ -32,10 +32,19 @@ func SecretStringFunc(description string, check func(string) error) validator.St
 	return stringFunc{description: description, check: check, secret: true}
 }
 
+// BulkyStringFunc is StringFunc for long values such as PEM text: the
+// value is not printed whole; the check's error says what is wrong with it
+// (quoting a short excerpt where that helps), so that a private key pasted
+// by mistake is never echoed.
+func BulkyStringFunc(description string, check func(string) error) validator.String {
+	return stringFunc{description: description, check: check, bulky: true}
+}
+
 type stringFunc struct {
 	description string
 	check       func(string) error
 	secret      bool
+	bulky       bool
 }
 
 var _ validator.String = stringFunc{}
@@ -51,6 +60,10 @@ func (v stringFunc) ValidateString(_ context.Context, req validator.StringReques
 		if v.secret {
 			resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",
 				fmt.Sprintf("%s is not valid: %s (the value is sensitive and not shown)", req.Path, err))
+			return
+		}
+		if v.bulky {
+			resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value", fmt.Sprintf("%s is not valid: %s", req.Path, err))
 			return
 		}
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Attribute Value",

@@ -96,6 +96,10 @@ func TestStringFuncMessages(t *testing.T) {
 	if got := run(PrivateKey(), types.StringValue("hunter2")); strings.Contains(got, "hunter2") || !strings.Contains(got, "sensitive") {
 		t.Errorf("secret message %q must not show the value", got)
 	}
+	bulky := BulkyStringFunc("PEM", func(string) error { return errors.New("not a certificate") })
+	if got := run(bulky, types.StringValue("-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n-----END PRIVATE KEY-----\n")); got != "ssh.host is not valid: not a certificate" {
+		t.Errorf("bulky message %q must name the attribute and the check's reason, not the value", got)
+	}
 	for _, v := range []types.String{types.StringNull(), types.StringUnknown()} {
 		if got := run(Host(), v); got != "" {
 			t.Errorf("null/unknown must not be validated, got %q", got)

@@ -1,6 +1,7 @@
 # www.foobar.com: HAProxy on lb1 spreads HTTPS traffic over two web servers
-# (round robin, active-active), sends /api/ to an API pool, and offers a
-# statistics page and Prometheus metrics on a private address.
+# (round robin, active-active, over verified TLS to the servers too), sends
+# /api/ to an API pool, and offers a statistics page and Prometheus metrics
+# on a private address.
 
 variable "tls_private_key" {
   type      = string
@@ -40,10 +41,19 @@ resource "foobar_load_balancer" "www" {
   backends = [
     {
       name = "web"
+      # HTTPS to the web servers too (each foobar_web_server has a tls
+      # listener on 443 with a certificate for web.internal.foobar.com
+      # from the internal CA): the certificate must chain to ca_pem and
+      # name server_name, and the health checks use the same TLS, so a
+      # server that fails verification is DOWN and gets no traffic.
       servers = [
-        { name = "web1", address = "10.0.0.21", port = 80 },
-        { name = "web2", address = "10.0.0.22", port = 80 },
+        { name = "web1", address = "10.0.0.21", port = 443 },
+        { name = "web2", address = "10.0.0.22", port = 443 },
       ]
+      tls = {
+        ca_pem      = file("${path.module}/internal-ca.crt")
+        server_name = "web.internal.foobar.com"
+      }
       health_check = {
         path          = "/"
         expect_status = 200

@@ -5,6 +5,11 @@ variable "db_password" {
   sensitive = true
 }
 
+variable "web_tls_private_key" {
+  type      = string
+  sensitive = true
+}
+
 resource "foobar_web_server" "web1" {
   ssh = {
     host = "10.0.0.21"
@@ -15,6 +20,17 @@ resource "foobar_web_server" "web1" {
   listen_port          = 80
   default_server       = true
   disable_default_site = true
+
+  # HTTPS for the hop from the load balancer: a certificate for
+  # web.internal.foobar.com from the internal CA, which
+  # foobar_load_balancer verifies (its backend's tls block: ca_pem and
+  # server_name). The key is written root-only (mode 0600).
+  tls = {
+    certificate_pem            = file("${path.module}/web1.internal.crt")
+    private_key_pem_wo         = var.web_tls_private_key
+    private_key_pem_wo_version = 1
+    port                       = 443
+  }
 
   document_root = "/srv/www/shop"
   source_dir    = "${path.module}/public"
