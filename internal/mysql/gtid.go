@@ -17,16 +17,33 @@ import (
 // uuid[:tag]:interval[:interval] set.
 type GTIDSet struct {
 	flavor Flavor
-	// maria is the highest sequence number by domain.
-	maria map[uint64]uint64
+	// maria is the highest sequence number by domain, or by domain and
+	// server id (byServer: a gtid_binlog_state).
+	maria    map[mariaKey]uint64
+	byServer bool
 	// mysql is the intervals by source uuid (and tag), sorted, merged.
 	mysql map[string][][2]uint64
 }
 
+type mariaKey struct{ domain, server uint64 }
+
 // ParseGTIDSet parses a position as the server prints it (commas, with
 // optional white space and newlines).
 func ParseGTIDSet(f Flavor, s string) (GTIDSet, error) {
-	g := GTIDSet{flavor: f, maria: map[uint64]uint64{}, mysql: map[string][][2]uint64{}}
+	return parseGTIDSet(f, s, false)
+}
+
+// ParseMariaDBBinlogState parses a MariaDB @@gtid_binlog_state: the last
+// sequence number each server id logged in each domain. Unlike a
+// position, it tells a transaction a server wrote while cut off (errant:
+// its server id and sequence number are not in the other member's state)
+// from one that sequence numbers of later writes elsewhere would hide.
+func ParseMariaDBBinlogState(s string) (GTIDSet, error) {
+	return parseGTIDSet(MariaDB, s, true)
+}
+
+func parseGTIDSet(f Flavor, s string, byServer bool) (GTIDSet, error) {
+	g := GTIDSet{flavor: f, maria: map[mariaKey]uint64{}, byServer: byServer, mysql: map[string][][2]uint64{}}
 	s = strings.NewReplacer(`\n`, "", "\n", "", " ", "", "\t", "").Replace(strings.TrimSpace(s))
 	if s == "" {
 		return g, nil
@@ -41,12 +58,16 @@ func ParseGTIDSet(f Flavor, s string) (GTIDSet, error) {
 				return GTIDSet{}, fmt.Errorf("GTID %q is not domain-server-sequence", part)
 			}
 			dom, err1 := strconv.ParseUint(fs[0], 10, 32)
-			_, err2 := strconv.ParseUint(fs[1], 10, 32)
+			srv, err2 := strconv.ParseUint(fs[1], 10, 32)
 			seq, err3 := strconv.ParseUint(fs[2], 10, 64)
 			if err1 != nil || err2 != nil || err3 != nil {
 				return GTIDSet{}, fmt.Errorf("GTID %q is not domain-server-sequence", part)
 			}
-			g.maria[dom] = max(g.maria[dom], seq)
+			k := mariaKey{domain: dom}
+			if byServer {
+				k.server = srv
+			}
+			g.maria[k] = max(g.maria[k], seq)
 			continue
 		}
 		fs := strings.Split(part, ":")
@@ -101,18 +122,27 @@ func (g GTIDSet) Contains(o GTIDSet) bool {
 func (g GTIDSet) Minus(o GTIDSet) string {
 	var parts []string
 	if g.flavor == MariaDB {
-		doms := make([]uint64, 0, len(g.maria))
-		for d := range g.maria {
-			doms = append(doms, d)
+		keys := make([]mariaKey, 0, len(g.maria))
+		for k := range g.maria {
+			keys = append(keys, k)
 		}
-		sort.Slice(doms, func(i, j int) bool { return doms[i] < doms[j] })
-		for _, d := range doms {
-			if have, ok := o.maria[d]; !ok || g.maria[d] > have {
+		sort.Slice(keys, func(i, j int) bool {
+			if keys[i].domain != keys[j].domain {
+				return keys[i].domain < keys[j].domain
+			}
+			return keys[i].server < keys[j].server
+		})
+		for _, k := range keys {
+			if have, ok := o.maria[k]; !ok || g.maria[k] > have {
 				from := uint64(1)
 				if ok {
 					from = have + 1
 				}
-				parts = append(parts, fmt.Sprintf("domain %d sequence %d-%d", d, from, g.maria[d]))
+				if g.byServer {
+					parts = append(parts, fmt.Sprintf("domain %d server %d sequence %d-%d", k.domain, k.server, from, g.maria[k]))
+				} else {
+					parts = append(parts, fmt.Sprintf("domain %d sequence %d-%d", k.domain, from, g.maria[k]))
+				}
 			}
 		}
 		return strings.Join(parts, ", ")

@@ -45,6 +45,13 @@ func TestGTIDSetMinus(t *testing.T) {
 			}
 		})
 	}
+	// A write on a cut-off primary (server 3, sequence 101) stays errant
+	// though the new primary's sequence numbers went further.
+	fenced, _ := ParseMariaDBBinlogState("0-1-90,0-3-101")
+	primary, _ := ParseMariaDBBinlogState("0-1-90,0-2-120,0-3-100")
+	if got, want := fenced.Minus(primary), "domain 0 server 3 sequence 101-101"; got != want {
+		t.Errorf("binlog state Minus = %q, want %q", got, want)
+	}
 	if _, err := ParseGTIDSet(MariaDB, "0-1"); err == nil {
 		t.Error("0-1 parsed as a MariaDB GTID")
 	}
