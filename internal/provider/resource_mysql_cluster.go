@@ -424,14 +424,15 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 			userChanged[i] = passwordChanged(su.Password, plan.Users[i].Password, su.PasswordWOVersion, plan.Users[i].PasswordWOVersion)
 		}
 	}
-	// The old primary of a failover and members a failover fenced may be
-	// unreachable: Converge decides what that means.
+	// The primary being replaced and the members a failover fenced may be
+	// unreachable: Converge says what that means (a switchover needs the
+	// old primary; failover_from allows going on without it).
 	fenced := stringList(ctx, state.FencedMembers, &resp.Diagnostics)
 	var required, optional []mysqlMemberModel
 	for _, m := range plan.members() {
 		h := m.SSH.Host.ValueString()
 		if slices.ContainsFunc(fenced, func(f string) bool { return strings.EqualFold(f, h) }) ||
-			(strings.EqualFold(h, old.Primary.Host) && !strings.EqualFold(h, c.Primary.Host) && strings.EqualFold(plan.FailoverFrom.ValueString(), h)) {
+			(strings.EqualFold(h, old.Primary.Host) && !strings.EqualFold(h, c.Primary.Host)) {
 			optional = append(optional, m)
 		} else {
 			required = append(required, m)
