@@ -80,7 +80,7 @@ func mysqlClusterSchema() schema.Schema {
 			"primary": schema.SingleNestedAttribute{
 				MarkdownDescription: "The member that takes writes. Changing it to one of the current `replicas` is a planned switchover: the old primary becomes read-only, the " +
 					"new one applies every transaction, is promoted, and every other member (the old primary included, if it stays listed as a replica) replicates from it. A host " +
-					"that is not a member yet cannot become the primary directly: add it as a replica first.",
+					"that is not a member yet cannot become the primary directly: add it as a replica first. When the current primary is dead, see `failover_from`.",
 				Required:   true,
 				Attributes: mysqlMemberSchema(),
 			},
@@ -220,7 +220,8 @@ func mysqlClusterSchema() schema.Schema {
 					"holds transactions the new primary lacks, promotes the new primary and repoints the other replicas to it; the old primary is listed in `fenced_members`. " +
 					"Keep the old primary in `replicas`: once it is back, the next apply makes it read-only, stops its replication, and rejoins it as a replica when every transaction it holds " +
 					"is on the new primary, or stops with an error naming its errant transactions and leaves it read-only and untouched. " +
-					"When the named host is reachable, or is not the current primary, this attribute changes nothing (a planned switchover is done instead). Default: unset.",
+					"While the named host can be reached, a change of `primary` is a planned switchover as without this attribute; a change of `primary` with `failover_from` naming another host " +
+					"than the current primary is refused at plan time; without a change of `primary` it does nothing (it can stay set after a failover). Default: unset.",
 				Optional:   true,
 				Validators: []validator.String{validators.Host()},
 			},
