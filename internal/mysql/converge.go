@@ -488,14 +488,22 @@ func readPosition(ctx context.Context, n Node, q Stmt) (string, GTIDSet, error) 
 	return raw, g, nil
 }
 
-// readHistory reads which transactions a member holds, comparable with
-// another member's to find errant ones: MySQL gtid_executed, MariaDB
-// gtid_binlog_state (by domain and server id: see ParseMariaDBBinlogState).
-func readHistory(ctx context.Context, n Node) (string, GTIDSet, error) {
+// readHistory reads which transactions a member holds, to find errant
+// ones: MySQL gtid_executed (a set: exact). On MariaDB, by domain and
+// server id (ParseMariaDBBinlogState), variable: the fenced member's last
+// transaction in each domain (gtid_binlog_pos), against the last one of
+// each server in the primary's binary log (gtid_binlog_state). Histories
+// in a domain are linear (gtid_strict_mode), so the fenced member's history
+// is on the primary when its last transaction is. Its older entries in
+// gtid_binlog_state are not compared: a primary whose binary log was reset
+// (a seeded replica, promoted) never logged them, though it has their
+// effect. The check errs on the safe side: a primary that never logged
+// the fenced member's last transaction (seeded after it) refuses it.
+func readHistory(ctx context.Context, n Node, variable string) (string, GTIDSet, error) {
 	if n.Dialect.Flavor != MariaDB {
 		return readPosition(ctx, n, n.Dialect.GTIDPositionQuery())
 	}
-	q := newStmt("SELECT @@GLOBAL.gtid_binlog_state AS gtid_position")
+	q := newStmt("SELECT @@GLOBAL." + variable + " AS gtid_position")
 	t, err := n.Query(ctx, q)
 	if err != nil {
 		return "", GTIDSet{}, err
@@ -649,11 +657,11 @@ func (x *conv) fence(ctx context.Context) error {
 		if err := n.Exec(ctx, ScriptOptions{}, append(d.SetReadOnly(true), d.StopReplica())...); err != nil {
 			return fmt.Errorf("%s (fenced): cannot make it read-only: %w", h, err)
 		}
-		mine, g, err := readHistory(ctx, n.Node)
+		mine, g, err := readHistory(ctx, n.Node, "gtid_binlog_pos")
 		if err != nil {
 			return err
 		}
-		praw, pg, err := readHistory(ctx, p.Node)
+		praw, pg, err := readHistory(ctx, p.Node, "gtid_binlog_state")
 		if err != nil {
 			return err
 		}

@@ -73,10 +73,15 @@ func TestAccMySQLCluster_mariadbFailover(t *testing.T) {
 		return statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("fenced_members"), knownvalue.ListExact(vs))
 	}
 	var errant string
+	start := time.Now()
+	mark := func(what string) { t.Logf("%5.1fs: %s", time.Since(start).Seconds(), what) }
 
 	tfresource.Test(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             checkMySQLDestroyed(t, []acctest.Host{db1, db2, db3}, accDB),
+		CheckDestroy: func(s *terraform.State) error {
+			mark("destroyed")
+			return checkMySQLDestroyed(t, []acctest.Host{db1, db2, db3}, accDB)(s)
+		},
 		Steps: []tfresource.TestStep{
 			{
 				Config:            mysqlClusterHCL(inv, db1, []acctest.Host{db2, db3}, body),
@@ -88,6 +93,7 @@ func TestAccMySQLCluster_mariadbFailover(t *testing.T) {
 				// Without failover_from the change is a switchover that
 				// needs db1: refused, naming db1 and the way out.
 				PreConfig: func() {
+					mark("db2 stops receiving, db1 is killed")
 					db2.SQL(t, "STOP SLAVE IO_THREAD")
 					if err := checkReplicates(db1, []acctest.Host{db3}, appPW, "w", 11, 5)(nil); err != nil {
 						t.Fatal(err)
@@ -99,6 +105,7 @@ func TestAccMySQLCluster_mariadbFailover(t *testing.T) {
 			},
 			{
 				// With failover_from, db2 is refused: db3 has rows it lacks.
+				PreConfig:   func() { mark("failover to db2 (refused)") },
 				Config:      mysqlClusterHCL(inv, db2, []acctest.Host{db3, db1}, failoverFrom(db1)),
 				ExpectError: errPattern(db3.Address, "is more advanced than", db2.Address, "Promote "+db3.Address, "nothing was changed"),
 			},
@@ -107,6 +114,7 @@ func TestAccMySQLCluster_mariadbFailover(t *testing.T) {
 				// fenced (unreachable: the refresh still reports it, so the
 				// plan after the apply is not empty).
 				PreConfig: func() {
+					mark("failover to db3")
 					if got := count(db2); got != "10" {
 						t.Fatalf("the refused failover changed db2: %s rows, want 10", got)
 					}
@@ -126,7 +134,7 @@ func TestAccMySQLCluster_mariadbFailover(t *testing.T) {
 			{
 				// db1 is back (writable, as its settings say a primary is):
 				// the apply fences it and it rejoins as db3's replica.
-				PreConfig: func() { db1.Start(t) },
+				PreConfig: func() { mark("db1 starts, rejoins"); db1.Start(t) },
 				Config:    mysqlClusterHCL(inv, db3, []acctest.Host{db2, db1}, failoverFrom(db1)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					fenced(),
@@ -150,6 +158,7 @@ func TestAccMySQLCluster_mariadbFailover(t *testing.T) {
 				// db3, the primary, is cut off and takes a write that never
 				// reaches the others (binary log on); db2 is promoted.
 				PreConfig: func() {
+					mark("db3 cut off, errant write, failover to db2")
 					db3.Disconnect(t, inv.Network)
 					db3.SQL(t, "INSERT INTO foobar_acc.w VALUES (1000, 'errant')")
 					errant = db3.SQLValue(t, "SELECT @@GLOBAL.gtid_binlog_pos")
@@ -165,13 +174,14 @@ func TestAccMySQLCluster_mariadbFailover(t *testing.T) {
 			},
 			{
 				// db3 is back with its errant write: refused, named.
-				PreConfig:   func() { db3.Connect(t, inv.Network) },
+				PreConfig:   func() { mark("db3 back (refused)"); db3.Connect(t, inv.Network) },
 				Config:      mysqlClusterHCL(inv, db2, []acctest.Host{db1, db3}, failoverFrom(db3)),
 				ExpectError: errPattern(db3.Address, "holds transactions that", db2.Address, "never received", "domain 0 server", "left read-only"),
 			},
 			{
 				// db3 was left read-only, not replicating, its write in place.
 				PreConfig: func() {
+					mark("db3 left untouched?")
 					if got := db3.SQLValue(t, "SELECT @@GLOBAL.read_only"); got != "1" {
 						t.Errorf("db3 read_only = %s, want 1", got)
 					}
