@@ -204,6 +204,15 @@ func (h Host) Stop(t testing.TB) {
 	}
 }
 
+// Kill kills the host's container with SIGKILL: no orderly shutdown, the
+// server's last writes are wherever they were (a crashed machine).
+func (h Host) Kill(t testing.TB) {
+	t.Helper()
+	if _, err := docker("kill", "--signal", "KILL", h.Container); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Start starts a stopped host and waits until sshd answers.
 func (h Host) Start(t testing.TB) {
 	t.Helper()

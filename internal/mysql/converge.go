@@ -79,6 +79,16 @@ type ConvergeOptions struct {
 	// cannot be reached be dropped with a warning naming what stays on
 	// it; otherwise it is an UnreachableError before anything changes.
 	ForgetUnreachable bool
+	// FailoverFrom, when it names the prior primary, allows a failover:
+	// if that primary cannot be prepared (SSH or its server is down), the
+	// configured primary is promoted without it (Failover). It allows
+	// nothing else: with the old primary alive the change is a planned
+	// switchover.
+	FailoverFrom string
+	// Fenced are former primaries a failover left behind (from state):
+	// one that is still unreachable stays fenced (a warning), one that is
+	// back is fenced and rejoins (fence).
+	Fenced []string
 }
 
 type conv struct {
@@ -92,8 +102,12 @@ type conv struct {
 	// account's password (created the account or changed its password):
 	// replicas then need it in their connection.
 	replPasswordSent bool
-	warnings         []string
-	mu               sync.Mutex
+	// lost are configured members left out of this apply: the dead
+	// primary of a failover, fenced members still unreachable. They are
+	// not in c.Replicas.
+	lost     map[string]error
+	warnings []string
+	mu       sync.Mutex
 }
 
 func (x *conv) log(msg string, fields map[string]any) { x.env.log(msg, fields) }
@@ -132,7 +146,7 @@ func Converge(ctx context.Context, env Env, c Cluster, o ConvergeOptions) (Statu
 	if o.WaitTimeout <= 0 {
 		o.WaitTimeout = 5 * time.Minute
 	}
-	x := &conv{env: env, c: c, o: o, nodes: map[string]*prepared{}, caChanged: map[string]bool{}}
+	x := &conv{env: env, c: c, o: o, nodes: map[string]*prepared{}, caChanged: map[string]bool{}, lost: map[string]error{}}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
@@ -140,6 +154,7 @@ func Converge(ctx context.Context, env Env, c Cluster, o ConvergeOptions) (Statu
 		{"prepare", x.prepare},
 		{"check", x.check},
 		{"switchover", x.switchover},
+		{"fence", x.fence},
 		{"settings", x.settings},
 		{"primary", x.primarySQL},
 		{"replicas", x.replicas},
@@ -153,7 +168,7 @@ func Converge(ctx context.Context, env Env, c Cluster, o ConvergeOptions) (Statu
 			if ue, ok := errors.AsType[*UnreachableError](err); ok {
 				msg += ue.waysOut("remove the replica")
 			}
-			return Status{Warnings: x.warnings}, &fault.StepError{Step: s.name, Err: err, Msg: msg}
+			return Status{Warnings: x.warnings, Fenced: x.fenced()}, &fault.StepError{Step: s.name, Err: err, Msg: msg}
 		}
 	}
 	// The servers just prepared tell Observe which queries to send.
@@ -165,7 +180,36 @@ func Converge(ctx context.Context, env Env, c Cluster, o ConvergeOptions) (Statu
 	}
 	st := Observe(ctx, env, x.c)
 	st.Warnings = append(x.warnings, st.Warnings...)
+	st.Fenced = x.fenced()
 	return st, nil
+}
+
+// fenced are the members this apply left fenced: lost ones, sorted.
+func (x *conv) fenced() []string {
+	var out []string
+	for h := range x.lost {
+		out = append(out, h)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// isFenced reports whether host was left fenced by an earlier failover.
+func (x *conv) isFenced(host string) bool {
+	return slices.ContainsFunc(x.o.Fenced, func(h string) bool { return strings.EqualFold(h, host) })
+}
+
+// failoverFrom is the dead primary this apply may fail over from: the
+// prior primary when the configuration names another primary and
+// FailoverFrom names it; "" otherwise.
+func (x *conv) failoverFrom() string {
+	if x.o.Prior == nil || x.o.Prior.Primary == "" || strings.EqualFold(x.o.Prior.Primary, x.c.Primary.Host) {
+		return ""
+	}
+	if strings.EqualFold(x.o.FailoverFrom, x.o.Prior.Primary) {
+		return x.o.Prior.Primary
+	}
+	return ""
 }
 
 func (x *conv) desiredHosts() []string {
@@ -250,6 +294,19 @@ func (x *conv) prepare(ctx context.Context) error {
 			case first && errors.Is(err, errNotInstalled):
 				missing = append(missing, h)
 				return nil
+			case strings.EqualFold(h, x.failoverFrom()):
+				x.lost[h] = err
+				x.warn("%s, the primary, cannot be reached (%v): failing over to %s as failover_from allows; %s stays fenced until it is back and an apply rejoins it",
+					h, err, x.c.Primary.Host, h)
+				return nil
+			case x.isFenced(h):
+				x.lost[h] = err
+				x.warn("%s (fenced by a failover) still cannot be reached (%v): it stays fenced; apply again once it is back to rejoin it", h, err)
+				return nil
+			case x.o.Prior != nil && strings.EqualFold(h, x.o.Prior.Primary) && !strings.EqualFold(h, x.c.Primary.Host):
+				return fmt.Errorf("%s, the current primary, cannot be reached (%w): a planned switchover to %s needs it. "+
+					"If %s is lost, set failover_from = %q to promote %s without it: transactions that only %s had are then lost, "+
+					"and %s is fenced (never written to) until it is back", h, err, x.c.Primary.Host, h, h, x.c.Primary.Host, h, h)
 			}
 			return err
 		}
@@ -296,7 +353,16 @@ func (x *conv) prepare(ctx context.Context) error {
 	if goneErr != nil {
 		return goneErr
 	}
-	if oldPrimary != "" && x.nodes[oldPrimary] == nil {
+	if len(x.lost) > 0 {
+		var keep []Member
+		for _, r := range x.c.Replicas {
+			if _, lost := x.lost[r.Host]; !lost {
+				keep = append(keep, r)
+			}
+		}
+		x.c.Replicas = keep
+	}
+	if oldPrimary != "" && x.nodes[oldPrimary] == nil && x.failoverFrom() == "" {
 		return fmt.Errorf("changing the primary from %s to %s is a planned switchover and needs %s to be reachable "+
 			"(the provider does no failover: a lost primary may hold writes that no replica has)", oldPrimary, x.c.Primary.Host, oldPrimary)
 	}
@@ -361,6 +427,9 @@ func (x *conv) switchover(ctx context.Context) error {
 		x.log("switchover already past promotion; finishing it", map[string]any{"from": oldP, "to": newP})
 		return nil
 	}
+	if _, lost := x.lost[oldP]; lost || x.nodes[oldP] == nil {
+		return x.failover(ctx, oldP, newP)
+	}
 	topo := Topology{Primary: oldP}
 	for _, r := range x.o.Prior.Replicas {
 		if x.isDesired(r) && x.nodes[r] != nil {
@@ -390,6 +459,231 @@ func (x *conv) switchover(ctx context.Context) error {
 		WaitTimeout:   x.o.WaitTimeout,
 		VerifyTimeout: x.o.WaitTimeout,
 	})
+}
+
+// appliedPositionQuery reads what a replica has applied from its
+// source, as one column named gtid_position: MariaDB gtid_slave_pos (its
+// binary log may also hold its own writes), MySQL gtid_executed.
+func appliedPositionQuery(d Dialect) Stmt {
+	if d.Flavor == MariaDB {
+		return newStmt("SELECT @@GLOBAL.gtid_slave_pos AS gtid_position")
+	}
+	return d.GTIDPositionQuery()
+}
+
+// readPosition runs a one-column gtid_position query and parses it.
+func readPosition(ctx context.Context, n Node, q Stmt) (string, GTIDSet, error) {
+	t, err := n.Query(ctx, q)
+	if err != nil {
+		return "", GTIDSet{}, err
+	}
+	raw, ok := t.Get(0, "gtid_position")
+	if !ok || raw == "NULL" {
+		return "", GTIDSet{}, fmt.Errorf("%s: no GTID position in the answer to %q", n.Host, q.SQL())
+	}
+	g, err := ParseGTIDSet(n.Dialect.Flavor, raw)
+	if err != nil {
+		return "", GTIDSet{}, fmt.Errorf("%s: %w", n.Host, err)
+	}
+	return raw, g, nil
+}
+
+// readHistory reads which transactions a member holds, to find errant
+// ones: MySQL gtid_executed (a set: exact). On MariaDB, by domain and
+// server id (ParseMariaDBBinlogState), variable: the fenced member's last
+// transaction in each domain (gtid_binlog_pos), against the last one of
+// each server in the primary's binary log (gtid_binlog_state). Histories
+// in a domain are linear (gtid_strict_mode), so the fenced member's history
+// is on the primary when its last transaction is. Its older entries in
+// gtid_binlog_state are not compared: a primary whose binary log was reset
+// (a seeded replica, promoted) never logged them, though it has their
+// effect. The check errs on the safe side: a primary that never logged
+// the fenced member's last transaction (seeded after it) refuses it.
+func readHistory(ctx context.Context, n Node, variable string) (string, GTIDSet, error) {
+	if n.Dialect.Flavor != MariaDB {
+		return readPosition(ctx, n, n.Dialect.GTIDPositionQuery())
+	}
+	q := newStmt("SELECT @@GLOBAL." + variable + " AS gtid_position")
+	t, err := n.Query(ctx, q)
+	if err != nil {
+		return "", GTIDSet{}, err
+	}
+	raw, ok := t.Get(0, "gtid_position")
+	if !ok || raw == "NULL" {
+		return "", GTIDSet{}, fmt.Errorf("%s: no GTID state in the answer to %q", n.Host, q.SQL())
+	}
+	g, err := ParseMariaDBBinlogState(raw)
+	if err != nil {
+		return "", GTIDSet{}, fmt.Errorf("%s: %w", n.Host, err)
+	}
+	return raw, g, nil
+}
+
+// failover promotes newP while oldP, the primary, cannot be reached (the
+// operator allowed it with failover_from). Every reachable replica first
+// applies what it has received (its relay log); newP must then hold every
+// transaction any of them holds, or the apply names the more advanced
+// one and changes nothing. newP stops replicating, forgets its source and
+// becomes writable with the primary's fragment; the others are repointed
+// to it and verified. oldP is not touched (it cannot be reached): it stays
+// in x.lost, fenced, until an apply finds it back (fence).
+func (x *conv) failover(ctx context.Context, oldP, newP string) error {
+	var cands []string
+	for _, r := range x.o.Prior.Replicas {
+		if _, lost := x.lost[r]; !lost && x.isDesired(r) && x.nodes[r] != nil {
+			cands = append(cands, r)
+		}
+	}
+	if !slices.Contains(cands, newP) {
+		return fmt.Errorf("failover from %s: %s is not a reachable replica of it, so it cannot be promoted", oldP, newP)
+	}
+	wait := min(x.o.WaitTimeout, 2*time.Minute)
+	raw := map[string]string{}
+	pos := map[string]GTIDSet{}
+	var mu sync.Mutex
+	err := forEach(cands, func(h string) error {
+		n := x.nodes[h].Node
+		st, err := n.ReplicaStatus(ctx)
+		if err != nil {
+			return err
+		}
+		if st != nil && strings.TrimSpace(st.GTIDPosition) != "" {
+			// What it received from the dead primary is in its relay log:
+			// applied before the positions are compared.
+			ws, err := n.Dialect.WaitForGTID(st.GTIDPosition, wait)
+			if err != nil {
+				return err
+			}
+			wctx, cancel := context.WithTimeout(ctx, wait+30*time.Second)
+			out, err := n.run(wctx, ScriptOptions{}, ws)
+			cancel()
+			if err != nil {
+				return err
+			}
+			ok, err := n.Dialect.ParseGTIDWait(out)
+			if err != nil {
+				return fmt.Errorf("%s: %w", h, err)
+			}
+			if !ok {
+				return fmt.Errorf("%s has not applied its relay log (received %s from %s) within %s (SQL thread running %t, last SQL error %q): "+
+					"fix its replication, then apply again", h, st.GTIDPosition, oldP, wait, st.SQLRunning, st.LastSQLError)
+			}
+		}
+		r, g, err := readPosition(ctx, n, appliedPositionQuery(n.Dialect))
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		raw[h], pos[h] = r, g
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("failover from %s to %s: %w; nothing was changed", oldP, newP, err)
+	}
+	for _, h := range cands {
+		if h == newP {
+			continue
+		}
+		if missing := pos[h].Minus(pos[newP]); missing != "" {
+			return fmt.Errorf("failover from %s to %s refused: %s is more advanced than %s: it has applied %s, which %s lacks "+
+				"(%s at %q, %s at %q). Promote %s instead (primary = %s); nothing was changed",
+				oldP, newP, h, newP, missing, newP, h, raw[h], newP, raw[newP], h, h)
+		}
+	}
+	x.log("failover", map[string]any{"from": oldP, "to": newP, "position": raw[newP]})
+	steps := []Step{
+		{Kind: StepStopReplica, Host: newP},
+		{Kind: StepResetReplica, Host: newP},
+		{Kind: StepSetWritable, Host: newP},
+		{Kind: StepWriteSettings, Host: newP, Role: RolePrimary},
+	}
+	for _, h := range cands {
+		if h != newP {
+			steps = append(steps,
+				Step{Kind: StepStopReplica, Host: h},
+				Step{Kind: StepChangeSource, Host: h, Source: newP},
+				Step{Kind: StepStartReplica, Host: h},
+				Step{Kind: StepVerifyReplica, Host: h, Source: newP})
+		}
+	}
+	nodes := map[string]Node{}
+	for _, h := range cands {
+		nodes[h] = x.nodes[h].Node
+	}
+	opts := SwitchoverOptions{
+		Source: x.sourceFor,
+		WriteSettings: func(ctx context.Context, host string, role Role) error {
+			c := x.c
+			c.Settings = x.o.Prior.Settings
+			_, err := x.nodes[host].applySettings(ctx, c.SettingsFor(x.member(host), role), x.c.TLS, true, x.o.WaitTimeout, x.log)
+			return err
+		},
+		WaitTimeout:   x.o.WaitTimeout,
+		VerifyTimeout: x.o.WaitTimeout,
+	}
+	opts.defaults()
+	ex := &executor{nodes: nodes, opts: opts}
+	for i, s := range steps {
+		if err := ex.do(ctx, s); err != nil {
+			state := "nothing was changed yet"
+			if i > 0 {
+				state = "apply again to finish it (a failover resumes where it stopped)"
+			}
+			return fmt.Errorf("failover from %s to %s: step %d (%s) failed: %w; %s", oldP, newP, i+1, s, err, state)
+		}
+	}
+	return nil
+}
+
+// fence handles former primaries that a failover left fenced and that can
+// be reached again: each is made read-only and stops replicating first,
+// then its GTID position is compared with the primary's. Contained: it
+// may rejoin, and the replicas step makes it a replica of the primary.
+// Transactions the primary lacks (errant: written on it while it was cut
+// off, never replicated): the apply stops with an error naming them, and
+// the member is left read-only and otherwise untouched for a person.
+func (x *conv) fence(ctx context.Context) error {
+	p := x.nodes[x.c.Primary.Host]
+	var errs []error
+	for _, r := range x.c.Replicas {
+		h := r.Host
+		if !x.isFenced(h) || x.nodes[h] == nil {
+			continue
+		}
+		n := x.nodes[h]
+		d := n.Dialect
+		x.log("fencing a former primary", map[string]any{"host": h})
+		if err := n.Exec(ctx, ScriptOptions{}, append(d.SetReadOnly(true), d.StopReplica())...); err != nil {
+			return fmt.Errorf("%s (fenced): cannot make it read-only: %w", h, err)
+		}
+		mine, g, err := readHistory(ctx, n.Node, "gtid_binlog_pos")
+		if err != nil {
+			return err
+		}
+		praw, pg, err := readHistory(ctx, p.Node, "gtid_binlog_state")
+		if err != nil {
+			return err
+		}
+		if errant := g.Minus(pg); errant != "" {
+			x.lost[h] = fmt.Errorf("holds errant transactions %s", errant)
+			errs = append(errs, fmt.Errorf("%s, the former primary, holds transactions that %s (the primary) never received: %s "+
+				"(%s at %q, %s at %q). It was left read-only, with replication stopped and its data untouched: "+
+				"inspect it, and either replay what is needed on %s and rebuild %s as an empty replica, or make it the primary by hand; the provider never overwrites data",
+				h, p.Host, errant, h, mine, p.Host, praw, p.Host, h))
+			continue
+		}
+		if s, ok := d.AdoptBinlogPosition(); ok {
+			// MariaDB: its slave position must cover what it wrote as
+			// the primary, so that it asks the new primary for what
+			// follows.
+			if err := n.Exec(ctx, ScriptOptions{}, s); err != nil {
+				return err
+			}
+		}
+		x.log("former primary rejoins", map[string]any{"host": h, "position": mine})
+	}
+	return errors.Join(errs...)
 }
 
 // member returns the configured member for host (or a bare one for a

@@ -22,6 +22,10 @@ type Status struct {
 	Drift []string
 	// Warnings are things the operator should know that are not drift.
 	Warnings []string
+	// Fenced are the former primaries a failover left out of the
+	// cluster, read-only or unreachable, to be rejoined by a later apply
+	// (Converge only).
+	Fenced []string
 }
 
 // MemberStatus is one member as Observe found it.

@@ -165,6 +165,12 @@ func (r *mysqlClusterResource) ModifyPlan(ctx context.Context, req resource.Modi
 						"Add %s to replicas and apply first (it is seeded from %s), then make it the primary.", newP, oldP, newP, oldP))
 				return
 			}
+			if ff := plan.FailoverFrom; !ff.IsNull() && !ff.IsUnknown() && !strings.EqualFold(oldP, newP) && !strings.EqualFold(ff.ValueString(), oldP) {
+				resp.Diagnostics.AddAttributeError(path.Root("failover_from"), "Invalid Failover",
+					fmt.Sprintf("failover_from is %q, but the current primary is %s: failover_from must name the primary that is being replaced (%q), "+
+						"so that a failover is allowed only from the host you know is lost.", ff.ValueString(), oldP, oldP))
+				return
+			}
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
@@ -233,6 +239,25 @@ func (r *mysqlClusterResource) connect(ctx context.Context, members []mysqlMembe
 	return env
 }
 
+// hostList is hosts as a list attribute (empty, not null).
+func hostList(hosts []string) types.List {
+	vs := make([]attr.Value, len(hosts))
+	for i, h := range hosts {
+		vs[i] = types.StringValue(h)
+	}
+	return types.ListValueMust(types.StringType, vs)
+}
+
+// stringList reads a list of strings attribute (nil when null or unknown).
+func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []string {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var out []string
+	diags.Append(l.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
 // connections are the members' ssh blocks.
 func connections(members []mysqlMemberModel) []connectionModel {
 	out := make([]connectionModel, len(members))
@@ -281,6 +306,7 @@ func (r *mysqlClusterResource) Create(ctx context.Context, req resource.CreateRe
 		return
 	}
 	plan.ID = types.StringValue(strings.Join(hostsOf(plan.members()), ","))
+	plan.FencedMembers = hostList(st.Fenced)
 	plan.finish(st, sec, "Create", &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -398,11 +424,27 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 			userChanged[i] = passwordChanged(su.Password, plan.Users[i].Password, su.PasswordWOVersion, plan.Users[i].PasswordWOVersion)
 		}
 	}
-	env := r.connect(ctx, plan.members(), state.members(), &resp.Diagnostics)
+	// The primary being replaced and the members a failover fenced may be
+	// unreachable: Converge says what that means (a switchover needs the
+	// old primary; failover_from allows going on without it).
+	fenced := stringList(ctx, state.FencedMembers, &resp.Diagnostics)
+	var required, optional []mysqlMemberModel
+	for _, m := range plan.members() {
+		h := m.SSH.Host.ValueString()
+		if slices.ContainsFunc(fenced, func(f string) bool { return strings.EqualFold(f, h) }) ||
+			(strings.EqualFold(h, old.Primary.Host) && !strings.EqualFold(h, c.Primary.Host)) {
+			optional = append(optional, m)
+		} else {
+			required = append(required, m)
+		}
+	}
+	env := r.connect(ctx, required, append(optional, state.members()...), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	st, err := mysql.Converge(ctx, env, c, mysql.ConvergeOptions{
+		FailoverFrom:               plan.FailoverFrom.ValueString(),
+		Fenced:                     fenced,
 		Install:                    plan.Install.IsNull() || plan.Install.ValueBool(),
 		Flavor:                     mysqlFlavor(plan.Flavor),
 		WaitTimeout:                plan.waitTimeout(),
@@ -418,6 +460,7 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 		return
 	}
 	plan.ID = state.ID
+	plan.FencedMembers = hostList(st.Fenced)
 	plan.finish(st, sec, "Update", &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }

@@ -51,6 +51,8 @@ type mysqlClusterModel struct {
 	Converged                    types.Bool           `tfsdk:"converged"`
 	Drift                        types.List           `tfsdk:"drift"`
 	ForgetUnreachableMembers     types.Bool           `tfsdk:"forget_unreachable_members"`
+	FailoverFrom                 types.String         `tfsdk:"failover_from"`
+	FencedMembers                types.List           `tfsdk:"fenced_members"`
 }
 
 type mysqlMemberModel struct {
@@ -316,6 +318,7 @@ func (plan mysqlClusterModel) onlyForgetChanged(state mysqlClusterModel) bool {
 	p.ForgetUnreachableMembers = state.ForgetUnreachableMembers
 	p.Servers, p.ReplicaStatus = state.Servers, state.ReplicaStatus
 	p.Converged, p.Drift = state.Converged, state.Drift
+	p.FencedMembers = state.FencedMembers
 	if p.Flavor.IsUnknown() {
 		p.Flavor = state.Flavor
 	}

@@ -80,7 +80,7 @@ func mysqlClusterSchema() schema.Schema {
 			"primary": schema.SingleNestedAttribute{
 				MarkdownDescription: "The member that takes writes. Changing it to one of the current `replicas` is a planned switchover: the old primary becomes read-only, the " +
 					"new one applies every transaction, is promoted, and every other member (the old primary included, if it stays listed as a replica) replicates from it. A host " +
-					"that is not a member yet cannot become the primary directly: add it as a replica first.",
+					"that is not a member yet cannot become the primary directly: add it as a replica first. When the current primary is dead, see `failover_from`.",
 				Required:   true,
 				Attributes: mysqlMemberSchema(),
 			},
@@ -212,6 +212,23 @@ func mysqlClusterSchema() schema.Schema {
 					"them by hand if the host comes back). " +
 					"Set it to `true` and apply (a change of this attribute alone contacts no host), then destroy or remove the replica.",
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+			},
+			"failover_from": schema.StringAttribute{
+				MarkdownDescription: "Allows a failover from a dead primary: the host of the current `primary` (its `ssh.host`), set in the apply that changes `primary` to one of the replicas. " +
+					"Without it, changing `primary` while the current primary cannot be reached (SSH or its server down) is refused, because a lost primary may hold writes no replica has. " +
+					"With it, and only when that primary cannot be reached, the apply waits until every reachable replica has applied what it received, refuses (naming it) if another replica " +
+					"holds transactions the new primary lacks, promotes the new primary and repoints the other replicas to it; the old primary is listed in `fenced_members`. " +
+					"Keep the old primary in `replicas`: once it is back, the next apply makes it read-only, stops its replication, and rejoins it as a replica when every transaction it holds " +
+					"is on the new primary, or stops with an error naming its errant transactions and leaves it read-only and untouched. " +
+					"While the named host can be reached, a change of `primary` is a planned switchover as without this attribute; a change of `primary` with `failover_from` naming another host " +
+					"than the current primary is refused at plan time; without a change of `primary` it does nothing (it can stay set after a failover). Default: unset.",
+				Optional:   true,
+				Validators: []validator.String{validators.Host()},
+			},
+			"fenced_members": schema.ListAttribute{
+				MarkdownDescription: "Former primaries that a failover (`failover_from`) left behind and that have not rejoined yet: they were unreachable at the last apply, or hold errant " +
+					"transactions. The provider never writes to them except to make them read-only; an apply that finds one back rejoins it (see `failover_from`).",
+				Computed: true, ElementType: types.StringType,
 			},
 			"wait_timeout": schema.StringAttribute{
 				MarkdownDescription: "How long an apply waits for a replica to run and catch up, and for a restarted server to answer, as a duration. Default " +
