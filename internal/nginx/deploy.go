@@ -104,8 +104,11 @@ type Result struct {
 	// says nginx reloaded (or started) and served the site.
 	SiteChanged  []string
 	SiteReloaded bool
-	Meta         Meta
-	Warnings     []string
+	// RestartDropInChanged says nginx's restart drop-in (RestartDropIn)
+	// was written (systemd hosts only).
+	RestartDropInChanged bool
+	Meta                 Meta
+	Warnings             []string
 }
 
 // The steps of Deploy and Remove (fault.StepError's Step), each with the
@@ -116,6 +119,7 @@ const (
 	StepApp     = "deploy the application"
 	StepStatic  = "sync the static files"
 	StepSite    = "apply the nginx site"
+	StepRestart = "install nginx's restart policy"
 	StepRemove  = "remove"
 )
 
@@ -124,6 +128,7 @@ var stepSummary = map[string]string{
 	StepApp:     "Deploy Application Error",
 	StepStatic:  "Sync Static Files Error",
 	StepSite:    "Apply Nginx Site Error",
+	StepRestart: "Install Nginx Restart Policy Error",
 	StepRemove:  "Remove Web Server Error",
 }
 
@@ -266,7 +271,9 @@ func readPreflight(ctx context.Context, r remote.Runner, l Layout, stateDir, nam
 //
 //  1. one round trip reads the host (service manager, nginx version, the
 //     deployment record, what exists);
-//  2. nginx is installed when missing (Install) and started;
+//  2. nginx is installed when missing (Install) and started; on a systemd
+//     host its restart drop-in (RestartDropIn) is put in place, so that
+//     systemd restarts a nginx that dies;
 //  3. the record (Meta) is written, before anything else changes, so that
 //     Remove knows what this deployment created even if a later step fails;
 //  4. the application: its user and directory are created when missing,
@@ -345,6 +352,10 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 		return res, stepErr(StepInstall, fmt.Errorf("nginx on %s does not use the Debian site layout: %w", hostName(host), scriptErr(err)))
 	}
 	opts := d.opts(version)
+	// nginx comes back by itself when it dies (systemd hosts).
+	if err := applyRestartDropIn(ctx, r, d, pre.init, &res); err != nil {
+		return res, stepErr(StepRestart, err)
+	}
 
 	// 3. The record.
 	if res.NginxInstalled {
