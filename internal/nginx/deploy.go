@@ -72,6 +72,10 @@ type Deployment struct {
 	// Install installs nginx with apt-get when it is
 	// missing (apply.InstallPackages).
 	Install bool
+	// Drain, when set (with Site.DrainHealthPath), takes the server out of
+	// the load balancers' rotation before a running application restarts
+	// and puts it back once it is healthy (see drainRestartScript).
+	Drain *Drain
 	// HealthTimeout bounds the wait for the application's health check
 	// after a (re)start; VerifyTimeout the wait for nginx to serve the
 	// site after a reload.
@@ -96,6 +100,9 @@ type Result struct {
 	// application was restarted (or started) and passed its health check.
 	AppChanged   []string
 	AppRestarted bool
+	// Drained says the restart was drained (out of rotation first, back
+	// when healthy).
+	Drained bool
 	// Synced is true when the document root was synced; Sync says what it
 	// took.
 	Synced bool
@@ -200,6 +207,11 @@ func (d Deployment) Validate() error {
 	}
 	if err := d.App.Validate(); err != nil {
 		es = append(es, err)
+	}
+	if d.Drain != nil {
+		if err := d.Drain.Validate(); err != nil {
+			es = append(es, err)
+		}
 	}
 	if err := CheckPair(d.Site, d.App); err != nil {
 		es = append(es, err)
@@ -540,15 +552,28 @@ func deployApp(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 		timeout = DefaultHealthTimeout
 	}
 	check := HealthCheck(pre.init, a, o.Layout, timeout)
+	restart, drained := drainedRestart(d, pre.init, pre.services[ServiceName(a.Name)].Active())
 	out, err := apply.Apply(ctx, r, apply.Change{
 		Files:    engineFiles(files),
-		Reload:   AppRestartArgv(pre.init, a.Name),
+		Reload:   restart,
 		Verify:   check,
 		Lock:     "foobar-app-" + a.Name,
 		Host:     d.Host,
 		StateDir: d.StateDir,
 	})
 	res.Warnings = append(res.Warnings, out.Warnings...)
+	if drained {
+		// The flag goes whatever happened: the application that runs now
+		// (the new one, or the previous one put back) serves again once
+		// its health check passes.
+		if uerr := undrain(ctx, r, *d.Drain, d.Site, a.HealthCheckPath, o.Layout, timeout); uerr != nil {
+			if err == nil {
+				return uerr
+			}
+			res.Warnings = append(res.Warnings, uerr.Error())
+		}
+		res.Drained = err == nil && len(out.Changed) > 0
+	}
 	if err != nil {
 		return shown(err, nil, pre.init.Argv(apply.ActionRestart, ServiceName(a.Name)))
 	}
