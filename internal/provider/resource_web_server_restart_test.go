@@ -64,7 +64,7 @@ func killAndWaitBack(t *testing.T, h acctest.Host, proc, unit string, ok func() 
 // name answered it.
 func answeredBy(c *http.Client, url, name string) bool {
 	r, err := acctest.Fetch(context.Background(), c, acctest.Request{URL: url})
-	return err == nil && r.Status == http.StatusOK && r.Body == name
+	return err == nil && r.Status == http.StatusOK && strings.TrimSpace(r.Body) == name
 }
 
 // TestAccWebServer_crashedServicesComeBack (issue 14.2): services come back
