@@ -4,10 +4,13 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,16 +20,79 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/foobar/terraform-provider-foobar/internal/acctest"
+	"github.com/foobar/terraform-provider-foobar/internal/nginx"
 )
 
-// TestAccWebServer_rollingDeployDrains (issue 14.2): a new artifact applied
-// to web1 and then web2 (web2 depends on web1), each behind HAProxy on lb1
-// and each with a drain that matches the load balancer's health check,
-// while a client sends about 50 GET/s and 10 POST/s through the load
-// balancer: zero failed requests. Each web server leaves the rotation
-// before its application restarts (its health check answers 503) and
-// comes back only once healthy.
-func TestAccWebServer_rollingDeployDrains(t *testing.T) {
+// comeBackLimit bounds the time from a SIGKILL to the first request
+// answered again through HAProxy by the killed server: systemd's
+// RestartSec (1 s), nginx's start, and HAProxy's rise × interval (500 ms).
+const comeBackLimit = 10 * time.Second
+
+// nRestarts is systemd's restart counter of a unit (NRestarts): it grows
+// only when systemd itself restarts the service after it died.
+func nRestarts(t *testing.T, h acctest.Host, unit string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimSpace(h.Exec(t, "systemctl", "show", "-p", "NRestarts", "--value", unit)))
+	if err != nil {
+		t.Fatalf("%s: NRestarts of %s: %v", h.Name, unit, err)
+	}
+	return n
+}
+
+// killAndWaitBack kills every process named proc on h with SIGKILL and
+// polls, without any apply, until ok says the service answers again; it
+// returns how long that took. systemd must have restarted unit (its
+// NRestarts grew): the service came back by itself, not by accident.
+func killAndWaitBack(t *testing.T, h acctest.Host, proc, unit string, ok func() bool) (time.Duration, error) {
+	t.Helper()
+	before := nRestarts(t, h, unit)
+	h.Exec(t, "pkill", "-KILL", "-x", proc)
+	killed := time.Now()
+	// The kill really took the service down: nothing of it is left
+	// running until systemd restarts it.
+	if !acctest.Poll(comeBackLimit, ok) {
+		state, _ := h.TryExec("systemctl", "show", "-p", "ActiveState,SubState,Restart,NRestarts", unit)
+		return time.Since(killed), fmt.Errorf("%s: %s killed with SIGKILL was not answering again after %s (no apply ran); systemd: %s",
+			h.Name, unit, comeBackLimit, strings.Join(strings.Fields(state), " "))
+	}
+	took := time.Since(killed)
+	if after := nRestarts(t, h, unit); after <= before {
+		return took, fmt.Errorf("%s: %s answers, but systemd did not restart it (NRestarts %d -> %d): was it killed?", h.Name, unit, before, after)
+	}
+	return took, nil
+}
+
+// answeredBy sends one GET through the load balancer and reports whether
+// the test application on host name answered it.
+func answeredBy(c *http.Client, url, name string) bool {
+	r, err := acctest.Fetch(context.Background(), c, acctest.Request{URL: url})
+	if err != nil || r.Status != http.StatusOK {
+		return false
+	}
+	var a struct{ Hostname string }
+	return json.Unmarshal([]byte(r.Body), &a) == nil && (name == "" || a.Hostname == name)
+}
+
+// TestAccWebServer_rollingDeployAndCrashes (issue 14.2), on web1 and web2
+// behind HAProxy on lb1:
+//
+//   - a new artifact applied to web1 and then web2 (web2 depends on web1),
+//     each with a drain that matches the load balancer's health check,
+//     while a client sends about 50 GET/s and 10 POST/s through the load
+//     balancer: zero failed requests. Each web server leaves the rotation
+//     before its application restarts (its health check answers 503) and
+//     comes back only once healthy;
+//   - services come back by themselves: foobar_web_server puts its restart
+//     drop-in for nginx in place (systemd's Restart= is then on-failure);
+//     nginx killed with SIGKILL on web1 is restarted by systemd and HAProxy
+//     sends requests to web1 again within comeBackLimit, with no apply;
+//     HAProxy killed with SIGKILL on lb1 (Debian's haproxy.service has
+//     Restart=always of its own) answers again too;
+//   - the drop-in deleted by hand is drift that apply repairs; destroy takes
+//     it away.
+//
+// One test for both, so that the lab's hosts are set up and torn down once.
+func TestAccWebServer_rollingDeployAndCrashes(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	lb := prepareLB(t, inv.Host(t, "lb1"))
@@ -39,6 +105,15 @@ func TestAccWebServer_rollingDeployDrains(t *testing.T) {
 	for _, h := range []acctest.Host{web1, web2} {
 		forget(t, h, "roll")
 		cleanupUser(t, h, "acc-roll")
+	}
+	t.Cleanup(func() { _, _ = web1.TryExec("systemctl", "start", "nginx") })
+	dropIn := nginx.RestartDropIn(nginx.Layout{})
+	checkDropIn := func(h acctest.Host) error {
+		got := h.Exec(t, "sh", "-c", `cat "$1"; echo "policy=$(systemctl show -p Restart --value nginx)"`, "sh", dropIn.Path())
+		if want := string(dropIn.Render()) + "policy=on-failure\n"; got != want {
+			return fmt.Errorf("%s: the restart drop-in and systemd's Restart= of nginx:\n%s\nwant:\n%s", h.Name, got, want)
+		}
+		return nil
 	}
 	// The load balancer checks /healthz every 500ms: down after 2
 	// failures, up after 1 success. The drains say the same.
@@ -122,10 +197,24 @@ resource "foobar_load_balancer" "lb" {
 				gets.Stop()
 				posts.Stop()
 			}
-			return lb.checkRestored(s)
+			if err := lb.checkRestored(s); err != nil {
+				return err
+			}
+			for _, h := range []acctest.Host{web1, web2} {
+				out := h.Exec(t, "sh", "-c", `[ -e "$1" ] && echo "left: $1"; [ -d "$(dirname "$1")" ] && echo "left: $(dirname "$1")"; echo "policy=$(systemctl show -p Restart --value nginx)"`, "sh", dropIn.Path())
+				if out != "policy=no\n" {
+					return fmt.Errorf("%s after destroy: %s", h.Name, out)
+				}
+			}
+			return nil
 		},
 		Steps: []resource.TestStep{
-			{Config: config(v1)},
+			{
+				Config: config(v1),
+				Check: hostCheck(func() error {
+					return errors.Join(checkDropIn(web1), checkDropIn(web2))
+				}),
+			},
 			{
 				// A new artifact on both, one after the other, under load.
 				PreConfig: func() {
@@ -158,8 +247,34 @@ resource "foobar_load_balancer" "lb" {
 					if seen[web1.Name+" v2"] == 0 || seen[web2.Name+" v2"] == 0 || seen[web1.Name+" v1"]+seen[web2.Name+" v1"] > 0 {
 						return fmt.Errorf("after the deploy the load balancer's answers came from %v, want v2 on both", seen)
 					}
+
+					// nginx killed on web1: back in rotation by itself.
+					took, err := killAndWaitBack(t, web1, "nginx", "nginx", func() bool { return answeredBy(c, url, web1.Name) })
+					if err != nil {
+						return err
+					}
+					acctest.Report("nginx killed with SIGKILL on web1: answered again through HAProxy by web1 after %s, no apply", took.Round(time.Millisecond))
+					// HAProxy killed on lb1: answering again by itself.
+					took, err = killAndWaitBack(t, lb.Host, "haproxy", "haproxy", func() bool { return answeredBy(c, url, "") })
+					if err != nil {
+						return err
+					}
+					acctest.Report("haproxy killed with SIGKILL on lb1: answering again after %s, no apply", took.Round(time.Millisecond))
 					return nil
 				}),
+			},
+			{
+				// The drop-in removed by hand: drift, repaired by apply (the
+				// framework's plan after the step must then be empty).
+				PreConfig: func() {
+					web1.Exec(t, "sh", "-c", `rm -f "$1" && systemctl daemon-reload`, "sh", dropIn.Path())
+				},
+				Config: config(v2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("foobar_web_server.roll1", plancheck.ResourceActionUpdate),
+					acctest.ExpectDrift("foobar_web_server.roll1", "nginx's restart drop-in "+dropIn.Path()+" is missing"),
+				}},
+				Check: hostCheck(func() error { return checkDropIn(web1) }),
 			},
 		},
 	})
