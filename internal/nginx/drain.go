@@ -79,9 +79,9 @@ sleep "$out"
 end=$(( $(date +%s) + ${limit%.*} ))
 while :; do
   if command -v curl >/dev/null 2>&1; then
-    st=$(curl -s -m 2 -H "Host: $host" "$url")
+    st=$(curl -s -k -m 2 -H "Host: $host" "$url")
   else
-    st=$(wget -q -T 2 -O - --header "Host: $host" "$url")
+    st=$(wget -q -T 2 -O - --no-check-certificate --header "Host: $host" "$url")
   fi
   w=$(printf '%s\n' "$st" | sed -n 's/.*Writing: \([0-9]*\).*/\1/p')
   if [ -z "$w" ]; then echo "foobar: cannot read nginx's status at $url; not waiting for requests in flight" >&2; break; fi
@@ -92,9 +92,18 @@ done
 exec "$@"
 `
 
+// siteBase is where the drain reaches the site's main server block on the
+// host: its plain port, or its TLS port when plain HTTP only redirects.
+func siteBase(s Site) string {
+	if s.TLS != nil && s.TLS.RedirectHTTP {
+		return "https://127.0.0.1:" + strconv.Itoa(s.TLS.Port)
+	}
+	return "http://127.0.0.1:" + strconv.Itoa(s.ListenPort)
+}
+
 // drainRestartArgv wraps restart in the drain.
 func drainRestartArgv(d Drain, s Site, l Layout, restart []string) []string {
-	url := "http://127.0.0.1:" + strconv.Itoa(s.ListenPort) + DrainStatusPath
+	url := siteBase(s) + DrainStatusPath
 	args := []string{DrainFlagPath(l, s.Name), secs(d.OutWait()), secs(d.InFlightTimeout), url, VerifyHostName(s.ServerNames)}
 	return remote.Script(drainRestartScript, append(args, restart...)...)
 }
@@ -110,9 +119,9 @@ rm -f -- "$flag" || exit 1
 end=$(( $(date +%s) + ${limit%.*} ))
 while :; do
   if command -v curl >/dev/null 2>&1; then
-    code=$(curl -s -o /dev/null -w '%{http_code}' -m 2 -H "Host: $host" "$url")
+    code=$(curl -s -k -o /dev/null -w '%{http_code}' -m 2 -H "Host: $host" "$url")
   else
-    code=$(wget -q -S -T 2 -O /dev/null --header "Host: $host" "$url" 2>&1 | sed -n 's/^ *HTTP[^ ]* \([0-9]*\).*/\1/p' | tail -n 1)
+    code=$(wget -q -S -T 2 -O /dev/null --no-check-certificate --header "Host: $host" "$url" 2>&1 | sed -n 's/^ *HTTP[^ ]* \([0-9]*\).*/\1/p' | tail -n 1)
   fi
   case "$code" in 2??) break ;; esac
   if [ "$(date +%s)" -ge "$end" ]; then echo "foobar: the health check $url answers $code after the drain ended; the load balancers keep the server out" >&2; exit 1; fi
@@ -123,7 +132,7 @@ sleep "$in"
 
 // undrain puts the site back into rotation (see undrainScript).
 func undrain(ctx context.Context, r remote.Runner, d Drain, s Site, hp string, l Layout, limit time.Duration) error {
-	url := "http://127.0.0.1:" + strconv.Itoa(s.ListenPort) + hp
+	url := siteBase(s) + hp
 	_, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(undrainScript, DrainFlagPath(l, s.Name), url, VerifyHostName(s.ServerNames), secs(d.InWait()), secs(limit))})
 	if err != nil {
 		return fmt.Errorf("ending the drain of %s: %w", s.Name, scriptErr(err))

@@ -56,3 +56,20 @@ func TestDrainWaits(t *testing.T) {
 		}
 	}
 }
+
+func TestDrainReachesTheSite(t *testing.T) {
+	t.Parallel()
+	s := plainSite()
+	if got := siteBase(s); got != "http://127.0.0.1:80" {
+		t.Errorf("siteBase(plain) = %q", got)
+	}
+	s.TLS = &TLS{Port: 8443, RedirectHTTP: true}
+	if got := siteBase(s); got != "https://127.0.0.1:8443" {
+		t.Errorf("siteBase(redirecting) = %q", got)
+	}
+	argv := drainRestartArgv(Drain{Interval: time.Second, Fall: 2, Rise: 1, InFlightTimeout: 5 * time.Second}, s, Layout{}, []string{"systemctl", "restart", "--", "foobar-shop"})
+	got := strings.Join(argv[len(argv)-9:], " ")
+	if want := "/run/foobar/drain/shop 3.000 5.000 https://127.0.0.1:8443/.foobar-drain-status www.foobar.com systemctl restart -- foobar-shop"; got != want {
+		t.Errorf("drain argv ends with\n%s\nwant\n%s", got, want)
+	}
+}
