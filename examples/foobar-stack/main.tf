@@ -39,6 +39,12 @@ locals {
     DB_NAME    = "foobar"
     DB_USER    = "foobar_app"
   }
+
+  # The load balancers' health check of the web servers. The web servers'
+  # drain uses the same values: before an application restarts, its web
+  # server answers 503 on /healthz for long enough that every load balancer
+  # has taken it out, and comes back only once healthy.
+  health_check = { interval = "2s", rise = 2, fall = 2 }
 }
 
 # The database: a primary that takes the writes and replicas that serve the
@@ -65,7 +71,8 @@ resource "foobar_mysql_cluster" "db" {
 # the application. web2 depends on web1, so a change to both is applied one
 # server at a time: web1 is updated and healthy (its application's /healthz
 # answers) before web2 is touched, and the load balancer keeps sending
-# requests to whichever one is up.
+# requests to whichever one is up. With drain, a server leaves the rotation
+# before its application restarts, so no request fails during a deploy.
 resource "foobar_web_server" "web1" {
   ssh = { host = var.web1_host }
 
@@ -74,6 +81,11 @@ resource "foobar_web_server" "web1" {
   listen_port          = 80
   default_server       = true
   disable_default_site = true
+  drain = {
+    health_check_interval = local.health_check.interval
+    rise                  = local.health_check.rise
+    fall                  = local.health_check.fall
+  }
 
   document_root    = "/srv/www/foobar"
   source_dir       = local.site_dir
@@ -99,6 +111,11 @@ resource "foobar_web_server" "web2" {
   listen_port          = 80
   default_server       = true
   disable_default_site = true
+  drain = {
+    health_check_interval = local.health_check.interval
+    rise                  = local.health_check.rise
+    fall                  = local.health_check.fall
+  }
 
   document_root    = "/srv/www/foobar"
   source_dir       = local.site_dir
@@ -159,9 +176,9 @@ resource "foobar_load_balancer" "lb" {
     health_check = {
       path     = "/healthz"
       host     = var.domain
-      interval = "2s"
-      rise     = 2
-      fall     = 2
+      interval = local.health_check.interval
+      rise     = local.health_check.rise
+      fall     = local.health_check.fall
     }
   }]
 

@@ -271,6 +271,9 @@ type LoadOptions struct {
 	Pause time.Duration
 	// Accept checks a 200 response's trimmed body; nil accepts any.
 	Accept func(body string) error
+	// Method is GET when empty; JSON, when set, is every request's body.
+	Method string
+	JSON   []byte
 }
 
 // StartLoad starts a load generator.
@@ -303,7 +306,7 @@ func StartLoad(c *http.Client, url string, o LoadOptions) *LoadGen {
 					sent.Unlock()
 				}
 				t0 := time.Now()
-				r, err := Fetch(ctx, c, Request{URL: url})
+				r, err := Fetch(ctx, c, Request{URL: url, Method: o.Method, JSON: o.JSON})
 				d := time.Since(t0)
 				if ctx.Err() != nil && err != nil {
 					return // stopped in the middle: not a failure of the target

@@ -72,6 +72,10 @@ type Deployment struct {
 	// Install installs nginx with apt-get when it is
 	// missing (apply.InstallPackages).
 	Install bool
+	// Drain, when set (with Site.DrainHealthPath), takes the server out of
+	// the load balancers' rotation before a running application restarts
+	// and puts it back once it is healthy (see drainRestartScript).
+	Drain *Drain
 	// HealthTimeout bounds the wait for the application's health check
 	// after a (re)start; VerifyTimeout the wait for nginx to serve the
 	// site after a reload.
@@ -96,6 +100,9 @@ type Result struct {
 	// application was restarted (or started) and passed its health check.
 	AppChanged   []string
 	AppRestarted bool
+	// Drained says the restart was drained (out of rotation first, back
+	// when healthy).
+	Drained bool
 	// Synced is true when the document root was synced; Sync says what it
 	// took.
 	Synced bool
@@ -104,8 +111,11 @@ type Result struct {
 	// says nginx reloaded (or started) and served the site.
 	SiteChanged  []string
 	SiteReloaded bool
-	Meta         Meta
-	Warnings     []string
+	// RestartDropInChanged says nginx's restart drop-in (RestartDropIn)
+	// was written (systemd hosts only).
+	RestartDropInChanged bool
+	Meta                 Meta
+	Warnings             []string
 }
 
 // The steps of Deploy and Remove (fault.StepError's Step), each with the
@@ -116,6 +126,7 @@ const (
 	StepApp     = "deploy the application"
 	StepStatic  = "sync the static files"
 	StepSite    = "apply the nginx site"
+	StepRestart = "install nginx's restart policy"
 	StepRemove  = "remove"
 )
 
@@ -124,6 +135,7 @@ var stepSummary = map[string]string{
 	StepApp:     "Deploy Application Error",
 	StepStatic:  "Sync Static Files Error",
 	StepSite:    "Apply Nginx Site Error",
+	StepRestart: "Install Nginx Restart Policy Error",
 	StepRemove:  "Remove Web Server Error",
 }
 
@@ -196,6 +208,11 @@ func (d Deployment) Validate() error {
 	if err := d.App.Validate(); err != nil {
 		es = append(es, err)
 	}
+	if d.Drain != nil {
+		if err := d.Drain.Validate(); err != nil {
+			es = append(es, err)
+		}
+	}
 	if err := CheckPair(d.Site, d.App); err != nil {
 		es = append(es, err)
 	}
@@ -266,7 +283,9 @@ func readPreflight(ctx context.Context, r remote.Runner, l Layout, stateDir, nam
 //
 //  1. one round trip reads the host (service manager, nginx version, the
 //     deployment record, what exists);
-//  2. nginx is installed when missing (Install) and started;
+//  2. nginx is installed when missing (Install) and started; on a systemd
+//     host its restart drop-in (RestartDropIn) is put in place, so that
+//     systemd restarts a nginx that dies;
 //  3. the record (Meta) is written, before anything else changes, so that
 //     Remove knows what this deployment created even if a later step fails;
 //  4. the application: its user and directory are created when missing,
@@ -345,6 +364,10 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 		return res, stepErr(StepInstall, fmt.Errorf("nginx on %s does not use the Debian site layout: %w", hostName(host), scriptErr(err)))
 	}
 	opts := d.opts(version)
+	// nginx comes back by itself when it dies (systemd hosts).
+	if err := applyRestartDropIn(ctx, r, d, pre.init, &res); err != nil {
+		return res, stepErr(StepRestart, err)
+	}
 
 	// 3. The record.
 	if res.NginxInstalled {
@@ -529,15 +552,28 @@ func deployApp(ctx context.Context, r remote.Runner, d Deployment, pre preflight
 		timeout = DefaultHealthTimeout
 	}
 	check := HealthCheck(pre.init, a, o.Layout, timeout)
+	restart, drained := drainedRestart(d, pre.init, pre.services[ServiceName(a.Name)].Active())
 	out, err := apply.Apply(ctx, r, apply.Change{
 		Files:    engineFiles(files),
-		Reload:   AppRestartArgv(pre.init, a.Name),
+		Reload:   restart,
 		Verify:   check,
 		Lock:     "foobar-app-" + a.Name,
 		Host:     d.Host,
 		StateDir: d.StateDir,
 	})
 	res.Warnings = append(res.Warnings, out.Warnings...)
+	if drained {
+		// The flag goes whatever happened: the application that runs now
+		// (the new one, or the previous one put back) serves again once
+		// its health check passes.
+		if uerr := undrain(ctx, r, *d.Drain, d.Site, a.HealthCheckPath, o.Layout, timeout); uerr != nil {
+			if err == nil {
+				return uerr
+			}
+			res.Warnings = append(res.Warnings, uerr.Error())
+		}
+		res.Drained = err == nil && len(out.Changed) > 0
+	}
 	if err != nil {
 		return shown(err, nil, pre.init.Argv(apply.ActionRestart, ServiceName(a.Name)))
 	}

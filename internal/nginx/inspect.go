@@ -46,11 +46,14 @@ type Observed struct {
 	// ServiceFileSHA256 is the checksum of the unit (systemd) or the init
 	// script (sysvinit); "" when missing.
 	ServiceFileSHA256 string
-	EnvFileExists     bool
-	App               apply.ServiceStatus
-	Meta              *Meta
-	MetaErr           error
-	DocumentRoot      string
+	// RestartDropInSHA256 is the checksum of nginx's restart drop-in
+	// (RestartDropIn), "" when it is missing.
+	RestartDropInSHA256 string
+	EnvFileExists       bool
+	App                 apply.ServiceStatus
+	Meta                *Meta
+	MetaErr             error
+	DocumentRoot        string
 	// Static holds relative path -> sha256 of the static files the
 	// deployment put into the document root (its sync record; every file
 	// of a root synced before records existed) when the manifest was asked
@@ -91,7 +94,7 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 	def := l.DefaultSiteLink()
 	tlsDir := l.SiteTLSDir(req.Name)
 	record := StaticRecordPath(req.StateDir, req.Name)
-	paths := []string{l.NginxConfPath(), link, def.Path, tlsDir + "/cert.pem", tlsDir + "/key.pem", l.UnitPath(req.Name), l.InitScriptPath(req.Name), l.EnvFilePath(req.Name)}
+	paths := []string{l.NginxConfPath(), link, def.Path, tlsDir + "/cert.pem", tlsDir + "/key.pem", l.UnitPath(req.Name), l.InitScriptPath(req.Name), l.EnvFilePath(req.Name), RestartDropIn(l).Path()}
 	// listErr is why the document root cannot be listed (a root SyncDir
 	// refuses); it matters only when the root is a directory.
 	var listErr error
@@ -177,6 +180,7 @@ func Inspect(ctx context.Context, r remote.Runner, req InspectRequest) (Observed
 		o.ServiceFileSHA256 = snap.Files[l.InitScriptPath(req.Name)].SHA256
 	}
 	o.EnvFileExists = snap.Files[l.EnvFilePath(req.Name)].Exists
+	o.RestartDropInSHA256 = snap.Files[RestartDropIn(l).Path()].SHA256
 	o.App = snap.Services[svc]
 	if req.Manifest && o.DocumentRoot != "" {
 		fi := snap.Files[o.DocumentRoot]

@@ -72,6 +72,16 @@ func Observe(want Expected, o Observed) Status {
 	} else if !o.NginxActive {
 		add("nginx is not running")
 	}
+	if o.NginxVersion != "" && st.Init == apply.Systemd {
+		di := RestartDropIn(Layout{})
+		switch o.RestartDropInSHA256 {
+		case RestartDropInSHA256(Layout{}):
+		case "":
+			add("nginx's restart drop-in " + di.Path() + " is missing (systemd would not restart a crashed nginx)")
+		default:
+			add("nginx's restart drop-in " + di.Path() + " differs from the provider's")
+		}
+	}
 	if o.SiteConfigExists {
 		st.SiteSHA256 = apply.Checksum(o.SiteConfig)
 		if want.SiteSHA256 != "" && want.SiteSHA256 != st.SiteSHA256 {

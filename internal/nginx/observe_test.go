@@ -27,7 +27,7 @@ func healthyObserved(t *testing.T, want Expected, static map[string]string) Obse
 		Init: apply.Systemd, NginxVersion: "1.22.1", NginxActive: true,
 		SiteConfig: []byte("server {}\n"), SiteConfigExists: true, SiteEnabled: true,
 		ArtifactPath: want.App.ArtifactPath, ArtifactSHA256: want.ArtifactSHA256,
-		ServiceFileSHA256: unit, EnvFileExists: true,
+		ServiceFileSHA256: unit, EnvFileExists: true, RestartDropInSHA256: RestartDropInSHA256(Layout{}),
 		App:          apply.ServiceStatus{ActiveState: "active", MainPID: 4242},
 		DocumentRoot: want.Site.DocumentRoot, Static: static, StaticRootExists: static != nil,
 	}
@@ -78,6 +78,12 @@ func TestObserve(t *testing.T) {
 		{name: "nginx missing", host: func(o *Observed) { o.NginxVersion, o.NginxActive = "", false },
 			drift: []string{"nginx is not installed"}, got: func(s *Status) { s.NginxVersion = "" }},
 		{name: "nginx stopped", host: func(o *Observed) { o.NginxActive = false }, drift: []string{"nginx is not running"}},
+		{name: "restart drop-in missing", host: func(o *Observed) { o.RestartDropInSHA256 = "" },
+			drift: []string{"nginx's restart drop-in /etc/systemd/system/nginx.service.d/foobar-restart.conf is missing (systemd would not restart a crashed nginx)"}},
+		{name: "restart drop-in edited", host: func(o *Observed) { o.RestartDropInSHA256 = "d4" },
+			drift: []string{"nginx's restart drop-in /etc/systemd/system/nginx.service.d/foobar-restart.conf differs from the provider's"}},
+		{name: "sysvinit: no restart drop-in", want: func(e *Expected) { e.Init, e.App = apply.SysVinit, nil },
+			host: func(o *Observed) { o.Init, o.RestartDropInSHA256 = apply.SysVinit, "" }, got: func(s *Status) { s.Init = apply.SysVinit }},
 		{name: "site edited", host: func(o *Observed) { o.SiteConfig = []byte("server { }\n") },
 			drift: []string{"the site file differs from the one deployed"},
 			got: func(s *Status) {

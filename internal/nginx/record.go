@@ -46,6 +46,15 @@ type Record struct {
 	SourceDir         *string                `json:"source_dir"`
 	StaticLocations   []RecordStaticLocation `json:"static_locations"`
 	App               *RecordApp             `json:"app"`
+	Drain             *RecordDrain           `json:"drain,omitempty"`
+}
+
+// RecordDrain is the drain of the application's restarts.
+type RecordDrain struct {
+	HealthCheckInterval string `json:"health_check_interval"`
+	Fall                int64  `json:"fall"`
+	Rise                int64  `json:"rise"`
+	InFlightTimeout     string `json:"in_flight_timeout"`
 }
 
 // RecordTLS is the HTTPS listener without its key.

@@ -58,7 +58,8 @@ done
 //  3. the static files the deployment put into the document root (its
 //     sync record names them; anything else there stays), and the root
 //     itself when the deployment created it and it is then empty;
-//  4. the deployment record.
+//  4. the deployment record, and nginx's restart drop-in when no other
+//     site's record is left on the host.
 //
 // The application's user and group are kept: files it wrote elsewhere stay
 // owned by it, and a deleted uid could later be given to another account.
@@ -193,6 +194,10 @@ func Remove(ctx context.Context, r remote.Runner, rm Removal) (RemoveResult, err
 	metaPath := MetaPath(rm.StateDir, rm.Name)
 	if _, err := r.Run(ctx, remote.Cmd{Argv: remote.Script(rmFilesScript, record, metaPath)}); err != nil {
 		return res, stepErr(StepRemove, fmt.Errorf("removing the deployment record on %s: %w", host, scriptErr(err)))
+	}
+	// nginx's restart drop-in, when this was the host's last site.
+	if err := removeRestartDropIn(ctx, r, l, rm.StateDir, pre.init); err != nil {
+		return res, stepErr(StepRemove, fmt.Errorf("removing nginx's restart drop-in %s on %s (the site is removed): %w", RestartDropIn(l).Path(), host, scriptErr(err)))
 	}
 	// The provider's own directories, when nothing else is left in them
 	// (rmdir removes only empty ones).

@@ -63,6 +63,13 @@ type Site struct {
 	// ResponseHeaders are extra headers added to every response
 	// (add_header ... always), rendered sorted by name.
 	ResponseHeaders map[string]string
+	// DrainHealthPath, when set, is the application's health check path
+	// (the one the load balancers check): while the drain flag
+	// (DrainFlagPath) exists it answers 503, so that the load balancers
+	// take this server out of rotation before its application restarts
+	// (Deployment.Drain). A status location for loopback only
+	// (DrainStatusPath) shows nginx's in-flight requests.
+	DrainHealthPath string
 }
 
 // TLS is the HTTPS side of a Site.
@@ -165,6 +172,9 @@ var managedHeaders = map[string]string{
 func (s Site) Validate() error {
 	var c collector
 	c.add("name", ValidateSiteName(s.Name))
+	if s.DrainHealthPath != "" {
+		c.add("app.health_check_path", ValidateHealthCheckPath(s.DrainHealthPath))
+	}
 	if len(s.ServerNames) == 0 {
 		c.addf("server_names", "at least one server name is required (use \"_\" to match any host)")
 	}
@@ -548,24 +558,47 @@ func (s Site) Render(o Options) ([]byte, error) {
 		w.close()
 	}
 
-	w.blank()
-	w.open("location", "/")
-	w.line("proxy_pass", "http://"+s.UpstreamName())
-	w.line("proxy_http_version", "1.1")
-	w.line("proxy_set_header", `Connection ""`)
-	w.line("proxy_set_header", "Host $host")
-	w.line("proxy_set_header", "X-Real-IP $remote_addr")
-	w.line("proxy_set_header", "X-Forwarded-For $proxy_add_x_forwarded_for")
-	w.line("proxy_set_header", "X-Forwarded-Proto $scheme")
-	w.line("proxy_set_header", "X-Forwarded-Host $host")
-	for _, t := range s.Timeouts.fields() {
-		if t.value != "" && strings.HasPrefix(t.directive, "proxy_") {
-			w.line(t.directive, t.value)
+	proxy := func() {
+		w.line("proxy_pass", "http://"+s.UpstreamName())
+		w.line("proxy_http_version", "1.1")
+		w.line("proxy_set_header", `Connection ""`)
+		w.line("proxy_set_header", "Host $host")
+		w.line("proxy_set_header", "X-Real-IP $remote_addr")
+		w.line("proxy_set_header", "X-Forwarded-For $proxy_add_x_forwarded_for")
+		w.line("proxy_set_header", "X-Forwarded-Proto $scheme")
+		w.line("proxy_set_header", "X-Forwarded-Host $host")
+		for _, t := range s.Timeouts.fields() {
+			if t.value != "" && strings.HasPrefix(t.directive, "proxy_") {
+				w.line(t.directive, t.value)
+			}
+		}
+		for _, h := range headers {
+			w.line("add_header", h)
 		}
 	}
-	for _, h := range headers {
-		w.line("add_header", h)
+	if s.DrainHealthPath != "" {
+		hp, _, _ := strings.Cut(s.DrainHealthPath, "?")
+		w.blank()
+		w.comment("Drained for a restart of the application: the health check answers 503 so that the load")
+		w.comment("balancers take this server out of rotation first.")
+		w.open("location", "= "+hp)
+		w.open("if", "(-f "+DrainFlagPath(l, s.Name)+")")
+		w.line("return", "503")
+		w.close()
+		proxy()
+		w.close()
+		w.blank()
+		w.comment("Requests in flight, read by the drain before the application restarts (loopback only).")
+		w.open("location", "= "+DrainStatusPath)
+		w.line("stub_status", "")
+		w.line("allow", "127.0.0.1")
+		w.line("deny", "all")
+		w.close()
 	}
+
+	w.blank()
+	w.open("location", "/")
+	proxy()
 	w.close()
 	w.close() // server
 	return w.bytes(), nil

@@ -288,6 +288,7 @@ func (r *webServerResource) deployment(ctx context.Context, plan, config *webSer
 		DisableDefaultSite: plan.DisableDefaultSite.ValueBool(),
 		Install:            plan.Install.ValueBool(),
 		HealthTimeout:      plan.healthTimeout(),
+		Drain:              plan.toDrain(c),
 		Host:               host,
 		Model:              model,
 	}

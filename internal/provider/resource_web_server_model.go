@@ -55,6 +55,7 @@ type webServerModel struct {
 	SourceDir          types.String    `tfsdk:"source_dir"`
 	StaticLocations    types.List      `tfsdk:"static_locations"`
 	App                *appModel       `tfsdk:"app"`
+	Drain              *drainModel     `tfsdk:"drain"`
 
 	SiteConfig       types.String `tfsdk:"site_config"`
 	SiteChecksum     types.String `tfsdk:"site_checksum"`
@@ -66,6 +67,31 @@ type webServerModel struct {
 	AppPID           types.Int64  `tfsdk:"app_pid"`
 	LastSync         types.Object `tfsdk:"last_sync"`
 	Drift            types.List   `tfsdk:"drift"`
+}
+
+type drainModel struct {
+	HealthCheckInterval types.String `tfsdk:"health_check_interval"`
+	Fall                types.Int64  `tfsdk:"fall"`
+	Rise                types.Int64  `tfsdk:"rise"`
+	InFlightTimeout     types.String `tfsdk:"in_flight_timeout"`
+}
+
+// Defaults of drain.
+const (
+	defDrainFall     = 2
+	defDrainRise     = 2
+	defDrainInFlight = "30s"
+)
+
+// toDrain is the drain of the application's restarts; nil without one.
+func (m *webServerModel) toDrain(c *conv) *nginx.Drain {
+	d := m.Drain
+	if d == nil {
+		return nil
+	}
+	interval, _ := time.ParseDuration(c.str(d.HealthCheckInterval, ""))
+	inFlight, _ := time.ParseDuration(c.str(d.InFlightTimeout, defDrainInFlight))
+	return &nginx.Drain{Interval: interval, Fall: c.i64(d.Fall, defDrainFall), Rise: c.i64(d.Rise, defDrainRise), InFlightTimeout: inFlight}
 }
 
 type tlsModel struct {
@@ -236,6 +262,9 @@ func (m *webServerModel) toSite(c *conv) nginx.Site {
 	}
 	if m.App != nil {
 		s.AppPort = c.i64(m.App.Port, 0)
+		if m.Drain != nil {
+			s.DrainHealthPath = c.str(m.App.HealthCheckPath, defHealthPath)
+		}
 	}
 	if t := m.TLS; t != nil {
 		key := c.str(t.PrivateKeyPEM, "")

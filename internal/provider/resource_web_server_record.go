@@ -90,6 +90,10 @@ func (m *webServerModel) toRecord(ctx context.Context) (nginx.Record, diag.Diagn
 			})
 		}
 	}
+	if d := m.Drain; d != nil {
+		r.Drain = &nginx.RecordDrain{HealthCheckInterval: d.HealthCheckInterval.ValueString(), Fall: d.Fall.ValueInt64(),
+			Rise: d.Rise.ValueInt64(), InFlightTimeout: d.InFlightTimeout.ValueString()}
+	}
 	if a := m.App; a != nil {
 		r.App = &nginx.RecordApp{
 			ArtifactSource: a.ArtifactSource.ValueString(), ArtifactPath: a.ArtifactPath.ValueString(),
@@ -160,6 +164,10 @@ func fromRecord(r nginx.Record) webServerModel {
 			PrivateKeyPEMWOVersion: types.Int64PointerValue(t.PrivateKeyPEMWOVersion),
 			Port:                   types.Int64Value(t.Port), HTTP2: types.BoolValue(t.HTTP2), RedirectHTTP: types.BoolValue(t.RedirectHTTP),
 		}
+	}
+	if d := r.Drain; d != nil {
+		m.Drain = &drainModel{HealthCheckInterval: types.StringValue(d.HealthCheckInterval), Fall: types.Int64Value(d.Fall),
+			Rise: types.Int64Value(d.Rise), InFlightTimeout: types.StringValue(d.InFlightTimeout)}
 	}
 	if g := r.Gzip; g != nil {
 		m.Gzip = &gzipModel{Enabled: types.BoolValue(g.Enabled), Types: listOf(g.Types)}

@@ -54,7 +54,14 @@ func webServerSchema() schema.Schema {
 			"environment restarts it, and it must pass its health check within `app.health_check_timeout`; " +
 			"otherwise the previous artifact and files are put back and restarted, and the error shows the " +
 			"application's last log lines.\n\n" +
-			"Refresh detects drift in the site file, the static files, the unit, the artifact and the service " +
+			"Crashes: on a systemd host the provider owns the drop-in " +
+			"`/etc/systemd/system/nginx.service.d/foobar-restart.conf` (`Restart=on-failure`, `RestartSec=1s`), " +
+			"because Debian's `nginx.service` restarts nothing: a killed or crashed Nginx is started again by systemd " +
+			"and its server is back in the load balancer's rotation without an apply. The drop-in is shared by every " +
+			"site on the host, removed with the host's last site, and its absence or an edit is drift. The " +
+			"application's unit restarts it by `app.restart`. Hosts without systemd get no drop-in: there nothing " +
+			"restarts a crashed Nginx or application (sysvinit has no supervisor).\n\n" +
+			"Refresh detects drift in the site file, the static files, the unit, the restart drop-in, the artifact and the service " +
 			"state, and plans a repair (see `drift`). Secret files (the environment file and the TLS key) are " +
 			"rewritten by every apply that changes anything, but a change made to them on the host alone is not " +
 			"detected: that would need their checksum in the state, which would let anyone holding the state test " +
@@ -398,6 +405,41 @@ func webServerSchema() schema.Schema {
 						MarkdownDescription: "Signal (`HUP`, `USR1`, ...) that makes the application reload; unset: no reload action.",
 						Optional:            true,
 						Validators:          []validator.String{validators.StringFunc("a signal name", nginx.ValidateSignal)},
+					},
+				},
+			},
+			"drain": schema.SingleNestedAttribute{
+				MarkdownDescription: "Rolling deploys that clients never see, for a web server behind `foobar_load_balancer`. When " +
+					"the application must restart (a new artifact, command or environment) while it runs, the web server " +
+					"leaves the load balancers' rotation first: its health check (`app.health_check_path`, which the load " +
+					"balancers must check through Nginx) answers 503 while a flag file `/run/foobar/drain/<name>` exists; the " +
+					"apply waits `health_check_interval` × (`fall` + 1), the time the load balancers need to mark it down, then " +
+					"until Nginx has no request in flight (its `stub_status`, at most `in_flight_timeout`), restarts the " +
+					"application, waits for it to pass its health check, removes the flag, and waits `health_check_interval` × " +
+					"(`rise` + 1) until the load balancers have put it back. Set the three check values to the load balancer's " +
+					"`health_check` of this server; order the web servers with `depends_on` so that one drains at a time. " +
+					"The drain takes effect from the apply after the one that enables it (the site must already answer 503).",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"health_check_interval": schema.StringAttribute{
+						MarkdownDescription: "The load balancers' health-check interval for this server (`health_check.interval`), 100ms to 1m, such as `2s`.",
+						Required:            true,
+						Validators:          []validator.String{validators.Duration(100*time.Millisecond, time.Minute)},
+					},
+					"fall": schema.Int64Attribute{
+						MarkdownDescription: "Failed checks that take the server out (`health_check.fall`), 1 to 100. Default `2`.",
+						Optional:            true, Computed: true, Default: int64default.StaticInt64(defDrainFall),
+						Validators: []validator.Int64{int64validator.Between(1, 100)},
+					},
+					"rise": schema.Int64Attribute{
+						MarkdownDescription: "Passed checks that put it back (`health_check.rise`), 1 to 100. Default `2`.",
+						Optional:            true, Computed: true, Default: int64default.StaticInt64(defDrainRise),
+						Validators: []validator.Int64{int64validator.Between(1, 100)},
+					},
+					"in_flight_timeout": schema.StringAttribute{
+						MarkdownDescription: "Longest wait for requests in flight once the server is out of rotation, 0s to 1h. Default `30s`.",
+						Optional:            true, Computed: true, Default: stringdefault.StaticString(defDrainInFlight),
+						Validators: []validator.String{validators.Duration(0, time.Hour)},
 					},
 				},
 			},
