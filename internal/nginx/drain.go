@@ -19,10 +19,24 @@ import (
 const DrainStatusPath = "/.foobar-drain-status"
 
 // DrainFlagPath is the flag file that makes a site's health check answer
-// 503: <run dir>/foobar/drain/<name> (on tmpfs: a reboot clears it).
+// 503: <run dir>/foobar-drain/<name> (on tmpfs: a reboot clears it). Its
+// directory is world-searchable (0755), for nginx's workers to stat the
+// flag; it is not under /run/foobar, which the firewall keeps 0700.
 func DrainFlagPath(l Layout, name string) string {
-	return path.Join(l.withDefaults().RunDir, "foobar", "drain", name)
+	return path.Join(l.withDefaults().RunDir, "foobar-drain", name)
 }
+
+// DrainLogPath is the log of the health checks a drained site answered
+// with 503: "ADDRESS STATUS" per check, written only while drained (in
+// nginx's log directory, which exists when nginx starts and which
+// logrotate rotates).
+func DrainLogPath(l Layout, name string) string {
+	return path.Join(l.withDefaults().NginxLogDir, "foobar-"+name+".drain.log")
+}
+
+// DrainLogFormat is the name of the site's log_format for DrainLogPath
+// (one per site: nginx refuses a name defined twice).
+func DrainLogFormat(name string) string { return "foobar_drain_" + name }
 
 // Drain is how a restart of the application leaves the load balancers'
 // rotation first and comes back only when healthy. The load balancers
@@ -66,16 +80,33 @@ func (d Drain) Validate() error {
 func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
 
 // drainRestartScript drains the site, then runs the restart command: it
-// creates the flag (the health check answers 503), waits OutWait for the
-// load balancers to take the server out, then until nginx has no request
-// in flight but the status request itself (bounded), then execs the
+// creates the flag (the health check answers 503 and is logged to the
+// drain log), waits at least OutWait, and then until every address that
+// checked the site since the flag was created has been answered 503 Fall
+// times (each load balancer has then taken the server out, whatever its
+// checks' delays; a checker slower than OutWait is waited for instead of
+// guessed), bounded by the cap; then until nginx has no request in
+// flight but the status request itself (bounded), then execs the
 // command. Arguments: flag, out wait (s), in-flight limit (s), status
-// URL, Host header, then the restart argv.
+// URL, Host header, drain log, fall, cap (s), then the restart argv.
 const drainRestartScript = `
-flag=$1 out=$2 limit=$3 url=$4 host=$5
-shift 5
-(umask 022 && mkdir -p -- "$(dirname -- "$flag")") && : > "$flag" || { echo "foobar: cannot create the drain flag $flag" >&2; exit 1; }
+flag=$1 out=$2 limit=$3 url=$4 host=$5 log=$6 fall=$7 cap=$8
+shift 8
+off=$(wc -c < "$log" 2>/dev/null) || off=0
+d=$(dirname -- "$flag")
+mkdir -p -- "$d" && chmod 755 -- "$d" && : > "$flag" || { echo "foobar: cannot create the drain flag $flag" >&2; exit 1; }
 sleep "$out"
+end=$(( $(date +%s) + ${cap%.*} ))
+while :; do
+  seen=$(tail -c +$((off + 1)) "$log" 2>/dev/null | awk -v f="$fall" '$2 == 503 { c[$1]++ } END { n = 0; ok = 1; for (a in c) { n++; if (c[a] < f) ok = 0 } if (n == 0) print "none"; else if (ok) print "out"; else print "wait" }')
+  [ "$seen" = out ] && break
+  if [ "$(date +%s)" -ge "$end" ]; then
+    if [ "$seen" = none ]; then echo "foobar: no load balancer checked the site during the drain; restarting" >&2
+    else echo "foobar: not every load balancer saw $fall failed checks within ${cap}s more; restarting anyway" >&2; fi
+    break
+  fi
+  sleep 0.1
+done
 end=$(( $(date +%s) + ${limit%.*} ))
 while :; do
   if command -v curl >/dev/null 2>&1; then
@@ -92,6 +123,11 @@ done
 exec "$@"
 `
 
+// OutCap bounds the wait, after OutWait, for every checker to have seen
+// Fall failed checks: twice OutWait and 5 s (a site that no load
+// balancer checks waits that long).
+func (d Drain) OutCap() time.Duration { return 2*d.OutWait() + 5*time.Second }
+
 // siteBase is where the drain reaches the site's main server block on the
 // host: its plain port, or its TLS port when plain HTTP only redirects.
 func siteBase(s Site) string {
@@ -104,7 +140,8 @@ func siteBase(s Site) string {
 // drainRestartArgv wraps restart in the drain.
 func drainRestartArgv(d Drain, s Site, l Layout, restart []string) []string {
 	url := siteBase(s) + DrainStatusPath
-	args := []string{DrainFlagPath(l, s.Name), secs(d.OutWait()), secs(d.InFlightTimeout), url, VerifyHostName(s.ServerNames)}
+	args := []string{DrainFlagPath(l, s.Name), secs(d.OutWait()), secs(d.InFlightTimeout), url, VerifyHostName(s.ServerNames),
+		DrainLogPath(l, s.Name), strconv.Itoa(d.Fall), secs(d.OutCap())}
 	return remote.Script(drainRestartScript, append(args, restart...)...)
 }
 

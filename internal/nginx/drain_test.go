@@ -19,7 +19,8 @@ func TestDrainSite(t *testing.T) {
 	}
 	conf := string(b)
 	for _, want := range []string{
-		"    location = /healthz {\n        if (-f /run/foobar/drain/shop) {\n            return 503;\n        }\n        proxy_pass http://",
+		"log_format foobar_drain_shop '$remote_addr $status';\n",
+		"    location = /healthz {\n        if (-f /run/foobar-drain/shop) {\n            access_log /var/log/nginx/foobar-shop.drain.log foobar_drain_shop;\n            return 503;\n        }\n        proxy_pass http://",
 		"    location = /.foobar-drain-status {\n        stub_status ;\n        allow 127.0.0.1;\n        deny all;\n    }\n",
 	} {
 		if !strings.Contains(conf, want) {
@@ -68,8 +69,8 @@ func TestDrainReachesTheSite(t *testing.T) {
 		t.Errorf("siteBase(redirecting) = %q", got)
 	}
 	argv := drainRestartArgv(Drain{Interval: time.Second, Fall: 2, Rise: 1, InFlightTimeout: 5 * time.Second}, s, Layout{}, []string{"systemctl", "restart", "--", "foobar-shop"})
-	got := strings.Join(argv[len(argv)-9:], " ")
-	if want := "/run/foobar/drain/shop 3.000 5.000 https://127.0.0.1:8443/.foobar-drain-status www.foobar.com systemctl restart -- foobar-shop"; got != want {
+	got := strings.Join(argv[len(argv)-12:], " ")
+	if want := "/run/foobar-drain/shop 3.000 5.000 https://127.0.0.1:8443/.foobar-drain-status www.foobar.com /var/log/nginx/foobar-shop.drain.log 2 11.000 systemctl restart -- foobar-shop"; got != want {
 		t.Errorf("drain argv ends with\n%s\nwant\n%s", got, want)
 	}
 }

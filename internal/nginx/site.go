@@ -448,6 +448,12 @@ func (s Site) Render(o Options) ([]byte, error) {
 	w.raw(Header)
 	w.raw(fmt.Sprintf("# Site %s: static files from %s, everything else to 127.0.0.1:%d.\n\n", s.Name, s.DocumentRoot, s.AppPort))
 
+	if s.DrainHealthPath != "" {
+		w.comment("The health checks answered 503 while drained: who checked (the drain waits until each")
+		w.comment("load balancer has seen enough of them to take this server out).")
+		w.line("log_format", DrainLogFormat(s.Name)+" '$remote_addr $status'")
+		w.blank()
+	}
 	w.open("upstream", s.UpstreamName())
 	w.line("server", fmt.Sprintf("127.0.0.1:%d", s.AppPort))
 	w.line("keepalive", strconv.Itoa(s.UpstreamKeepalive))
@@ -583,6 +589,7 @@ func (s Site) Render(o Options) ([]byte, error) {
 		w.comment("balancers take this server out of rotation first.")
 		w.open("location", "= "+hp)
 		w.open("if", "(-f "+DrainFlagPath(l, s.Name)+")")
+		w.line("access_log", DrainLogPath(l, s.Name)+" "+DrainLogFormat(s.Name))
 		w.line("return", "503")
 		w.close()
 		proxy()

@@ -260,14 +260,18 @@ func TestVersionAtLeast(t *testing.T) {
 func TestSiteNginxAccepts(t *testing.T) {
 	t.Parallel()
 	lookBinary(t, "nginx")
-	cases := map[string]Site{"plain": plainSite(), "tls": tlsSite(t), "multi_static": multiStaticSite()}
+	drained := plainSite()
+	drained.DrainHealthPath = "/healthz"
+	drainedTLS := tlsSite(t)
+	drainedTLS.DrainHealthPath = "/healthz"
+	cases := map[string]Site{"plain": plainSite(), "tls": tlsSite(t), "multi_static": multiStaticSite(), "drained": drained, "drained_tls": drainedTLS}
 	for name, s := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := plainTempDir(t)
 			s.AccessLog = filepath.Join(dir, "access.log")
 			s.ErrorLog = filepath.Join(dir, "error.log")
-			o := Options{NginxVersion: hostNginxVersion(t), Layout: Layout{NginxDir: filepath.Join(dir, "etc")}}
+			o := Options{NginxVersion: hostNginxVersion(t), Layout: Layout{NginxDir: filepath.Join(dir, "etc"), NginxLogDir: dir}}
 			if err := nginxTest(t, s, o, dir); err != nil {
 				t.Fatal(err)
 			}

@@ -221,6 +221,15 @@ resource "foobar_load_balancer" "lb" {
 					if err := lbtWaitAll(t, c, stats, func(s string) bool { return strings.HasPrefix(s, "UP") }, "web1", "web2"); err != nil {
 						t.Fatal(err)
 					}
+					for _, h := range []acctest.Host{web1, web2} {
+						// /run/foobar as foobar_firewall leaves it (0700): the
+						// drain's flag must still be visible to nginx's
+						// workers (it was not, under /run/foobar/drain).
+						h.Exec(t, "sh", "-c", "mkdir -p /run/foobar && chmod 700 /run/foobar")
+						// The drain log from this deploy only (emptied, not
+						// removed: nginx writes to the file it opened).
+						h.Exec(t, "sh", "-c", `if [ -e "$1" ]; then : > "$1"; fi`, "sh", nginx.DrainLogPath(nginx.Layout{}, "roll"))
+					}
 					gets = acctest.StartLoad(c, url, acctest.LoadOptions{Workers: 2, Pause: 35 * time.Millisecond, MaxDuration: 5 * time.Minute, Accept: accept(http.MethodGet)})
 					posts = acctest.StartLoad(c, url, acctest.LoadOptions{Workers: 1, Pause: 95 * time.Millisecond, MaxDuration: 5 * time.Minute,
 						Method: http.MethodPost, JSON: []byte(`{"order":1}`), Accept: accept(http.MethodPost)})
@@ -242,6 +251,15 @@ resource "foobar_load_balancer" "lb" {
 					}
 					if g.Requests < 100 || p.Requests < 20 {
 						return fmt.Errorf("too little traffic to say anything: GET %d, POST %d", g.Requests, p.Requests)
+					}
+					// Each server was drained: its health check answered
+					// lb1's checks 503 at least fall (2) times before its
+					// application restarted.
+					for _, h := range []acctest.Host{web1, web2} {
+						out := h.Exec(t, "sh", "-c", `grep -c "^$1 503\$" "$2" || true`, "sh", lb.Address, nginx.DrainLogPath(nginx.Layout{}, "roll"))
+						if n, _ := strconv.Atoi(strings.TrimSpace(out)); n < 2 {
+							return fmt.Errorf("%s: the drain log shows %q failed checks from lb1 (%s), want at least fall = 2", h.Name, strings.TrimSpace(out), lb.Address)
+						}
 					}
 					seen := versions()
 					if seen[web1.Name+" v2"] == 0 || seen[web2.Name+" v2"] == 0 || seen[web1.Name+" v1"]+seen[web2.Name+" v1"] > 0 {
