@@ -98,7 +98,9 @@ mkdir -p -- "$d" && chmod 755 -- "$d" && : > "$flag" || { echo "foobar: cannot c
 sleep "$out"
 end=$(( $(date +%s) + ${cap%.*} ))
 while :; do
-  seen=$(tail -c +$((off + 1)) "$log" 2>/dev/null | awk -v f="$fall" '$2 == 503 { c[$1]++ } END { n = 0; ok = 1; for (a in c) { n++; if (c[a] < f) ok = 0 } if (n == 0) print "none"; else if (ok) print "out"; else print "wait" }')
+  seen=$(tail -c +$((off + 1)) "$log" 2>/dev/null | awk -v f="$fall" '
+    $2 == 503 { c[$1]++ }
+    END { n = 0; ok = 1; for (a in c) { n++; if (c[a] < f) ok = 0 }; if (n == 0) print "none"; else if (ok) print "out"; else print "wait" }')
   [ "$seen" = out ] && break
   if [ "$(date +%s)" -ge "$end" ]; then
     if [ "$seen" = none ]; then echo "foobar: no load balancer checked the site during the drain; restarting" >&2

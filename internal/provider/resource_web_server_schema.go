@@ -415,7 +415,8 @@ func webServerSchema() schema.Schema {
 					"balancers must check through Nginx) answers 503 while a flag file `/run/foobar-drain/<name>` exists; the " +
 					"apply waits at least `health_check_interval` × (`fall` + 1), the time the load balancers need to mark it down, " +
 					"and until every address that checked it since (each load balancer) has been answered 503 `fall` times, as " +
-					"`/var/log/nginx/foobar-<name>.drain.log` records (at most twice that time and 5 s more), then until Nginx has no request in flight (its `stub_status`, at most `in_flight_timeout`), restarts the " +
+					"`/var/log/nginx/foobar-<name>.drain.log` records (at most twice that time and 5 s more), then until Nginx " +
+					"has no request in flight (its `stub_status`, at most `in_flight_timeout`), restarts the " +
 					"application, waits for it to pass its health check, removes the flag, and waits `health_check_interval` × " +
 					"(`rise` + 1) until the load balancers have put it back. Set the three check values to the load balancer's " +
 					"`health_check` of this server; order the web servers with `depends_on` so that one drains at a time. " +
