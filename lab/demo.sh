@@ -118,7 +118,7 @@ else
   check firewall no "$(IFS=,; echo "${bad[*]}" | sed 's/,/, /g')"
 fi
 
-step "5/7 A second terraform plan must be empty (before the failover, which moves the address the virtual_ip_holder output reports)"
+step "5/7 A second terraform plan must be empty"
 set +e
 "$tf" plan -input=false -detailed-exitcode -no-color > "$work/second-plan.txt" 2>&1
 code=$?

@@ -13,11 +13,6 @@ output "load_balancer" {
   description = "Where the site answers: the virtual address, or the one load balancer."
 }
 
-output "virtual_ip_holder" {
-  value       = [for lb in foobar_load_balancer.lb : lb.ssh.host if lb.holds_virtual_ip == true]
-  description = "Which load balancer held the virtual address at the last refresh (empty without one)."
-}
-
 output "stats_urls" {
   value       = [for h in local.lb_members : "http://${h}:8404/stats"]
   description = "HAProxy's statistics page of each load balancer (user admin); Prometheus metrics at /metrics."

@@ -215,7 +215,8 @@ func mysqlClusterSchema() schema.Schema {
 			},
 			"failover_from": schema.StringAttribute{
 				MarkdownDescription: "Allows a failover from a dead primary: the host of the current `primary` (its `ssh.host`), set in the apply that changes `primary` to one of the replicas. " +
-					"Without it, changing `primary` while the current primary cannot be reached (SSH or its server down) is refused, because a lost primary may hold writes no replica has. " +
+					"Without it, changing `primary` while the current primary cannot be reached (its host does not answer over SSH, " +
+					"or its database server cannot be started) is refused, because a lost primary may hold writes no replica has. " +
 					"With it, and only when that primary cannot be reached, the apply waits until every reachable replica has applied what it received, refuses (naming it) if another replica " +
 					"holds transactions the new primary lacks, promotes the new primary and repoints the other replicas to it; the old primary is listed in `fenced_members`. " +
 					"Keep the old primary in `replicas`: once it is back, the next apply makes it read-only, stops its replication, and rejoins it as a replica when every transaction it holds " +
