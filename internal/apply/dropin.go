@@ -124,21 +124,3 @@ func (d RestartDropIn) Change(host, stateDir, lock string) Change {
 		StateDir: stateDir,
 	}
 }
-
-// removeDropInScript removes a drop-in (and the engine's leftovers next to
-// it), its directory when that is then empty, and runs daemon-reload when
-// something was removed. Argument: the drop-in's path.
-const removeDropInScript = `
-p=$1
-if [ -e "$p" ] || [ -L "$p" ]; then
-  rm -f -- "$p" "$p.foobar-bak" "$p.foobar-bak-none" "$p.foobar-new" || exit 1
-  rmdir -- "$(dirname -- "$p")" 2>/dev/null
-  systemctl daemon-reload || exit 1
-fi
-exit 0
-`
-
-// RemoveArgv removes the drop-in and reloads systemd's units.
-func (d RestartDropIn) RemoveArgv() []string {
-	return remote.Script(removeDropInScript, d.Path())
-}

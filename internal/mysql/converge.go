@@ -440,12 +440,23 @@ func (x *conv) switchover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	x.log("switchover", map[string]any{"from": oldP, "to": newP, "steps": len(plan.Steps)})
+	return ExecuteSwitchover(ctx, plan, x.nodeMap(append([]string{oldP}, topo.Replicas...)), x.switchoverOptions())
+}
+
+// nodeMap is the prepared nodes of hosts, for the switchover executor.
+func (x *conv) nodeMap(hosts []string) map[string]Node {
 	nodes := map[string]Node{}
-	for _, h := range append([]string{oldP}, topo.Replicas...) {
+	for _, h := range hosts {
 		nodes[h] = x.nodes[h].Node
 	}
-	x.log("switchover", map[string]any{"from": oldP, "to": newP, "steps": len(plan.Steps)})
-	return ExecuteSwitchover(ctx, plan, nodes, SwitchoverOptions{
+	return nodes
+}
+
+// switchoverOptions are the executor's options for a change of primary
+// (a switchover or a failover).
+func (x *conv) switchoverOptions() SwitchoverOptions {
+	return SwitchoverOptions{
 		Source: x.sourceFor,
 		WriteSettings: func(ctx context.Context, host string, role Role) error {
 			// The prior settings with the new role: a role change is
@@ -458,7 +469,7 @@ func (x *conv) switchover(ctx context.Context) error {
 		},
 		WaitTimeout:   x.o.WaitTimeout,
 		VerifyTimeout: x.o.WaitTimeout,
-	})
+	}
 }
 
 // appliedPositionQuery reads what a replica has applied from its
@@ -607,23 +618,9 @@ func (x *conv) failover(ctx context.Context, oldP, newP string) error {
 				Step{Kind: StepVerifyReplica, Host: h, Source: newP})
 		}
 	}
-	nodes := map[string]Node{}
-	for _, h := range cands {
-		nodes[h] = x.nodes[h].Node
-	}
-	opts := SwitchoverOptions{
-		Source: x.sourceFor,
-		WriteSettings: func(ctx context.Context, host string, role Role) error {
-			c := x.c
-			c.Settings = x.o.Prior.Settings
-			_, err := x.nodes[host].applySettings(ctx, c.SettingsFor(x.member(host), role), x.c.TLS, true, x.o.WaitTimeout, x.log)
-			return err
-		},
-		WaitTimeout:   x.o.WaitTimeout,
-		VerifyTimeout: x.o.WaitTimeout,
-	}
+	opts := x.switchoverOptions()
 	opts.defaults()
-	ex := &executor{nodes: nodes, opts: opts}
+	ex := &executor{nodes: x.nodeMap(cands), opts: opts}
 	for i, s := range steps {
 		if err := ex.do(ctx, s); err != nil {
 			state := "nothing was changed yet"

@@ -151,17 +151,13 @@ func drainRestartArgv(d Drain, s Site, l Layout, restart []string) []string {
 // check answers 200 through nginx (bounded), then InWait for the load
 // balancers to put the server back. Arguments: flag, health URL, Host
 // header, in wait (s), limit (s).
-const undrainScript = `
+const undrainScript = httpStatusFunc + `
 flag=$1 url=$2 host=$3 in=$4 limit=$5
 [ -e "$flag" ] || exit 0
 rm -f -- "$flag" || exit 1
 end=$(( $(date +%s) + ${limit%.*} ))
 while :; do
-  if command -v curl >/dev/null 2>&1; then
-    code=$(curl -s -k -o /dev/null -w '%{http_code}' -m 2 -H "Host: $host" "$url")
-  else
-    code=$(wget -q -S -T 2 -O /dev/null --no-check-certificate --header "Host: $host" "$url" 2>&1 | sed -n 's/^ *HTTP[^ ]* \([0-9]*\).*/\1/p' | tail -n 1)
-  fi
+  code=$(status "$url" "$host")
   case "$code" in 2??) break ;; esac
   if [ "$(date +%s)" -ge "$end" ]; then echo "foobar: the health check $url answers $code after the drain ended; the load balancers keep the server out" >&2; exit 1; fi
   sleep 0.1

@@ -248,16 +248,6 @@ func hostList(hosts []string) types.List {
 	return types.ListValueMust(types.StringType, vs)
 }
 
-// stringList reads a list of strings attribute (nil when null or unknown).
-func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []string {
-	if l.IsNull() || l.IsUnknown() {
-		return nil
-	}
-	var out []string
-	diags.Append(l.ElementsAs(ctx, &out, false)...)
-	return out
-}
-
 // connections are the members' ssh blocks.
 func connections(members []mysqlMemberModel) []connectionModel {
 	out := make([]connectionModel, len(members))
@@ -427,7 +417,7 @@ func (r *mysqlClusterResource) Update(ctx context.Context, req resource.UpdateRe
 	// The primary being replaced and the members a failover fenced may be
 	// unreachable: Converge says what that means (a switchover needs the
 	// old primary; failover_from allows going on without it).
-	fenced := stringList(ctx, state.FencedMembers, &resp.Diagnostics)
+	fenced := recStrs(ctx, state.FencedMembers, &resp.Diagnostics)
 	var required, optional []mysqlMemberModel
 	for _, m := range plan.members() {
 		h := m.SSH.Host.ValueString()
