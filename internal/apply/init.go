@@ -46,6 +46,12 @@ const (
 	// systemctl reload-or-restart; sysvinit: the init script's status, then
 	// reload or start.
 	ActionReloadOrStart Action = "reload-or-start"
+	// ActionReloadIfRunning reloads a running service and leaves a stopped
+	// one stopped (for giving a host back its own configuration: a service
+	// the operator had stopped is not started by the provider). systemd:
+	// systemctl try-reload-or-restart; sysvinit: the init script's status,
+	// then reload or nothing.
+	ActionReloadIfRunning Action = "reload-if-running"
 )
 
 var serviceRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9:_.@\\-]{0,254}$`)
@@ -127,6 +133,8 @@ func (i Init) Argv(action Action, service string) []string {
 		case ActionReloadOrStart:
 			// A reload when the unit runs, a start when it does not.
 			return []string{"systemctl", "reload-or-restart", "--", service}
+		case ActionReloadIfRunning:
+			return []string{"systemctl", "try-reload-or-restart", "--", service}
 		}
 	case SysVinit:
 		switch action {
@@ -136,6 +144,8 @@ func (i Init) Argv(action Action, service string) []string {
 			return remote.Script(sysvEnableScript, service, string(action))
 		case ActionReloadOrStart:
 			return reloadOrStartArgv(i.Argv(ActionStatus, service), i.Argv(ActionReload, service), i.Argv(ActionStart, service))
+		case ActionReloadIfRunning:
+			return reloadOrStartArgv(i.Argv(ActionStatus, service), i.Argv(ActionReload, service), []string{"true"})
 		}
 	default:
 		return remote.Script(failScript, fmt.Sprintf("unknown service manager %q", string(i)))

@@ -271,6 +271,7 @@ func TestInitArgv(t *testing.T) {
 		{Systemd, ActionDisable, []string{"systemctl", "disable", "--", "haproxy"}},
 		{Systemd, ActionStatus, []string{"systemctl", "is-active", "--quiet", "--", "haproxy"}},
 		{Systemd, ActionReloadOrStart, []string{"systemctl", "reload-or-restart", "--", "haproxy"}},
+		{Systemd, ActionReloadIfRunning, []string{"systemctl", "try-reload-or-restart", "--", "haproxy"}},
 		{SysVinit, ActionReload, []string{"service", "haproxy", "reload"}},
 		{SysVinit, ActionRestart, []string{"service", "haproxy", "restart"}},
 		{SysVinit, ActionStart, []string{"service", "haproxy", "start"}},
@@ -280,6 +281,8 @@ func TestInitArgv(t *testing.T) {
 		{SysVinit, ActionDisable, remote.Script(sysvEnableScript, "haproxy", "disable")},
 		{SysVinit, ActionReloadOrStart, reloadOrStartArgv(
 			[]string{"service", "haproxy", "status"}, []string{"service", "haproxy", "reload"}, []string{"service", "haproxy", "start"})},
+		{SysVinit, ActionReloadIfRunning, reloadOrStartArgv(
+			[]string{"service", "haproxy", "status"}, []string{"service", "haproxy", "reload"}, []string{"true"})},
 	}
 	for _, tc := range cases {
 		if d := cmp.Diff(tc.want, tc.init.Argv(tc.action, "haproxy")); d != "" {

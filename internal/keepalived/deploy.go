@@ -315,7 +315,8 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (apply.Outcome, 
 
 // Remove gives the host back the files found before the first Deploy
 // and stops keepalived when no configuration was there before (the
-// address leaves this member; a peer takes it).
+// address leaves this member; a peer takes it). When there was one, a
+// running keepalived reloads it and a stopped one is not started.
 func Remove(ctx context.Context, r remote.Runner, host string) error {
 	snap, err := apply.Probe(ctx, r, apply.ProbeRequest{Paths: []string{ConfigPath + ".foobar-orig-none"}})
 	if err != nil {
@@ -325,7 +326,9 @@ func Remove(ctx context.Context, r remote.Runner, host string) error {
 	if init != apply.SysVinit {
 		init = apply.Systemd
 	}
-	reload := init.Argv(apply.ActionReloadOrStart, ServiceName)
+	// The host's own configuration comes back: a running keepalived
+	// loads it, a stopped one (stopped by the operator) stays stopped.
+	reload := init.Argv(apply.ActionReloadIfRunning, ServiceName)
 	none := snap.Files[ConfigPath+".foobar-orig-none"].Exists
 	if none {
 		reload = init.Argv(apply.ActionStop, ServiceName)

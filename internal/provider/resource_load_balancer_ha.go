@@ -61,7 +61,8 @@ func lbHASchema() schema.SingleNestedAttribute {
 			"VRRPv3 has no authentication (VRRPv2's clear-text password protected nothing that a unicast peer list does not): a member accepts adverts only from " +
 			"the addresses in `peers` (`check_unicast_src`). keepalived's configuration is checked with `keepalived --config-test` before it goes live, " +
 			"reloaded (the address stays where it is), verified (keepalived runs and settles as MASTER or BACKUP), and rolled back on failure. " +
-			"keepalived is installed when missing and `install` is true. Removing the block restores the files found before and stops keepalived when it was not configured before.",
+			"keepalived is installed when missing and `install` is true. Removing the block (or destroying the resource) restores the files found before and stops keepalived " +
+			"when it was not configured before; when it was, a running keepalived is reloaded with the host's own configuration and a stopped one stays stopped.",
 		Optional: true,
 		Attributes: map[string]schema.Attribute{
 			"virtual_ip": schema.StringAttribute{

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -57,6 +58,10 @@ locals {
 }
 `, servers.String(), check) + member("lb1", lb1, lb2, 150) + member("lb2", lb2, lb1, 100)
 }
+
+// operatorKeepalived is a keepalived.conf the host had before the
+// provider (no VRRP instance: keepalived started with it holds nothing).
+const operatorKeepalived = "global_defs {\n    router_id operator\n}\n"
 
 // haHolders returns the members that have vip on an interface.
 func haHolders(t testing.TB, vip string, hosts ...acctest.Host) []string {
@@ -254,12 +259,16 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 	_ = lb2
 	haCleanup(t, lb1h, vip)
 	haCleanup(t, lb2h, vip)
+	// lb2 has the operator's own keepalived.conf, with keepalived stopped:
+	// destroy must give that file back and must not start keepalived.
+	lb2h.Exec(t, "sh", "-c", "systemctl stop keepalived && printf '%s' \""+operatorKeepalived+"\" > "+keepalived.ConfigPath)
 	url := "http://" + vip + "/"
 	config := haPairConfig(inv, lb1h, lb2h, vip, web, lbtCheck)
 	config2 := haPairConfig(inv, lb1h, lb2h, vip, web, `path = "/healthz", expect_status = 200, interval = "400ms", rise = 1, fall = 3`)
 
 	var load *haClient
 	var loadFrom time.Time
+	var liveKA string // lb2's keepalived.conf after the drift step
 
 	// fault injects a fault on the member holding the address; with
 	// mustMove, the address must have moved to another member (a fault
@@ -312,9 +321,16 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 			}
 			for _, h := range members {
 				out, _ := h.TryExec("sh", "-c", "systemctl is-active keepalived; ls /etc/keepalived | grep -v '^keepalived.conf.sample$'; ip -o addr show | grep -cF ' "+vip+"/'; true")
-				if f := strings.Fields(out); len(f) != 2 || f[0] != "inactive" || f[1] != "0" {
-					return fmt.Errorf("%s after destroy: want keepalived inactive, none of its files in /etc/keepalived and no virtual address, got %q", h.Name, out)
+				want := []string{"inactive", "0"}
+				if h.Name == lb2h.Name {
+					want = []string{"inactive", "keepalived.conf", "0"}
 				}
+				if f := strings.Fields(out); strings.Join(f, " ") != strings.Join(want, " ") {
+					return fmt.Errorf("%s after destroy: want keepalived inactive, only the host's own files in /etc/keepalived (%v) and no virtual address, got %q", h.Name, want, out)
+				}
+			}
+			if got := lb2h.Exec(t, "cat", keepalived.ConfigPath); got != operatorKeepalived {
+				return fmt.Errorf("lb2 after destroy: the operator's keepalived.conf was not given back: %q", got)
 			}
 			return nil
 		},
@@ -436,8 +452,32 @@ func TestAccLoadBalancer_pair(t *testing.T) {
 						return fmt.Errorf("lb2: keepalived is not running after the apply: %s", out)
 					}
 					haSettle(t, vip, members...)
+					liveKA = lb2h.Exec(t, "cat", keepalived.ConfigPath)
 					return nil
 				},
+			},
+			{
+				// A configuration keepalived refuses (an interface lb2 does
+				// not have) fails the apply before anything changes.
+				Config:      strings.Replace(config2, "priority          = 100\n", "priority          = 100\n    interface         = \"nosuch0\"\n", 1),
+				ExpectError: regexp.MustCompile(`(?s)keepalived.*nosuch0`),
+			},
+			{
+				// lb2 keeps the configuration it had, keepalived still runs
+				// there; then keepalived is stopped on lb2 by hand before
+				// destroy (CheckDestroy: it stays stopped).
+				PreConfig: func() {
+					if got := lb2h.Exec(t, "cat", keepalived.ConfigPath); got != liveKA {
+						t.Errorf("lb2: keepalived.conf changed by the refused apply:\n%s", got)
+					}
+					if out, err := lb2h.TryExec("systemctl", "is-active", "keepalived"); err != nil {
+						t.Errorf("lb2: keepalived is not running after the refused apply: %s", out)
+					}
+					lb2h.Exec(t, "systemctl", "stop", "keepalived")
+					haSettle(t, vip, lb1h)
+				},
+				Config:  config2,
+				Destroy: true,
 			},
 		},
 	})
