@@ -37,6 +37,9 @@ type Cluster struct {
 	// MaxLagSeconds is how far behind a replica may be and still count as
 	// healthy; 0 means not set.
 	MaxLagSeconds int64
+
+	// SemiSync, when set, turns on semi-synchronous replication.
+	SemiSync *SemiSync
 }
 
 // Member is one server of the cluster.
@@ -116,6 +119,7 @@ func (c Cluster) SettingsFor(m Member, role Role) Settings {
 		BindAddress: m.BindAddress,
 		ReportHost:  m.Host,
 		Extra:       c.Settings,
+		SemiSync:    c.SemiSync,
 	}
 }
 
@@ -211,6 +215,9 @@ func (c Cluster) Validate() error {
 	}
 	if c.MaxLagSeconds != 0 {
 		add(ValidateLagThreshold("lag_threshold_seconds", c.MaxLagSeconds))
+	}
+	if c.SemiSync != nil {
+		add(ValidateSemiSync("semi_sync.timeout", *c.SemiSync))
 	}
 
 	dbs := map[string]int{}

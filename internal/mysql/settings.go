@@ -55,6 +55,8 @@ type Settings struct {
 	ReportHost string
 	// Extra are further settings, validated by ValidateSetting.
 	Extra map[string]string
+	// SemiSync, when set, turns on semi-synchronous replication.
+	SemiSync *SemiSync
 }
 
 // FragmentHeader starts every managed fragment.
@@ -120,6 +122,16 @@ func (d Dialect) ServerSettings(s Settings) ([]Setting, error) {
 	for _, v := range d.ReadOnlyVars {
 		out = append(out, Setting{v, ro})
 	}
+	if s.SemiSync != nil {
+		if err := ValidateSemiSync("semi_sync.timeout", *s.SemiSync); err != nil {
+			return nil, err
+		}
+		out = append(out, d.semiSyncSettings(*s.SemiSync)...)
+	}
+	owned := map[string]bool{}
+	for _, st := range out {
+		owned[strings.TrimPrefix(st.Name, "loose_")] = true
+	}
 
 	names := make([]string, 0, len(s.Extra))
 	for n := range s.Extra {
@@ -132,6 +144,9 @@ func (d Dialect) ServerSettings(s Settings) ([]Setting, error) {
 		canon, err := ValidateSetting("settings", n, s.Extra[n])
 		if err != nil {
 			return nil, err
+		}
+		if owned[strings.TrimPrefix(canon, "loose_")] {
+			return nil, fieldErr(fmt.Sprintf("settings[%q]", n), n, "is written by semi_sync; remove it from settings or turn semi_sync off")
 		}
 		if prev, dup := seen[canon]; dup {
 			return nil, fieldErr(fmt.Sprintf("settings[%q]", n), n, "is the same setting as %q", prev)

@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"reflect"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/foobar/terraform-provider-foobar/internal/mysql"
@@ -53,6 +55,11 @@ type mysqlClusterModel struct {
 	ForgetUnreachableMembers     types.Bool           `tfsdk:"forget_unreachable_members"`
 	FailoverFrom                 types.String         `tfsdk:"failover_from"`
 	FencedMembers                types.List           `tfsdk:"fenced_members"`
+	SemiSync                     *mysqlSemiSyncModel  `tfsdk:"semi_sync"`
+}
+
+type mysqlSemiSyncModel struct {
+	Timeout types.String `tfsdk:"timeout"`
 }
 
 type mysqlMemberModel struct {
@@ -161,6 +168,19 @@ func (m mysqlClusterModel) toCluster(ctx context.Context, cfg *mysqlClusterModel
 	}
 	if !m.LagThresholdSeconds.IsNull() && !m.LagThresholdSeconds.IsUnknown() {
 		c.MaxLagSeconds = m.LagThresholdSeconds.ValueInt64()
+	}
+	if m.SemiSync != nil {
+		ss := mysql.SemiSync{Timeout: mysql.DefaultSemiSyncTimeout}
+		if v := m.SemiSync.Timeout; !v.IsNull() && !v.IsUnknown() {
+			d, err := time.ParseDuration(v.ValueString())
+			if err != nil {
+				diags.AddAttributeError(path.Root("semi_sync").AtName("timeout"), "Invalid Semi-Synchronous Timeout",
+					fmt.Sprintf("semi_sync.timeout = %q is not a duration such as \"10s\" or \"500ms\"", v.ValueString()))
+			} else {
+				ss.Timeout = d
+			}
+		}
+		c.SemiSync = &ss
 	}
 	return c, diags
 }

@@ -129,6 +129,27 @@ func mysqlClusterSchema() schema.Schema {
 					},
 				},
 			},
+			"semi_sync": schema.SingleNestedAttribute{
+				MarkdownDescription: "Turn on semi-synchronous replication on every member: the primary answers a commit only once a replica has written the transaction " +
+					"to its relay log (wait point `AFTER_SYNC`), so a write acknowledged to a client is on at least one replica and survives the loss of the primary " +
+					"when the most advanced replica is promoted (`failover_from` refuses any other). Both sides are on on every member, so a switchover or failover " +
+					"changes no setting. MariaDB has it built in; on MySQL the provider loads the `semisync_source` and `semisync_replica` plugins " +
+					"at start. Turning it on or off restarts each member once.\n\n" +
+					"Writes then wait for a replica's round trip. When no replica is connected, or none acknowledges within `timeout` (every replica down, cut off " +
+					"or stalled), the primary falls back to asynchronous replication until one catches up: writes go on, unprotected, and the server's `Rpl_semi_sync_master_status` " +
+					"(MySQL: `Rpl_semi_sync_source_status`) shows `OFF`.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"timeout": schema.StringAttribute{
+						MarkdownDescription: "How long the primary waits for an acknowledgement before it falls back to asynchronous replication, whole milliseconds " +
+							"from `100ms` to `24h`. Default `10s` (the servers' own default).",
+						Optional:   true,
+						Computed:   true,
+						Default:    stringdefault.StaticString("10s"),
+						Validators: []validator.String{validators.Duration(mysql.MinSemiSyncTimeout, mysql.MaxSemiSyncTimeout)},
+					},
+				},
+			},
 			"databases": schema.ListNestedAttribute{
 				MarkdownDescription: "Databases created on the primary (and so on every replica). An existing database is left as it is; a database removed from the list is not dropped.",
 				Optional:            true,

@@ -1063,6 +1063,12 @@ func TestMySQLCluster_invalidInputs(t *testing.T) {
 			[]string{`users[0].password`}},
 		{"bad ca", cluster("10.0.0.1", nil, `replication_tls = { ca_pem = "not a certificate" }`),
 			[]string{`replication_tls.ca_pem`, `holds no PEM certificate`}},
+		{"semi_sync timeout not a duration", cluster("10.0.0.1", nil, `semi_sync = { timeout = "fast" }`),
+			[]string{`semi_sync.timeout`, `"fast"`, `not a duration`}},
+		{"semi_sync timeout too short", cluster("10.0.0.1", nil, `semi_sync = { timeout = "10ms" }`),
+			[]string{`semi_sync.timeout`, `"10ms"`, `between 100ms and 24h`}},
+		{"semi_sync set in settings", cluster("10.0.0.1", nil, `settings = { rpl_semi_sync_master_enabled = "ON" }`),
+			[]string{`settings["rpl_semi_sync_master_enabled"]`, `semi_sync attribute`}},
 		{"bad wait", cluster("10.0.0.1", nil, `wait_timeout = "soon"`),
 			[]string{`wait_timeout`, `not a duration`}},
 		// issue 13 part 5: settings that switch off the server's security.

@@ -46,6 +46,10 @@ resource "foobar_mysql_cluster" "db" {
     innodb_buffer_pool_size = "1G"
   }
   lag_threshold_seconds = 60
+
+  # A commit is acknowledged only once a replica has it, so a failover
+  # (failover_from) loses no acknowledged write.
+  semi_sync = { timeout = "10s" }
 }
 
 # The application servers write to the primary and read from the replicas.
