@@ -371,6 +371,13 @@ type HealthCheck struct {
 	// Fall (`fall`): consecutive failures to mark a server down. 0 means
 	// DefaultHealthCheckFall.
 	Fall int `json:"fall,omitempty"`
+	// ErrorLimit (`error_limit`), when not 0, also watches the servers'
+	// answers to real traffic: that many consecutive errors (5xx other than
+	// 501 and 505, or no valid answer) mark a server DOWN at once, without
+	// waiting for fall × interval (`observe layer7 error-limit N on-error
+	// mark-down`); it comes back up by its health check (rise). 0 leaves
+	// the health check alone in charge.
+	ErrorLimit int `json:"error_limit,omitempty"`
 }
 
 // Stats is the statistics listener (frontend StatsFrontendName).

@@ -344,9 +344,15 @@ func renderBackend(w *writer, b Backend) {
 		if hc.ExpectStatus != 0 {
 			w.kw("http-check", "expect", "status", strconv.Itoa(hc.ExpectStatus))
 		}
-		w.kw("default-server", "inter", or(hc.Interval, DefaultHealthCheckInterval),
+		words := []string{"default-server", "inter", or(hc.Interval, DefaultHealthCheckInterval),
 			"rise", strconv.Itoa(orInt(hc.Rise, DefaultHealthCheckRise)),
-			"fall", strconv.Itoa(orInt(hc.Fall, DefaultHealthCheckFall)))
+			"fall", strconv.Itoa(orInt(hc.Fall, DefaultHealthCheckFall))}
+		if hc.ErrorLimit > 0 {
+			// Errors on live traffic take the server out at once; the
+			// health check (rise) brings it back.
+			words = append(words, "observe", "layer7", "error-limit", strconv.Itoa(hc.ErrorLimit), "on-error", "mark-down")
+		}
+		w.kw(words...)
 	}
 	for _, s := range b.Servers {
 		words := []string{"server", s.Name, serverAddr(s.Address, s.Port), "check"}

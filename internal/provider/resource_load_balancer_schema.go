@@ -93,6 +93,7 @@ var lbChecks = func() map[string]lbLeafCheck {
 		"backends.health_check.interval":      dur,
 		"backends.health_check.rise":          {desc: "a count of checks", num: lbRangeCheck(1, 100, "")},
 		"backends.health_check.fall":          {desc: "a count of checks", num: lbRangeCheck(1, 100, "")},
+		"backends.health_check.error_limit":   {desc: "a count of errors", num: lbRangeCheck(1, 100, "")},
 		"stats.bind_address":                  bind,
 		"stats.port":                          port,
 		"stats.uri":                           {desc: "a request URI starting with /", str: haproxy.ValidateRequestURI},
@@ -304,6 +305,12 @@ func loadBalancerSchema() schema.Schema {
 					"`%d`.", haproxy.DefaultHealthCheckRise), lbIntV("backends.health_check.rise")),
 				"fall": lbOptInt(fmt.Sprintf("Consecutive failed checks that take a server down. A server is taken out of rotation within `fall` × `interval`. Default: "+
 					"`%d`.", haproxy.DefaultHealthCheckFall), lbIntV("backends.health_check.fall")),
+				"error_limit": lbOptInt("Also watch the servers' answers to real traffic: this many consecutive errors (a 5xx other than 501 and 505, "+
+					"no answer, a timeout) take a server out of rotation at once, without waiting for `fall` × `interval` "+
+					"(`observe layer7 error-limit N on-error mark-down`); its health check brings it back (`rise`). "+
+					"For an application that dies behind Nginx (which then answers 502): fewer POSTs fail in the moment before the health check notices. "+
+					"Leave it unset when an application answers 5xx for reasons that do not mean the server is broken: "+
+					"a few such answers in a row would take every server out. 1 to 100. Default: unset (off).", lbIntV("backends.health_check.error_limit")),
 			},
 		},
 		"sticky_cookie": lbOptString("Name of a cookie HAProxy inserts to keep a client on the same server. Default: no stickiness.", lbStrV("backends.sticky_cookie")),

@@ -227,7 +227,8 @@ func sortedTimes(ts []time.Time) []time.Time {
 // after HAProxy marked web1 DOWN fails (those in flight before are
 // reported); and web1 is back in rotation without any apply (systemd
 // restarts the application; a restarted container starts nginx and the
-// application). The load balancer's server timeouts are short (connect 1s,
+// application). The health check's error_limit (2) takes web1 out after two
+// errors on live traffic, before fall × interval. The load balancer's server timeouts are short (connect 1s,
 // server 3s) so that a request stuck on the dead server is retried well
 // within the client's 10 s.
 func TestAccWebServer_hardFaults(t *testing.T) {
@@ -281,6 +282,7 @@ resource "foobar_load_balancer" "lb" {
       interval      = "500ms"
       rise          = 1
       fall          = 2
+      error_limit   = 2
     }
   }]
   stats = {
