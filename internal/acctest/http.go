@@ -211,10 +211,26 @@ type LoadResult struct {
 	// Errors holds the first failures, described (at most 20).
 	Errors []string
 	// Bodies counts the trimmed bodies of successful responses.
-	Bodies    map[string]int
-	Elapsed   time.Duration
+	Bodies  map[string]int
+	Elapsed time.Duration
+	// Trace is every request, in the order they ended, when
+	// LoadOptions.Trace is set.
+	Trace     []Traced
 	latencies []time.Duration
 }
+
+// Traced is one request of a traced load run: when it started, how long it
+// took, and its trimmed body (success) or what went wrong (failure).
+type Traced struct {
+	Start time.Time
+	Took  time.Duration
+	OK    bool
+	Body  string
+	Err   string
+}
+
+// End is when the request ended.
+func (s Traced) End() time.Time { return s.Start.Add(s.Took) }
 
 // RPS is successful requests per second.
 func (r LoadResult) RPS() float64 {
@@ -274,6 +290,10 @@ type LoadOptions struct {
 	// Method is GET when empty; JSON, when set, is every request's body.
 	Method string
 	JSON   []byte
+	// Trace keeps every request in LoadResult.Trace (when each started,
+	// how long it took, its outcome), for tests that ask which requests
+	// failed around an event.
+	Trace bool
 }
 
 // StartLoad starts a load generator.
@@ -324,6 +344,9 @@ func StartLoad(c *http.Client, url string, o LoadOptions) *LoadGen {
 				}
 				l.mu.Lock()
 				l.res.Requests++
+				if o.Trace {
+					l.res.Trace = append(l.res.Trace, Traced{Start: t0, Took: d, OK: fail == "", Body: strings.TrimSpace(r.Body), Err: fail})
+				}
 				if fail != "" {
 					l.res.Failures++
 					if len(l.res.Errors) < 20 {
@@ -356,6 +379,7 @@ func (l *LoadGen) Snapshot() LoadResult {
 		r.Bodies[k] = v
 	}
 	r.Errors = append([]string(nil), l.res.Errors...)
+	r.Trace = append([]Traced(nil), l.res.Trace...)
 	r.latencies = append([]time.Duration(nil), l.res.latencies...)
 	r.Elapsed = time.Since(l.start)
 	return r

@@ -61,13 +61,14 @@
 //   - defaults: mode http, option httplog, option dontlognull, option
 //     http-keep-alive (keep-alive to clients and servers), http-reuse safe
 //     (idle server connections are shared between requests when safe),
-//     retries 3 with option redispatch (the last retry goes to another
-//     server), retry-on conn-failure empty-response response-timeout so a
-//     dying server does not fail requests; compression is off.
+//     retries 3 with option redispatch 1 (every retry goes to another
+//     server), retry-on conn-failure empty-response response-timeout 502 503
+//     504 so a dying server does not fail requests (nginx in front of a dead
+//     application answers 502); compression is off.
 //   - every backend: http-request disable-l7-retry for methods other than
 //     GET/HEAD, so a request that may have reached the application is never
 //     sent twice (connection failures are still retried: the request never
-//     left).
+//     left); only GET and HEAD are retried on a response or a timeout.
 //   - every server: "check" (TCP connect checks, or HTTP checks when the
 //     backend has a HealthCheck).
 package haproxy
@@ -370,6 +371,13 @@ type HealthCheck struct {
 	// Fall (`fall`): consecutive failures to mark a server down. 0 means
 	// DefaultHealthCheckFall.
 	Fall int `json:"fall,omitempty"`
+	// ErrorLimit (`error_limit`), when not 0, also watches the servers'
+	// answers to real traffic: that many consecutive errors (5xx other than
+	// 501 and 505, or no valid answer) mark a server DOWN at once, without
+	// waiting for fall × interval (`observe layer7 error-limit N on-error
+	// mark-down`); it comes back up by its health check (rise). 0 leaves
+	// the health check alone in charge.
+	ErrorLimit int `json:"error_limit,omitempty"`
 }
 
 // Stats is the statistics listener (frontend StatsFrontendName).

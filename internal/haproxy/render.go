@@ -181,8 +181,13 @@ func (c Config) renderDefaults(w *writer) {
 	w.kw("option", "http-keep-alive")
 	w.kw("http-reuse", "safe")
 	w.kw("retries", strconv.Itoa(retries))
-	w.kw("option", "redispatch")
-	w.kw("retry-on", "conn-failure", "empty-response", "response-timeout")
+	// Every retry goes to another server (redispatch 1): a server that
+	// just died answers the same way twice. A 502, 503 or 504 from a
+	// server (nginx whose application died) is retried too; each backend
+	// allows retries after the request reached a server only for GET and
+	// HEAD (http-request disable-l7-retry), so nothing is sent twice.
+	w.kw("option", "redispatch", "1")
+	w.kw(append([]string{"retry-on"}, RetryOn...)...)
 	w.kw("timeout", "connect", or(t.Connect, DefaultTimeoutConnect))
 	w.kw("timeout", "client", or(t.Client, DefaultTimeoutClient))
 	w.kw("timeout", "server", or(t.Server, DefaultTimeoutServer))
@@ -193,6 +198,11 @@ func (c Config) renderDefaults(w *writer) {
 
 // retries is how many times a failed connection or request is retried.
 const retries = 3
+
+// RetryOn are the failures HAProxy retries (retry-on): connection failures
+// for every method; for GET and HEAD only (disable-l7-retry), also an empty
+// response, the server timeout and a 502, 503 or 504 from the server.
+var RetryOn = []string{"conn-failure", "empty-response", "response-timeout", "502", "503", "504"}
 
 // bindAddr renders a bind address and port. "" is all IPv4 addresses.
 func bindAddr(addr string, port int) string {
@@ -334,9 +344,15 @@ func renderBackend(w *writer, b Backend) {
 		if hc.ExpectStatus != 0 {
 			w.kw("http-check", "expect", "status", strconv.Itoa(hc.ExpectStatus))
 		}
-		w.kw("default-server", "inter", or(hc.Interval, DefaultHealthCheckInterval),
+		words := []string{"default-server", "inter", or(hc.Interval, DefaultHealthCheckInterval),
 			"rise", strconv.Itoa(orInt(hc.Rise, DefaultHealthCheckRise)),
-			"fall", strconv.Itoa(orInt(hc.Fall, DefaultHealthCheckFall)))
+			"fall", strconv.Itoa(orInt(hc.Fall, DefaultHealthCheckFall))}
+		if hc.ErrorLimit > 0 {
+			// Errors on live traffic take the server out at once; the
+			// health check (rise) brings it back.
+			words = append(words, "observe", "layer7", "error-limit", strconv.Itoa(hc.ErrorLimit), "on-error", "mark-down")
+		}
+		w.kw(words...)
 	}
 	for _, s := range b.Servers {
 		words := []string{"server", s.Name, serverAddr(s.Address, s.Port), "check"}

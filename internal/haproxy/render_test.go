@@ -97,7 +97,7 @@ func fullConfig(t testing.TB) Config {
 				{Name: "web1", Address: "10.0.0.11", Port: 80},
 				{Name: "web2", Address: "10.0.0.12", Port: 80},
 			},
-			HealthCheck: &HealthCheck{Path: "/healthz?full=1", Host: "www.foobar.com", ExpectStatus: 200, Interval: "3s", Rise: 3, Fall: 2},
+			HealthCheck: &HealthCheck{Path: "/healthz?full=1", Host: "www.foobar.com", ExpectStatus: 200, Interval: "3s", Rise: 3, Fall: 2, ErrorLimit: 3},
 			Timeouts:    BackendTimeouts{Connect: "2s", Server: "45s", Queue: "10s"},
 		}, {
 			Name:    "api",

@@ -258,6 +258,9 @@ func validateBackend(v *collector, p string, b Backend) {
 		if hc.Fall < 0 || hc.Fall > maxHealthCount {
 			v.addf(hp+".fall", "%d is out of range (1-%d, 0 means %d)", hc.Fall, maxHealthCount, DefaultHealthCheckFall)
 		}
+		if hc.ErrorLimit < 0 || hc.ErrorLimit > maxHealthCount {
+			v.addf(hp+".error_limit", "%d is out of range (1-%d, 0 means off)", hc.ErrorLimit, maxHealthCount)
+		}
 	}
 	if b.StickyCookie != "" {
 		v.add(p+".sticky_cookie", ValidateCookieName(b.StickyCookie))

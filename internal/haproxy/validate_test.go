@@ -324,12 +324,14 @@ func TestValidateConfig(t *testing.T) {
 			c.Backends[0].HealthCheck.ExpectStatus = 42
 			c.Backends[0].HealthCheck.Rise = -1
 			c.Backends[0].HealthCheck.Fall = 1000
+			c.Backends[0].HealthCheck.ErrorLimit = 101
 		}, []string{
 			"maxconn: -1 is out of range", "nbthread: 5000 is out of range",
 			"backends[0].servers[0].port: 0 is not a valid port", "backends[0].servers[0].weight: 257 is out of range",
 			"backends[0].servers[1].maxconn: -1 is out of range",
 			"backends[0].health_check.expect_status: 42 is not an HTTP status code",
 			"backends[0].health_check.rise: -1 is out of range", "backends[0].health_check.fall: 1000 is out of range",
+			"backends[0].health_check.error_limit: 101 is out of range",
 			"frontends[0].maxconn: -5 is out of range", "frontends[0].hsts_max_age: -1 is out of range",
 		}},
 		{"backend without servers", func(c *Config) { c.Backends[0].Servers = nil },

@@ -127,6 +127,7 @@ type lbHealthCheckModel struct {
 	Interval     types.String `tfsdk:"interval"`
 	Rise         types.Int64  `tfsdk:"rise"`
 	Fall         types.Int64  `tfsdk:"fall"`
+	ErrorLimit   types.Int64  `tfsdk:"error_limit"`
 }
 
 type lbBackendTimeoutsModel struct {
@@ -358,6 +359,7 @@ func (m lbModel) toConfig(cfgModel lbModel) (haproxy.Config, *lbConverter) {
 				Interval:     cv.str(hp+".interval", hc.Interval),
 				Rise:         cv.num(hp+".rise", hc.Rise),
 				Fall:         cv.num(hp+".fall", hc.Fall),
+				ErrorLimit:   cv.num(hp+".error_limit", hc.ErrorLimit),
 			}
 		}
 		if t := b.TLS; t != nil {
@@ -485,7 +487,7 @@ func (m lbModel) fromRecord(rec *haproxy.Record) lbModel {
 		}
 		if hc := b.HealthCheck; hc != nil {
 			bm.HealthCheck = &lbHealthCheckModel{Path: str(hc.Path), Host: str(hc.Host), ExpectStatus: num(hc.ExpectStatus),
-				Interval: str(hc.Interval), Rise: num(hc.Rise), Fall: num(hc.Fall)}
+				Interval: str(hc.Interval), Rise: num(hc.Rise), Fall: num(hc.Fall), ErrorLimit: num(hc.ErrorLimit)}
 		}
 		if t := b.TLS; t != nil {
 			bm.TLS = &lbBackendTLSModel{CAPEM: str(t.CAPEM), ServerName: str(t.ServerName)}

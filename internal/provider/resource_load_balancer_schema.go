@@ -93,6 +93,7 @@ var lbChecks = func() map[string]lbLeafCheck {
 		"backends.health_check.interval":      dur,
 		"backends.health_check.rise":          {desc: "a count of checks", num: lbRangeCheck(1, 100, "")},
 		"backends.health_check.fall":          {desc: "a count of checks", num: lbRangeCheck(1, 100, "")},
+		"backends.health_check.error_limit":   {desc: "a count of errors", num: lbRangeCheck(1, 100, "")},
 		"stats.bind_address":                  bind,
 		"stats.port":                          port,
 		"stats.uri":                           {desc: "a request URI starting with /", str: haproxy.ValidateRequestURI},
@@ -283,9 +284,12 @@ func loadBalancerSchema() schema.Schema {
 		"balance": lbOptString("Load-balancing algorithm: `roundrobin`, `static-rr`, `leastconn`, `first`, `source`, `uri`, `random`, `rdp-cookie`, "+
 			"`url_param NAME`, `hdr(NAME)` or `rdp-cookie(NAME)`. Default: `"+haproxy.DefaultBalance+"`.", lbStrV("backends.balance")),
 		"servers": schema.ListNestedAttribute{
-			MarkdownDescription: "Servers of the backend. A request whose connection to a server fails is retried (3 times, the last one on another server: `option redispatch`), " +
-				"so a server that stops does not fail requests (tested with a server stopped under load); requests other than GET and HEAD are retried only when they never reached the server. " +
-				"A server that hangs or dies in the middle of a response is taken out by its health check (`fall` × `interval`); requests already sent to it fail.",
+			MarkdownDescription: "Servers of the backend. A request whose connection to a server fails is retried (up to 3 times, each on another server: `option redispatch 1`), " +
+				"so a server that stops does not fail requests (tested with a server stopped under load). GET and HEAD requests are also retried on another server when the server " +
+				"answers 502, 503 or 504 (nginx whose application died), closes without an answer, or does not answer within the backend's server timeout; other methods are retried " +
+				"only when they never reached the server. A server that hangs or dies is taken out by its health check (`fall` × `interval`); until then, POST and other non-idempotent " +
+				"requests sent to it fail. Tested under load with the application killed, the host's container killed and the host cut from the network: no GET failed, no POST " +
+				"started after the server was marked down failed. Keep `timeouts.server` well below your clients' own timeout, so that a GET stuck on a dead server is retried in time.",
 			Required: true, NestedObject: server,
 			Validators: []validator.List{listvalidator.SizeAtLeast(1)},
 		},
@@ -301,6 +305,12 @@ func loadBalancerSchema() schema.Schema {
 					"`%d`.", haproxy.DefaultHealthCheckRise), lbIntV("backends.health_check.rise")),
 				"fall": lbOptInt(fmt.Sprintf("Consecutive failed checks that take a server down. A server is taken out of rotation within `fall` × `interval`. Default: "+
 					"`%d`.", haproxy.DefaultHealthCheckFall), lbIntV("backends.health_check.fall")),
+				"error_limit": lbOptInt("Also watch the servers' answers to real traffic: this many consecutive errors (a 5xx other than 501 and 505, "+
+					"no answer, a timeout) take a server out of rotation at once, without waiting for `fall` × `interval` "+
+					"(`observe layer7 error-limit N on-error mark-down`); its health check brings it back (`rise`). "+
+					"For an application that dies behind Nginx (which then answers 502): fewer POSTs fail in the moment before the health check notices. "+
+					"Leave it unset when an application answers 5xx for reasons that do not mean the server is broken: "+
+					"a few such answers in a row would take every server out. 1 to 100. Default: unset (off).", lbIntV("backends.health_check.error_limit")),
 			},
 		},
 		"sticky_cookie": lbOptString("Name of a cookie HAProxy inserts to keep a client on the same server. Default: no stickiness.", lbStrV("backends.sticky_cookie")),
@@ -375,7 +385,8 @@ func loadBalancerSchema() schema.Schema {
 			"Destroying the resource restores the file that was there before the first apply (for example Debian's stock `haproxy.cfg`) and reloads; HAProxy keeps running.\n\n" +
 			"Every value that reaches the file is checked at plan time, so a typo is refused before anything touches the host. " +
 			"Rendered defaults: keep-alive to clients and servers, idle server connections reused (`http-reuse safe`), one thread per CPU, " +
-			"3 retries with redispatch on connection failures, and a health check of every server (HTTP with `health_check`, a TCP connect without it) " +
+			"3 retries, each on another server, on connection failures (and for GET and HEAD also on 502, 503, 504, an empty answer or a server timeout), " +
+			"and a health check of every server (HTTP with `health_check`, a TCP connect without it) " +
 			"every 2s, taking a server out after 3 failures.",
 		Attributes: map[string]schema.Attribute{
 			"ssh": connectionSchema(),

@@ -1071,6 +1071,8 @@ func TestLoadBalancer_invalidInputs(t *testing.T) {
 		{"rule host with a quote", "", `[{ name = "www", port = 80, rules = [{ host = "a\"b", backend = "web" }] }]`, "", lbOnlyError(`frontends[0].rules[0].host = "a\"b" is not valid`)},
 		{"health check path with a quote", "", "", `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }], health_check = { path = "/h'x" } }]`, lbOnlyError(`backends[0].health_check.path = "/h'x" is not valid`, "quote")},
 		{"health check status", "", "", `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }], health_check = { expect_status = 999 } }]`, lbOnlyError(`backends[0].health_check.expect_status = 999 is not valid`)},
+		{"health check error limit", "", "", `[{ name = "web", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }], health_check = { error_limit = 0 } }]`,
+			lbOnlyError(`backends[0].health_check.error_limit = 0 is not valid`)},
 		{"balance algorithm", "", "", `[{ name = "web", balance = "roundrobin;x", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }] }]`, lbOnlyError(`backends[0].balance = "roundrobin;x" is not valid`, "not a supported balance algorithm")},
 		{"sticky cookie", "", "", `[{ name = "web", sticky_cookie = "a b", servers = [{ name = "web1", address = "10.0.0.21", port = 80 }] }]`, lbOnlyError(`backends[0].sticky_cookie = "a b" is not valid`)},
 		{"unknown backend", "", `[{ name = "www", port = 80, default_backend = "nope" }]`, "", lbOnlyError(`frontends[0].default_backend = "nope" is not valid: no backend named "nope"`)},

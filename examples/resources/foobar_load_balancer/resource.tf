@@ -70,6 +70,9 @@ resource "foobar_load_balancer" "www" {
       ]
       health_check = {
         path = "/healthz"
+        # Two 5xx answers in a row to real requests (the application died
+        # behind Nginx, which answers 502) take a server out at once.
+        error_limit = 2
       }
       timeouts = {
         server = "60s"
