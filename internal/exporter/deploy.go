@@ -4,13 +4,16 @@
 package exporter
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
+	"github.com/foobar/terraform-provider-foobar/internal/mysql"
 	"github.com/foobar/terraform-provider-foobar/internal/nginx"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
@@ -66,7 +69,10 @@ func stepErr(step, summary string, err error, msg string) error {
 }
 
 func (c Config) probeRequest() apply.ProbeRequest {
-	req := apply.ProbeRequest{Paths: []string{c.DefaultsPath()}, Services: []string{c.Service()}}
+	req := apply.ProbeRequest{Services: []string{c.Service()}}
+	for _, f := range c.Files() {
+		req.Paths = append(req.Paths, f.Path)
+	}
 	if c.Kind == KindNginx {
 		req.Paths = append(req.Paths, StubStatusConf)
 		req.Services = append(req.Services, "nginx")
@@ -131,6 +137,11 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 		}
 		for p, s := range out.Checksums {
 			res.Checksums[p] = s
+		}
+	}
+	if c.Kind == KindMySQL {
+		if err := mysqlAccount(ctx, r, d.Host, c, false); err != nil {
+			return res, err
 		}
 	}
 	if _, err := r.Run(ctx, remote.Cmd{Argv: snap.Init.Argv(apply.ActionEnable, c.Service())}); err != nil {
@@ -215,6 +226,15 @@ func Remove(ctx context.Context, r remote.Runner, d Deployment) error {
 		}
 		resetFailed(ctx, r, snap.Init, c.Service())
 	}
+	if c.Kind == KindMySQL {
+		ch := apply.Change{Remove: []string{MySQLCnfPath}, Lock: "foobar-exporter-" + c.Kind, Host: d.Host, StateDir: d.StateDir}
+		if _, err := apply.Apply(ctx, r, ch); err != nil {
+			return err
+		}
+		if err := mysqlAccount(ctx, r, d.Host, c, true); err != nil {
+			return err
+		}
+	}
 	if err := apply.RestoreOriginal(ctx, r, apply.Restore{
 		Paths: []string{c.DefaultsPath()}, Lock: "foobar-exporter-" + c.Kind, Host: d.Host, StateDir: d.StateDir,
 	}); err != nil {
@@ -254,4 +274,32 @@ func (ins Inspection) Drift(c Config, recorded map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// mysqlAccount creates (or, with drop, removes) the mysqld exporter's
+// account on the host's own server, outside the binary log: each member of
+// a cluster gets its own, and a replica gains no transaction of its own.
+// The SQL, password included, goes on the client's stdin.
+func mysqlAccount(ctx context.Context, r remote.Runner, host string, c Config, drop bool) error {
+	srv, err := mysql.DetectServer(ctx, r)
+	if err != nil {
+		return stepErr("account", "Exporter Error", err, fmt.Sprintf("could not reach the MySQL server on %s for the exporter's account: %v", host, err))
+	}
+	d, err := mysql.NewDialect(srv.Flavor, srv.Version)
+	if err != nil {
+		return stepErr("account", "Exporter Error", err, fmt.Sprintf("%s: %v", host, err))
+	}
+	a := mysql.Account{User: c.User(), Host: "localhost"}
+	stmts := d.ExporterAccount(a, c.MySQLPassword)
+	if drop {
+		stmts = d.DropExporterAccount(a)
+	}
+	if _, err := r.Run(ctx, remote.Cmd{Argv: d.ClientArgv(), Stdin: bytes.NewReader(d.Script(mysql.ScriptOptions{NoBinlog: true}, stmts...))}); err != nil {
+		msg := err.Error()
+		if c.MySQLPassword != "" {
+			msg = strings.ReplaceAll(msg, c.MySQLPassword, "(password)")
+		}
+		return stepErr("account", "Exporter Error", errors.New(msg), fmt.Sprintf("setting up the exporter's account %s on %s failed: %s", a, host, msg))
+	}
+	return nil
 }

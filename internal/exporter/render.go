@@ -18,20 +18,22 @@ import (
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
+	"github.com/foobar/terraform-provider-foobar/internal/mysql"
 )
 
 // Kinds of exporter.
 const (
 	KindNode  = "node"
 	KindNginx = "nginx"
+	KindMySQL = "mysqld"
 )
 
 // Kinds lists the supported kinds, for messages and validators.
-var Kinds = []string{KindNode, KindNginx}
+var Kinds = []string{KindNode, KindNginx, KindMySQL}
 
 // DefaultPort is the port each kind listens on by default (the ports
 // registered for them in Prometheus' default port allocations).
-var DefaultPort = map[string]int{KindNode: 9100, KindNginx: 9113}
+var DefaultPort = map[string]int{KindNode: 9100, KindNginx: 9113, KindMySQL: 9104}
 
 // Nginx's stub_status server for the exporter: loopback only.
 const (
@@ -55,6 +57,34 @@ type Config struct {
 	// StubStatusPort is the loopback port of Nginx's stub_status server
 	// (KindNginx only); 0: DefaultStubStatusPort.
 	StubStatusPort int
+	// MySQLUser and MySQLPassword are the account the mysqld exporter
+	// logs in with (KindMySQL only); Deploy creates it on the local server.
+	MySQLUser     string
+	MySQLPassword string
+}
+
+// DefaultMySQLUser is the mysqld exporter's account by default.
+const DefaultMySQLUser = "foobar_exporter"
+
+// MySQLCnfPath is the mysqld exporter's credentials file (0600, owned by
+// the exporter's user): the password is never in argv or the unit.
+const MySQLCnfPath = "/var/lib/prometheus/foobar-mysqld-exporter.cnf"
+
+// MySQLSocket is the server's socket on Debian (MariaDB and MySQL).
+const MySQLSocket = "/run/mysqld/mysqld.sock"
+
+// CheckMySQLPassword accepts printable ASCII without quotes, backslash and
+// '#' (they would need escaping in the option file), 12 to 100 characters.
+func CheckMySQLPassword(pw string) error {
+	if len(pw) < 12 || len(pw) > 100 {
+		return errors.New("must be 12 to 100 characters")
+	}
+	for _, r := range pw {
+		if r < 0x21 || r > 0x7e || strings.ContainsRune("\"'\\#`", r) {
+			return errors.New("may hold printable ASCII characters except quotes, backslash, '#' and spaces")
+		}
+	}
+	return nil
 }
 
 func fieldErr(path string, value any, err error, single bool) error {
@@ -100,6 +130,18 @@ func (c Config) Validate() error {
 	if c.StubStatusPort < 0 || c.StubStatusPort > 65535 {
 		return fieldErr("stub_status_port", c.StubStatusPort, errors.New("must be 1-65535"), true)
 	}
+	if c.Kind == KindMySQL {
+		if c.MySQLUser != "" {
+			if err := mysql.ValidateUserName("mysql_user", c.MySQLUser, mysql.FlavorUnknown); err != nil {
+				return err
+			}
+		}
+		if err := CheckMySQLPassword(c.MySQLPassword); err != nil {
+			return &fault.FieldError{Path: "mysql_password", Err: err, Secret: true}
+		}
+	} else if c.MySQLPassword != "" || c.MySQLUser != "" {
+		return fieldErr("kind", c.Kind, errors.New("mysql_user and mysql_password apply to kind \"mysqld\" only"), false)
+	}
 	if c.Kind == KindNginx {
 		ap, _ := netip.ParseAddrPort(c.Listen)
 		if int(ap.Port()) == c.stubPort() && (ap.Addr().IsLoopback() || ap.Addr().IsUnspecified()) {
@@ -136,8 +178,11 @@ func (c Config) StubStatusURL() string {
 // the --name=value form.
 func (c Config) Args() []string {
 	args := []string{"--web.listen-address=" + c.Listen}
-	if c.Kind == KindNginx {
+	switch c.Kind {
+	case KindNginx:
 		args = append(args, "--nginx.scrape-uri="+c.StubStatusURL())
+	case KindMySQL:
+		args = append(args, "--config.my-cnf="+MySQLCnfPath)
 	}
 	return args
 }
@@ -175,7 +220,25 @@ func (c Config) RenderStubStatus() []byte {
 // Files are the managed files of the exporter itself (the nginx status
 // server is applied separately, with nginx's validation and reload).
 func (c Config) Files() []apply.File {
-	return []apply.File{{Path: c.DefaultsPath(), Content: c.RenderDefaults(), Owner: "root", Group: "root", Mode: 0o644}}
+	fs := []apply.File{{Path: c.DefaultsPath(), Content: c.RenderDefaults(), Owner: "root", Group: "root", Mode: 0o644}}
+	if c.Kind == KindMySQL {
+		fs = append(fs, apply.File{Path: MySQLCnfPath, Content: c.RenderMySQLCnf(), Owner: "prometheus", Group: "prometheus", Mode: 0o600})
+	}
+	return fs
+}
+
+// User is the mysqld exporter's account name.
+func (c Config) User() string {
+	if c.MySQLUser == "" {
+		return DefaultMySQLUser
+	}
+	return c.MySQLUser
+}
+
+// RenderMySQLCnf is the exporter's credentials file (over the socket).
+func (c Config) RenderMySQLCnf() []byte {
+	return []byte("# Managed by Terraform (foobar_exporter kind \"mysqld\").\n[client]\nuser=" + c.User() +
+		"\npassword=\"" + c.MySQLPassword + "\"\nsocket=" + MySQLSocket + "\n")
 }
 
 // MetricsURL is where the host itself reaches the exporter (loopback for
@@ -196,8 +259,11 @@ func (c Config) MetricsURL() string {
 // ReadyMetric is a sample line prefix that proves the exporter works: for
 // Nginx, that it reads stub_status.
 func (c Config) ReadyMetric() string {
-	if c.Kind == KindNginx {
+	switch c.Kind {
+	case KindNginx:
 		return "nginx_up 1"
+	case KindMySQL:
+		return "mysql_up 1"
 	}
 	return "node_exporter_build_info"
 }

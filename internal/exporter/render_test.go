@@ -36,6 +36,13 @@ func TestValidate(t *testing.T) {
 		{"stub on node", Config{Kind: KindNode, Listen: "10.0.0.1:9100", StubStatusPort: 8080}, "stub_status_port"},
 		{"stub range", Config{Kind: KindNginx, Listen: "10.0.0.1:9113", StubStatusPort: 70000}, "stub_status_port"},
 		{"listen on stub port", Config{Kind: KindNginx, Listen: "127.0.0.1:8405"}, "listen"},
+		{"mysqld", Config{Kind: KindMySQL, Listen: "10.0.0.1:9104", MySQLPassword: "Exp-0rter-pw-42"}, ""},
+		{"mysqld no password", Config{Kind: KindMySQL, Listen: "10.0.0.1:9104"}, "mysql_password"},
+		{"mysqld short password", Config{Kind: KindMySQL, Listen: "10.0.0.1:9104", MySQLPassword: "short"}, "mysql_password"},
+		{"mysqld quote in password", Config{Kind: KindMySQL, Listen: "10.0.0.1:9104", MySQLPassword: `Exp-0rter"pw-42`}, "mysql_password"},
+		{"mysqld newline in password", Config{Kind: KindMySQL, Listen: "10.0.0.1:9104", MySQLPassword: "Exp-0rter-pw-42\n[x]"}, "mysql_password"},
+		{"mysqld bad user", Config{Kind: KindMySQL, Listen: "10.0.0.1:9104", MySQLPassword: "Exp-0rter-pw-42", MySQLUser: "a'b"}, "mysql_user"},
+		{"password on node", Config{Kind: KindNode, Listen: "10.0.0.1:9100", MySQLPassword: "Exp-0rter-pw-42"}, "kind"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -69,6 +76,20 @@ func TestRender(t *testing.T) {
 	}
 	if got := string(ng.RenderStubStatus()); !strings.Contains(got, "listen 127.0.0.1:8081;") || !strings.Contains(got, "location = /foobar-stub-status {\n        stub_status;") {
 		t.Errorf("stub status server:\n%s", got)
+	}
+	my := Config{Kind: KindMySQL, Listen: "10.0.0.31:9104", MySQLPassword: "Exp-0rter-pw-42"}
+	if got := string(my.RenderDefaults()); !strings.Contains(got, `ARGS="--web.listen-address=10.0.0.31:9104 --config.my-cnf=`+MySQLCnfPath+`"`) {
+		t.Errorf("mysqld defaults:\n%s", got)
+	}
+	if diff := cmp.Diff("# Managed by Terraform (foobar_exporter kind \"mysqld\").\n[client]\nuser=foobar_exporter\npassword=\"Exp-0rter-pw-42\"\nsocket=/run/mysqld/mysqld.sock\n",
+		string(my.RenderMySQLCnf())); diff != "" {
+		t.Errorf("mysqld credentials (-want +got):\n%s", diff)
+	}
+	if fs := my.Files(); len(fs) != 2 || fs[1].Mode != 0o600 || fs[1].Owner != "prometheus" {
+		t.Errorf("mysqld files: %+v", fs)
+	}
+	if strings.Contains(strings.Join(my.Args(), " "), my.MySQLPassword) {
+		t.Error("the password is in the exporter's arguments")
 	}
 	if got, want := ng.MetricsURL(), "http://127.0.0.1:9113/metrics"; got != want {
 		t.Errorf("MetricsURL = %s, want %s", got, want)

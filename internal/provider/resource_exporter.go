@@ -53,12 +53,17 @@ type exporterModel struct {
 	Kind           types.String    `tfsdk:"kind"`
 	Listen         types.String    `tfsdk:"listen"`
 	StubStatusPort types.Int64     `tfsdk:"stub_status_port"`
+	MySQLUser      types.String    `tfsdk:"mysql_user"`
+	MySQLPassword  types.String    `tfsdk:"mysql_password"`
 	ScrapeTarget   types.String    `tfsdk:"scrape_target"`
 	ConfigSHA256   types.String    `tfsdk:"config_sha256"`
 }
 
 func (m exporterModel) toConfig() exporter.Config {
-	return exporter.Config{Kind: m.Kind.ValueString(), Listen: m.Listen.ValueString(), StubStatusPort: int(m.StubStatusPort.ValueInt64())}
+	return exporter.Config{
+		Kind: m.Kind.ValueString(), Listen: m.Listen.ValueString(), StubStatusPort: int(m.StubStatusPort.ValueInt64()),
+		MySQLUser: m.MySQLUser.ValueString(), MySQLPassword: m.MySQLPassword.ValueString(),
+	}
 }
 
 // exporterFiles are the managed files of c with their checksums.
@@ -164,7 +169,7 @@ func (r *exporterResource) apply(ctx context.Context, planIn tfsdk.Plan, state *
 	if diags.HasError() {
 		return
 	}
-	ec := errorContext{secrets: r.data.connSecrets(m.SSH)}
+	ec := errorContext{secrets: append(r.data.connSecrets(m.SSH), m.MySQLPassword.ValueString())}
 	ctx = maskSecrets(ctx, ec.secrets)
 	cl, dg := r.data.client(ctx, m.SSH)
 	diags.Append(dg...)

@@ -22,7 +22,8 @@ func exporterSchema() schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "A Prometheus exporter from the distribution's packages on one host, bound to the address " +
 			"and port you choose: `node` (Debian's `prometheus-node-exporter`: the host's CPU, memory, disks and network; " +
-			"declare one on every host) or `nginx` (`prometheus-nginx-exporter`, reading Nginx's `stub_status` from a " +
+			"declare one on every host), `mysqld` (`prometheus-mysqld-exporter`, with a least-privilege account it creates: see " +
+			"`mysql_user`) or `nginx` (`prometheus-nginx-exporter`, reading Nginx's `stub_status` from a " +
 			"loopback-only server that this resource adds as `" + exporter.StubStatusConf + "`, checked with `nginx -t` " +
 			"before Nginx reloads). HAProxy needs no exporter: `foobar_load_balancer`'s `stats.prometheus` serves its " +
 			"built-in one at `/metrics` on the stats port.\n\n" +
@@ -49,7 +50,7 @@ func exporterSchema() schema.Schema {
 			"listen": schema.StringAttribute{
 				MarkdownDescription: "The address and port the exporter serves `/metrics` on, as `address:port` (`10.0.0.21:9100`, " +
 					"`[2001:db8::21]:9100`; `0.0.0.0:9100` for every address). Prefer the host's private address. " +
-					"The usual ports: 9100 for `node`, 9113 for `nginx`.",
+					"The usual ports: 9100 for `node`, 9113 for `nginx`, 9104 for `mysqld`.",
 				Required:   true,
 				Validators: []validator.String{validators.StringFunc("an address:port", exporter.CheckListen)},
 			},
@@ -57,6 +58,21 @@ func exporterSchema() schema.Schema {
 				MarkdownDescription: fmt.Sprintf("`nginx` only: the loopback port (on 127.0.0.1) of the Nginx server that answers "+
 					"`stub_status` at `%s` for the exporter. Default `%d`.", exporter.StubStatusPath, exporter.DefaultStubStatusPort),
 				Optional: true,
+			},
+			"mysql_user": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("`mysqld` only: the exporter's MySQL account (`'<name>'@'localhost'`), which this resource creates "+
+					"on the host's own server, outside the binary log (so each cluster member gets its own and replicas gain no "+
+					"transaction of their own), with only %s. The password is in `%s` (mode 0600, owned by the exporter's user `prometheus`), "+
+					"never in a command line. Destroy drops the account. Default `%s`.",
+					"`PROCESS`, `REPLICATION CLIENT` (MariaDB: `BINLOG MONITOR`, `SLAVE MONITOR`) and `SELECT` on `performance_schema`",
+					exporter.MySQLCnfPath, exporter.DefaultMySQLUser),
+				Optional: true,
+			},
+			"mysql_password": schema.StringAttribute{
+				MarkdownDescription: "`mysqld` only, and required there: the password of `mysql_user`, 12 to 100 printable ASCII characters " +
+					"without quotes, backslash, `#` or spaces.",
+				Optional:  true,
+				Sensitive: true,
 			},
 			"scrape_target": schema.StringAttribute{
 				MarkdownDescription: "What Prometheus scrapes (`host:port`, for a `file_sd` or `static_configs` target): `listen`, " +

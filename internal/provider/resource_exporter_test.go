@@ -56,6 +56,14 @@ func TestExporter_invalidInputs(t *testing.T) {
   stub_status_port = 8080`, errPattern(`stub_status_port = 8080 is not valid`, `only applies to kind "nginx"`)},
 		{"listen on the stub port", `kind = "nginx"
   listen = "0.0.0.0:8405"`, errPattern(`listen = "0.0.0.0:8405" is not valid`, "stub_status server")},
+		{"mysqld without password", `kind = "mysqld"
+  listen = "10.0.0.1:9104"`, errPattern(`mysql_password is not valid`, "12 to 100", "sensitive and not shown")},
+		{"mysqld password with a quote", `kind = "mysqld"
+  listen = "10.0.0.1:9104"
+  mysql_password = "abc\"defghijklmn"`, errPattern(`mysql_password is not valid`, "except quotes")},
+		{"password on node", `kind = "node"
+  listen = "10.0.0.1:9100"
+  mysql_password = "abcdefghijklmn"`, errPattern(`kind = "node" is not valid`, `apply to kind "mysqld" only`)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -100,16 +108,22 @@ func exporterUnitState(h acctest.Host, unit string) string {
 func TestAccExporter_prometheus(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
-	lb, web, db := inv.Host(t, "lb1"), inv.Host(t, "web1"), inv.Host(t, "db1")
+	lb, web, db, db2 := inv.Host(t, "lb1"), inv.Host(t, "web1"), inv.Host(t, "db1"), inv.Host(t, "db2")
 	hosts := []acctest.Host{lb, web, db}
+	const exporterAccount = "'foobar_exporter'@'localhost'"
+	for _, h := range []acctest.Host{db, db2} {
+		h.CleanMySQL(t, nil, []string{exporterAccount, "'repl'@'%'"})
+		t.Cleanup(func() { h.CleanMySQL(t, nil, []string{exporterAccount, "'repl'@'%'"}) })
+	}
+	const exporterPassword = "Exp-0rter-pw-42"
 	orig := map[string]string{}
 	for _, h := range hosts {
 		orig[h.Name] = h.Sha256(t, "/etc/default/prometheus-node-exporter")
 	}
 	origNginx := web.Sha256(t, "/etc/default/prometheus-nginx-exporter")
 	t.Cleanup(func() {
+		web.Start(t)
 		web.Exec(t, "sh", "-c", "systemctl start nginx; true")
-		db.Start(t)
 	})
 	config := inv.ProviderHCL() + fmt.Sprintf(`
 resource "foobar_exporter" "lb1_node" {
@@ -142,13 +156,34 @@ resource "foobar_load_balancer" "lb" {
   }]
   stats = { bind_address = %q, port = 8404, prometheus = true }
 }
+resource "foobar_mysql_cluster" "db" {
+  primary              = { %s }
+  replicas             = [{ %s }]
+  replication_user     = "repl"
+  replication_password = "secret-pw-repl"
+}
+resource "foobar_exporter" "db1_mysqld" {
+  %s
+  kind           = "mysqld"
+  listen         = "%s:9105"
+  mysql_password = %q
+  depends_on     = [foobar_mysql_cluster.db]
+}
+resource "foobar_exporter" "db2_mysqld" {
+  %s
+  kind           = "mysqld"
+  listen         = "%s:9105"
+  mysql_password = %q
+  depends_on     = [foobar_mysql_cluster.db]
+}
 `, lb.ConnectionHCL(), lb.Address, web.ConnectionHCL(), web.Address, db.ConnectionHCL(), web.ConnectionHCL(), web.Address,
-		lb.ConnectionHCL(), web.Address, lb.Address)
+		lb.ConnectionHCL(), web.Address, lb.Address, db.ConnectionHCL(), db2.ConnectionHCL(),
+		db.ConnectionHCL(), db.Address, exporterPassword, db2.ConnectionHCL(), db2.Address, exporterPassword)
 
 	var prom *acctest.Prometheus
 	startProm := func(s *terraform.State) error {
 		attr := func(name string) string { return s.RootModule().Resources[name].Primary.Attributes["scrape_target"] }
-		prom = acctest.StartPrometheus(t, time.Second, 3*time.Second, "node", "nginx", "haproxy")
+		prom = acctest.StartPrometheus(t, time.Second, 3*time.Second, "node", "nginx", "haproxy", "mysqld")
 		prom.SetTargets(t, "node", []acctest.FileSDGroup{
 			{Targets: []string{attr("foobar_exporter.lb1_node")}, Labels: map[string]string{"host": "lb1"}},
 			{Targets: []string{attr("foobar_exporter.web1_node")}, Labels: map[string]string{"host": "web1"}},
@@ -156,10 +191,34 @@ resource "foobar_load_balancer" "lb" {
 		})
 		prom.SetTargets(t, "nginx", []acctest.FileSDGroup{{Targets: []string{attr("foobar_exporter.web1_nginx")}, Labels: map[string]string{"host": "web1"}}})
 		prom.SetTargets(t, "haproxy", []acctest.FileSDGroup{{Targets: []string{lb.Address + ":8404"}, Labels: map[string]string{"host": "lb1"}}})
+		prom.SetTargets(t, "mysqld", []acctest.FileSDGroup{
+			{Targets: []string{attr("foobar_exporter.db1_mysqld")}, Labels: map[string]string{"host": "db1"}},
+			{Targets: []string{attr("foobar_exporter.db2_mysqld")}, Labels: map[string]string{"host": "db2"}},
+		})
 		start := time.Now()
-		up, err := prom.WaitAllUp(5, 60*time.Second)
-		t.Logf("all 5 targets up after %s:\n%s", time.Since(start).Round(100*time.Millisecond), up)
+		up, err := prom.WaitAllUp(7, 60*time.Second)
+		t.Logf("all 7 targets up after %s:\n%s", time.Since(start).Round(100*time.Millisecond), up)
 		return err
+	}
+	// The account has only the exporter's privileges; its password is in
+	// the 0600 credentials file of the exporter's user, never in a command line.
+	mysqlAccount := func(*terraform.State) error {
+		grants := db2.SQL(t, "SHOW GRANTS FOR "+exporterAccount)
+		for _, want := range []string{"GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO", "GRANT SELECT ON `performance_schema`.* TO"} {
+			if !strings.Contains(grants, want) {
+				return fmt.Errorf("db2: grants of %s:\n%s\nwant %q", exporterAccount, grants, want)
+			}
+		}
+		if n := strings.Count(grants, "GRANT "); n != 2 {
+			return fmt.Errorf("db2: %d grants for %s, want 2:\n%s", n, exporterAccount, grants)
+		}
+		if st := db.Stat(t, exporter.MySQLCnfPath); st.Mode != "600" || st.Owner != "prometheus" {
+			return fmt.Errorf("db1: %s is %+v, want mode 600 owned by prometheus", exporter.MySQLCnfPath, st)
+		}
+		if out, _ := db.TryExec("sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"); strings.Contains(out, exporterPassword) {
+			return fmt.Errorf("db1: the exporter's password is in a command line")
+		}
+		return nil
 	}
 	metricsFromHere := func(*terraform.State) error {
 		for _, u := range []string{"http://" + web.Address + ":9114/metrics", "http://" + db.Address + ":9110/metrics"} {
@@ -187,14 +246,23 @@ resource "foobar_load_balancer" "lb" {
 		t.Logf("nginx stopped on web1: WebServerDown and BackendDown firing after %s", time.Since(start).Round(100*time.Millisecond))
 		web.Exec(t, "systemctl", "start", "nginx")
 		start = time.Now()
-		db.Stop(t)
-		if err := prom.WaitFiring("HostDown", map[string]string{"host": "db1"}, 60*time.Second); err != nil {
+		db2.SQL(t, "STOP SLAVE")
+		if err := prom.WaitFiring("MySQLReplicationStopped", map[string]string{"host": "db2"}, 60*time.Second); err != nil {
 			return err
 		}
-		t.Logf("db1 stopped: HostDown firing after %s", time.Since(start).Round(100*time.Millisecond))
-		db.Start(t)
-		db.WaitSSH(t, 60*time.Second)
-		return nil
+		t.Logf("replication stopped on db2: MySQLReplicationStopped firing after %s", time.Since(start).Round(100*time.Millisecond))
+		db2.SQL(t, "START SLAVE")
+		start = time.Now()
+		web.Stop(t)
+		if err := prom.WaitFiring("HostDown", map[string]string{"host": "web1"}, 60*time.Second); err != nil {
+			return err
+		}
+		t.Logf("web1 stopped: HostDown firing after %s", time.Since(start).Round(100*time.Millisecond))
+		web.Start(t)
+		web.WaitSSH(t, 60*time.Second)
+		// Both exporters were enabled: they are back after the boot.
+		_, err := prom.WaitAllUp(7, 60*time.Second)
+		return err
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -216,6 +284,15 @@ resource "foobar_load_balancer" "lb" {
 			if out, err := web.TryExec("ls", exporter.StubStatusConf); err == nil {
 				return fmt.Errorf("web1 still has %s", out)
 			}
+			if got := exporterUnitState(db, "prometheus-mysqld-exporter"); got != "disabled/inactive" {
+				return fmt.Errorf("db1: prometheus-mysqld-exporter is %s after destroy", got)
+			}
+			if out, err := db.TryExec("ls", exporter.MySQLCnfPath); err == nil {
+				return fmt.Errorf("db1 still has %s", out)
+			}
+			if n := strings.TrimSpace(db2.SQL(t, "SELECT COUNT(*) FROM mysql.user WHERE user = 'foobar_exporter'")); !strings.HasSuffix(n, "0") {
+				return fmt.Errorf("db2 still has the exporter's account (%s)", n)
+			}
 			return nil
 		},
 		Steps: []resource.TestStep{
@@ -228,6 +305,7 @@ resource "foobar_load_balancer" "lb" {
 					resource.TestCheckResourceAttr("foobar_exporter.db1_node", "scrape_target", db.Address+":9110"),
 					resource.TestCheckResourceAttr("foobar_exporter.web1_nginx", "scrape_target", web.Address+":9114"),
 					metricsFromHere,
+					mysqlAccount,
 					startProm,
 					liveFailures,
 				),
@@ -252,7 +330,7 @@ resource "foobar_load_balancer" "lb" {
 					if got := exporterUnitState(lb, "prometheus-node-exporter"); got != "enabled/active" {
 						return fmt.Errorf("lb1: prometheus-node-exporter is %s after the repair", got)
 					}
-					_, err := prom.WaitAllUp(5, 30*time.Second)
+					_, err := prom.WaitAllUp(7, 30*time.Second)
 					return err
 				},
 			},

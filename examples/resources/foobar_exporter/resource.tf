@@ -38,11 +38,30 @@ resource "foobar_firewall" "web1" {
   ]
 }
 
+# The mysqld exporter on each database server, with a least-privilege
+# account (PROCESS, replication status, SELECT on performance_schema) that
+# the resource creates on that server; the password reaches the host only
+# in the exporter's 0600 credentials file.
+variable "exporter_mysql_password" {
+  type      = string
+  sensitive = true
+}
+
+resource "foobar_exporter" "db1_mysqld" {
+  ssh = {
+    host = foobar_mysql_cluster.db.primary.ssh.host
+  }
+  kind           = "mysqld"
+  listen         = "${foobar_mysql_cluster.db.primary.ssh.host}:9104"
+  mysql_password = var.exporter_mysql_password
+}
+
 # Prometheus' file_sd targets, one group per job (HAProxy's built-in
 # exporter is foobar_load_balancer's stats.prometheus, at <stats address>:<port>/metrics).
 output "scrape_targets" {
   value = jsonencode([
     { targets = [foobar_exporter.web1_node.scrape_target], labels = { job = "node", host = "web1" } },
     { targets = [foobar_exporter.web1_nginx.scrape_target], labels = { job = "nginx", host = "web1" } },
+    { targets = [foobar_exporter.db1_mysqld.scrape_target], labels = { job = "mysqld", host = "db1" } },
   ])
 }
