@@ -116,7 +116,7 @@ provision() {
   # host starts with them off, so that what runs is what foobar_exporter set up.
   docker exec "$c" sh -c 'for u in prometheus-node-exporter prometheus-nginx-exporter prometheus-mysqld-exporter; do
       [ -e "/lib/systemd/system/$u.service" ] || continue
-      systemctl is-enabled --quiet "$u" 2>/dev/null && systemctl disable --quiet --now "$u"; done; true'
+      systemctl is-enabled --quiet "$u" 2>/dev/null && systemctl disable --quiet --now "$u"; systemctl reset-failed "$u" 2>/dev/null; done; true'
 }
 
 write_inventory() {

@@ -183,17 +183,20 @@ resource "foobar_exporter" "db2_mysqld" {
 	var prom *acctest.Prometheus
 	startProm := func(s *terraform.State) error {
 		attr := func(name string) string { return s.RootModule().Resources[name].Primary.Attributes["scrape_target"] }
-		prom = acctest.StartPrometheus(t, time.Second, 3*time.Second, "node", "nginx", "haproxy", "mysqld")
-		prom.SetTargets(t, "node", []acctest.FileSDGroup{
-			{Targets: []string{attr("foobar_exporter.lb1_node")}, Labels: map[string]string{"host": "lb1"}},
-			{Targets: []string{attr("foobar_exporter.web1_node")}, Labels: map[string]string{"host": "web1"}},
-			{Targets: []string{attr("foobar_exporter.db1_node")}, Labels: map[string]string{"host": "db1"}},
-		})
-		prom.SetTargets(t, "nginx", []acctest.FileSDGroup{{Targets: []string{attr("foobar_exporter.web1_nginx")}, Labels: map[string]string{"host": "web1"}}})
-		prom.SetTargets(t, "haproxy", []acctest.FileSDGroup{{Targets: []string{lb.Address + ":8404"}, Labels: map[string]string{"host": "lb1"}}})
-		prom.SetTargets(t, "mysqld", []acctest.FileSDGroup{
-			{Targets: []string{attr("foobar_exporter.db1_mysqld")}, Labels: map[string]string{"host": "db1"}},
-			{Targets: []string{attr("foobar_exporter.db2_mysqld")}, Labels: map[string]string{"host": "db2"}},
+		// One job over one file_sd file whose groups carry their own job
+		// label: the shape of the stack's scrape_targets output.
+		prom = acctest.StartPrometheus(t, time.Second, 3*time.Second, "foobar")
+		group := func(job, host string, targets ...string) acctest.FileSDGroup {
+			return acctest.FileSDGroup{Targets: targets, Labels: map[string]string{"job": job, "host": host}}
+		}
+		prom.SetTargets(t, "foobar", []acctest.FileSDGroup{
+			group("node", "lb1", attr("foobar_exporter.lb1_node")),
+			group("node", "web1", attr("foobar_exporter.web1_node")),
+			group("node", "db1", attr("foobar_exporter.db1_node")),
+			group("nginx", "web1", attr("foobar_exporter.web1_nginx")),
+			group("haproxy", "lb1", lb.Address+":8404"),
+			group("mysqld", "db1", attr("foobar_exporter.db1_mysqld")),
+			group("mysqld", "db2", attr("foobar_exporter.db2_mysqld")),
 		})
 		start := time.Now()
 		up, err := prom.WaitAllUp(7, 60*time.Second)
