@@ -112,6 +112,11 @@ provision() {
   fi
   docker exec "$c" sh -c "systemctl is-enabled --quiet $svc 2>/dev/null || systemctl enable --quiet $svc; systemctl is-active --quiet $svc || systemctl start $svc" \
     || die "$host: could not start $svc"
+  # The Prometheus exporters' packages enable their units at install: a lab
+  # host starts with them off, so that what runs is what foobar_exporter set up.
+  docker exec "$c" sh -c 'for u in prometheus-node-exporter prometheus-nginx-exporter prometheus-mysqld-exporter; do
+      [ -e "/lib/systemd/system/$u.service" ] || continue
+      systemctl is-enabled --quiet "$u" 2>/dev/null && systemctl disable --quiet --now "$u"; systemctl reset-failed "$u" 2>/dev/null; done; true'
 }
 
 write_inventory() {

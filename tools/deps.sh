@@ -18,9 +18,12 @@
 #  - wine64, gcc-mingw-w64-x86-64-win32: tools/wine-test.sh runs the SSH
 #    package's tests as a Windows program under Wine (the agent on a named
 #    pipe), with a small DLL that Wine 8 lacks compiled by MinGW
+#  - prometheus: the monitoring test runs a real Prometheus (a child process on
+#    a loopback port) against the lab's exporters, and promtool checks and
+#    unit-tests the stack example's alerting rules; its service is not started
 set -euo pipefail
 
-want=(debootstrap openssh-client gnupg curl ca-certificates jq haproxy nginx gcc libc6-dev wine64 gcc-mingw-w64-x86-64-win32)
+want=(debootstrap openssh-client gnupg curl ca-certificates jq haproxy nginx gcc libc6-dev wine64 gcc-mingw-w64-x86-64-win32 prometheus)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

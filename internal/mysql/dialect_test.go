@@ -376,3 +376,28 @@ func TestParseDaemonVersion(t *testing.T) {
 		t.Error("want an error for output without a version")
 	}
 }
+
+func TestExporterAccount(t *testing.T) {
+	t.Parallel()
+	a := Account{User: "foobar_exporter", Host: "localhost"}
+	for _, c := range []struct {
+		f    Flavor
+		v    Version
+		want string
+	}{
+		{MariaDB, V(10, 11, 6), "GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO 'foobar_exporter'@'localhost'"},
+		{MySQL, V(8, 4, 0), "GRANT PROCESS, REPLICATION CLIENT ON *.* TO 'foobar_exporter'@'localhost'"},
+	} {
+		d, err := NewDialect(c.f, c.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := string(d.Script(ScriptOptions{NoBinlog: true}, d.ExporterAccount(a, "it's-a-pw")...))
+		for _, want := range []string{"SET SESSION sql_log_bin = 0", c.want, "GRANT SELECT ON performance_schema.* TO 'foobar_exporter'@'localhost'",
+			"CREATE USER IF NOT EXISTS 'foobar_exporter'@'localhost' IDENTIFIED BY 'it''s-a-pw' WITH MAX_USER_CONNECTIONS 3"} {
+			if !strings.Contains(script, want) {
+				t.Errorf("%v: script lacks %q:\n%s", c.f, want, script)
+			}
+		}
+	}
+}

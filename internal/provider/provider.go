@@ -199,6 +199,7 @@ func (p *foobarProvider) Resources(context.Context) []func() resource.Resource {
 		NewWebServerResource,
 		NewMySQLClusterResource,
 		NewFirewallResource,
+		NewExporterResource,
 	}
 }
 
