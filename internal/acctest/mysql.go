@@ -60,8 +60,29 @@ func (h Host) SQLValue(t testing.TB, sql string) string {
 // (how an application connects: no admin privileges). The password goes
 // through the environment (MYSQL_PWD), never on a command line.
 func (h Host) SQLAs(user, password, database, sql string) (string, error) {
-	args := []string{"exec", "-i", "-e", "MYSQL_PWD", h.Container, h.SQLClient(), "--batch", "--skip-column-names",
-		"--protocol=TCP", "-h", "127.0.0.1", "-u", user}
+	return h.sqlAs([]string{"-h", "127.0.0.1", "-u", user}, password, database, sql)
+}
+
+// SQLAsTLS is SQLAs to the host's address (as the lab's other hosts reach
+// it) with the client's TLS forced off (caFile "") or on with the server's
+// certificate verified against caFile (a path on the host) and the address.
+func (h Host) SQLAsTLS(user, password, database, sql, caFile string) (string, error) {
+	var tls []string
+	switch {
+	case caFile == "" && h.Service == "mariadb":
+		tls = []string{"--skip-ssl"}
+	case caFile == "":
+		tls = []string{"--ssl-mode=DISABLED"}
+	case h.Service == "mariadb":
+		tls = []string{"--ssl", "--ssl-ca=" + caFile, "--ssl-verify-server-cert"}
+	default:
+		tls = []string{"--ssl-mode=VERIFY_IDENTITY", "--ssl-ca=" + caFile}
+	}
+	return h.sqlAs(append(tls, "-h", h.Address, "-u", user), password, database, sql)
+}
+
+func (h Host) sqlAs(opts []string, password, database, sql string) (string, error) {
+	args := append([]string{"exec", "-i", "-e", "MYSQL_PWD", h.Container, h.SQLClient(), "--batch", "--skip-column-names", "--protocol=TCP"}, opts...)
 	if database != "" {
 		args = append(args, "-D", database)
 	}

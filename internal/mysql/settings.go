@@ -53,6 +53,8 @@ type Settings struct {
 	// ReportHost is the member's address as replicas and tools should see
 	// it (SHOW REPLICAS / SHOW SLAVE HOSTS).
 	ReportHost string
+	// ServerTLS writes ssl_cert and ssl_key (ServerCertFile, ServerKeyFile).
+	ServerTLS bool
 	// Extra are further settings, validated by ValidateSetting.
 	Extra map[string]string
 }
@@ -120,6 +122,9 @@ func (d Dialect) ServerSettings(s Settings) ([]Setting, error) {
 	for _, v := range d.ReadOnlyVars {
 		out = append(out, Setting{v, ro})
 	}
+	if s.ServerTLS {
+		out = append(out, Setting{"ssl_cert", ServerCertFile}, Setting{"ssl_key", ServerKeyFile})
+	}
 
 	names := make([]string, 0, len(s.Extra))
 	for n := range s.Extra {
@@ -137,6 +142,9 @@ func (d Dialect) ServerSettings(s Settings) ([]Setting, error) {
 			return nil, fieldErr(fmt.Sprintf("settings[%q]", n), n, "is the same setting as %q", prev)
 		}
 		seen[canon] = n
+		if s.ServerTLS && (canon == "ssl_cert" || canon == "ssl_key") {
+			return nil, fieldErr(fmt.Sprintf("settings[%q]", n), n, "is managed by server_tls while server_tls is set")
+		}
 		extra = append(extra, Setting{canon, s.Extra[n]})
 	}
 	slices.SortFunc(extra, func(a, b Setting) int { return strings.Compare(a.Name, b.Name) })

@@ -256,6 +256,15 @@ func reversed(ss []string) []string {
 	return out
 }
 
+// ReloadTLS makes the server read its certificate and key files again:
+// FLUSH SSL on MariaDB (10.4+), ALTER INSTANCE RELOAD TLS on MySQL (8.0.16+).
+func (d Dialect) ReloadTLS() Stmt {
+	if d.Flavor == MySQL {
+		return newStmt("ALTER INSTANCE RELOAD TLS")
+	}
+	return newStmt("FLUSH SSL")
+}
+
 // GTIDPositionQuery reads the position a new primary must reach before a
 // switchover, as one column named gtid_position (see ParseGTIDPosition).
 func (d Dialect) GTIDPositionQuery() Stmt {
@@ -354,6 +363,14 @@ func (d Dialect) CreateUser(a Account, password string, o UserOptions) (Stmt, er
 		return Stmt{}, err
 	}
 	return newSecretStmt("CREATE USER IF NOT EXISTS "+a.SQL()+" IDENTIFIED BY "+quoteString(password)+o.clause(), password), nil
+}
+
+// AlterUserTLS sets an account's TLS requirement only.
+func (d Dialect) AlterUserTLS(a Account, o UserOptions) (Stmt, error) {
+	if err := d.validAccount("user", a); err != nil {
+		return Stmt{}, err
+	}
+	return newStmt("ALTER USER " + a.SQL() + o.clause()), nil
 }
 
 // AlterUserPassword sets an account's password and TLS requirement.
