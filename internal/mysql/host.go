@@ -318,9 +318,6 @@ type settingsResult struct {
 	// CAChanged is true when the CA bundle changed (the replication
 	// connection must be restarted to read it).
 	CAChanged bool
-	// CertReloaded is true when the server's certificate or key changed
-	// and the server reloaded them without a restart.
-	CertReloaded bool
 }
 
 // applySettings writes a member's fragment (and CA bundle) through the
@@ -400,6 +397,12 @@ func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS
 	if change.Validate, err = d.ValidateConfigArgv(""); err != nil {
 		return res, err
 	}
+	if certChanged && s.ServerTLS && len(restartFor) == 0 {
+		// A new certificate or key at the same paths: restart rather than
+		// reload (MySQL 9's ALTER INSTANCE RELOAD TLS refuses a certificate
+		// that does not chain to its own ssl_ca, which only warns at start).
+		restartFor = []string{"(server certificate or key)"}
+	}
 	restart := !noRestart && len(restartFor) > 0
 	if restart {
 		change.Reload = p.Init.Argv(apply.ActionRestart, d.Service)
@@ -421,14 +424,6 @@ func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS
 		}
 	}
 	res.Restarted = restart
-	if certChanged && !restart && s.ServerTLS {
-		// Same paths, new certificate or key: the server reloads them
-		// (connections already open keep their session).
-		if err := p.Exec(ctx, ScriptOptions{}, p.Dialect.ReloadTLS()); err != nil {
-			return res, fmt.Errorf("%s: reloading the server certificate: %w", p.Host, err)
-		}
-		res.CertReloaded = true
-	}
 	if res.Changed && !restart && oldSettings != nil {
 		if err := p.setDynamic(ctx, oldSettings, newSettings); err != nil {
 			return res, err

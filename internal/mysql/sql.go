@@ -256,15 +256,6 @@ func reversed(ss []string) []string {
 	return out
 }
 
-// ReloadTLS makes the server read its certificate and key files again:
-// FLUSH SSL on MariaDB (10.4+), ALTER INSTANCE RELOAD TLS on MySQL (8.0.16+).
-func (d Dialect) ReloadTLS() Stmt {
-	if d.Flavor == MySQL {
-		return newStmt("ALTER INSTANCE RELOAD TLS")
-	}
-	return newStmt("FLUSH SSL")
-}
-
 // GTIDPositionQuery reads the position a new primary must reach before a
 // switchover, as one column named gtid_position (see ParseGTIDPosition).
 func (d Dialect) GTIDPositionQuery() Stmt {

@@ -50,16 +50,10 @@ func TestServerTLSFiles(t *testing.T) {
 			}
 		}
 		// ssl_cert and ssl_key are restarts (never SET GLOBAL behind the
-		// provider's back), and the reload statement is the flavor's.
+		// provider's back).
 		if d.IsDynamic("ssl_cert") || d.IsDynamic("ssl_key") {
 			t.Errorf("%s: ssl_cert/ssl_key taken for dynamic", d.Flavor)
 		}
-	}
-	if got := mustDialect(t, MariaDB, V(10, 11, 18)).ReloadTLS().SQL(); got != "FLUSH SSL" {
-		t.Errorf("MariaDB reload: %q", got)
-	}
-	if got := mustDialect(t, MySQL, V(9, 7, 4)).ReloadTLS().SQL(); got != "ALTER INSTANCE RELOAD TLS" {
-		t.Errorf("MySQL reload: %q", got)
 	}
 }
 

@@ -135,8 +135,9 @@ func mysqlClusterSchema() schema.Schema {
 				MarkdownDescription: "The certificate every member serves to replicas and clients (one certificate for the whole cluster: its subject alternative names must " +
 					"name every member's `ssh.host` as replicas and applications reach it, IP addresses as IP SANs). Written to `" + mysql.ServerCertFile + "` (0644) and `" +
 					mysql.ServerKeyFile + "` (0640, root:mysql) on every member, with `ssl_cert` and `ssl_key` in the provider's option file (so these two cannot be in `settings`). " +
-					"Adding or removing it restarts the servers (replicas first); a new certificate or key at the same paths is loaded without a restart (`FLUSH SSL`, " +
-					"`ALTER INSTANCE RELOAD TLS`). Use it with `replication_tls` (its `ca_pem` the CA that signed this certificate) and `users[*].require_ssl`.",
+					"Adding, removing or changing it restarts the servers, replicas first, one at a time (MySQL's `ALTER INSTANCE RELOAD TLS` refuses a certificate " +
+					"that does not chain to the server's own `ssl_ca`). To change the CA, first list both CAs in `replication_tls.ca_pem`. " +
+					"Use it with `replication_tls` (its `ca_pem` the CA that signed this certificate) and `users[*].require_ssl`.",
 				Optional: true,
 				Attributes: map[string]schema.Attribute{
 					"cert_pem": schema.StringAttribute{

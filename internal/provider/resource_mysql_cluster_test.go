@@ -179,7 +179,8 @@ func checkMySQLDestroyed(t *testing.T, hosts []acctest.Host, keptDB string) func
 			if src := h.ReplicaField(t, "Master_Host") + h.ReplicaField(t, "Source_Host"); src != "" {
 				return fmt.Errorf("%s still replicates from %s", h.Name, src)
 			}
-			out, _ := h.TryExec("sh", "-c", "ls /etc/mysql/mariadb.conf.d/60-foobar.cnf /etc/mysql/mysql.conf.d/zz-foobar.cnf /etc/mysql/foobar-replication-ca.pem 2>/dev/null; true")
+			out, _ := h.TryExec("sh", "-c", "ls /etc/mysql/mariadb.conf.d/60-foobar.cnf /etc/mysql/mysql.conf.d/zz-foobar.cnf /etc/mysql/foobar-replication-ca.pem "+
+				mysql.ServerCertFile+" "+mysql.ServerKeyFile+" 2>/dev/null; true")
 			if strings.TrimSpace(out) != "" {
 				return fmt.Errorf("%s still has the provider's files: %s", h.Name, out)
 			}
@@ -870,8 +871,8 @@ func TestAccMySQLCluster_mysql(t *testing.T) {
 	cleanMySQLHosts(t, m1, m2)
 	replPW, replPW2, appPW := randomSecret(t, "Rp-"), randomSecret(t, "Rq-"), randomSecret(t, "Ap-")
 	ca, otherCA := testcert.NewCA(t), testcert.NewCA(t)
-	serverTLS := clusterTLSHCL(t, ca, m1, m2)
-	mkBodyCA := func(replPW, privileges, caPEM string) string {
+	serverTLS, rotatedTLS := clusterTLSHCL(t, ca, m1, m2), clusterTLSHCL(t, otherCA, m1, m2)
+	mkBodyTLS := func(replPW, privileges, caPEM, serverTLS string) string {
 		return fmt.Sprintf(`  replication_user     = %q
   replication_password = %q
 %s
@@ -892,6 +893,7 @@ EOT
   wait_timeout = "2m"
 `, accReplUser, replPW, serverTLS, strings.TrimSpace(caPEM), accDB, accAppUser, appPW, accDB, privileges)
 	}
+	mkBodyCA := func(replPW, privileges, caPEM string) string { return mkBodyTLS(replPW, privileges, caPEM, serverTLS) }
 	mkBody := func(replPW, privileges string) string { return mkBodyCA(replPW, privileges, ca.PEM) }
 	cfg := mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBody(replPW, `"ALL PRIVILEGES"`))
 	withSettings := func(settings string) string {
@@ -1027,6 +1029,24 @@ EOT
 						return nil
 					},
 					checkReplicates(m1, []acctest.Host{m2}, appPW, "t1", 3001, 5),
+				),
+			},
+			{
+				// Rotation: a certificate from another CA (replicas trust
+				// both during the change) is served after the restart,
+				// replica first; a client that trusts only the new CA
+				// verifies it, one that trusts only the old one is refused.
+				Config: mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBodyTLS(replPW2, `"SELECT", "INSERT", "CREATE"`, ca.PEM+otherCA.PEM, rotatedTLS)+"  settings = { max_connections = \"300\" }\n"),
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					func(*terraform.State) error {
+						if u1, u2 := m1.StatusCounter(t, "Uptime"), m2.StatusCounter(t, "Uptime"); u2 < u1 {
+							return fmt.Errorf("the primary restarted before the replica (uptime primary %d s, replica %d s)", u1, u2)
+						}
+						return nil
+					},
+					checkClientTLS(t, m1, accAppUser, appPW, otherCA.PEM, ca.PEM),
+					checkReplicates(m1, []acctest.Host{m2}, appPW, "t1", 1501, 5),
+					checkReplicaSource(t, m2, m1),
 				),
 			},
 			{
