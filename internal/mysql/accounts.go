@@ -12,10 +12,11 @@ import (
 )
 
 // ListAccountsQuery lists which of the given accounts exist, as user and
-// host columns (ParseAccounts).
+// host columns (ParseAccounts), with their TLS requirement (ssl_type:
+// ParseAccountsRequireSSL).
 func (d Dialect) ListAccountsQuery(accounts []Account) (Stmt, error) {
 	if len(accounts) == 0 {
-		return newStmt("SELECT User AS user, Host AS host FROM mysql.user WHERE FALSE"), nil
+		return newStmt("SELECT User AS user, Host AS host, ssl_type AS ssl_type FROM mysql.user WHERE FALSE"), nil
 	}
 	var names []string
 	for i, a := range accounts {
@@ -26,7 +27,7 @@ func (d Dialect) ListAccountsQuery(accounts []Account) (Stmt, error) {
 			names = append(names, a.User)
 		}
 	}
-	return newStmt("SELECT User AS user, Host AS host FROM mysql.user WHERE User IN (" + quoteList(names) + ") ORDER BY User, Host"), nil
+	return newStmt("SELECT User AS user, Host AS host, ssl_type AS ssl_type FROM mysql.user WHERE User IN (" + quoteList(names) + ") ORDER BY User, Host"), nil
 }
 
 // ParseAccounts reads ListAccountsQuery's answer.
@@ -41,6 +42,19 @@ func ParseAccounts(t Table) (map[Account]bool, error) {
 		out[Account{User: u, Host: h}] = true
 	}
 	return out, nil
+}
+
+// ParseAccountsRequireSSL reads which accounts of ListAccountsQuery's
+// answer require TLS (any ssl_type: REQUIRE SSL, X509, ISSUER, ...).
+func ParseAccountsRequireSSL(t Table) map[Account]bool {
+	out := map[Account]bool{}
+	for i := range t.Rows {
+		u, _ := t.Get(i, "user")
+		h, _ := t.Get(i, "host")
+		v, _ := t.Get(i, "ssl_type")
+		out[Account{User: u, Host: h}] = v != "" && v != "NULL"
+	}
+	return out
 }
 
 // ShowGrants is SHOW GRANTS FOR an account: one GRANT statement per row

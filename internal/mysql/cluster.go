@@ -27,6 +27,10 @@ type Cluster struct {
 	// TLS, when set, makes replicas connect with TLS and verify the
 	// primary's certificate chain (and its name when VerifyServerCert).
 	TLS *SourceTLS
+	// ServerTLS, when set, is the certificate and key every member serves
+	// (ServerCertFile, ServerKeyFile; ssl_cert and ssl_key in the
+	// fragment): replicas and clients verify it.
+	ServerTLS *ServerTLS
 
 	Databases []Database
 	Users     []User
@@ -118,6 +122,7 @@ func (c Cluster) SettingsFor(m Member, role Role) Settings {
 		Port:        m.Port,
 		BindAddress: m.BindAddress,
 		ReportHost:  m.Host,
+		ServerTLS:   c.ServerTLS != nil,
 		Extra:       c.Settings,
 		SemiSync:    c.SemiSync,
 	}
@@ -204,6 +209,9 @@ func (c Cluster) Validate() error {
 				add(fieldErr(fmt.Sprintf("settings[%q]", k), k, "is the same setting as %q", prev))
 			}
 			canon[n] = k
+			if c.ServerTLS != nil && (n == "ssl_cert" || n == "ssl_key") {
+				add(fieldErr(fmt.Sprintf("settings[%q]", k), k, "is managed by server_tls while server_tls is set"))
+			}
 		}
 	}
 
@@ -278,4 +286,22 @@ func validateBindAny(path, addr string) error {
 		return err
 	}
 	return d.ValidateBindAddress(path, addr)
+}
+
+// ServerCertFile and ServerKeyFile are where the provider writes the
+// members' certificate (0644) and private key (0640, group mysql).
+const (
+	ServerCertFile = "/etc/mysql/foobar-server-cert.pem"
+	ServerKeyFile  = "/etc/mysql/foobar-server-key.pem"
+)
+
+// ServerTLS is the certificate every member serves to replicas and clients.
+type ServerTLS struct {
+	// CertPEM is the server certificate, optionally followed by the
+	// intermediates; its subject alternative names must name every member
+	// as replicas and clients reach it.
+	CertPEM []byte
+	// KeyPEM is the certificate's private key (secret: it reaches the host
+	// on the transfer's standard input, never a command line or a log).
+	KeyPEM []byte
 }

@@ -464,7 +464,7 @@ func (x *conv) switchoverOptions() SwitchoverOptions {
 			// by the settings step that follows.
 			c := x.c
 			c.Settings = x.o.Prior.Settings
-			_, err := x.nodes[host].applySettings(ctx, c.SettingsFor(x.member(host), role), x.c.TLS, true, x.o.WaitTimeout, x.log)
+			_, err := x.nodes[host].applySettings(ctx, c.SettingsFor(x.member(host), role), x.c.TLS, x.c.ServerTLS, true, x.o.WaitTimeout, x.log)
 			return err
 		},
 		WaitTimeout:   x.o.WaitTimeout,
@@ -716,7 +716,7 @@ func (x *conv) settings(ctx context.Context) error {
 	}
 	apply := func(h string, role Role) error {
 		p := x.nodes[h]
-		res, err := p.applySettings(ctx, x.c.SettingsFor(x.member(h), role), x.c.TLS, false, x.o.WaitTimeout, x.log)
+		res, err := p.applySettings(ctx, x.c.SettingsFor(x.member(h), role), x.c.TLS, x.c.ServerTLS, false, x.o.WaitTimeout, x.log)
 		if err != nil {
 			return err
 		}
@@ -821,6 +821,7 @@ func (x *conv) primarySQL(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	requireSSL := ParseAccountsRequireSSL(ts[1])
 
 	var stmts []Stmt
 	for _, db := range x.c.Databases {
@@ -841,6 +842,8 @@ func (x *conv) primarySQL(ctx context.Context) error {
 			s, err = d.CreateUser(a.Account, a.Password, opts)
 		case a.Changed:
 			s, err = d.AlterUserPassword(a.Account, a.Password, opts)
+		case requireSSL[a.Account] != a.RequireSSL:
+			s, err = d.AlterUserTLS(a.Account, opts)
 		default:
 			continue
 		}
@@ -1076,6 +1079,8 @@ func (x *conv) waitCaughtUp(ctx context.Context, host string) error {
 		case !st.SQLRunning && st.LastSQLErrno != 0:
 			return fmt.Errorf("%s: replication from %s stopped on an error: Last_SQL_Error: %q (Last_IO_Error: %q). "+
 				"Fix the cause on %s, then apply again", host, p.Host, st.LastSQLError, st.LastIOError, host)
+		case st.TLSRefused():
+			return errTLSRefused(host, p.Host, st)
 		case st.Healthy() && st.From(src):
 			wait := min(2*time.Second, time.Until(deadline))
 			ws, err := r.Dialect.WaitForGTID(pos, max(wait, time.Second))

@@ -22,6 +22,9 @@ type Dialect struct {
 	Flavor  Flavor
 	Version Version
 
+	// localTLS are the client tools' options for the local socket
+	// (localTLSOff on MariaDB).
+	localTLS []string
 	// Client is the command-line client run on the host as its admin
 	// (socket authentication, SQL on stdin).
 	Client string
@@ -106,6 +109,7 @@ func NewDialect(f Flavor, v Version) (Dialect, error) {
 		}
 		d.Client = "mariadb"
 		d.DumpTool = "mariadb-dump"
+		d.localTLS = []string{localTLSOff}
 		d.Daemon = "/usr/sbin/mariadbd"
 		d.Service = "mariadb"
 		d.ConfDir = "/etc/mysql/mariadb.conf.d"
@@ -362,12 +366,19 @@ var clientFlags = []string{
 // authentication (the transport escalates with sudo). SQL goes on stdin,
 // built by BuildScript: never a password or any user value in argv.
 func (d Dialect) ClientArgv() []string {
-	return append([]string{d.Client}, clientFlags...)
+	return append(append([]string{d.Client}, clientFlags...), d.localTLS...)
 }
+
+// localTLSOff keeps MariaDB's client tools off TLS on the local socket: from
+// 11.4 they use TLS and verify the server's certificate by default, which a
+// server with server_tls presents (a certificate for its addresses, not
+// for the socket) and so the admin's socket login would fail. TLS adds
+// nothing on a Unix socket. MySQL's tools never use TLS on the socket.
+const localTLSOff = "--skip-ssl"
 
 // probeClientScript picks mariadb where it exists (Debian trixie's MariaDB
 // ships the mysql name only in mariadb-client-compat) and mysql otherwise.
-const probeClientScript = `if command -v mariadb >/dev/null 2>&1; then exec mariadb "$@"; fi; exec mysql "$@"`
+const probeClientScript = `if command -v mariadb >/dev/null 2>&1; then exec mariadb "$@" ` + localTLSOff + `; fi; exec mysql "$@"`
 
 // ProbeClientArgv is ClientArgv for a host whose flavor is not known yet:
 // run ServerQuery with it, then use the Dialect of ParseServer's answer.
@@ -405,7 +416,7 @@ func (d Dialect) DumpArgv(databases []string) ([]string, error) {
 	// The dump is written in SessionCharset whatever a host option file
 	// says ([mysqldump] default-character-set = gbk would lose every
 	// character gbk cannot hold), and starts with its own SET NAMES.
-	argv := []string{d.DumpTool, "--default-character-set=" + SessionCharset, "--single-transaction"}
+	argv := append([]string{d.DumpTool, "--default-character-set=" + SessionCharset, "--single-transaction"}, d.localTLS...)
 	argv = append(argv, d.dumpPositionOpts...)
 	argv = append(argv, "--routines", "--triggers", "--events", "--hex-blob",
 		"--max-allowed-packet=1073741824", "--databases")

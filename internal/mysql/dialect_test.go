@@ -82,8 +82,8 @@ func TestDialectTable(t *testing.T) {
 	tlsSrc.TLS = &SourceTLS{CAFile: "/etc/mysql/ca.pem", VerifyServerCert: true}
 	cases := []dialectCase{
 		{MariaDB, V(10, 11, 18), map[string]string{
-			"client":         "mariadb --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4 --init-command=SET NAMES utf8mb4",
-			"dump":           "mariadb-dump --default-character-set=utf8mb4 --single-transaction --gtid --master-data=1 --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
+			"client":         "mariadb --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4 --init-command=SET NAMES utf8mb4 --skip-ssl",
+			"dump":           "mariadb-dump --default-character-set=utf8mb4 --single-transaction --skip-ssl --gtid --master-data=1 --routines --triggers --events --hex-blob --max-allowed-packet=1073741824 --databases app shop",
 			"validate":       "/bin/sh -c exec \"$@\" >/dev/null sh /usr/sbin/mariadbd --verbose --help",
 			"service":        "mariadb",
 			"settings_path":  "/etc/mysql/mariadb.conf.d/60-foobar.cnf",
@@ -110,7 +110,7 @@ func TestDialectTable(t *testing.T) {
 			"system_schemas": "information_schema mysql performance_schema sys",
 		}},
 		{MariaDB, V(11, 8, 3), map[string]string{
-			"client":        "mariadb --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4 --init-command=SET NAMES utf8mb4",
+			"client":        "mariadb --batch --column-names --skip-raw --skip-force --skip-reconnect --connect-timeout=10 --default-character-set=utf8mb4 --init-command=SET NAMES utf8mb4 --skip-ssl",
 			"service":       "mariadb",
 			"settings_path": "/etc/mysql/mariadb.conf.d/60-foobar.cnf",
 			"start":         "START SLAVE",

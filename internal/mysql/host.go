@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -282,9 +283,10 @@ func prepareHost(ctx context.Context, host string, r Runner, install bool, flavo
 	return p, nil
 }
 
-// settingsFiles are the managed files of a member: the fragment and, on a
-// replica with TLS, the CA bundle.
-func settingsFiles(d Dialect, s Settings, tls *SourceTLS) ([]apply.File, error) {
+// settingsFiles are the managed files of a member: the fragment; on a
+// replica with TLS, the CA bundle; with server TLS, the certificate and the
+// key (readable by the server's group only).
+func settingsFiles(d Dialect, s Settings, tls *SourceTLS, srv *ServerTLS) ([]apply.File, error) {
 	content, err := d.RenderSettings(s)
 	if err != nil {
 		return nil, err
@@ -293,12 +295,20 @@ func settingsFiles(d Dialect, s Settings, tls *SourceTLS) ([]apply.File, error) 
 	if s.Role == RoleReplica && tls != nil && tls.CAPEM != nil {
 		files = append(files, apply.File{Path: tls.CAFile, Content: tls.CAPEM, Mode: 0o644})
 	}
+	if s.ServerTLS && srv != nil {
+		files = append(files,
+			apply.File{Path: ServerCertFile, Content: srv.CertPEM, Mode: 0o644},
+			apply.File{Path: ServerKeyFile, Content: srv.KeyPEM, Group: serverGroup, Mode: 0o640})
+	}
 	return files, nil
 }
 
+// serverGroup is the group the server runs as on Debian (both flavors).
+const serverGroup = "mysql"
+
 // managedPaths are every path settingsFiles may write, for teardown.
 func managedPaths(d Dialect) []string {
-	return []string{d.SettingsPath, ReplicationCAFile}
+	return []string{d.SettingsPath, ReplicationCAFile, ServerCertFile, ServerKeyFile}
 }
 
 // settingsResult is what writing a member's settings did.
@@ -318,14 +328,16 @@ type settingsResult struct {
 // earlier); otherwise changed dynamic settings are set with SET GLOBAL.
 // noRestart writes the files and never restarts (a switchover's role
 // change, which is dynamic).
-func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS, noRestart bool, timeout time.Duration, log logFunc) (settingsResult, error) {
+func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS, srv *ServerTLS, noRestart bool, timeout time.Duration, log logFunc) (settingsResult, error) {
 	var res settingsResult
 	d := p.Dialect
-	files, err := settingsFiles(d, s, tls)
+	files, err := settingsFiles(d, s, tls, srv)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", p.Host, err)
 	}
-	snap, err := apply.Probe(ctx, p.Runner, apply.ProbeRequest{Content: []string{d.SettingsPath}, Paths: []string{ReplicationCAFile}, Init: p.Init})
+	snap, err := apply.Probe(ctx, p.Runner, apply.ProbeRequest{
+		Content: []string{d.SettingsPath}, Paths: []string{ReplicationCAFile, ServerCertFile, ServerKeyFile}, Init: p.Init,
+	})
 	if err != nil {
 		return res, fmt.Errorf("%s: reading the managed files: %w", p.Host, err)
 	}
@@ -357,8 +369,22 @@ func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS
 			restartFor = []string{"(server_id or log_bin differ from the fragment)"}
 		}
 	}
-	if len(files) > 1 {
-		res.CAChanged = snap.Files[ReplicationCAFile].SHA256 != apply.Checksum(files[1].Content)
+	certChanged := false
+	var remove []string
+	for _, f := range files[1:] {
+		changed := snap.Files[f.Path].SHA256 != apply.Checksum(f.Content)
+		switch f.Path {
+		case ReplicationCAFile:
+			res.CAChanged = changed
+		default:
+			certChanged = certChanged || changed
+		}
+	}
+	for _, pth := range []string{ReplicationCAFile, ServerCertFile, ServerKeyFile} {
+		if !slices.ContainsFunc(files, func(f apply.File) bool { return f.Path == pth }) {
+			// No TLS, or not a replica (any more): not managed.
+			remove = append(remove, pth)
+		}
 	}
 
 	change := apply.Change{
@@ -366,13 +392,16 @@ func (p *prepared) applySettings(ctx context.Context, s Settings, tls *SourceTLS
 		KeepOriginal: true,
 		Lock:         applyLock,
 		Host:         p.Host,
-	}
-	if len(files) == 1 {
-		// No TLS, or not a replica (any more): no CA bundle.
-		change.Remove = []string{ReplicationCAFile}
+		Remove:       remove,
 	}
 	if change.Validate, err = d.ValidateConfigArgv(""); err != nil {
 		return res, err
+	}
+	if certChanged && s.ServerTLS && len(restartFor) == 0 {
+		// A new certificate or key at the same paths: restart rather than
+		// reload (MySQL 9's ALTER INSTANCE RELOAD TLS refuses a certificate
+		// that does not chain to its own ssl_ca, which only warns at start).
+		restartFor = []string{"(server certificate or key)"}
 	}
 	restart := !noRestart && len(restartFor) > 0
 	if restart {

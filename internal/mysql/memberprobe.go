@@ -103,7 +103,7 @@ func planMember(d Dialect, c Cluster, m Member, role Role) memberPlan {
 	var p memberPlan
 	cc := c
 	cc.Flavor = d.Flavor
-	if want, err := settingsFiles(d, cc.SettingsFor(m, role), c.TLS); err == nil {
+	if want, err := settingsFiles(d, cc.SettingsFor(m, role), c.TLS, c.ServerTLS); err == nil {
 		for _, w := range want {
 			p.paths = append(p.paths, w.Path)
 		}

@@ -112,7 +112,7 @@ func Observe(ctx context.Context, env Env, c Cluster) Status {
 		// Files.
 		cc := c
 		cc.Flavor = d.Flavor
-		want, err := settingsFiles(d, cc.SettingsFor(sp.m, sp.role), c.TLS)
+		want, err := settingsFiles(d, cc.SettingsFor(sp.m, sp.role), c.TLS, c.ServerTLS)
 		if err != nil {
 			add("%v", err)
 			return nil
@@ -238,11 +238,15 @@ func primaryDrift(d Dialect, c Cluster, pr primaryRead) []string {
 	if err != nil {
 		return append(out, err.Error())
 	}
+	requireSSL := ParseAccountsRequireSSL(ts[1])
 	var present []int
 	for i, a := range pr.plan.accts {
 		if !exist[a.Account] {
 			out = append(out, fmt.Sprintf("account %s is missing", a.Account))
 			continue
+		}
+		if requireSSL[a.Account] != a.RequireSSL {
+			out = append(out, fmt.Sprintf("account %s: REQUIRE SSL is %s, configured %s", a.Account, onOff(requireSSL[a.Account]), onOff(a.RequireSSL)))
 		}
 		if err := pr.plan.grantErrs[i]; err != nil {
 			return append(out, err.Error())
@@ -269,4 +273,11 @@ func primaryDrift(d Dialect, c Cluster, pr primaryRead) []string {
 		out = append(out, plan.Changes...)
 	}
 	return out
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

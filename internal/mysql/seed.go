@@ -132,6 +132,9 @@ func SeedReplica(ctx context.Context, primary, replica Node, o SeedOptions) erro
 		if st.From(o.Source) && st.Healthy() {
 			return nil
 		}
+		if st != nil && st.TLSRefused() {
+			return fmt.Errorf("seed: %w", errTLSRefused(replica.Host, primary.Host, st))
+		}
 		if time.Now().After(deadline) {
 			if st == nil {
 				return fmt.Errorf("seed %s: not a replica after START", replica.Host)

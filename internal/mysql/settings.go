@@ -53,6 +53,8 @@ type Settings struct {
 	// ReportHost is the member's address as replicas and tools should see
 	// it (SHOW REPLICAS / SHOW SLAVE HOSTS).
 	ReportHost string
+	// ServerTLS writes ssl_cert and ssl_key (ServerCertFile, ServerKeyFile).
+	ServerTLS bool
 	// Extra are further settings, validated by ValidateSetting.
 	Extra map[string]string
 	// SemiSync, when set, turns on semi-synchronous replication.
@@ -128,6 +130,9 @@ func (d Dialect) ServerSettings(s Settings) ([]Setting, error) {
 		}
 		out = append(out, d.semiSyncSettings(*s.SemiSync)...)
 	}
+	if s.ServerTLS {
+		out = append(out, Setting{"ssl_cert", ServerCertFile}, Setting{"ssl_key", ServerKeyFile})
+	}
 	owned := map[string]bool{}
 	for _, st := range out {
 		owned[strings.TrimPrefix(st.Name, "loose_")] = true
@@ -146,12 +151,15 @@ func (d Dialect) ServerSettings(s Settings) ([]Setting, error) {
 			return nil, err
 		}
 		if owned[strings.TrimPrefix(canon, "loose_")] {
-			return nil, fieldErr(fmt.Sprintf("settings[%q]", n), n, "is written by semi_sync; remove it from settings or turn semi_sync off")
+			return nil, fieldErr(fmt.Sprintf("settings[%q]", n), n, "is written by the resource (semi_sync, server_tls); remove it from settings")
 		}
 		if prev, dup := seen[canon]; dup {
 			return nil, fieldErr(fmt.Sprintf("settings[%q]", n), n, "is the same setting as %q", prev)
 		}
 		seen[canon] = n
+		if s.ServerTLS && (canon == "ssl_cert" || canon == "ssl_key") {
+			return nil, fieldErr(fmt.Sprintf("settings[%q]", n), n, "is managed by server_tls while server_tls is set")
+		}
 		extra = append(extra, Setting{canon, s.Extra[n]})
 	}
 	slices.SortFunc(extra, func(a, b Setting) int { return strings.Compare(a.Name, b.Name) })

@@ -356,6 +356,14 @@ func (d Dialect) CreateUser(a Account, password string, o UserOptions) (Stmt, er
 	return newSecretStmt("CREATE USER IF NOT EXISTS "+a.SQL()+" IDENTIFIED BY "+quoteString(password)+o.clause(), password), nil
 }
 
+// AlterUserTLS sets an account's TLS requirement only.
+func (d Dialect) AlterUserTLS(a Account, o UserOptions) (Stmt, error) {
+	if err := d.validAccount("user", a); err != nil {
+		return Stmt{}, err
+	}
+	return newStmt("ALTER USER " + a.SQL() + o.clause()), nil
+}
+
 // AlterUserPassword sets an account's password and TLS requirement.
 func (d Dialect) AlterUserPassword(a Account, password string, o UserOptions) (Stmt, error) {
 	if err := d.validAccount("user", a); err != nil {

@@ -163,6 +163,25 @@ type ReplicaStatus struct {
 	SSLVerifyServerCert bool
 }
 
+// errSSLConnection is the client error of a failed TLS handshake
+// (CR_SSL_CONNECTION_ERROR): an unknown CA, a name mismatch, no TLS.
+const errSSLConnection = 2026
+
+// TLSRefused reports whether the receiver thread cannot connect because
+// the TLS handshake with the source failed.
+func (s *ReplicaStatus) TLSRefused() bool {
+	return !s.IORunning && s.LastIOErrno == errSSLConnection
+}
+
+// errTLSRefused says that replica cannot replicate from source because the
+// TLS handshake fails. Waiting cannot help (the certificate does not change
+// by itself), so callers return it at once.
+func errTLSRefused(replica, source string, st *ReplicaStatus) error {
+	return fmt.Errorf("%s refuses %s's TLS certificate: Last_IO_Error: %q. "+
+		"Check that replication_tls.ca_pem is the CA that signed the primary's certificate (server_tls.cert_pem) and, with verify_server_cert, "+
+		"that the certificate names %s; replication on %s is configured but not connected", replica, source, st.LastIOError, source, replica)
+}
+
 // Healthy reports whether both threads run and no error is recorded.
 func (s *ReplicaStatus) Healthy() bool {
 	return s.IORunning && s.SQLRunning && s.LastIOErrno == 0 && s.LastSQLErrno == 0

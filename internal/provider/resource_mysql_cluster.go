@@ -119,6 +119,11 @@ func (r *mysqlClusterResource) ValidateConfig(ctx context.Context, req resource.
 			resp.Diagnostics.AddAttributeError(path.Root("replication_tls").AtName("ca_pem"), "Invalid CA Bundle", "replication_tls.ca_pem "+err.Error())
 		}
 	}
+	if st := m.ServerTLS; st != nil && !st.CertPEM.IsNull() && !st.CertPEM.IsUnknown() && !st.KeyPEM.IsNull() && !st.KeyPEM.IsUnknown() {
+		if attr, err := checkServerTLS(st.CertPEM.ValueString(), st.KeyPEM.ValueString()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("server_tls").AtName(attr), "Invalid Server Certificate", "server_tls."+attr+" "+err.Error())
+		}
+	}
 }
 
 func (r *mysqlClusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {

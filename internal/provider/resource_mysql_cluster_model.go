@@ -39,6 +39,7 @@ type mysqlClusterModel struct {
 	ReplicationPasswordWO        types.String         `tfsdk:"replication_password_wo"`
 	ReplicationPasswordWOVersion types.Int64          `tfsdk:"replication_password_wo_version"`
 	ReplicationTLS               *mysqlTLSModel       `tfsdk:"replication_tls"`
+	ServerTLS                    *mysqlServerTLSModel `tfsdk:"server_tls"`
 	Databases                    []mysqlDatabaseModel `tfsdk:"databases"`
 	Users                        []mysqlUserModel     `tfsdk:"users"`
 	Settings                     types.Map            `tfsdk:"settings"`
@@ -72,6 +73,11 @@ type mysqlTLSModel struct {
 	VerifyServerCert types.Bool   `tfsdk:"verify_server_cert"`
 }
 
+type mysqlServerTLSModel struct {
+	CertPEM types.String `tfsdk:"cert_pem"`
+	KeyPEM  types.String `tfsdk:"key_pem"`
+}
+
 type mysqlDatabaseModel struct {
 	Name      types.String `tfsdk:"name"`
 	Charset   types.String `tfsdk:"charset"`
@@ -84,6 +90,7 @@ type mysqlUserModel struct {
 	Password          types.String `tfsdk:"password"`
 	PasswordWO        types.String `tfsdk:"password_wo"`
 	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
+	RequireSSL        types.Bool   `tfsdk:"require_ssl"`
 	Database          types.String `tfsdk:"database"`
 	Privileges        types.Set    `tfsdk:"privileges"`
 }
@@ -144,6 +151,9 @@ func (m mysqlClusterModel) toCluster(ctx context.Context, cfg *mysqlClusterModel
 			VerifyServerCert: m.ReplicationTLS.VerifyServerCert.IsNull() || m.ReplicationTLS.VerifyServerCert.ValueBool(),
 		}
 	}
+	if m.ServerTLS != nil {
+		c.ServerTLS = &mysql.ServerTLS{CertPEM: []byte(stringOr(m.ServerTLS.CertPEM, "")), KeyPEM: []byte(stringOr(m.ServerTLS.KeyPEM, ""))}
+	}
 	for _, db := range m.Databases {
 		c.Databases = append(c.Databases, mysql.Database{
 			Name: stringOr(db.Name, ""), Charset: stringOr(db.Charset, ""), Collation: stringOr(db.Collation, ""),
@@ -152,7 +162,7 @@ func (m mysqlClusterModel) toCluster(ctx context.Context, cfg *mysqlClusterModel
 	for i, u := range m.Users {
 		mu := mysql.User{
 			Name: stringOr(u.Name, ""), Host: stringOr(u.Host, ""), Password: stringOr(u.Password, ""),
-			Database: stringOr(u.Database, ""),
+			Database: stringOr(u.Database, ""), RequireSSL: u.RequireSSL.ValueBool(),
 		}
 		if mu.Password == "" && cfg != nil && i < len(cfg.Users) {
 			mu.Password = stringOr(cfg.Users[i].PasswordWO, "")

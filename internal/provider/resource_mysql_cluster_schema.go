@@ -4,6 +4,7 @@
 package provider
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -113,8 +114,9 @@ func mysqlClusterSchema() schema.Schema {
 				Optional:            true,
 			},
 			"replication_tls": schema.SingleNestedAttribute{
-				MarkdownDescription: "Replicate over TLS. The primary must serve a certificate (MySQL does by default; MariaDB needs `ssl_cert` and `ssl_key` in `settings`).",
-				Optional:            true,
+				MarkdownDescription: "Replicate over TLS. The primary must serve a certificate: `server_tls` (MySQL also serves a self-signed one of its own by default, which " +
+					"no replica can verify by name).",
+				Optional: true,
 				Attributes: map[string]schema.Attribute{
 					"ca_pem": schema.StringAttribute{
 						MarkdownDescription: "PEM CA bundle the primary's certificate must chain to. Written to `" + mysql.ReplicationCAFile + "` on each replica.",
@@ -147,6 +149,27 @@ func mysqlClusterSchema() schema.Schema {
 						Computed:   true,
 						Default:    stringdefault.StaticString("10s"),
 						Validators: []validator.String{validators.Duration(mysql.MinSemiSyncTimeout, mysql.MaxSemiSyncTimeout)},
+					},
+				},
+			},
+			"server_tls": schema.SingleNestedAttribute{
+				MarkdownDescription: "The certificate every member serves to replicas and clients (one certificate for the whole cluster: its subject alternative names must " +
+					"name every member's `ssh.host` as replicas and applications reach it, IP addresses as IP SANs). Written to `" + mysql.ServerCertFile + "` (0644) and `" +
+					mysql.ServerKeyFile + "` (0640, root:mysql) on every member, with `ssl_cert` and `ssl_key` in the provider's option file (so these two cannot be in `settings`). " +
+					"Adding, removing or changing it restarts the servers, replicas first, one at a time (MySQL's `ALTER INSTANCE RELOAD TLS` refuses a certificate " +
+					"that does not chain to the server's own `ssl_ca`). To change the CA, first list both CAs in `replication_tls.ca_pem`. " +
+					"Use it with `replication_tls` (its `ca_pem` the CA that signed this certificate) and `users[*].require_ssl`.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"cert_pem": schema.StringAttribute{
+						MarkdownDescription: "PEM server certificate, optionally followed by its intermediate CA certificates.",
+						Required:            true,
+					},
+					"key_pem": schema.StringAttribute{
+						MarkdownDescription: "PEM private key of `cert_pem` (PKCS#1, PKCS#8 or EC), stored in state (sensitive). It reaches the hosts on the file transfer's standard " +
+							"input, never on a command line or in a log.",
+						Required:  true,
+						Sensitive: true,
 					},
 				},
 			},
@@ -184,6 +207,11 @@ func mysqlClusterSchema() schema.Schema {
 					"password_wo_version": schema.Int64Attribute{
 						MarkdownDescription: "Change this number to send a new `password_wo`.",
 						Optional:            true,
+					},
+					"require_ssl": schema.BoolAttribute{
+						MarkdownDescription: "Refuse the account's connections that do not use TLS (`REQUIRE SSL`). The client should also verify the server's certificate " +
+							"(see `server_tls`): the server cannot check that. Default `false`.",
+						Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 					},
 					"database": schema.StringAttribute{MarkdownDescription: "The database the privileges apply to (`database.*`).", Required: true},
 					"privileges": schema.SetAttribute{
@@ -298,6 +326,21 @@ func mysqlClusterSchema() schema.Schema {
 }
 
 // checkCAPEM accepts one or more PEM certificates and nothing else.
+// checkServerTLS checks that the key is the certificate's. Errors never
+// quote the key.
+func checkServerTLS(certPEM, keyPEM string) (string, error) {
+	if err := checkCAPEM(certPEM); err != nil {
+		return "cert_pem", err
+	}
+	if _, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM)); err != nil {
+		if b, _ := pem.Decode([]byte(keyPEM)); b == nil || !strings.Contains(b.Type, "PRIVATE KEY") {
+			return "key_pem", fmt.Errorf("holds no PEM private key")
+		}
+		return "key_pem", fmt.Errorf("is not the private key of server_tls.cert_pem, or does not parse")
+	}
+	return "", nil
+}
+
 func checkCAPEM(s string) error {
 	rest := []byte(s)
 	n := 0

@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,6 +34,7 @@ import (
 
 	"github.com/foobar/terraform-provider-foobar/internal/acctest"
 	"github.com/foobar/terraform-provider-foobar/internal/mysql"
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/testcert"
 )
 
 const mysqlClusterAddr = "foobar_mysql_cluster.test"
@@ -177,7 +179,8 @@ func checkMySQLDestroyed(t *testing.T, hosts []acctest.Host, keptDB string) func
 			if src := h.ReplicaField(t, "Master_Host") + h.ReplicaField(t, "Source_Host"); src != "" {
 				return fmt.Errorf("%s still replicates from %s", h.Name, src)
 			}
-			out, _ := h.TryExec("sh", "-c", "ls /etc/mysql/mariadb.conf.d/60-foobar.cnf /etc/mysql/mysql.conf.d/zz-foobar.cnf /etc/mysql/foobar-replication-ca.pem 2>/dev/null; true")
+			out, _ := h.TryExec("sh", "-c", "ls /etc/mysql/mariadb.conf.d/60-foobar.cnf /etc/mysql/mysql.conf.d/zz-foobar.cnf /etc/mysql/foobar-replication-ca.pem "+
+				mysql.ServerCertFile+" "+mysql.ServerKeyFile+" 2>/dev/null; true")
 			if strings.TrimSpace(out) != "" {
 				return fmt.Errorf("%s still has the provider's files: %s", h.Name, out)
 			}
@@ -298,16 +301,25 @@ func testAccMySQLClusterMariaDB(t *testing.T, inv *acctest.Inventory, db1, db2 a
 	// secret store). Write-only mode: ephemeral variables, so neither the
 	// plan file nor its JSON holds them and the checks below can look at
 	// everything Terraform wrote.
-	vars := config.Variables{"repl_pw": config.StringVariable(replPW), "app_pw": config.StringVariable(appPW)}
+	// The key comes in as a sensitive variable, as an operator's would
+	// (the trace log check below proves the provider never logs it).
+	ca := testcert.NewCA(t)
+	cert, key := clusterCert(t, ca, db1, db2)
+	vars := config.Variables{"repl_pw": config.StringVariable(replPW), "app_pw": config.StringVariable(appPW), "server_key": config.StringVariable(key)}
 	replArg, appArg, ephemeral := `replication_password            = var.repl_pw`, `password            = var.app_pw`, ""
 	if wo {
 		replArg = "replication_password_wo         = var.repl_pw\n  replication_password_wo_version = 1"
 		appArg = "password_wo         = var.app_pw\n    password_wo_version = 1"
 		ephemeral = "\n  ephemeral = true"
 	}
+	// Replication over TLS, the primary's certificate verified against the
+	// test's CA and the primary's address.
+	tlsHCL := serverTLSHCL(cert, "var.server_key") + fmt.Sprintf("  replication_tls = {\n    ca_pem = <<-EOT\n%s\nEOT\n  }\n", strings.TrimSpace(ca.PEM))
+	keyLine := strings.Split(key, "\n")[1]
 	body := func(settings string) string {
 		return fmt.Sprintf(`  replication_user                = %q
   %s
+%s
   databases = [{ name = %q }]
   users = [{
     name                = %q
@@ -318,7 +330,7 @@ func testAccMySQLClusterMariaDB(t *testing.T, inv *acctest.Inventory, db1, db2 a
   settings              = { %s }
   lag_threshold_seconds = 60
   wait_timeout          = "2m"
-`, accReplUser, replArg, accDB, accAppUser, appArg, accDB, settings)
+`, accReplUser, replArg, tlsHCL, accDB, accAppUser, appArg, accDB, settings)
 	}
 	cfg := func(settings string) string {
 		return fmt.Sprintf(`
@@ -328,6 +340,10 @@ variable "repl_pw" {
 }
 variable "app_pw" {
   type      = string%[1]s
+  sensitive = true
+}
+variable "server_key" {
+  type      = string
   sensitive = true
 }
 `, ephemeral) + mysqlClusterHCL(inv, db1, []acctest.Host{db2}, body(settings))
@@ -368,10 +384,11 @@ variable "app_pw" {
 					statecheck.ExpectKnownValue(mysqlClusterAddr, tfjsonpath.New("servers").AtMapKey(db2.Address).AtMapKey("version"), knownvalue.StringRegexp(db2.Version(t, "mariadb", true))),
 				),
 				Check: tfresource.ComposeAggregateTestCheckFunc(
-					func(*terraform.State) error { return ps.check(replPW, appPW) },
+					func(*terraform.State) error { return ps.check(replPW, appPW, keyLine) },
 					checkReplicates(db1, []acctest.Host{db2}, appPW, "t1", 1, 100),
 					checkWriteRefused(db2, appPW),
 					checkReplicaSource(t, db2, db1),
+					func(*terraform.State) error { return checkVerifiedReplicationTLS(t, db1, db2) },
 					func(*terraform.State) error {
 						if v := db2.SQLValue(t, "SELECT @@GLOBAL.max_connections"); v != "300" {
 							return fmt.Errorf("%s max_connections = %s, want 300", db2.Name, v)
@@ -522,7 +539,7 @@ variable "app_pw" {
 				ImportStateVerify: true,
 				ImportStateIdFunc: func(*terraform.State) (string, error) { return db1.Address + "," + db2.Address, nil },
 				ImportStateVerifyIgnore: []string{
-					"replication_password", "replication_password_wo", "replication_password_wo_version", "databases", "users", "settings",
+					"replication_password", "replication_password_wo", "replication_password_wo_version", "replication_tls", "server_tls", "databases", "users", "settings",
 					"lag_threshold_seconds", "wait_timeout", "converged", "drift", "replica_status",
 				},
 			},
@@ -541,6 +558,9 @@ variable "app_pw" {
 		if strings.Contains(string(log), s) {
 			t.Errorf("a password appears in the TF_LOG=trace output")
 		}
+	}
+	if strings.Contains(string(log), keyLine) {
+		t.Errorf("the server's private key appears in the TF_LOG=trace output")
 	}
 }
 
@@ -840,35 +860,41 @@ func TestAccMySQLCluster_unreachableMember(t *testing.T) {
 
 // TestAccMySQLCluster_mysql: the same basics on MySQL 9 (CHANGE
 // REPLICATION SOURCE, super_read_only, a cloned server_uuid), with
-// sensitive (not write-only) passwords and TLS verified against the
-// primary's CA.
+// sensitive (not write-only) passwords, replication over TLS verified
+// against the test's CA and the members' addresses (server_tls), a replica
+// given the wrong CA refused, and an application account that must use TLS
+// (require_ssl).
 func TestAccMySQLCluster_mysql(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	m1, m2 := inv.Host(t, "mysql1"), inv.Host(t, "mysql2")
 	cleanMySQLHosts(t, m1, m2)
 	replPW, replPW2, appPW := randomSecret(t, "Rp-"), randomSecret(t, "Rq-"), randomSecret(t, "Ap-")
-	ca := m1.Exec(t, "cat", "/var/lib/mysql/ca.pem")
-	mkBody := func(replPW, privileges string) string {
+	ca, otherCA := testcert.NewCA(t), testcert.NewCA(t)
+	serverTLS, rotatedTLS := clusterTLSHCL(t, ca, m1, m2), clusterTLSHCL(t, otherCA, m1, m2)
+	mkBodyTLS := func(replPW, privileges, caPEM, serverTLS string) string {
 		return fmt.Sprintf(`  replication_user     = %q
   replication_password = %q
+%s
   replication_tls = {
-    ca_pem             = <<-EOT
+    ca_pem = <<-EOT
 %s
 EOT
-    verify_server_cert = false
   }
   databases = [{ name = %q }]
   users = [{
-    name       = %q
-    host       = "%%"
-    password   = %q
-    database   = %q
-    privileges = [%s]
+    name        = %q
+    host        = "%%"
+    password    = %q
+    require_ssl = true
+    database    = %q
+    privileges  = [%s]
   }]
   wait_timeout = "2m"
-`, accReplUser, replPW, strings.TrimSpace(ca), accDB, accAppUser, appPW, accDB, privileges)
+`, accReplUser, replPW, serverTLS, strings.TrimSpace(caPEM), accDB, accAppUser, appPW, accDB, privileges)
 	}
+	mkBodyCA := func(replPW, privileges, caPEM string) string { return mkBodyTLS(replPW, privileges, caPEM, serverTLS) }
+	mkBody := func(replPW, privileges string) string { return mkBodyCA(replPW, privileges, ca.PEM) }
 	cfg := mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBody(replPW, `"ALL PRIVILEGES"`))
 	withSettings := func(settings string) string {
 		return mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBody(replPW2, `"SELECT", "INSERT", "CREATE"`)+"  settings = { "+settings+" }\n")
@@ -893,8 +919,8 @@ EOT
 						if _, err := m2.TrySQL("CREATE DATABASE foobar_acc_other"); err == nil || !strings.Contains(err.Error(), "super-read-only") {
 							return fmt.Errorf("the replica's admin could write, or was refused for another reason: %w", err)
 						}
-						if ssl := m2.ReplicaField(t, "Source_SSL_Allowed"); ssl != "Yes" {
-							return fmt.Errorf("replication is not over TLS (Source_SSL_Allowed %q)", ssl)
+						if err := checkVerifiedReplicationTLS(t, m1, m2); err != nil {
+							return err
 						}
 						if ct := m1.SQLValue(t, fmt.Sprintf("SELECT GROUP_CONCAT(connection_type) FROM performance_schema.threads WHERE processlist_user = '%s'", accReplUser)); ct != "SSL/TLS" {
 							return fmt.Errorf("the replication connection on the primary is %q, want SSL/TLS", ct)
@@ -903,6 +929,7 @@ EOT
 						return nil
 					},
 					checkWriteRefused(m2, appPW),
+					checkClientTLS(t, m1, accAppUser, appPW, ca.PEM, otherCA.PEM),
 				),
 			},
 			{
@@ -916,6 +943,13 @@ EOT
 					}
 					return nil
 				},
+			},
+			{
+				// Refusal: a replica told to trust another CA does not
+				// connect, and the apply says why at once (not after
+				// wait_timeout). The next step puts the right CA back.
+				Config:      mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBodyCA(replPW, `"ALL PRIVILEGES"`, otherCA.PEM)),
+				ExpectError: errPattern(m2.Address, "refuses", m1.Address, "TLS certificate", "certificate verify failed", "replication_tls.ca_pem"),
 			},
 			{
 				PreConfig: func() {
@@ -998,12 +1032,30 @@ EOT
 				),
 			},
 			{
+				// Rotation: a certificate from another CA (replicas trust
+				// both during the change) is served after the restart,
+				// replica first; a client that trusts only the new CA
+				// verifies it, one that trusts only the old one is refused.
+				Config: mysqlClusterHCL(inv, m1, []acctest.Host{m2}, mkBodyTLS(replPW2, `"SELECT", "INSERT", "CREATE"`, ca.PEM+otherCA.PEM, rotatedTLS)+"  settings = { max_connections = \"300\" }\n"),
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					func(*terraform.State) error {
+						if u1, u2 := m1.StatusCounter(t, "Uptime"), m2.StatusCounter(t, "Uptime"); u2 < u1 {
+							return fmt.Errorf("the primary restarted before the replica (uptime primary %d s, replica %d s)", u1, u2)
+						}
+						return nil
+					},
+					checkClientTLS(t, m1, accAppUser, appPW, otherCA.PEM, ca.PEM),
+					checkReplicates(m1, []acctest.Host{m2}, appPW, "t1", 1501, 5),
+					checkReplicaSource(t, m2, m1),
+				),
+			},
+			{
 				ResourceName:      mysqlClusterAddr,
 				ImportState:       true,
 				ImportStateVerify: true,
 				ImportStateIdFunc: func(*terraform.State) (string, error) { return m1.Address + "," + m2.Address, nil },
 				ImportStateVerifyIgnore: []string{
-					"replication_password", "replication_tls", "databases", "users", "settings",
+					"replication_password", "replication_tls", "server_tls", "databases", "users", "settings",
 					"lag_threshold_seconds", "wait_timeout", "converged", "drift", "replica_status",
 				},
 			},
@@ -1011,11 +1063,92 @@ EOT
 	})
 }
 
+// clusterTLSHCL issues one server certificate from ca naming every member
+// by address (IP SANs) and returns the cluster's server_tls argument with
+// the key inline.
+func clusterTLSHCL(t *testing.T, ca *testcert.CA, members ...acctest.Host) string {
+	t.Helper()
+	cert, key := clusterCert(t, ca, members...)
+	return serverTLSHCL(cert, "<<-EOT\n"+strings.TrimSpace(key)+"\nEOT")
+}
+
+// clusterCert issues one server certificate from ca naming every member by
+// address (IP SANs).
+func clusterCert(t *testing.T, ca *testcert.CA, members ...acctest.Host) (cert, key string) {
+	t.Helper()
+	var ips []net.IP
+	for _, m := range members {
+		ips = append(ips, net.ParseIP(m.Address))
+	}
+	return ca.Issue(t, nil, ips, 0)
+}
+
+// serverTLSHCL is the server_tls argument with the certificate inline and
+// the key as the HCL expression keyExpr.
+func serverTLSHCL(cert, keyExpr string) string {
+	return fmt.Sprintf("  server_tls = {\n    cert_pem = <<-EOT\n%s\nEOT\n    key_pem = %s\n  }\n", strings.TrimSpace(cert), keyExpr)
+}
+
+// checkVerifiedReplicationTLS: the replica connects over TLS with the
+// source's certificate verified by name, and the primary's key is readable
+// by the server's group only.
+func checkVerifiedReplicationTLS(t *testing.T, primary, replica acctest.Host) error {
+	t.Helper()
+	allowed, verify := "Master_SSL_Allowed", "Master_SSL_Verify_Server_Cert"
+	if replica.Service != "mariadb" {
+		allowed, verify = "Source_SSL_Allowed", "Source_SSL_Verify_Server_Cert"
+	}
+	if got := replica.ReplicaField(t, allowed); got != "Yes" {
+		return fmt.Errorf("%s: replication is not over TLS (%s %q)", replica.Name, allowed, got)
+	}
+	if got := replica.ReplicaField(t, verify); got != "Yes" {
+		return fmt.Errorf("%s: the source's certificate is not verified (%s %q)", replica.Name, verify, got)
+	}
+	if got := strings.TrimSpace(primary.Exec(t, "stat", "-c", "%a %U %G", mysql.ServerKeyFile)); got != "640 root mysql" {
+		return fmt.Errorf("%s: %s is %q, want 640 root mysql", primary.Name, mysql.ServerKeyFile, got)
+	}
+	return nil
+}
+
+// checkClientTLS: an account with require_ssl is refused without TLS
+// (error 1045) and when the client trusts another CA, and works when the
+// client verifies the server's certificate against ca (the session then
+// reports a TLS cipher).
+func checkClientTLS(t *testing.T, h acctest.Host, user, password, caPEM, otherCAPEM string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		good, bad := "/tmp/foobar-acc-ca.pem", "/tmp/foobar-acc-other-ca.pem"
+		h.ExecInput(t, caPEM, "sh", "-c", "cat > "+good)
+		h.ExecInput(t, otherCAPEM, "sh", "-c", "cat > "+bad)
+		const q = "SHOW SESSION STATUS LIKE 'Ssl_cipher'"
+		if out, err := h.SQLAsTLS(user, password, "", q, ""); err == nil || !strings.Contains(out, "1045") {
+			return fmt.Errorf("%s: %s connected without TLS, or was refused for another reason: %w (output %q)", h.Name, user, err, out)
+		}
+		if _, err := h.SQLAsTLS(user, password, "", q, bad); err == nil {
+			return fmt.Errorf("%s: a client trusting another CA connected as %s", h.Name, user)
+		} else {
+			t.Logf("wrong CA refused as it should be: %v", err)
+		}
+		out, err := h.SQLAsTLS(user, password, "", q, good)
+		if err != nil {
+			return fmt.Errorf("%s: %s could not connect with TLS verified against the cluster's CA: %w", h.Name, user, err)
+		}
+		if f := strings.Fields(out); len(f) < 2 {
+			return fmt.Errorf("%s: the verified session has no TLS cipher: %q", h.Name, out)
+		}
+		return nil
+	}
+}
+
 // TestMySQLCluster_invalidInputs: bad inputs are refused at plan time, each
 // on its attribute, before any host is contacted.
 func TestMySQLCluster_invalidInputs(t *testing.T) {
 	requireTerraform(t)
 	const provider = `provider "foobar" {}` + "\n"
+	certA, keyA := testcert.Pair(t, "db")
+	_, keyB := testcert.Pair(t, "db")
+	serverTLSArg := func(cert, key string) string {
+		return fmt.Sprintf("server_tls = {\n    cert_pem = %q\n    key_pem = %q\n  }", cert, key)
+	}
 	member := func(h string) string { return fmt.Sprintf("{ ssh = { host = %q } }", h) }
 	cluster := func(primary string, replicas []string, extra string) string {
 		var reps []string
@@ -1069,6 +1202,14 @@ func TestMySQLCluster_invalidInputs(t *testing.T) {
 			[]string{`semi_sync.timeout`, `"10ms"`, `between 100ms and 24h`}},
 		{"semi_sync set in settings", cluster("10.0.0.1", nil, `settings = { rpl_semi_sync_master_enabled = "ON" }`),
 			[]string{`settings["rpl_semi_sync_master_enabled"]`, `semi_sync attribute`}},
+		{"server key of another certificate", cluster("10.0.0.1", nil, serverTLSArg(certA, keyB)),
+			[]string{`server_tls.key_pem`, `is not the private key of server_tls.cert_pem`}},
+		{"server key not a key", cluster("10.0.0.1", nil, serverTLSArg(certA, "not a key")),
+			[]string{`server_tls.key_pem`, `holds no PEM private key`}},
+		{"server cert not a cert", cluster("10.0.0.1", nil, serverTLSArg("not a certificate", keyB)),
+			[]string{`server_tls.cert_pem`, `holds no PEM certificate`}},
+		{"ssl_cert with server_tls", cluster("10.0.0.1", nil, serverTLSArg(certA, keyA)+"\n  settings = { ssl_cert = \"/etc/x.pem\" }"),
+			[]string{`settings["ssl_cert"]`, `is managed by server_tls`}},
 		{"bad wait", cluster("10.0.0.1", nil, `wait_timeout = "soon"`),
 			[]string{`wait_timeout`, `not a duration`}},
 		// issue 13 part 5: settings that switch off the server's security.
@@ -1232,13 +1373,18 @@ func TestMySQLCluster_example(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ca := testcert.NewCA(t)
+	cert, key := ca.Issue(t, nil, []net.IP{net.ParseIP("10.0.0.31"), net.ParseIP("10.0.0.32"), net.ParseIP("10.0.0.33")}, 0)
 	tfresource.UnitTest(t, tfresource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		// Ephemeral variables and write-only arguments.
 		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		Steps: []tfresource.TestStep{{
-			Config:             `provider "foobar" {}` + "\n" + string(b),
-			ConfigVariables:    config.Variables{"replication_password": config.StringVariable("r-secret"), "app_password": config.StringVariable("a-secret")},
+			Config: `provider "foobar" {}` + "\n" + string(b),
+			ConfigVariables: config.Variables{
+				"replication_password": config.StringVariable("r-secret"), "app_password": config.StringVariable("a-secret"),
+				"db_ca_pem": config.StringVariable(ca.PEM), "db_cert_pem": config.StringVariable(cert), "db_key_pem": config.StringVariable(key),
+			},
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: true,
 			ConfigPlanChecks: tfresource.ConfigPlanChecks{

@@ -16,15 +16,28 @@
 //	DB_NAME         database
 //	DB_USER         user
 //	DB_PASSWORD     password
+//	DB_TLS_CA       when set, connect to every database over TLS and verify
+//	                the server's certificate against this CA and the host of
+//	                DB_WRITER / DB_READERS (an IP address as an IP SAN): the
+//	                base64 of a PEM bundle (one line, as foobar_web_server's
+//	                environment requires: base64encode(ca_pem) in Terraform),
+//	                a PEM bundle itself, or the path of a PEM file. A server
+//	                that does not offer TLS, or whose certificate does not
+//	                verify, is refused.
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -51,7 +64,11 @@ func main() {
 	host, _ := os.Hostname()
 
 	a := &app{host: host}
-	var err error
+	roots, err := tlsRoots(os.Getenv("DB_TLS_CA"))
+	if err != nil {
+		log.Fatalf("DB_TLS_CA: %v", err)
+	}
+	open := func(addr string) (*sql.DB, error) { return openDB(addr, roots) }
 	if a.writer, err = open(writerAddr); err != nil {
 		log.Fatalf("writer %s: %v", writerAddr, err)
 	}
@@ -77,10 +94,11 @@ func main() {
 	})
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.HandleFunc("GET /api/whoami", a.whoami)
+	mux.HandleFunc("GET /api/dbtls", a.dbTLS)
 	mux.HandleFunc("POST /api/records", a.create)
 	mux.HandleFunc("GET /api/records/{id}", a.read)
 	srv := &http.Server{Addr: listen, Handler: a.tag(mux), ReadHeaderTimeout: 10 * time.Second}
-	log.Printf("foobar-app on %s: writer %s, readers %v", listen, writerAddr, a.names)
+	log.Printf("foobar-app on %s: writer %s, readers %v, verified TLS %t", listen, writerAddr, a.names, roots != nil)
 	log.Fatal(srv.ListenAndServe())
 }
 
@@ -91,7 +109,29 @@ func env(k, def string) string {
 	return def
 }
 
-func open(addr string) (*sql.DB, error) {
+// tlsRoots reads DB_TLS_CA: nil when it is empty (no TLS).
+func tlsRoots(v string) (*x509.CertPool, error) {
+	if v == "" {
+		return nil, nil
+	}
+	b := []byte(v)
+	if d, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v)); err == nil && bytes.HasPrefix(d, []byte("-----BEGIN")) {
+		b = d
+	} else if !strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
+		if b, err = os.ReadFile(v); err != nil {
+			return nil, err
+		}
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(b) {
+		return nil, errors.New("holds no PEM certificate")
+	}
+	return roots, nil
+}
+
+// openDB opens a pool to addr (host:port); with roots, over TLS with the
+// server's certificate verified against them and the host.
+func openDB(addr string, roots *x509.CertPool) (*sql.DB, error) {
 	cfg := mysql.NewConfig()
 	cfg.Net = "tcp"
 	cfg.Addr = addr
@@ -103,10 +143,18 @@ func open(addr string) (*sql.DB, error) {
 	cfg.WriteTimeout = 5 * time.Second
 	cfg.ParseTime = true
 	cfg.AllowNativePasswords = true
-	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if roots != nil {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		cfg.TLS = &tls.Config{RootCAs: roots, ServerName: host, MinVersion: tls.VersionTLS12}
+	}
+	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
 	}
+	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxLifetime(5 * time.Minute)
 	return db, nil
@@ -132,6 +180,28 @@ func (a *app) whoami(w http.ResponseWriter, _ *http.Request) {
 
 // health checks both database connections: the application is only useful
 // when it can write and read.
+// dbTLS answers the TLS cipher of a session on the writer and on each
+// reader ("" for a session without TLS): SHOW SESSION STATUS 'Ssl_cipher'.
+func (a *app) dbTLS(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	res := map[string]string{}
+	dbs := append([]*sql.DB{a.writer}, a.readers...)
+	for i, db := range dbs {
+		k := "writer"
+		if i > 0 {
+			k = "reader " + a.names[i-1]
+		}
+		var name, cipher string
+		if err := db.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").Scan(&name, &cipher); err != nil {
+			reply(w, http.StatusServiceUnavailable, map[string]string{k: err.Error()})
+			return
+		}
+		res[k] = cipher
+	}
+	reply(w, http.StatusOK, res)
+}
+
 func (a *app) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()

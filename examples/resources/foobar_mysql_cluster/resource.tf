@@ -14,6 +14,23 @@ variable "app_password" {
   sensitive = true
 }
 
+# TLS: one server certificate for every member (its subject alternative
+# names list the members' addresses), signed by the CA that replicas and
+# applications trust; for example made with the hashicorp/tls provider or
+# the organisation's PKI.
+variable "db_ca_pem" {
+  type = string
+}
+
+variable "db_cert_pem" {
+  type = string
+}
+
+variable "db_key_pem" {
+  type      = string
+  sensitive = true
+}
+
 resource "foobar_mysql_cluster" "db" {
   primary = {
     ssh = { host = "10.0.0.31" }
@@ -27,6 +44,16 @@ resource "foobar_mysql_cluster" "db" {
   replication_password_wo         = var.replication_password
   replication_password_wo_version = 1
 
+  # Every member serves this certificate; replicas verify the primary's
+  # against the CA and its address.
+  server_tls = {
+    cert_pem = var.db_cert_pem
+    key_pem  = var.db_key_pem
+  }
+  replication_tls = {
+    ca_pem = var.db_ca_pem
+  }
+
   databases = [
     { name = "app" },
   ]
@@ -36,6 +63,7 @@ resource "foobar_mysql_cluster" "db" {
       host                = "10.0.0.%"
       password_wo         = var.app_password
       password_wo_version = 1
+      require_ssl         = true # connections without TLS are refused
       database            = "app"
       privileges          = ["SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "INDEX"]
     },
