@@ -23,7 +23,7 @@ version=${VERSION:-$(sed -n 's/^VERSION *?= *//p' GNUmakefile)}
 step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
 
-step "1/7 Lab: real Debian hosts in Docker ($LAB_HOSTS); the first run builds the images from Debian packages (a few minutes)"
+step "1/8 Lab: real Debian hosts in Docker ($LAB_HOSTS); the first run builds the images from Debian packages (a few minutes)"
 lab/lab.sh up
 inv=$(lab/lab.sh inventory)
 addr() { jq -r --arg n "$1" '.hosts[] | select(.name == $n) | .address' "$inv"; }
@@ -31,7 +31,7 @@ addr() { jq -r --arg n "$1" '.hosts[] | select(.name == $n) | .address' "$inv"; 
 vip="$LAB_SUBNET.10"
 lb=$vip
 
-step "2/7 Terraform CLI, the provider and the application"
+step "2/8 Terraform CLI, the provider and the application"
 tf=$(tools/terraform.sh)
 "$tf" version | sed -n 1p  # sed reads it all: head could end terraform with SIGPIPE (pipefail)
 mirror="$work/mirror/registry.terraform.io/foobar/foobar/$version/$(go env GOOS)_$(go env GOARCH)"
@@ -53,7 +53,7 @@ provider_installation {
 RC
 export TF_CLI_CONFIG_FILE="$work/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 
-step "3/7 terraform apply of examples/foobar-stack"
+step "3/8 terraform apply of examples/foobar-stack"
 cp examples/foobar-stack/*.tf "$run/"
 printf 'terraform {\n  required_providers {\n    foobar = { source = "foobar/foobar", version = "%s" }\n  }\n}\n' "$version" > "$run/demo_override.tf"
 # The lab inventory as variables; the application talks to the databases
@@ -69,14 +69,20 @@ jq --arg root "$root" '{
     db_replica_hosts: [.hosts[] | select(.name == "db2") | .address],
     app_network: (.subnet | sub("\\.0/24$"; ".%")),
     admin_sources: [(.subnet | sub("\\.0/24$"; ".1"))],
+    monitoring_sources: [(.subnet | sub("\\.0/24$"; ".1"))],
     app_artifact: ($root + "/examples/foobar-stack/build/foobar-app"),
     site_dir: ($root + "/examples/foobar-stack/public")
   }' "$inv" > "$run/lab.auto.tfvars.json"
-# Passwords: generated once, kept in a root-only file next to the state.
+# Passwords: generated once, kept in a root-only file next to the state (a
+# password that a newer example needs is added to an older file).
+pw() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
 if [[ ! -s "$work/secrets.auto.tfvars.json" ]]; then
-  pw() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
   (umask 077; jq -n --arg a "$(pw)" --arg r "$(pw)" --arg s "$(pw)" \
     '{db_app_password: $a, replication_password: $r, stats_password: $s}' > "$work/secrets.auto.tfvars.json")
+fi
+if ! jq -e 'has("exporter_mysql_password")' "$work/secrets.auto.tfvars.json" >/dev/null; then
+  (umask 077; jq --arg e "$(pw)" '. + {exporter_mysql_password: $e}' "$work/secrets.auto.tfvars.json" > "$work/secrets.tmp" &&
+    mv "$work/secrets.tmp" "$work/secrets.auto.tfvars.json")
 fi
 cp "$work/secrets.auto.tfvars.json" "$run/"
 cd "$run"
@@ -87,7 +93,7 @@ rm -f .terraform.lock.hcl
   | grep --line-buffered -E '(Creating|Creation complete|Modifying|Modifications complete|Destroying|Destruction complete|Apply complete)' \
   | sed 's/^/   /'
 
-step "4/7 Checking the site through the load balancer ($domain resolved to the virtual address $lb)"
+step "4/8 Checking the site through the load balancer ($domain resolved to the virtual address $lb)"
 fails=0
 report=()
 check() { # check NAME OK DETAIL
@@ -118,7 +124,40 @@ else
   check firewall no "$(IFS=,; echo "${bad[*]}" | sed 's/,/, /g')"
 fi
 
-step "5/7 A second terraform plan must be empty"
+step "5/8 Monitoring: Prometheus on loopback scrapes the stack's scrape_targets with monitoring/prometheus.yml"
+# The shipped configuration and rules, as their comment installs them, with
+# a 3 s scrape interval (and timeout) so that the check takes seconds; the
+# test machine is the stack's monitoring source.
+prom="$work/prometheus"
+rm -rf "$prom" && mkdir -p "$prom"
+sed -E 's/^( +(scrape|evaluation)_interval:).*/\1 3s/' "$root/examples/foobar-stack/monitoring/prometheus.yml" > "$prom/prometheus.yml"
+cp "$root/examples/foobar-stack/monitoring/alerts.yml" "$prom/foobar-alerts.yml"
+"$tf" output -raw scrape_targets > "$prom/foobar-targets.json"
+want=$(jq '[.[].targets[]] | length' "$prom/foobar-targets.json")
+port=$((20000 + RANDOM % 20000))
+prometheus --config.file="$prom/prometheus.yml" --storage.tsdb.path="$prom/data" \
+  --web.listen-address="127.0.0.1:$port" > "$prom/prometheus.log" 2>&1 &
+prom_pid=$!
+up=0 total=0 res='{}'
+for _ in $(seq 60); do
+  sleep 1
+  res=$(curl -s -m 2 "http://127.0.0.1:$port/api/v1/query?query=up") || res='{}'
+  total=$(jq '.data.result | length' <<<"${res:-null}" 2>/dev/null) || total=0
+  up=$(jq '[.data.result[] | select(.value[1] == "1")] | length' <<<"${res:-null}" 2>/dev/null) || up=0
+  if (( total == want && up == want )); then break; fi
+done
+kill "$prom_pid" 2>/dev/null || true
+wait "$prom_pid" 2>/dev/null || true
+# Each endpoint as Prometheus last scraped it.
+jq -r '.data.result // [] | sort_by(.metric.job, .metric.host)[] | "\(.metric.job)\t\(.metric.host)\thttp://\(.metric.instance)/metrics\tup \(.value[1])"' \
+  <<<"${res:-null}" 2>/dev/null | awk -F'\t' '{ printf "   %-8s %-5s %-36s %s\n", $1, $2, $3, $4 }' || true
+if (( total == want && up == want )); then
+  check monitoring ok "$up of $want targets scraped (up == 1)"
+else
+  check monitoring no "$up of $want targets up (Prometheus saw $total; see $prom/prometheus.log)"
+fi
+
+step "6/8 A second terraform plan must be empty"
 set +e
 "$tf" plan -input=false -detailed-exitcode -no-color > "$work/second-plan.txt" 2>&1
 code=$?
@@ -129,7 +168,7 @@ case $code in
   *) check "second plan" no "terraform plan failed (see $work/second-plan.txt)" ;;
 esac
 
-step "6/7 Failover: the load balancer that holds $vip is frozen (docker pause)"
+step "7/8 Failover: the load balancer that holds $vip is frozen (docker pause)"
 holder=
 for h in lb1 lb3; do
   if docker exec "$LAB_NAME-$h" ip -o -4 addr show | grep -q " $vip/"; then holder=$h; fi
@@ -156,7 +195,7 @@ else
   fi
 fi
 
-step "7/7 Report ($(( $(date +%s) - started ))s)"
+step "8/8 Report ($(( $(date +%s) - started ))s)"
 for line in "${report[@]}"; do echo "  $line"; done
 echo
 "$tf" output -no-color | sed 's/^/  /'

@@ -209,7 +209,8 @@ locals {
 }
 
 # The load balancers: HTTP from anywhere, statistics (and Prometheus
-# metrics) from admin_sources, VRRP adverts from the other members.
+# metrics) from admin_sources and monitoring_sources, the node exporter from
+# monitoring_sources, VRRP adverts from the other members.
 resource "foobar_firewall" "lb" {
   count = length(foobar_load_balancer.lb)
   ssh   = { host = foobar_load_balancer.lb[count.index].ssh.host }
@@ -218,31 +219,88 @@ resource "foobar_firewall" "lb" {
   allow = concat(
     [
       { port = 80, from = ["0.0.0.0/0", "::/0"] },
-      { port = 8404, from = var.admin_sources },
+      { port = 8404, from = distinct(concat(var.admin_sources, var.monitoring_sources)) },
+      { port = local.exporter_ports.node, from = var.monitoring_sources },
     ],
     [for i, h in local.lb_members : { protocol = "vrrp", from = [h] } if i != count.index],
   )
 }
 
 # The web servers: HTTP only from the load balancers (their health checks
-# and the traffic they forward).
+# and the traffic they forward), the exporters only from monitoring_sources.
 resource "foobar_firewall" "web" {
   count = length(local.web_hosts)
   ssh   = { host = local.web_hosts[count.index] }
 
   admin_sources = var.admin_sources
-  allow         = [{ port = 80, from = local.lb_members }]
+  allow = concat(
+    [{ port = 80, from = local.lb_members }],
+    [for kind in ["node", "nginx"] : { port = local.exporter_ports[kind], from = var.monitoring_sources }],
+  )
 }
 
 # The databases: MySQL only from the web servers (the application) and the
-# other members (replication, which may run either way after a switchover).
+# other members (replication, which may run either way after a switchover),
+# the exporters only from monitoring_sources.
 resource "foobar_firewall" "db" {
   count = length(local.db_hosts)
   ssh   = { host = local.db_hosts[count.index] }
 
   admin_sources = var.admin_sources
-  allow = [{
-    port = 3306
-    from = concat(local.web_hosts, [for i, h in local.db_hosts : h if i != count.index])
-  }]
+  allow = concat(
+    [{
+      port = 3306
+      from = concat(local.web_hosts, [for i, h in local.db_hosts : h if i != count.index])
+    }],
+    [for kind in ["node", "mysqld"] : { port = local.exporter_ports[kind], from = var.monitoring_sources }],
+  )
+}
+
+# Monitoring: Prometheus exporters from Debian's packages, each bound to its
+# host's own address (the firewalls above open their ports to
+# monitoring_sources only): the node exporter on every host, Nginx's on each
+# web server, mysqld's on each database member. HAProxy serves its own
+# metrics (stats.prometheus, on the statistics port). The scrape_targets
+# output lists them all for Prometheus (monitoring/prometheus.yml), with the
+# alerting rules in monitoring/alerts.yml.
+locals {
+  exporter_ports = { node = 9100, nginx = 9113, mysqld = 9104 }
+
+  # Every host with the name its metrics carry (label host): lb1 is lb_host,
+  # lb2... its peers; db1 the primary, db2... the replicas.
+  lbs_named  = [for i, h in local.lb_members : { name = "lb${i + 1}", host = h }]
+  webs_named = [for i, h in local.web_hosts : { name = "web${i + 1}", host = h }]
+  dbs_named  = [for i, h in local.db_hosts : { name = "db${i + 1}", host = h }]
+  all_named  = concat(local.lbs_named, local.webs_named, local.dbs_named)
+}
+
+resource "foobar_exporter" "node" {
+  count = length(local.all_named)
+  ssh   = { host = local.all_named[count.index].host }
+
+  kind   = "node"
+  listen = "${local.all_named[count.index].host}:${local.exporter_ports.node}"
+}
+
+# Nginx's exporter reads stub_status from a loopback-only server that the
+# resource adds to the web server's Nginx.
+resource "foobar_exporter" "nginx" {
+  count = length(local.webs_named)
+  ssh   = { host = local.webs_named[count.index].host }
+
+  kind   = "nginx"
+  listen = "${local.webs_named[count.index].host}:${local.exporter_ports.nginx}"
+}
+
+# mysqld's exporter logs in as a least-privilege account that the resource
+# creates on each member's own server, once the cluster is built.
+resource "foobar_exporter" "mysqld" {
+  count = length(local.dbs_named)
+  ssh   = { host = local.dbs_named[count.index].host }
+
+  kind           = "mysqld"
+  listen         = "${local.dbs_named[count.index].host}:${local.exporter_ports.mysqld}"
+  mysql_password = var.exporter_mysql_password
+
+  depends_on = [foobar_mysql_cluster.db]
 }

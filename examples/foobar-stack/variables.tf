@@ -104,6 +104,16 @@ variable "replication_password" {
   description = "Password of the replication user."
 }
 
+variable "exporter_mysql_password" {
+  type        = string
+  sensitive   = true
+  description = "Password of the mysqld exporter's least-privilege MySQL account on each database member."
+  validation {
+    condition     = can(regex("^[!$-&(-\\[\\]-_a-~]{12,100}$", var.exporter_mysql_password))
+    error_message = "exporter_mysql_password must be 12 to 100 printable ASCII characters without quotes, backslash, '#' or spaces (it goes into the exporter's option file)."
+  }
+}
+
 variable "stats_password" {
   type        = string
   sensitive   = true
@@ -116,5 +126,14 @@ variable "admin_sources" {
   validation {
     condition     = length(var.admin_sources) > 0
     error_message = "admin_sources must name at least one address or network, or the firewall would refuse Terraform's own SSH connections (the host would then roll the rules back)."
+  }
+}
+
+variable "monitoring_sources" {
+  type        = list(string)
+  description = "Where Prometheus scrapes from (addresses or CIDR networks): the only sources that may reach the exporters (node 9100, nginx 9113, mysqld 9104) and the load balancers' statistics port (HAProxy's metrics, 8404)."
+  validation {
+    condition     = length(var.monitoring_sources) > 0
+    error_message = "monitoring_sources must name at least one address or network: the firewalls open the exporters' ports to these sources only."
   }
 }

@@ -66,6 +66,43 @@ func StartPrometheus(t testing.TB, interval, forDur time.Duration, jobs ...strin
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return runPrometheus(t, bin, dir)
+}
+
+var intervalRE = regexp.MustCompile(`(?m)^(\s+(?:scrape|evaluation)_interval:\s*)\S+$`)
+
+// StartShippedPrometheus starts Prometheus with the stack example's own
+// monitoring/prometheus.yml and alerts.yml (as that file's comment installs
+// them), the intervals shortened to interval, and targets (the stack's
+// scrape_targets output) as its foobar-targets.json.
+func StartShippedPrometheus(t testing.TB, interval time.Duration, targets []byte) *Prometheus {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatalf("prometheus is not installed (tools/deps.sh installs Debian's package): %v", err)
+	}
+	dir := t.TempDir()
+	src := filepath.Dir(RulesPath())
+	cfg, err := os.ReadFile(filepath.Join(src, "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = intervalRE.ReplaceAll(cfg, []byte("${1}"+interval.String()))
+	rules, err := os.ReadFile(RulesPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"prometheus.yml": cfg, "foobar-alerts.yml": rules, "foobar-targets.json": targets} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return runPrometheus(t, bin, dir)
+}
+
+// runPrometheus runs bin on dir's prometheus.yml until the test ends.
+func runPrometheus(t testing.TB, bin, dir string) *Prometheus {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

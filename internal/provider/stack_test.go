@@ -83,7 +83,7 @@ func testAccStackExample(t *testing.T, st stackExample) {
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				ConfigDirectory:          config.StaticDirectory(example),
 				ConfigVariables:          vars,
-				Check:                    resource.ComposeAggregateTestCheckFunc(checkSite, st.checkFirewall()),
+				Check:                    resource.ComposeAggregateTestCheckFunc(checkSite, st.checkFirewall(), st.checkScraped(t)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownOutputValue("dns_record", knownvalue.StringExact(domain+". IN A "+st.site())),
 					statecheck.ExpectKnownOutputValue("db_writer_endpoint", knownvalue.StringExact(db1.Address+":3306")),
@@ -159,6 +159,9 @@ func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, 
 		// The test machine, as the hosts see it: Terraform's SSH and the
 		// checks of the statistics port come from there.
 		"admin_sources": config.ListVariable(config.StringVariable(strings.TrimSuffix(inv.Subnet, "0/24") + "1")),
+		// Prometheus runs on the test machine too.
+		"monitoring_sources":      config.ListVariable(config.StringVariable(strings.TrimSuffix(inv.Subnet, "0/24") + "1")),
+		"exporter_mysql_password": config.StringVariable(randomSecret(t, "exporter-")),
 	}
 	if hosts.LBPeer.Name != "" {
 		// The pair's address: .10 of the lab's network, which no lab
@@ -184,11 +187,45 @@ func buildStackApp(t *testing.T) string {
 	return artifact
 }
 
+// checkScraped starts Prometheus on the test machine (the example's
+// monitoring_sources) with the example's monitoring/prometheus.yml and
+// alerts.yml and its scrape_targets output as foobar-targets.json, and
+// requires every target up: a node exporter on each host, Nginx's on each
+// web server, mysqld's on each database member and each load balancer's
+// HAProxy.
+func (st stackExample) checkScraped(t *testing.T) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		out, ok := s.RootModule().Outputs["scrape_targets"]
+		if !ok {
+			return fmt.Errorf("no scrape_targets output")
+		}
+		targets, ok := out.Value.(string)
+		if !ok {
+			return fmt.Errorf("scrape_targets is a %T, want a JSON string", out.Value)
+		}
+		lbs := 1
+		if st.lbPeer.Name != "" {
+			lbs = 2
+		}
+		want := len(st.hosts()) + 2 + 2 + lbs
+		started := time.Now()
+		prom := acctest.StartShippedPrometheus(t, 3*time.Second, []byte(targets))
+		up, err := prom.WaitAllUp(want, 60*time.Second)
+		if err != nil {
+			return fmt.Errorf("scrape_targets %s: %w", targets, err)
+		}
+		t.Logf("Prometheus scraped %d of %d targets (up == 1) %.1f s after it started:\n%s", want, want, time.Since(started).Seconds(), up)
+		return nil
+	}
+}
+
 // checkFirewall checks every flow between the example's hosts: SSH from
 // none of them (only admin_sources, the test machine), HTTP on a load
 // balancer from all, its statistics port from none, a web server's HTTP
 // from the load balancers only, MySQL from the web servers and the other
-// database hosts only.
+// database hosts only, the exporters (node on every host, nginx on the web
+// servers, mysqld on the database hosts) from none (only
+// monitoring_sources, the test machine).
 func (st stackExample) checkFirewall() resource.TestCheckFunc {
 	lbs := []acctest.Host{st.lb1}
 	if st.lbPeer.Name != "" {
@@ -199,7 +236,7 @@ func (st stackExample) checkFirewall() resource.TestCheckFunc {
 	ports := map[string][]int{}
 	var want []string
 	for _, to := range hosts {
-		ports[to.Name] = []int{22}
+		ports[to.Name] = []int{22, 9100}
 	}
 	for _, lb := range lbs {
 		ports[lb.Name] = append(ports[lb.Name], 80, 8404)
@@ -208,13 +245,13 @@ func (st stackExample) checkFirewall() resource.TestCheckFunc {
 		}
 	}
 	for _, w := range webs {
-		ports[w.Name] = append(ports[w.Name], 80)
+		ports[w.Name] = append(ports[w.Name], 80, 9113)
 		for _, lb := range lbs {
 			want = append(want, fmt.Sprintf("%s->%s:80", lb.Name, w.Name))
 		}
 	}
 	for _, db := range dbs {
-		ports[db.Name] = append(ports[db.Name], 3306)
+		ports[db.Name] = append(ports[db.Name], 3306, 9104)
 		for _, from := range append(append([]acctest.Host{}, webs...), dbs...) {
 			want = append(want, fmt.Sprintf("%s->%s:3306", from.Name, db.Name))
 		}
@@ -272,10 +309,12 @@ func (st stackExample) dropAppData(t *testing.T) {
 
 // TestAccStack_readRoundTrips holds every Read of the example stack to one
 // SSH round trip per host (issue 17): a refresh reads lb1, web1, web2 (with
-// their static trees), db1 and db2, and each host's firewall, and the
-// provider's pool must have run exactly one command per resource on each,
-// two (the sessions that set a connection up, sudo detection, are not
-// counted). Then drift of every kind the reads look at
+// their static trees), db1 and db2, each host's firewall and node exporter,
+// the web servers' Nginx exporters and the database members' mysqld
+// exporters, and the provider's pool must have run exactly one command per
+// resource on each: three on a load balancer, four on a web server or a
+// database member (the sessions that set a connection up, sudo detection,
+// are not counted). Then drift of every kind the reads look at
 // (a static file, a server's settings file, a revoked privilege on the
 // primary, haproxy.cfg) is made on the hosts, and the next refresh must
 // still see all of it in one round trip per host. A last apply repairs the
@@ -302,10 +341,15 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 		var bad []string
 		for _, h := range hosts {
 			addr := net.JoinHostPort(h.Address, "22")
-			// Two resources read each host: its service's and its
-			// firewall.
-			if n := counts[addr]; n != 2 {
-				bad = append(bad, fmt.Sprintf("%s (%s): %d", h.Name, addr, n))
+			// The resources that read each host: its service's, its
+			// firewall and its node exporter; on a web server Nginx's
+			// exporter too, on a database member mysqld's.
+			want := 3
+			if h != st.lb1 && h != st.lbPeer {
+				want = 4
+			}
+			if n := counts[addr]; n != want {
+				bad = append(bad, fmt.Sprintf("%s (%s): %d, want %d", h.Name, addr, n, want))
 			}
 			delete(counts, addr)
 		}
@@ -313,7 +357,7 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 			bad = append(bad, fmt.Sprintf("%s, a host the stack does not use: %d", addr, n))
 		}
 		if len(bad) > 0 {
-			return fmt.Errorf("a refresh must run one command (one SSH round trip) per resource on each host, 2 here; commands run: %s", strings.Join(bad, ", "))
+			return fmt.Errorf("a refresh must run one command (one SSH round trip) per resource on each host (3 on a load balancer, 4 elsewhere); commands run: %s", strings.Join(bad, ", "))
 		}
 		return nil
 	}
