@@ -4,12 +4,11 @@
 package exporter
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
-	"strings"
 
 	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
@@ -135,9 +134,7 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 		if err != nil {
 			return res, err
 		}
-		for p, s := range out.Checksums {
-			res.Checksums[p] = s
-		}
+		maps.Copy(res.Checksums, out.Checksums)
 	}
 	if c.Kind == KindMySQL {
 		if err := mysqlAccount(ctx, r, d.Host, c, false); err != nil {
@@ -153,7 +150,7 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 		Reapply:      !svc.Active(),
 		Reload:       snap.Init.Argv(apply.ActionRestart, c.Service()),
 		Verify:       c.verify,
-		Lock:         "foobar-exporter-" + c.Kind,
+		Lock:         c.lock(),
 		Host:         d.Host,
 		StateDir:     d.StateDir,
 	})
@@ -170,11 +167,12 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 		}
 		return res, err
 	}
-	for p, s := range out.Checksums {
-		res.Checksums[p] = s
-	}
+	maps.Copy(res.Checksums, out.Checksums)
 	return res, nil
 }
+
+// lock is the host lock of this kind's files (apply.Change.Lock).
+func (c Config) lock() string { return "foobar-exporter-" + c.Kind }
 
 // resetFailed clears systemd's "failed" state that some exporters leave by
 // exiting non-zero on SIGTERM: the stop was asked for.
@@ -227,7 +225,7 @@ func Remove(ctx context.Context, r remote.Runner, d Deployment) error {
 		resetFailed(ctx, r, snap.Init, c.Service())
 	}
 	if c.Kind == KindMySQL {
-		ch := apply.Change{Remove: []string{MySQLCnfPath}, Lock: "foobar-exporter-" + c.Kind, Host: d.Host, StateDir: d.StateDir}
+		ch := apply.Change{Remove: []string{MySQLCnfPath}, Lock: c.lock(), Host: d.Host, StateDir: d.StateDir}
 		if _, err := apply.Apply(ctx, r, ch); err != nil {
 			return err
 		}
@@ -236,7 +234,7 @@ func Remove(ctx context.Context, r remote.Runner, d Deployment) error {
 		}
 	}
 	if err := apply.RestoreOriginal(ctx, r, apply.Restore{
-		Paths: []string{c.DefaultsPath()}, Lock: "foobar-exporter-" + c.Kind, Host: d.Host, StateDir: d.StateDir,
+		Paths: []string{c.DefaultsPath()}, Lock: c.lock(), Host: d.Host, StateDir: d.StateDir,
 	}); err != nil {
 		return err
 	}
@@ -294,12 +292,9 @@ func mysqlAccount(ctx context.Context, r remote.Runner, host string, c Config, d
 	if drop {
 		stmts = d.DropExporterAccount(a)
 	}
-	if _, err := r.Run(ctx, remote.Cmd{Argv: d.ClientArgv(), Stdin: bytes.NewReader(d.Script(mysql.ScriptOptions{NoBinlog: true}, stmts...))}); err != nil {
-		msg := err.Error()
-		if c.MySQLPassword != "" {
-			msg = strings.ReplaceAll(msg, c.MySQLPassword, "(password)")
-		}
-		return stepErr("account", "Exporter Error", errors.New(msg), fmt.Sprintf("setting up the exporter's account %s on %s failed: %s", a, host, msg))
+	// Node.Exec scrubs the secret statements' password from the error.
+	if err := (mysql.Node{Host: host, Runner: r, Dialect: d}).Exec(ctx, mysql.ScriptOptions{NoBinlog: true}, stmts...); err != nil {
+		return stepErr("account", "Exporter Error", err, fmt.Sprintf("setting up the exporter's account %s on %s failed: %v", a, host, err))
 	}
 	return nil
 }

@@ -267,3 +267,42 @@ func (c Config) ReadyMetric() string {
 	}
 	return "node_exporter_build_info"
 }
+
+// FileChecksums are the sha256 of the files the exporter manages, by path
+// (for nginx, the status server's too).
+func (c Config) FileChecksums() map[string]string {
+	out := map[string]string{}
+	for _, f := range c.Files() {
+		out[f.Path] = apply.Checksum(f.Content)
+	}
+	if c.Kind == KindNginx {
+		out[StubStatusConf] = apply.Checksum(c.RenderStubStatus())
+	}
+	return out
+}
+
+// SHA256 is one checksum over the managed files, in a fixed order.
+func (c Config) SHA256() string {
+	files := c.FileChecksums()
+	var b strings.Builder
+	for _, f := range c.Files() {
+		b.WriteString(f.Path + " " + files[f.Path] + "\n")
+	}
+	if s, ok := files[StubStatusConf]; ok {
+		b.WriteString(StubStatusConf + " " + s + "\n")
+	}
+	return apply.Checksum([]byte(b.String()))
+}
+
+// ScrapeTarget is where Prometheus reaches an exporter listening on listen
+// on host: listen itself, or host with its port when listen is a wildcard.
+func ScrapeTarget(host, listen string) string {
+	ap, err := netip.ParseAddrPort(listen)
+	if err != nil || !ap.Addr().IsUnspecified() {
+		return listen
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(a, ap.Port()).String()
+	}
+	return host + ":" + strconv.Itoa(int(ap.Port()))
+}

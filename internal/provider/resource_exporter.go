@@ -21,8 +21,6 @@ package provider
 
 import (
 	"context"
-	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -32,7 +30,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/foobar/terraform-provider-foobar/internal/apply"
 	"github.com/foobar/terraform-provider-foobar/internal/exporter"
 )
 
@@ -64,42 +61,6 @@ func (m exporterModel) toConfig() exporter.Config {
 		Kind: m.Kind.ValueString(), Listen: m.Listen.ValueString(), StubStatusPort: int(m.StubStatusPort.ValueInt64()),
 		MySQLUser: m.MySQLUser.ValueString(), MySQLPassword: m.MySQLPassword.ValueString(),
 	}
-}
-
-// exporterFiles are the managed files of c with their checksums.
-func exporterFiles(c exporter.Config) map[string]string {
-	out := map[string]string{}
-	for _, f := range c.Files() {
-		out[f.Path] = apply.Checksum(f.Content)
-	}
-	if c.Kind == exporter.KindNginx {
-		out[exporter.StubStatusConf] = apply.Checksum(c.RenderStubStatus())
-	}
-	return out
-}
-
-// exporterConfigSHA256 is one checksum over the managed files.
-func exporterConfigSHA256(c exporter.Config) string {
-	files := exporterFiles(c)
-	var b strings.Builder
-	for _, f := range c.Files() {
-		b.WriteString(f.Path + " " + files[f.Path] + "\n")
-	}
-	if s, ok := files[exporter.StubStatusConf]; ok {
-		b.WriteString(exporter.StubStatusConf + " " + s + "\n")
-	}
-	return apply.Checksum([]byte(b.String()))
-}
-
-func scrapeTarget(host, listen string) string {
-	ap, err := netip.ParseAddrPort(listen)
-	if err != nil || !ap.Addr().IsUnspecified() {
-		return listen
-	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		return netip.AddrPortFrom(a, ap.Port()).String()
-	}
-	return host + ":" + strconv.Itoa(int(ap.Port()))
 }
 
 func (r *exporterResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -151,8 +112,8 @@ func (r *exporterResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringValue(plan.SSH.Host.ValueString()+"/"+c.Kind))...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("scrape_target"), types.StringValue(scrapeTarget(plan.SSH.Host.ValueString(), c.Listen)))...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("config_sha256"), types.StringValue(exporterConfigSHA256(c)))...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("scrape_target"), types.StringValue(exporter.ScrapeTarget(plan.SSH.Host.ValueString(), c.Listen)))...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("config_sha256"), types.StringValue(c.SHA256()))...)
 }
 
 func (r *exporterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -186,8 +147,8 @@ func (r *exporterResource) apply(ctx context.Context, planIn tfsdk.Plan, state *
 		return
 	}
 	m.ID = types.StringValue(m.SSH.Host.ValueString() + "/" + c.Kind)
-	m.ScrapeTarget = types.StringValue(scrapeTarget(m.SSH.Host.ValueString(), c.Listen))
-	m.ConfigSHA256 = types.StringValue(exporterConfigSHA256(c))
+	m.ScrapeTarget = types.StringValue(exporter.ScrapeTarget(m.SSH.Host.ValueString(), c.Listen))
+	m.ConfigSHA256 = types.StringValue(c.SHA256())
 	diags.Append(state.Set(ctx, &m)...)
 }
 
@@ -210,7 +171,7 @@ func (r *exporterResource) Read(ctx context.Context, req resource.ReadRequest, r
 		errorContext{secrets: r.data.connSecrets(m.SSH)}.addError(&resp.Diagnostics, "Read Exporter Error", err)
 		return
 	}
-	if drift := ins.Drift(c, exporterFiles(c)); len(drift) > 0 {
+	if drift := ins.Drift(c, c.FileChecksums()); len(drift) > 0 {
 		tflog.Warn(ctx, "the exporter differs from its configuration", map[string]any{"host": cl.Addr(), "drift": drift})
 		m.ConfigSHA256 = types.StringValue("drift: " + strings.Join(drift, "; "))
 	}

@@ -115,12 +115,12 @@ func (r *mysqlClusterResource) ValidateConfig(ctx context.Context, req resource.
 		}
 	}
 	if m.ReplicationTLS != nil && !m.ReplicationTLS.CAPEM.IsNull() && !m.ReplicationTLS.CAPEM.IsUnknown() {
-		if err := checkCAPEM(m.ReplicationTLS.CAPEM.ValueString()); err != nil {
+		if err := mysql.ValidateCAPEM(m.ReplicationTLS.CAPEM.ValueString()); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("replication_tls").AtName("ca_pem"), "Invalid CA Bundle", "replication_tls.ca_pem "+err.Error())
 		}
 	}
 	if st := m.ServerTLS; st != nil && !st.CertPEM.IsNull() && !st.CertPEM.IsUnknown() && !st.KeyPEM.IsNull() && !st.KeyPEM.IsUnknown() {
-		if attr, err := checkServerTLS(st.CertPEM.ValueString(), st.KeyPEM.ValueString()); err != nil {
+		if attr, err := mysql.ValidateServerTLS(st.CertPEM.ValueString(), st.KeyPEM.ValueString()); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("server_tls").AtName(attr), "Invalid Server Certificate", "server_tls."+attr+" "+err.Error())
 		}
 	}

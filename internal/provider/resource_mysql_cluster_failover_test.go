@@ -42,14 +42,7 @@ func TestAccMySQLCluster_mariadbFailover(t *testing.T) {
 				h.Start(t)
 			}
 		}
-		for _, h := range []acctest.Host{db1, db2, db3} {
-			acctest.Eventually(t, 60*time.Second, func() string {
-				if _, err := h.TrySQL("SELECT 1"); err != nil {
-					return err.Error()
-				}
-				return ""
-			})
-		}
+		waitAnswering(t, db1, db2, db3)
 	})
 	replPW, appPW := randomSecret(t, "Rp-"), randomSecret(t, "Ap-")
 	body := fmt.Sprintf(`  replication_user     = %q

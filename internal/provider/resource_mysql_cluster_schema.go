@@ -4,11 +4,7 @@
 package provider
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -323,48 +319,4 @@ func mysqlClusterSchema() schema.Schema {
 			},
 		},
 	}
-}
-
-// checkCAPEM accepts one or more PEM certificates and nothing else.
-// checkServerTLS checks that the key is the certificate's. Errors never
-// quote the key.
-func checkServerTLS(certPEM, keyPEM string) (string, error) {
-	if err := checkCAPEM(certPEM); err != nil {
-		return "cert_pem", err
-	}
-	if _, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM)); err != nil {
-		if b, _ := pem.Decode([]byte(keyPEM)); b == nil || !strings.Contains(b.Type, "PRIVATE KEY") {
-			return "key_pem", fmt.Errorf("holds no PEM private key")
-		}
-		return "key_pem", fmt.Errorf("is not the private key of server_tls.cert_pem, or does not parse")
-	}
-	return "", nil
-}
-
-func checkCAPEM(s string) error {
-	rest := []byte(s)
-	n := 0
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			return fmt.Errorf("holds a %q block; only CERTIFICATE blocks belong in a CA bundle", b.Type)
-		}
-		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
-			return fmt.Errorf("certificate %d does not parse: %w", n+1, err)
-		}
-		n++
-	}
-	if n == 0 {
-		return fmt.Errorf("holds no PEM certificate")
-	}
-	// MySQL writes its auto-generated ca.pem with a trailing NUL: accept
-	// that, and blank space, after the last certificate.
-	if strings.Trim(string(rest), " \t\r\n\x00") != "" {
-		return fmt.Errorf("has text after the last certificate")
-	}
-	return nil
 }

@@ -65,12 +65,7 @@ func semiSyncFailover(t *testing.T, inv *acctest.Inventory, h1, h2, h3 acctest.H
 		if _, err := h1.TryExec("true"); err != nil {
 			h1.Start(t)
 		}
-		acctest.Eventually(t, 60*time.Second, func() string {
-			if _, err := h1.TrySQL("SELECT 1"); err != nil {
-				return err.Error()
-			}
-			return ""
-		})
+		waitAnswering(t, h1)
 	})
 	replPW, appPW := randomSecret(t, "Rp-"), randomSecret(t, "Ap-")
 	body := fmt.Sprintf(`  replication_user     = %q
@@ -188,12 +183,7 @@ func semiSyncFailover(t *testing.T, inv *acctest.Inventory, h1, h2, h3 acctest.H
 				// destroy that follows finds every member.
 				PreConfig: func() {
 					h1.Start(t)
-					acctest.Eventually(t, 60*time.Second, func() string {
-						if _, err := h1.TrySQL("SELECT 1"); err != nil {
-							return err.Error()
-						}
-						return ""
-					})
+					waitAnswering(t, h1)
 				},
 				Config:             mysqlClusterHCL(inv, h2, []acctest.Host{h3, h1}, failover),
 				PlanOnly:           true,

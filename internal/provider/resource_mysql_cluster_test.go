@@ -109,6 +109,20 @@ func checkReplicates(primary acctest.Host, replicas []acctest.Host, appPW, table
 	}
 }
 
+// waitAnswering waits until each host's database server answers (after a
+// container start or a kill), at most a minute each.
+func waitAnswering(t *testing.T, hosts ...acctest.Host) {
+	t.Helper()
+	for _, h := range hosts {
+		acctest.Eventually(t, 60*time.Second, func() string {
+			if _, err := h.TrySQL("SELECT 1"); err != nil {
+				return err.Error()
+			}
+			return ""
+		})
+	}
+}
+
 // waitSQL polls a query on a host until it returns want.
 func waitSQL(h acctest.Host, query, want string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
