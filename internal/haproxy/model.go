@@ -59,7 +59,10 @@
 //     worker and no connection is refused; Mozilla "intermediate" TLS
 //     settings (TLS 1.2+, no session tickets, 2048-bit DH parameters).
 //   - defaults: mode http, option httplog, option dontlognull, option
-//     http-keep-alive (keep-alive to clients and servers), http-reuse safe
+//     http-keep-alive (keep-alive to clients and servers), option
+//     idle-close-on-response (a reload does not reset idle keep-alive
+//     clients: the old worker answers their next request with "Connection:
+//     close" instead of closing under them), http-reuse safe
 //     (idle server connections are shared between requests when safe),
 //     retries 3 with option redispatch 1 (every retry goes to another
 //     server), retry-on conn-failure empty-response response-timeout 502 503

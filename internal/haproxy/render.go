@@ -179,6 +179,13 @@ func (c Config) renderDefaults(w *writer) {
 	w.kw("option", "httplog")
 	w.kw("option", "dontlognull")
 	w.kw("option", "http-keep-alive")
+	// On a reload the old worker closes idle keep-alive client connections
+	// at once; a client that sends on one at that instant gets a reset, and
+	// a POST is not resent by clients. idle-close-on-response keeps such a
+	// connection open until its next response (which then says "Connection:
+	// close"), so the client's next request goes to the new worker. The old
+	// worker lingers until then, or until hard-stop-after.
+	w.kw("option", "idle-close-on-response")
 	w.kw("http-reuse", "safe")
 	w.kw("retries", strconv.Itoa(retries))
 	// Every retry goes to another server (redispatch 1): a server that

@@ -4,10 +4,6 @@
 package haproxy
 
 import (
-	"bytes"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
+	"github.com/foobar/terraform-provider-foobar/internal/pemcheck"
 )
 
 // collector gathers field errors.
@@ -167,8 +164,13 @@ func validateFrontend(v *collector, p string, f Frontend, backends map[string]bo
 		} else if bindOK {
 			binds = append(binds, bindUse{path: p + ".tls.port", addr: addr, port: port})
 		}
-		if err := ValidateCertificate(f.TLS.CertificatePEM, f.TLS.PrivateKeyPEM); err != nil {
-			v.add(p+".tls.certificate_pem", err)
+		// The key is secret: pemcheck's messages never quote it.
+		certErr := pemcheck.Certificates(f.TLS.CertificatePEM)
+		keyErr := pemcheck.PrivateKey(f.TLS.PrivateKeyPEM)
+		v.add(p+".tls.certificate_pem", certErr)
+		v.add(p+".tls.private_key_pem", keyErr)
+		if certErr == nil && keyErr == nil {
+			v.add(p+".tls.private_key_pem", pemcheck.KeyPair(f.TLS.CertificatePEM, f.TLS.PrivateKeyPEM))
 		}
 	}
 	if f.RedirectToHTTPS {
@@ -269,7 +271,7 @@ func validateBackend(v *collector, p string, b Backend) {
 	optDuration(v, p+".timeouts.server", b.Timeouts.Server)
 	optDuration(v, p+".timeouts.queue", b.Timeouts.Queue)
 	if t := b.TLS; t != nil {
-		v.add(p+".tls.ca_pem", ValidateCAPEM(t.CAPEM))
+		v.add(p+".tls.ca_pem", pemcheck.Certificates(t.CAPEM))
 		if t.ServerName == "" {
 			v.addf(p+".tls.server_name", "is required: the name the servers' certificates must hold")
 		} else {
@@ -696,66 +698,4 @@ func parseBalance(s string) (algo, arg string, err error) {
 	}
 	return "", "", fmt.Errorf("%q is not a supported balance algorithm (one of %s, \"url_param NAME\", \"hdr(NAME)\", \"rdp-cookie(NAME)\")",
 		s, strings.Join(balanceAlgos, ", "))
-}
-
-// ValidateCAPEM checks a CA bundle: one or more PEM CERTIFICATE blocks
-// that parse as X.509 certificates, and nothing else but white space.
-func ValidateCAPEM(s string) error {
-	if strings.TrimSpace(s) == "" {
-		return errors.New("must not be empty: a PEM CA certificate is required")
-	}
-	if strings.ContainsRune(s, 0) {
-		return errors.New("contains a NUL byte")
-	}
-	rest := []byte(s)
-	n := 0
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			return fmt.Errorf("PEM block %d is a %q, not a CERTIFICATE", n+1, b.Type)
-		}
-		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
-			return fmt.Errorf("PEM block %d is not an X.509 certificate: %w", n+1, err)
-		}
-		n++
-	}
-	if n == 0 {
-		return fmt.Errorf("%q holds no PEM certificate", truncateValue(s, 40))
-	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		return fmt.Errorf("unexpected data after PEM certificate %d: %q", n, truncateValue(strings.TrimSpace(string(rest)), 40))
-	}
-	return nil
-}
-
-// truncateValue shortens s to n bytes for a message.
-func truncateValue(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
-// ValidateCertificate checks that certPEM holds a PEM certificate (chain)
-// and keyPEM the matching private key. The error never contains key
-// material.
-func ValidateCertificate(certPEM, keyPEM string) error {
-	if strings.TrimSpace(certPEM) == "" {
-		return errors.New("certificate_pem must not be empty")
-	}
-	if strings.TrimSpace(keyPEM) == "" {
-		return errors.New("private_key_pem must not be empty")
-	}
-	if strings.ContainsRune(certPEM, 0) || strings.ContainsRune(keyPEM, 0) {
-		return errors.New("certificate or key contains a NUL byte")
-	}
-	if _, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM)); err != nil {
-		// crypto/tls errors describe the structure, never the key bytes.
-		return fmt.Errorf("certificate_pem and private_key_pem are not a valid certificate and matching key: %w", err)
-	}
-	return nil
 }

@@ -163,34 +163,50 @@ func TestValidators(t *testing.T) {
 	}.run(t)
 }
 
-func TestValidateCertificate(t *testing.T) {
+// TestValidateFrontendCertificate: the frontend's certificate and key are
+// checked each on its own attribute (internal/pemcheck), then as a pair;
+// no message carries key material.
+func TestValidateFrontendCertificate(t *testing.T) {
 	t.Parallel()
 	cert, key := readTestdata(t, "test-cert.pem"), readTestdata(t, "test-key.pem")
 	other := otherKeyPair(t)
+	const (
+		certAttr = "frontends[0].tls.certificate_pem: "
+		keyAttr  = "frontends[0].tls.private_key_pem: "
+	)
 	tests := []struct {
 		name      string
 		cert, key string
-		wantErr   bool
+		want      []string
 	}{
-		{"fixed pair", cert, key, false},
-		{"generated pair", other.cert, other.key, false},
-		{"chain after leaf", cert + other.cert, key, false},
-		{"mismatched key", cert, other.key, true},
-		{"empty cert", "", key, true},
-		{"empty key", cert, " \n", true},
-		{"garbage", "not a pem", "not a pem", true},
-		{"key in cert field", key, key, true},
-		{"NUL", cert + "\x00", key, true},
+		{"fixed pair", cert, key, nil},
+		{"generated pair", other.cert, other.key, nil},
+		{"chain after leaf", cert + other.cert, key, nil},
+		{"mismatched key", cert, other.key, []string{keyAttr + "is not the private key of the certificate"}},
+		{"empty cert", "", key, []string{certAttr + "is empty"}},
+		{"empty key", cert, " \n", []string{keyAttr + "is empty"}},
+		{"garbage", "not a pem", "not a pem", []string{certAttr + `"not a pem" holds no PEM certificate`, keyAttr + "holds no PEM private key"}},
+		{"key in cert field", key, key, []string{certAttr + `PEM block 1 is a "PRIVATE KEY", not a CERTIFICATE`}},
+		{"certificate in key field", cert, cert, []string{keyAttr + `PEM block 1 is a "CERTIFICATE", not a private key`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := ValidateCertificate(tt.cert, tt.key)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("ValidateCertificate() = %v, wantErr %t", err, tt.wantErr)
+			c := seedConfig()
+			c.Frontends[0].TLS = &TLS{CertificatePEM: tt.cert, PrivateKeyPEM: tt.key}
+			got := fieldErrors(t, c)
+			if len(got) != len(tt.want) {
+				t.Fatalf("Validate() = %q, want %d problems starting with %q", got, len(tt.want), tt.want)
 			}
-			if err != nil && (strings.Contains(err.Error(), "PRIVATE KEY") || strings.Contains(err.Error(), strings.Split(key, "\n")[1])) {
-				t.Errorf("error leaks key material: %v", err)
+			for i := range got {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("problem %d = %q, want it to start with %q", i, got[i], tt.want[i])
+				}
+				for _, k := range []string{key, other.key} {
+					if strings.Contains(got[i], strings.Split(k, "\n")[1]) {
+						t.Errorf("problem %d leaks key material: %q", i, got[i])
+					}
+				}
 			}
 		})
 	}
@@ -300,7 +316,7 @@ func TestValidateConfig(t *testing.T) {
 		}, []string{`frontends[0].redirect_to_https: requires port`}},
 		{"bad certificate", func(c *Config) {
 			c.Frontends[0].TLS = &TLS{CertificatePEM: readTestdata(t, "test-cert.pem"), PrivateKeyPEM: otherKeyPair(t).key}
-		}, []string{`frontends[0].tls.certificate_pem: certificate_pem and private_key_pem are not a valid certificate and matching key`}},
+		}, []string{`frontends[0].tls.private_key_pem: is not the private key of the certificate`}},
 		{"durations", func(c *Config) {
 			c.HardStopAfter = "forever"
 			c.Timeouts.Client = "30 s"

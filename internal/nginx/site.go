@@ -5,13 +5,13 @@ package nginx
 
 import (
 	"bytes"
-	"crypto/tls"
-	"encoding/pem"
 	"fmt"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/foobar/terraform-provider-foobar/internal/pemcheck"
 )
 
 // Site is one nginx server for a foobar_web_server: static files from
@@ -277,70 +277,18 @@ func (s Site) Validate() error {
 
 func (t *TLS) validate(c *collector) {
 	c.add("tls.port", ValidatePort(t.Port))
-	certOK := true
-	if err := ValidateCertificatePEM(t.CertificatePEM); err != nil {
-		c.add("tls.certificate_pem", err)
-		certOK = false
-	}
-	// The key is secret: messages never quote it.
-	keyOK := true
-	if err := ValidatePrivateKeyPEM(t.PrivateKeyPEM); err != nil {
-		c.add("tls.private_key_pem", err)
-		keyOK = false
-	}
-	if certOK && keyOK {
-		if _, err := tls.X509KeyPair([]byte(t.CertificatePEM), []byte(t.PrivateKeyPEM)); err != nil {
-			c.addf("tls.private_key_pem", "the key does not match the certificate or cannot be used: %s", scrubKeyError(err))
+	// The key is secret: pemcheck's messages never quote it.
+	certErr := pemcheck.Certificates(t.CertificatePEM)
+	keyErr := pemcheck.PrivateKey(t.PrivateKeyPEM)
+	c.add("tls.certificate_pem", certErr)
+	c.add("tls.private_key_pem", keyErr)
+	// Not c.add: that marks a single value's problem, which the attribute's
+	// own validator reports; no validator sees the two together.
+	if certErr == nil && keyErr == nil {
+		if err := pemcheck.KeyPair(t.CertificatePEM, t.PrivateKeyPEM); err != nil {
+			c.addf("tls.private_key_pem", "%w", err)
 		}
 	}
-}
-
-// ValidateCertificatePEM checks a certificate chain: one or more PEM
-// CERTIFICATE blocks and nothing else.
-func ValidateCertificatePEM(s string) error { return checkPEM(s, "CERTIFICATE") }
-
-// ValidatePrivateKeyPEM checks a private key: one PEM block of a private
-// key type. Messages never contain the key.
-func ValidatePrivateKeyPEM(s string) error {
-	return checkPEM(s, "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY")
-}
-
-// scrubKeyError keeps crypto/tls's message (it does not contain key bytes)
-// but makes sure it is one line.
-func scrubKeyError(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", " ")
-}
-
-// checkPEM checks that s is one or more PEM blocks of the given types and
-// nothing else (apart from white space). Messages never contain s.
-func checkPEM(s string, types ...string) error {
-	if strings.TrimSpace(s) == "" {
-		return fmt.Errorf("PEM data is required")
-	}
-	rest := []byte(s)
-	n := 0
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		ok := false
-		for _, t := range types {
-			ok = ok || b.Type == t
-		}
-		if !ok {
-			return fmt.Errorf("PEM block %d has type %q, want %s", n, b.Type, strings.Join(types, " or "))
-		}
-		n++
-	}
-	if n == 0 {
-		return fmt.Errorf("no PEM block found (want %s)", strings.Join(types, " or "))
-	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		return fmt.Errorf("unexpected data after PEM block %d", n-1)
-	}
-	return nil
 }
 
 func (h SecurityHeaders) validate(c *collector, hasTLS bool) {

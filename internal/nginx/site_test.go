@@ -192,10 +192,10 @@ func TestSiteValidateNamesAttributes(t *testing.T) {
 		{"gzip types", func(s *Site) { s.Gzip = Gzip{Enabled: true, Types: []string{"text/css;", "text/css"}} }, []string{`gzip.types[0]: MIME type "text/css;"`}},
 		{"tls bad pem", func(s *Site) {
 			s.TLS = &TLS{CertificatePEM: "junk", PrivateKeyPEM: "SECRET-KEY-MATERIAL", Port: 443}
-		}, []string{"tls.certificate_pem: no PEM block", "tls.private_key_pem: no PEM block"}},
+		}, []string{`tls.certificate_pem: "junk" holds no PEM certificate`, "tls.private_key_pem: holds no PEM private key"}},
 		{"tls key mismatch", func(s *Site) {
 			s.TLS = &TLS{CertificatePEM: cert, PrivateKeyPEM: otherPEMKey(t), Port: 443}
-		}, []string{"tls.private_key_pem: the key does not match"}},
+		}, []string{"tls.private_key_pem: is not the private key of the certificate"}},
 		{"tls same port", func(s *Site) { s.TLS = &TLS{CertificatePEM: cert, PrivateKeyPEM: key, Port: 80} }, []string{"tls.port: port 80 is also listen_port"}},
 	}
 	for _, tc := range cases {

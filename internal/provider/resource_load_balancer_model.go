@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -189,8 +188,8 @@ func lbCoveredBySchema(pat, p string, cv *lbConverter) bool {
 	switch pat {
 	case "frontends", "backends.servers":
 		return true
-	case "frontends.tls.certificate_pem":
-		_, hasKey := cv.values[strings.TrimSuffix(p, "certificate_pem")+"private_key_pem"]
+	case "frontends.tls.private_key_pem":
+		_, hasKey := cv.values[p]
 		return !hasKey
 	}
 	return false

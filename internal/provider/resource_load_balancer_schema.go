@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/foobar/terraform-provider-foobar/internal/haproxy"
+	"github.com/foobar/terraform-provider-foobar/internal/pemcheck"
 	"github.com/foobar/terraform-provider-foobar/internal/validators"
 )
 
@@ -85,7 +86,7 @@ var lbChecks = func() map[string]lbLeafCheck {
 		"backends.servers.port":               port,
 		"backends.servers.weight":             {desc: "a weight (0-256)", num: lbIntCheck(haproxy.ValidateWeight)},
 		"backends.servers.maxconn":            maxconn,
-		"backends.tls.ca_pem":                 {desc: "PEM CA certificates", str: haproxy.ValidateCAPEM, bulky: true},
+		"backends.tls.ca_pem":                 {desc: "PEM CA certificates", str: pemcheck.Certificates, bulky: true},
 		"backends.tls.server_name":            {desc: "a host name", str: haproxy.ValidateHostname},
 		"backends.health_check.path":          {desc: "a request URI starting with /", str: haproxy.ValidateRequestURI},
 		"backends.health_check.host":          {desc: "a host name", str: haproxy.ValidateHostname},
@@ -401,7 +402,9 @@ func loadBalancerSchema() schema.Schema {
 				"`%d`.", haproxy.DefaultMaxConn), lbIntV("maxconn")),
 			"nbthread": lbOptInt("Number of worker threads. Default: one per CPU HAProxy may run on. Debian's HAProxy 2.6 accepts at most 64.", lbIntV("nbthread")),
 			"hard_stop_after": lbOptString(lbDurDesc("Bounds how long the old worker keeps serving its open connections after a "+
-				"reload.", "")+" Default: no bound (old workers exit when their last connection closes).", lbStrV("hard_stop_after")),
+				"reload.", "")+" Default: no bound (old workers exit when their last connection closes; an idle keep-alive client "+
+				"connection is kept until its next request, answered with `Connection: close`, or until "+
+				"`timeouts.http_keep_alive`).", lbStrV("hard_stop_after")),
 			"timeouts": timeouts,
 			"frontends": schema.ListNestedAttribute{
 				MarkdownDescription: "Listeners that accept client traffic (mode http). At least one.",

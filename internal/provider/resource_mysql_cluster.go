@@ -41,6 +41,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/foobar/terraform-provider-foobar/internal/mysql"
+	"github.com/foobar/terraform-provider-foobar/internal/pemcheck"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
@@ -115,7 +116,7 @@ func (r *mysqlClusterResource) ValidateConfig(ctx context.Context, req resource.
 		}
 	}
 	if m.ReplicationTLS != nil && !m.ReplicationTLS.CAPEM.IsNull() && !m.ReplicationTLS.CAPEM.IsUnknown() {
-		if err := mysql.ValidateCAPEM(m.ReplicationTLS.CAPEM.ValueString()); err != nil {
+		if err := pemcheck.Certificates(m.ReplicationTLS.CAPEM.ValueString()); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("replication_tls").AtName("ca_pem"), "Invalid CA Bundle", "replication_tls.ca_pem "+err.Error())
 		}
 	}

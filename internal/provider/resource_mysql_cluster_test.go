@@ -1217,7 +1217,7 @@ func TestMySQLCluster_invalidInputs(t *testing.T) {
 		{"semi_sync set in settings", cluster("10.0.0.1", nil, `settings = { rpl_semi_sync_master_enabled = "ON" }`),
 			[]string{`settings["rpl_semi_sync_master_enabled"]`, `semi_sync attribute`}},
 		{"server key of another certificate", cluster("10.0.0.1", nil, serverTLSArg(certA, keyB)),
-			[]string{`server_tls.key_pem`, `is not the private key of server_tls.cert_pem`}},
+			[]string{`server_tls.key_pem`, `is not the private key of the certificate`}},
 		{"server key not a key", cluster("10.0.0.1", nil, serverTLSArg(certA, "not a key")),
 			[]string{`server_tls.key_pem`, `holds no PEM private key`}},
 		{"server cert not a cert", cluster("10.0.0.1", nil, serverTLSArg("not a certificate", keyB)),

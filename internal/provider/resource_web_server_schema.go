@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/foobar/terraform-provider-foobar/internal/nginx"
+	"github.com/foobar/terraform-provider-foobar/internal/pemcheck"
 	"github.com/foobar/terraform-provider-foobar/internal/validators"
 )
 
@@ -126,13 +127,13 @@ func webServerSchema() schema.Schema {
 					"certificate_pem": schema.StringAttribute{
 						MarkdownDescription: "Server certificate followed by any intermediates, PEM.",
 						Required:            true,
-						Validators:          []validator.String{validators.StringFunc("PEM certificates", nginx.ValidateCertificatePEM)},
+						Validators:          []validator.String{validators.StringFunc("PEM certificates", pemcheck.Certificates)},
 					},
 					"private_key_pem": schema.StringAttribute{
 						MarkdownDescription: "Private key of the certificate, PEM. Sensitive; stored in the state. Conflicts with `private_key_pem_wo`.",
 						Optional:            true, Sensitive: true,
 						Validators: []validator.String{
-							validators.SecretStringFunc("a PEM private key", nginx.ValidatePrivateKeyPEM),
+							validators.SecretStringFunc("a PEM private key", pemcheck.PrivateKey),
 							stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("private_key_pem_wo")),
 						},
 					},
@@ -140,7 +141,7 @@ func webServerSchema() schema.Schema {
 						MarkdownDescription: "Private key of the certificate, PEM, write-only: never stored in the state or the plan. " +
 							"Needs Terraform 1.11+ and `private_key_pem_wo_version`.",
 						Optional: true, Sensitive: true, WriteOnly: true,
-						Validators: []validator.String{validators.SecretStringFunc("a PEM private key", nginx.ValidatePrivateKeyPEM)},
+						Validators: []validator.String{validators.SecretStringFunc("a PEM private key", pemcheck.PrivateKey)},
 					},
 					"private_key_pem_wo_version": schema.Int64Attribute{
 						MarkdownDescription: "Change this number to deploy a new `private_key_pem_wo` (Terraform cannot see a write-only value change).",
