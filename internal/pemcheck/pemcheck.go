@@ -19,6 +19,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -80,7 +81,7 @@ func PrivateKey(s string) error {
 		n++
 		switch {
 		case b.Type == "EC PARAMETERS":
-		case isKeyType(b.Type):
+		case slices.Contains(keyTypes, b.Type):
 			keys++
 		default:
 			return fmt.Errorf("PEM block %d is a %q, not a private key (%s)", n, b.Type, strings.Join(keyTypes, ", "))
@@ -95,15 +96,6 @@ func PrivateKey(s string) error {
 		return errors.New("has data after the private key")
 	}
 	return nil
-}
-
-func isKeyType(t string) bool {
-	for _, k := range keyTypes {
-		if t == k {
-			return true
-		}
-	}
-	return false
 }
 
 // KeyPair checks that keyPEM is the private key of the first certificate of
