@@ -270,7 +270,14 @@ func (st stackExample) checkTLS(t *testing.T) resource.TestCheckFunc {
 				failed = append(failed, c.String())
 			}
 		}
-		if err := checkClientTLS(t, st.db1, "foobar_app", st.appPassword, st.ca.PEM, testcert.NewCA(t).PEM)(s); err != nil {
+		// The account as the cluster in the state names it.
+		db, ok := s.RootModule().Resources["foobar_mysql_cluster.db"]
+		if !ok {
+			return fmt.Errorf("foobar_mysql_cluster.db is not in the state")
+		}
+		if user := db.Primary.Attributes["users.0.name"]; user != "foobar_app" {
+			failed = append(failed, fmt.Sprintf("the example's first database user is %q, want foobar_app", user))
+		} else if err := checkClientTLS(t, st.db1, user, st.appPassword, st.ca.PEM, testcert.NewCA(t).PEM)(s); err != nil {
 			failed = append(failed, err.Error())
 		}
 		if len(failed) > 0 {
@@ -353,8 +360,10 @@ func (st stackExample) checkDestroy(*terraform.State) error {
 	}
 	// The admin's client on the socket, without TLS (acctest's SQL
 	// helpers): MariaDB 11's client would verify a certificate there.
-	if out, err := st.db2.TrySQL("SHOW SLAVE STATUS"); err != nil || strings.TrimSpace(out) != "" {
-		return fmt.Errorf("%s still replicates after destroy (or cannot tell: %v): %s", st.db2.Name, err, out)
+	if out, err := st.db2.TrySQL("SHOW SLAVE STATUS"); err != nil {
+		return fmt.Errorf("%s: cannot tell whether it still replicates after destroy: %w", st.db2.Name, err)
+	} else if strings.TrimSpace(out) != "" {
+		return fmt.Errorf("%s still replicates after destroy: %s", st.db2.Name, out)
 	}
 	if out, _ := st.db1.TrySQL("SHOW DATABASES LIKE 'foobar'"); strings.TrimSpace(out) != "foobar" {
 		return fmt.Errorf("%s: destroy must keep the application's database, SHOW DATABASES says %q", st.db1.Name, out)
