@@ -85,6 +85,38 @@ if ! jq -e 'has("exporter_mysql_password")' "$work/secrets.auto.tfvars.json" >/d
     mv "$work/secrets.tmp" "$work/secrets.auto.tfvars.json")
 fi
 cp "$work/secrets.auto.tfvars.json" "$run/"
+# TLS behind the load balancer: the demo's own CA and two certificates it
+# signed (the web servers' for web.foobar.internal, the databases' for db1's
+# and db2's addresses), made with openssl once and kept in $work/tls (keys
+# root-only) next to the secrets; remade when a file is missing or the
+# database certificate no longer names the lab's addresses.
+tlsdir="$work/tls"
+db_ips=$(jq -r '[.hosts[] | select(.name == "db1" or .name == "db2") | "IP:" + .address] | join(",")' "$inv")
+san_of() { openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | sed -n '2p' | tr -d ' ' | sed 's/IPAddress:/IP:/g'; }
+if [[ ! -s $tlsdir/ca.crt || ! -s $tlsdir/ca.key || ! -s $tlsdir/web.crt || ! -s $tlsdir/web.key ||
+      ! -s $tlsdir/db.crt || ! -s $tlsdir/db.key || $(san_of "$tlsdir/db.crt") != "$db_ips" ]]; then
+  rm -rf "$tlsdir" && mkdir -p "$tlsdir" && chmod 700 "$tlsdir"
+  (
+    umask 077
+    cd "$tlsdir"
+    ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+    openssl req -x509 "${ec[@]}" -days 3650 -subj "/CN=foobar demo internal CA" -keyout ca.key -out ca.crt 2>/dev/null
+    issue() { # issue NAME CN SAN
+      openssl req "${ec[@]}" -subj "/CN=$2" -keyout "$1.key" -out "$1.csr" 2>/dev/null
+      printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n' "$3" > "$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+      rm -f "$1.csr" "$1.ext"
+    }
+    issue web web.foobar.internal DNS:web.foobar.internal
+    issue db "foobar demo database" "$db_ips"
+    chmod 644 ca.crt web.crt db.crt
+  )
+  echo "made the demo's internal CA and certificates in $tlsdir (web.foobar.internal; $db_ips)"
+fi
+(umask 077; jq -n --rawfile ca "$tlsdir/ca.crt" --rawfile wc "$tlsdir/web.crt" --rawfile wk "$tlsdir/web.key" \
+  --rawfile dc "$tlsdir/db.crt" --rawfile dk "$tlsdir/db.key" \
+  '{internal_tls: {ca_pem: $ca, web_cert_pem: $wc, web_key_pem: $wk, db_cert_pem: $dc, db_key_pem: $dk}, web_tls_name: "web.foobar.internal"}' \
+  > "$run/tls.auto.tfvars.json")
 cd "$run"
 rm -f .terraform.lock.hcl
 "$tf" init -input=false -no-color >/dev/null
@@ -101,7 +133,10 @@ check() { # check NAME OK DETAIL
 }
 # The same checks as the stack's acceptance test (internal/acctest/stack.go).
 set +e
-checks=$(cd "$root" && go run ./lab/stackcheck -lb "$lb" -domain "$domain" -replica "$(addr db2):3306")
+# With -tls, also every hop behind the load balancer (HAProxy -> Nginx,
+# application -> databases, replication): TLS, the peer verified.
+checks=$(cd "$root" && DB_APP_PASSWORD=$(jq -r .db_app_password "$work/secrets.auto.tfvars.json") \
+  go run ./lab/stackcheck -tls -lb "$lb" -domain "$domain" -replica "$(addr db2):3306")
 code=$?
 set -e
 mapfile -t lines <<<"$checks"
@@ -112,7 +147,9 @@ report+=("${lines[@]}")
 # web server answers the load balancers, not the database hosts.
 tcp() { docker exec "$LAB_NAME-$1" timeout 3 bash -c "</dev/tcp/$(addr "$2")/$3" 2>/dev/null; }
 flows=() bad=()
-for f in "web1 db1 3306 open" "lb1 db1 3306 dropped" "lb1 web1 80 open" "db1 web1 80 dropped" "web1 lb1 22 dropped"; do
+# The web servers take HTTPS (443) from the load balancers and plain HTTP
+# from nobody.
+for f in "web1 db1 3306 open" "lb1 db1 3306 dropped" "lb1 web1 443 open" "lb1 web1 80 dropped" "db1 web1 443 dropped" "web1 lb1 22 dropped"; do
   read -r from to port want <<<"$f"
   got=dropped; tcp "$from" "$to" "$port" && got=open
   flows+=("$from->$to:$port $got")

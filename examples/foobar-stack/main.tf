@@ -11,6 +11,13 @@
 # load balancer's backends, the cluster's writer and reader endpoints feed
 # the application's environment, and each host's firewall opens its
 # service only to the hosts that use it.
+#
+# Every hop behind the load balancer runs TLS with the peer's certificate
+# verified against the stack's internal CA (var.internal_tls): HAProxy ->
+# Nginx (verify required, health checks included), the application -> the
+# databases (its account requires TLS; the application verifies the
+# server's certificate and address), and replication (the replica verifies
+# the primary's certificate and address).
 
 provider "foobar" {
   user             = var.ssh_user
@@ -38,6 +45,9 @@ locals {
     DB_READERS = join(",", foobar_mysql_cluster.db.reader_endpoints)
     DB_NAME    = "foobar"
     DB_USER    = "foobar_app"
+    # TLS to every database member, the server's certificate verified
+    # against the internal CA and the member's address.
+    DB_TLS_CA = base64encode(local.internal_ca_pem)
   }
 
   # The load balancers' health check of the web servers. The web servers'
@@ -45,11 +55,23 @@ locals {
   # server answers 503 on /healthz for long enough that every load balancer
   # has taken it out, and comes back only once healthy.
   health_check = { interval = "2s", rise = 2, fall = 2 }
+
+  # The internal CA and the web servers' and databases' certificates. The
+  # certificates and the CA are public (nonsensitive, so that plans show
+  # them); the keys stay sensitive. The load balancers verify that the web
+  # servers' certificate names web_tls_name; the database members'
+  # certificate names every member's address.
+  internal_ca_pem = nonsensitive(var.internal_tls.ca_pem)
+  web_tls = {
+    certificate_pem = nonsensitive(var.internal_tls.web_cert_pem)
+    private_key_pem = var.internal_tls.web_key_pem
+    port            = 443
+  }
 }
 
 # The database: a primary that takes the writes and replicas that serve the
-# reads, replicated by GTID. The application's user may connect from the web
-# servers' network.
+# reads, replicated by GTID over verified TLS. The application's user may
+# connect from the web servers' network, over TLS only.
 resource "foobar_mysql_cluster" "db" {
   primary  = { ssh = { host = var.db_primary_host } }
   replicas = [for h in var.db_replica_hosts : { ssh = { host = h } }]
@@ -57,13 +79,26 @@ resource "foobar_mysql_cluster" "db" {
   replication_user     = "repl"
   replication_password = var.replication_password
 
+  # Every member serves the same certificate (its subject alternative
+  # names list every member's address); each replica checks the primary's
+  # against the internal CA and the primary's address.
+  server_tls = {
+    cert_pem = nonsensitive(var.internal_tls.db_cert_pem)
+    key_pem  = var.internal_tls.db_key_pem
+  }
+  replication_tls = {
+    ca_pem             = local.internal_ca_pem
+    verify_server_cert = true
+  }
+
   databases = [{ name = "foobar" }]
   users = [{
-    name       = "foobar_app"
-    host       = var.app_network
-    password   = var.db_app_password
-    database   = "foobar"
-    privileges = ["SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "INDEX", "ALTER"]
+    name        = "foobar_app"
+    host        = var.app_network
+    password    = var.db_app_password
+    require_ssl = true # connections without TLS are refused
+    database    = "foobar"
+    privileges  = ["SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "INDEX", "ALTER"]
   }]
 }
 
@@ -81,6 +116,9 @@ resource "foobar_web_server" "web1" {
   listen_port          = 80
   default_server       = true
   disable_default_site = true
+  # HTTPS for the load balancers (the certificate names web_tls_name); the
+  # plain listener stays for the host itself, the firewall does not open it.
+  tls = local.web_tls
   drain = {
     health_check_interval = local.health_check.interval
     rise                  = local.health_check.rise
@@ -111,6 +149,9 @@ resource "foobar_web_server" "web2" {
   listen_port          = 80
   default_server       = true
   disable_default_site = true
+  # HTTPS for the load balancers (the certificate names web_tls_name); the
+  # plain listener stays for the host itself, the firewall does not open it.
+  tls = local.web_tls
   drain = {
     health_check_interval = local.health_check.interval
     rise                  = local.health_check.rise
@@ -137,10 +178,13 @@ resource "foobar_web_server" "web2" {
 }
 
 # The load balancers: round robin over both web servers (active-active),
-# health-checked through Nginx and the application, so a failing server is
-# taken out of rotation within fall x interval. Every member gets the same
-# HAProxy configuration; with a virtual_ip, keepalived keeps the address on
-# one member whose HAProxy answers.
+# over TLS to their HTTPS port, each server's certificate verified against
+# the internal CA and web_tls_name (a server whose certificate does not
+# verify is DOWN), health-checked through Nginx and the application over
+# the same TLS, so a failing server is taken out of rotation within fall x
+# interval. Every member gets the same HAProxy configuration; with a
+# virtual_ip, keepalived keeps the address on one member whose HAProxy
+# answers.
 resource "foobar_load_balancer" "lb" {
   count = length(local.lb_members)
   ssh   = { host = local.lb_members[count.index] }
@@ -170,9 +214,13 @@ resource "foobar_load_balancer" "lb" {
     name    = "web"
     balance = "roundrobin"
     servers = [
-      { name = "web1", address = foobar_web_server.web1.ssh.host, port = foobar_web_server.web1.listen_port },
-      { name = "web2", address = foobar_web_server.web2.ssh.host, port = foobar_web_server.web2.listen_port },
+      { name = "web1", address = foobar_web_server.web1.ssh.host, port = foobar_web_server.web1.tls.port },
+      { name = "web2", address = foobar_web_server.web2.ssh.host, port = foobar_web_server.web2.tls.port },
     ]
+    tls = {
+      ca_pem      = local.internal_ca_pem
+      server_name = var.web_tls_name
+    }
     health_check = {
       path     = "/healthz"
       host     = var.domain
@@ -204,8 +252,9 @@ moved {
 # access is undone by the host itself (commit confirmed over a new SSH
 # connection).
 locals {
-  web_hosts = [foobar_web_server.web1.ssh.host, foobar_web_server.web2.ssh.host]
-  db_hosts  = concat([foobar_mysql_cluster.db.primary.ssh.host], [for r in foobar_mysql_cluster.db.replicas : r.ssh.host])
+  web_hosts     = [foobar_web_server.web1.ssh.host, foobar_web_server.web2.ssh.host]
+  web_tls_ports = [foobar_web_server.web1.tls.port, foobar_web_server.web2.tls.port]
+  db_hosts      = concat([foobar_mysql_cluster.db.primary.ssh.host], [for r in foobar_mysql_cluster.db.replicas : r.ssh.host])
 }
 
 # The load balancers: HTTP from anywhere, statistics (and Prometheus
@@ -226,15 +275,16 @@ resource "foobar_firewall" "lb" {
   )
 }
 
-# The web servers: HTTP only from the load balancers (their health checks
-# and the traffic they forward), the exporters only from monitoring_sources.
+# The web servers: HTTPS only from the load balancers (their health checks
+# and the traffic they forward; plain HTTP from nobody), the exporters only
+# from monitoring_sources.
 resource "foobar_firewall" "web" {
   count = length(local.web_hosts)
   ssh   = { host = local.web_hosts[count.index] }
 
   admin_sources = var.admin_sources
   allow = concat(
-    [{ port = 80, from = local.lb_members }],
+    [{ port = local.web_tls_ports[count.index], from = local.lb_members }],
     [for kind in ["node", "nginx"] : { port = local.exporter_ports[kind], from = var.monitoring_sources }],
   )
 }

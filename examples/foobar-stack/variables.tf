@@ -137,3 +137,50 @@ variable "monitoring_sources" {
     error_message = "monitoring_sources must name at least one address or network: the firewalls open the exporters' ports to these sources only."
   }
 }
+
+# TLS behind the load balancer: an internal CA of the stack's own and two
+# server certificates it signed. The hashicorp/tls provider or the
+# organisation's PKI can make them; with openssl (a CA valid 10 years, the
+# certificates 1 year; the default names and lab addresses as examples):
+#
+#   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+#     -subj "/CN=foobar internal CA" -keyout ca.key -out ca.crt
+#   openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=web.foobar.internal" \
+#     -keyout web.key -out web.csr
+#   openssl x509 -req -in web.csr -CA ca.crt -CAkey ca.key -days 365 -out web.crt \
+#     -extfile <(printf 'subjectAltName=DNS:web.foobar.internal\nextendedKeyUsage=serverAuth\n')
+#   openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=foobar database" \
+#     -keyout db.key -out db.csr
+#   openssl x509 -req -in db.csr -CA ca.crt -CAkey ca.key -days 365 -out db.crt \
+#     -extfile <(printf 'subjectAltName=IP:10.0.0.31,IP:10.0.0.32\nextendedKeyUsage=serverAuth\n')
+#
+# then, for example, in a tfvars file (keep it root-only):
+#   internal_tls = { ca_pem = file("ca.crt"), web_cert_pem = ..., ... } (or
+#   jq -n --rawfile ca ca.crt ... '{internal_tls: {ca_pem: $ca, ...}}' > tls.auto.tfvars.json)
+variable "internal_tls" {
+  type = object({
+    # The internal CA's certificate, PEM: what the load balancers, the
+    # application and the replicas trust.
+    ca_pem = string
+    # The web servers' certificate (both serve it on their HTTPS port) and
+    # its key. Its subject alternative names must hold web_tls_name (a DNS
+    # name): the load balancers send it as SNI and verify it.
+    web_cert_pem = string
+    web_key_pem  = string
+    # The database members' certificate (every member serves it) and its
+    # key. Its subject alternative names must name every member as the
+    # stack addresses it: db_primary_host and each of db_replica_hosts (IP
+    # SANs for addresses, DNS names for names), since the application and
+    # the replicas verify the server's certificate against that address.
+    db_cert_pem = string
+    db_key_pem  = string
+  })
+  sensitive   = true
+  description = "The internal CA and the web servers' and database members' certificates and keys (PEM), for TLS on every hop behind the load balancer: HAProxy -> Nginx, application -> databases, replication. Sensitive for the keys; the certificates are public."
+}
+
+variable "web_tls_name" {
+  type        = string
+  default     = "web.foobar.internal"
+  description = "The name the web servers' certificate holds (internal_tls.web_cert_pem): the load balancers send it as SNI and require it in the certificate."
+}

@@ -146,6 +146,16 @@ func (h Host) ChangeSourceCounter(t testing.TB) int {
 // by column name ("" when the server is not a replica).
 func (h Host) ReplicaField(t testing.TB, field string) string {
 	t.Helper()
+	f, err := h.TryReplicaStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f[field]
+}
+
+// TryReplicaStatus reads SHOW SLAVE STATUS / SHOW REPLICA STATUS as the
+// admin, by column name (empty when the server is not a replica).
+func (h Host) TryReplicaStatus() (map[string]string, error) {
 	stmt := "SHOW REPLICA STATUS"
 	if h.Service == "mariadb" {
 		stmt = "SHOW SLAVE STATUS"
@@ -154,19 +164,20 @@ func (h Host) ReplicaField(t testing.TB, field string) string {
 	cmd.Stdin = strings.NewReader(stmt)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s: %s: %v: %s", h.Name, stmt, err, out)
+		return nil, fmt.Errorf("%s: %s: %w: %s", h.Name, stmt, err, out)
 	}
+	fields := map[string]string{}
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	if len(lines) < 2 {
-		return ""
+		return fields, nil
 	}
 	cols, vals := strings.Split(lines[0], "\t"), strings.Split(lines[1], "\t")
 	for i, c := range cols {
-		if c == field && i < len(vals) {
-			return vals[i]
+		if i < len(vals) {
+			fields[c] = vals[i]
 		}
 	}
-	return ""
+	return fields, nil
 }
 
 // WriteRows inserts rows id from..from+n-1 into db.table (id INT PRIMARY

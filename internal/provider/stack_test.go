@@ -27,6 +27,7 @@ import (
 
 	"github.com/foobar/terraform-provider-foobar/internal/acctest"
 	"github.com/foobar/terraform-provider-foobar/internal/ssh"
+	"github.com/foobar/terraform-provider-foobar/internal/testutil/testcert"
 )
 
 // TestAccStack_example applies examples/foobar-stack itself (the files an
@@ -34,7 +35,13 @@ import (
 // and checks from outside what `make demo` checks: round robin through the
 // load balancer, a static file from Nginx, a dynamic request from the
 // application, a record written through the site and read back from the
-// replica, and an empty second plan. Destroy gives every host back. It runs
+// replica, and an empty second plan. Every hop behind the load balancer
+// runs TLS with the peer verified (the example's internal_tls, a CA and
+// certificates the test makes): HAProxy reports each web server UP over TLS
+// on its HTTPS port with `ssl verify required`, the application's sessions
+// on the writer and the replica report a TLS cipher and its account is
+// refused without TLS or by a client that trusts another CA, and the
+// replica verifies the primary's certificate. Destroy gives every host back. It runs
 // on every Debian release of the lab at the same time (lbt1, webt1, webt2,
 // dbt1 and dbt2 on trixie). On bookworm the example runs as `make demo`
 // runs it, with lb1 and lb3 as a load-balancer pair behind a virtual
@@ -83,7 +90,7 @@ func testAccStackExample(t *testing.T, st stackExample) {
 				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 				ConfigDirectory:          config.StaticDirectory(example),
 				ConfigVariables:          vars,
-				Check:                    resource.ComposeAggregateTestCheckFunc(checkSite, st.checkFirewall(), st.checkScraped(t)),
+				Check:                    resource.ComposeAggregateTestCheckFunc(checkSite, st.checkTLS(t), st.checkFirewall(), st.checkScraped(t)),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownOutputValue("dns_record", knownvalue.StringExact(domain+". IN A "+st.site())),
 					statecheck.ExpectKnownOutputValue("db_writer_endpoint", knownvalue.StringExact(db1.Address+":3306")),
@@ -117,7 +124,18 @@ type stackExample struct {
 	// release without one: then the site's address is lb1's).
 	lbPeer acctest.Host
 	vip    string
+	// ca signed the example's internal_tls certificates; appPassword is
+	// the application's database password.
+	ca          *testcert.CA
+	appPassword string
 }
+
+// stackWebTLSName is the name the web servers' certificate holds (the
+// example's web_tls_name default), and stackWebTLSPort their HTTPS port.
+const (
+	stackWebTLSName = "web.foobar.internal"
+	stackWebTLSPort = 443
+)
 
 // site is the address the DNS record names: the virtual address of the
 // load-balancer pair, or the one load balancer's.
@@ -141,6 +159,11 @@ func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, 
 	t.Helper()
 	st := stackExample{lb1: hosts.LB, web1: hosts.Web1, web2: hosts.Web2, db1: hosts.DBPrimary, db2: hosts.Replica}
 	st.dir = filepath.Join(acctest.RepoRoot(), "examples", "foobar-stack")
+	// The stack's internal CA, the web servers' certificate for
+	// web_tls_name and the database members' for their addresses.
+	st.ca, st.appPassword = testcert.NewCA(t), randomSecret(t, "app-")
+	webCert, webKey := st.ca.Issue(t, []string{stackWebTLSName}, nil, 0)
+	dbCert, dbKey := clusterCert(t, st.ca, st.db1, st.db2)
 	st.vars = config.Variables{
 		"ssh_user":             config.StringVariable(inv.User),
 		"private_key_file":     config.StringVariable(inv.PrivateKeyFile),
@@ -153,7 +176,7 @@ func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, 
 		"app_network":          config.StringVariable(strings.TrimSuffix(inv.Subnet, "0/24") + "%"),
 		"app_artifact":         config.StringVariable(artifact),
 		"site_dir":             config.StringVariable(filepath.Join(st.dir, "public")),
-		"db_app_password":      config.StringVariable(randomSecret(t, "app-")),
+		"db_app_password":      config.StringVariable(st.appPassword),
 		"replication_password": config.StringVariable(randomSecret(t, "repl-")),
 		"stats_password":       config.StringVariable(randomSecret(t, "stats-")),
 		// The test machine, as the hosts see it: Terraform's SSH and the
@@ -162,6 +185,13 @@ func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, 
 		// Prometheus runs on the test machine too.
 		"monitoring_sources":      config.ListVariable(config.StringVariable(strings.TrimSuffix(inv.Subnet, "0/24") + "1")),
 		"exporter_mysql_password": config.StringVariable(randomSecret(t, "exporter-")),
+		"internal_tls": config.ObjectVariable(map[string]config.Variable{
+			"ca_pem":       config.StringVariable(st.ca.PEM),
+			"web_cert_pem": config.StringVariable(webCert),
+			"web_key_pem":  config.StringVariable(webKey),
+			"db_cert_pem":  config.StringVariable(dbCert),
+			"db_key_pem":   config.StringVariable(dbKey),
+		}),
 	}
 	if hosts.LBPeer.Name != "" {
 		// The pair's address: .10 of the lab's network, which no lab
@@ -219,10 +249,48 @@ func (st stackExample) checkScraped(t *testing.T) resource.TestCheckFunc {
 	}
 }
 
+// checkTLS checks every hop behind the load balancer with the checks
+// `make demo` runs (acctest.CheckStackTLS), and that the application's
+// account is also refused by a client that verifies against another CA
+// (and accepted with the stack's).
+func (st stackExample) checkTLS(t *testing.T) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		lbs := []acctest.Host{st.lb1}
+		if st.lbPeer.Name != "" {
+			lbs = append(lbs, st.lbPeer)
+		}
+		var failed []string
+		for _, c := range acctest.CheckStackTLS(acctest.StackTLSTarget{
+			LB: st.site(), Domain: stackDomain, LBs: lbs, Backend: "web", WebTLSPort: stackWebTLSPort,
+			Primary: st.db1, Replica: st.db2, ReplicaEndpoint: st.db2.Address + ":3306",
+			AppUser: "foobar_app", AppPassword: st.appPassword,
+		}) {
+			t.Log(c)
+			if !c.OK {
+				failed = append(failed, c.String())
+			}
+		}
+		// The account as the cluster in the state names it.
+		db, ok := s.RootModule().Resources["foobar_mysql_cluster.db"]
+		if !ok {
+			return fmt.Errorf("foobar_mysql_cluster.db is not in the state")
+		}
+		if user := db.Primary.Attributes["users.0.name"]; user != "foobar_app" {
+			failed = append(failed, fmt.Sprintf("the example's first database user is %q, want foobar_app", user))
+		} else if err := checkClientTLS(t, st.db1, user, st.appPassword, st.ca.PEM, testcert.NewCA(t).PEM)(s); err != nil {
+			failed = append(failed, err.Error())
+		}
+		if len(failed) > 0 {
+			return fmt.Errorf("a hop is not TLS, or not verified:\n%s", strings.Join(failed, "\n"))
+		}
+		return nil
+	}
+}
+
 // checkFirewall checks every flow between the example's hosts: SSH from
 // none of them (only admin_sources, the test machine), HTTP on a load
-// balancer from all, its statistics port from none, a web server's HTTP
-// from the load balancers only, MySQL from the web servers and the other
+// balancer from all, its statistics port from none, a web server's HTTPS
+// from the load balancers only and its plain HTTP from none, MySQL from the web servers and the other
 // database hosts only, the exporters (node on every host, nginx on the web
 // servers, mysqld on the database hosts) from none (only
 // monitoring_sources, the test machine).
@@ -245,9 +313,9 @@ func (st stackExample) checkFirewall() resource.TestCheckFunc {
 		}
 	}
 	for _, w := range webs {
-		ports[w.Name] = append(ports[w.Name], 80, 9113)
+		ports[w.Name] = append(ports[w.Name], 80, stackWebTLSPort, 9113)
 		for _, lb := range lbs {
-			want = append(want, fmt.Sprintf("%s->%s:80", lb.Name, w.Name))
+			want = append(want, fmt.Sprintf("%s->%s:%d", lb.Name, w.Name, stackWebTLSPort))
 		}
 	}
 	for _, db := range dbs {
@@ -290,10 +358,14 @@ func (st stackExample) checkDestroy(*terraform.State) error {
 			return fmt.Errorf("%s: Debian's default site is not back after destroy: status %d, body %q", w.Name, r.Status, r.Body)
 		}
 	}
-	if out, _ := st.db2.TryExec("mariadb", "-N", "-e", "SHOW SLAVE STATUS"); strings.TrimSpace(out) != "" {
+	// The admin's client on the socket, without TLS (acctest's SQL
+	// helpers): MariaDB 11's client would verify a certificate there.
+	if out, err := st.db2.TrySQL("SHOW SLAVE STATUS"); err != nil {
+		return fmt.Errorf("%s: cannot tell whether it still replicates after destroy: %w", st.db2.Name, err)
+	} else if strings.TrimSpace(out) != "" {
 		return fmt.Errorf("%s still replicates after destroy: %s", st.db2.Name, out)
 	}
-	if out, _ := st.db1.TryExec("mariadb", "-N", "-e", "SHOW DATABASES LIKE 'foobar'"); strings.TrimSpace(out) != "foobar" {
+	if out, _ := st.db1.TrySQL("SHOW DATABASES LIKE 'foobar'"); strings.TrimSpace(out) != "foobar" {
 		return fmt.Errorf("%s: destroy must keep the application's database, SHOW DATABASES says %q", st.db1.Name, out)
 	}
 	return nil
@@ -303,7 +375,7 @@ func (st stackExample) checkDestroy(*terraform.State) error {
 // (it never drops user databases), so the lab is as it started.
 func (st stackExample) dropAppData(t *testing.T) {
 	for _, h := range []acctest.Host{st.db1, st.db2} {
-		h.Exec(t, "mariadb", "-e", "SET sql_log_bin=0; DROP DATABASE IF EXISTS foobar")
+		h.SQL(t, "SET sql_log_bin=0; DROP DATABASE IF EXISTS foobar")
 	}
 }
 
@@ -426,7 +498,7 @@ func TestAccStack_readRoundTrips(t *testing.T) {
 				PreConfig: func() {
 					st.web1.Exec(t, "sh", "-c", "echo changed >> /srv/www/foobar/static/index.html")
 					st.db2.Exec(t, "sh", "-c", "echo '# changed by hand' >> /etc/mysql/mariadb.conf.d/60-foobar.cnf")
-					st.db1.Exec(t, "mariadb", "-e", fmt.Sprintf("REVOKE INSERT ON foobar.* FROM 'foobar_app'@'%s'", appNet))
+					st.db1.SQL(t, fmt.Sprintf("REVOKE INSERT ON foobar.* FROM 'foobar_app'@'%s'", appNet))
 					st.lb1.Exec(t, "sh", "-c", "echo '# changed by hand' >> /etc/haproxy/haproxy.cfg")
 					pool.ResetCommandCounts()
 				},
