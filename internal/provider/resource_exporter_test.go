@@ -446,6 +446,20 @@ resource "foobar_exporter" "mysql2" {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			for _, h := range []acctest.Host{m1, m2} {
+				if n := h.SQLValue(t, "SELECT COUNT(*) FROM mysql.user WHERE user = 'foobar_exporter'"); n != "0" {
+					return fmt.Errorf("%s still has the exporter's account (%s)", h.Name, n)
+				}
+				if out, err := h.TryExec("ls", exporter.MySQLCnfPath); err == nil {
+					return fmt.Errorf("%s still has %s", h.Name, out)
+				}
+				if got := exporterUnitState(h, "prometheus-mysqld-exporter"); got != "disabled/inactive" {
+					return fmt.Errorf("%s: prometheus-mysqld-exporter is %s after destroy", h.Name, got)
+				}
+			}
+			return nil
+		},
 		Steps: []resource.TestStep{
 			{
 				Config: cluster,
