@@ -68,7 +68,8 @@ func exporterSchema() schema.Schema {
 					"to root, the account's statements lift it for themselves, as MySQL Shell's `dba.configureInstance` does: in one client "+
 					"session outside the binary log, `super_read_only` is turned OFF only if it was ON, the account is created, changed or "+
 					"dropped, and it is turned back ON as the session's last statement, which runs even when an earlier statement failed "+
-					"(the apply still fails then). The window is that session, a fraction of a second: `read_only` stays ON throughout, so "+
+					"(the apply still fails then). The window is that one session, from the statement that turns it off to the one "+
+					"that turns it back on (the account's four statements, or its `DROP USER`); `read_only` stays ON throughout, so "+
 					"only accounts with `CONNECTION_ADMIN` or `SUPER` could write to the replica meanwhile. Should turning it back ON fail "+
 					"too (a lock wait over 30 s), the error says that `super_read_only` was left OFF. MariaDB's `read_only` does not stop "+
 					"the admin, and nothing is lifted there.",

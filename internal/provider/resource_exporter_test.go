@@ -504,6 +504,14 @@ resource "foobar_exporter" "mysql2" {
 						if !regexp.MustCompile(`(?m)^mysql_up 1$`).MatchString(body) {
 							return fmt.Errorf("%s: the exporter's metrics lack mysql_up 1", h.Name)
 						}
+						// The account's privileges are enough for every default
+						// collector (SHOW REPLICA STATUS among them): none failed.
+						if failed := regexp.MustCompile(`(?m)^mysql_exporter_collector_success\{[^}]*\} 0$`).FindAllString(body, -1); len(failed) > 0 {
+							return fmt.Errorf("%s: collectors failed: %s", h.Name, strings.Join(failed, "; "))
+						}
+						if !strings.Contains(body, "\nmysql_exporter_collector_success{collector=\"collect.slave_status\"} 1\n") {
+							return fmt.Errorf("%s: the replication status collector did not succeed", h.Name)
+						}
 						replica := replicaRunningMetric.FindString(body)
 						if h == m2 && replica == "" {
 							var lines []string
