@@ -292,9 +292,22 @@ func mysqlAccount(ctx context.Context, r remote.Runner, host string, c Config, d
 	if drop {
 		stmts = d.DropExporterAccount(a)
 	}
-	// Node.Exec scrubs the secret statements' password from the error.
-	if err := (mysql.Node{Host: host, Runner: r, Dialect: d}).Exec(ctx, mysql.ScriptOptions{NoBinlog: true}, stmts...); err != nil {
-		return stepErr("account", "Exporter Error", err, fmt.Sprintf("setting up the exporter's account %s on %s failed: %v", a, host, err))
+	// On MySQL the statements lift super_read_only for themselves when it
+	// is ON (a replica) and put it back in the same session, even after a
+	// failure (mysql.LiftSuperReadOnly). Node.Exec scrubs the secret
+	// statements' password from the error.
+	n := mysql.Node{Host: host, Runner: r, Dialect: d}
+	if err := n.Exec(ctx, d.ExporterScriptOptions(), stmts...); err != nil {
+		what := "setting up"
+		if drop {
+			what = "dropping"
+		}
+		msg := fmt.Sprintf("%s the exporter's account %s on %s failed: %v", what, a, host, err)
+		if n.SuperReadOnlyLeftOff(ctx) {
+			msg += fmt.Sprintf(". super_read_only is OFF on %s while read_only is ON: putting it back failed too. "+
+				"Turn it on (SET GLOBAL super_read_only = ON) if %s is a replica", host, host)
+		}
+		return stepErr("account", "Exporter Error", err, msg)
 	}
 	return nil
 }

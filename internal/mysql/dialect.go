@@ -369,6 +369,30 @@ func (d Dialect) ClientArgv() []string {
 	return append(append([]string{d.Client}, clientFlags...), d.localTLS...)
 }
 
+// forceClientScript runs the client ("$@") with --force and turns what it
+// hides into a failure: MySQL's client in batch mode with --force goes on
+// past a failing statement and then exits 0. Its stdout passes through;
+// its stderr is passed on, and an ERROR line in it makes the exit status 1.
+const forceClientScript = `exec 3>&1; err=$("$@" 2>&1 1>&3); rc=$?; exec 3>&-; ` +
+	`[ -z "$err" ] || printf '%s\n' "$err" >&2; [ "$rc" -eq 0 ] || exit "$rc"; ! printf '%s\n' "$err" | grep -q '^ERROR [0-9]'`
+
+// clientArgvFor is ClientArgv for a script run with opts. With
+// opts.ContinueOnError: --force instead of --skip-force, through
+// forceClientScript, so that the exit status still says whether a statement
+// failed.
+func (d Dialect) clientArgvFor(opts ScriptOptions) []string {
+	argv := d.ClientArgv()
+	if !opts.ContinueOnError {
+		return argv
+	}
+	for i, a := range argv {
+		if a == "--skip-force" {
+			argv[i] = "--force"
+		}
+	}
+	return remote.Script(forceClientScript, argv...)
+}
+
 // localTLSOff keeps MariaDB's client tools off TLS on the local socket: from
 // 11.4 they use TLS and verify the server's certificate by default, which a
 // server with server_tls presents (a certificate for its addresses, not

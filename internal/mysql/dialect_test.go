@@ -4,6 +4,8 @@
 package mysql
 
 import (
+	"errors"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -392,12 +394,112 @@ func TestExporterAccount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		script := string(d.Script(ScriptOptions{NoBinlog: true}, d.ExporterAccount(a, "it's-a-pw")...))
+		script := string(d.Script(d.ExporterScriptOptions(), d.ExporterAccount(a, "it's-a-pw")...))
 		for _, want := range []string{"SET SESSION sql_log_bin = 0", c.want, "GRANT SELECT ON performance_schema.* TO 'foobar_exporter'@'localhost'",
 			"CREATE USER IF NOT EXISTS 'foobar_exporter'@'localhost' IDENTIFIED BY 'it''s-a-pw' WITH MAX_USER_CONNECTIONS 3"} {
 			if !strings.Contains(script, want) {
 				t.Errorf("%v: script lacks %q:\n%s", c.f, want, script)
 			}
+		}
+	}
+}
+
+// TestExporterSuperReadOnly: on MySQL the exporter's account scripts lift
+// super_read_only only when it was ON and the session is outside the binary
+// log, run the account statements, and put it back as the last statement;
+// the client goes on past a failure (so that last statement runs) and the
+// wrapper still fails on an ERROR line. MariaDB's scripts are unchanged.
+func TestExporterSuperReadOnly(t *testing.T) {
+	t.Parallel()
+	a := Account{User: "foobar_exporter", Host: "localhost"}
+	my := mustDialect(t, MySQL, V(9, 7, 4))
+	for name, stmts := range map[string][]Stmt{"create": my.ExporterAccount(a, "Exp-0rter-pw-42"), "drop": my.DropExporterAccount(a)} {
+		lines := strings.Split(strings.TrimSuffix(string(my.Script(my.ExporterScriptOptions(), stmts...)), ";\n"), ";\n")
+		want := []string{
+			"SET NAMES utf8mb4",
+			"SET SESSION sql_mode = ",
+			"SET SESSION sql_log_bin = 0",
+			"SET SESSION lock_wait_timeout = 30",
+			"SET @foobar_super_read_only = @@GLOBAL.super_read_only",
+			"SET GLOBAL super_read_only = IF(@foobar_super_read_only = 1 AND @@SESSION.sql_log_bin = 0, 0, @@GLOBAL.super_read_only)",
+		}
+		if len(lines) < len(want)+2 {
+			t.Fatalf("%s: script too short:\n%s", name, strings.Join(lines, "\n"))
+		}
+		for i, w := range want {
+			if !strings.HasPrefix(lines[i], w) {
+				t.Errorf("%s: line %d is %q, want %q", name, i, lines[i], w)
+			}
+		}
+		body := lines[len(want) : len(lines)-1]
+		if name == "drop" && (len(body) != 1 || body[0] != "DROP USER IF EXISTS 'foobar_exporter'@'localhost'") {
+			t.Errorf("drop: between the lift and the restore: %q", body)
+		}
+		if name == "create" && (len(body) != 4 || !strings.HasPrefix(body[0], "CREATE USER IF NOT EXISTS ") || !strings.HasPrefix(body[3], "GRANT SELECT ON performance_schema")) {
+			t.Errorf("create: between the lift and the restore: %q", body)
+		}
+		if got, w := lines[len(lines)-1], "SET GLOBAL super_read_only = IF(@foobar_super_read_only = 1, 1, @@GLOBAL.super_read_only)"; got != w {
+			t.Errorf("%s: last statement is %q, want %q", name, got, w)
+		}
+		if strings.Count(strings.Join(lines, "\n"), "SET GLOBAL super_read_only") != 2 {
+			t.Errorf("%s: super_read_only is set more than twice", name)
+		}
+	}
+	opts := my.ExporterScriptOptions()
+	if !opts.NoBinlog || !opts.ContinueOnError || opts.LockWaitTimeout <= 0 {
+		t.Errorf("MySQL exporter options = %+v, want NoBinlog, ContinueOnError and a lock wait timeout", opts)
+	}
+	argv := strings.Join(my.clientArgvFor(opts), " ")
+	if !strings.Contains(argv, " --force ") || strings.Contains(argv, "--skip-force") || !strings.HasPrefix(argv, "/bin/sh -c ") {
+		t.Errorf("MySQL exporter client argv: %s", argv)
+	}
+	if got := strings.Join(my.clientArgvFor(ScriptOptions{NoBinlog: true}), " "); got != strings.Join(my.ClientArgv(), " ") {
+		t.Errorf("without ContinueOnError the argv changed: %s", got)
+	}
+
+	ma := mustDialect(t, MariaDB, V(11, 8, 3))
+	if s := string(ma.Script(ma.ExporterScriptOptions(), ma.ExporterAccount(a, "Exp-0rter-pw-42")...)); strings.Contains(s, "super_read_only") {
+		t.Errorf("MariaDB script touches super_read_only:\n%s", s)
+	}
+	if o := ma.ExporterScriptOptions(); o != (ScriptOptions{NoBinlog: true}) {
+		t.Errorf("MariaDB exporter options = %+v, want NoBinlog only", o)
+	}
+	if got := ma.DropExporterAccount(a); len(got) != 1 {
+		t.Errorf("MariaDB drop: %v", got)
+	}
+}
+
+// TestForceClientScript runs forceClientScript with sh and a fake client:
+// an ERROR line on stderr fails even when the client exits 0, stdout passes
+// through, a non-zero exit is kept, and a clean run succeeds.
+func TestForceClientScript(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, client string
+		rc           int
+		stdout       string
+	}{
+		{"clean", "echo out; exit 0", 0, "out\n"},
+		{"error hidden by --force", "echo out; echo 'ERROR 1290 (HY000) at line 6: --super-read-only' >&2; exit 0", 1, "out\n"},
+		{"warning only", "echo 'mysql: [Warning] something' >&2; exit 0", 0, ""},
+		{"client failed", "echo 'ERROR 2002 (HY000): no socket' >&2; exit 2", 2, ""},
+	} {
+		cmd := exec.Command("/bin/sh", "-c", forceClientScript, "sh", "/bin/sh", "-c", c.client)
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		rc := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			rc = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if rc != c.rc || out.String() != c.stdout {
+			t.Errorf("%s: rc %d stdout %q (stderr %q), want rc %d stdout %q", c.name, rc, out.String(), errb.String(), c.rc, c.stdout)
+		}
+		if c.rc != 0 && !strings.Contains(errb.String(), "ERROR ") {
+			t.Errorf("%s: stderr %q lost the client's error", c.name, errb.String())
 		}
 	}
 }

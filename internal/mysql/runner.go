@@ -47,7 +47,7 @@ func (n Node) Query(ctx context.Context, s Stmt) (Table, error) {
 
 func (n Node) run(ctx context.Context, opts ScriptOptions, stmts ...Stmt) ([]byte, error) {
 	res, err := n.Runner.Run(ctx, remote.Cmd{
-		Argv:  n.Dialect.ClientArgv(),
+		Argv:  n.Dialect.clientArgvFor(opts),
 		Stdin: bytes.NewReader(n.Dialect.Script(opts, stmts...)),
 	})
 	if err != nil {

@@ -54,6 +54,11 @@ type ScriptOptions struct {
 	// a metadata or global read lock (SET GLOBAL read_only waits for
 	// running transactions to commit).
 	LockWaitTimeout time.Duration
+	// ContinueOnError runs the client with --force: it goes on past a
+	// failing statement (and still exits non-zero), so that a script's last
+	// statements always run. Only for scripts whose every statement is
+	// harmless after an earlier one failed (LiftSuperReadOnly's).
+	ContinueOnError bool
 }
 
 // pinCharset is the first statement of every script: see SessionCharset.

@@ -63,7 +63,16 @@ func exporterSchema() schema.Schema {
 				MarkdownDescription: fmt.Sprintf("`mysqld` only: the exporter's MySQL account (`'<name>'@'localhost'`), which this resource creates "+
 					"on the host's own server, outside the binary log (so each cluster member gets its own and replicas gain no "+
 					"transaction of their own), with only %s. The password is in `%s` (mode 0600, owned by the exporter's user `prometheus`), "+
-					"never in a command line. Destroy drops the account. Default `%s`.",
+					"never in a command line. Destroy drops the account. Default `%s`.\n\n"+
+					"On a MySQL replica, where `super_read_only` is ON (as `foobar_mysql_cluster` sets it) and refuses `CREATE USER` even "+
+					"to root, the account's statements lift it for themselves, as MySQL Shell's `dba.configureInstance` does: in one client "+
+					"session outside the binary log, `super_read_only` is turned OFF only if it was ON, the account is created, changed or "+
+					"dropped, and it is turned back ON as the session's last statement, which runs even when an earlier statement failed "+
+					"(the apply still fails then). The window is that one session, from the statement that turns it off to the one "+
+					"that turns it back on (the account's four statements, or its `DROP USER`); `read_only` stays ON throughout, so "+
+					"only accounts with `CONNECTION_ADMIN` or `SUPER` could write to the replica meanwhile. Should turning it back ON fail "+
+					"too (a lock wait over 30 s), the error says that `super_read_only` was left OFF. MariaDB's `read_only` does not stop "+
+					"the admin, and nothing is lifted there.",
 					"`PROCESS`, `REPLICATION CLIENT` (MariaDB: `BINLOG MONITOR`, `SLAVE MONITOR`) and `SELECT` on `performance_schema`",
 					exporter.MySQLCnfPath, exporter.DefaultMySQLUser),
 				Optional: true,

@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -335,6 +336,236 @@ resource "foobar_exporter" "db2_mysqld" {
 					}
 					_, err := prom.WaitAllUp(7, 30*time.Second)
 					return err
+				},
+			},
+		},
+	})
+}
+
+// metricsBody fetches an exporter's /metrics from the test machine.
+func metricsBody(u string) (string, error) {
+	c := http.Client{Timeout: 10 * time.Second}
+	r, err := c.Get(u)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = r.Body.Close() }()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return "", err
+	}
+	if r.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s: status %d", u, r.StatusCode)
+	}
+	return string(b), nil
+}
+
+// replicaRunningMetric matches the mysqld exporter's replication metric for
+// the SQL (applier) thread running: mysql_slave_status_slave_sql_running or
+// _replica_sql_running (the name follows SHOW REPLICA STATUS's columns), or a
+// mysql_replica_status_ prefix in newer exporters.
+var replicaRunningMetric = regexp.MustCompile(`(?m)^mysql_(slave|replica)_status_(slave|replica)_sql_running(\{[^}]*\})? 1$`)
+
+// TestAccExporter_mysqlSuperReadOnly: the mysqld exporter on a MySQL 9
+// cluster (mysql1 primary, mysql2 replica with super_read_only ON, as
+// foobar_mysql_cluster sets it). The account is created on the replica too
+// (super_read_only lifted and put back in the same session, outside the
+// binary log): both exporters answer with mysql_up 1, the replica's shows
+// its replication metrics, super_read_only is ON again, and the replica has
+// no transaction of its own (its gtid_executed is a subset of the
+// primary's). Removing the exporters drops the accounts on both and leaves
+// super_read_only ON and the GTID sets as they were.
+func TestAccExporter_mysqlSuperReadOnly(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	m1, m2 := inv.Host(t, "mysql1"), inv.Host(t, "mysql2")
+	const exporterAccount = "'foobar_exporter'@'localhost'"
+	for _, h := range []acctest.Host{m1, m2} {
+		h.CleanMySQL(t, nil, []string{exporterAccount, "'repl'@'%'"})
+		t.Cleanup(func() { h.CleanMySQL(t, nil, []string{exporterAccount, "'repl'@'%'"}) })
+	}
+	exporterPassword := randomSecret(t, "Ex-")
+	cluster := inv.ProviderHCL() + fmt.Sprintf(`
+resource "foobar_mysql_cluster" "db" {
+  primary              = { %s }
+  replicas             = [{ %s }]
+  replication_user     = "repl"
+  replication_password = %q
+}
+`, m1.ConnectionHCL(), m2.ConnectionHCL(), randomSecret(t, "Rp-"))
+	exporters := cluster + fmt.Sprintf(`
+resource "foobar_exporter" "mysql1" {
+  %s
+  kind           = "mysqld"
+  listen         = "%s:9104"
+  mysql_password = %q
+  depends_on     = [foobar_mysql_cluster.db]
+}
+resource "foobar_exporter" "mysql2" {
+  %s
+  kind           = "mysqld"
+  listen         = "%s:9104"
+  mysql_password = %q
+  depends_on     = [foobar_mysql_cluster.db]
+}
+`, m1.ConnectionHCL(), m1.Address, exporterPassword, m2.ConnectionHCL(), m2.Address, exporterPassword)
+
+	superReadOnly := func() error {
+		if got := m2.SQLValue(t, "SELECT CONCAT(@@GLOBAL.read_only, @@GLOBAL.super_read_only)"); got != "11" {
+			return fmt.Errorf("mysql2: read_only, super_read_only = %s, want 1 and 1", got)
+		}
+		if got := m1.SQLValue(t, "SELECT @@GLOBAL.super_read_only"); got != "0" {
+			return fmt.Errorf("mysql1 (the primary): super_read_only = %s, want 0", got)
+		}
+		return nil
+	}
+	noErrantGTID := func() error {
+		replicaSet := m2.SQLValue(t, "SELECT @@GLOBAL.gtid_executed")
+		primarySet := m1.SQLValue(t, "SELECT @@GLOBAL.gtid_executed")
+		if got := m1.SQLValue(t, fmt.Sprintf("SELECT GTID_SUBSET('%s', @@GLOBAL.gtid_executed)", strings.ReplaceAll(replicaSet, "\n", ""))); got != "1" {
+			return fmt.Errorf("mysql2 has transactions of its own: its gtid_executed %q is not a subset of the primary's %q", replicaSet, primarySet)
+		}
+		t.Logf("gtid_executed: primary %q, replica %q", primarySet, replicaSet)
+		return nil
+	}
+	// A password policy on the replica alone (validate_password, installed
+	// outside the binary log) makes the account's ALTER USER fail there:
+	// the error path, after super_read_only was lifted.
+	const strictPolicy = "SET SESSION sql_log_bin = 0; SET GLOBAL super_read_only = OFF; INSTALL COMPONENT 'file://component_validate_password'; " +
+		"SET GLOBAL validate_password.length = 200; SET GLOBAL super_read_only = ON;"
+	const noPolicy = "SET SESSION sql_log_bin = 0; SET GLOBAL super_read_only = OFF; UNINSTALL COMPONENT 'file://component_validate_password'; SET GLOBAL super_read_only = ON;"
+	t.Cleanup(func() {
+		// Before CleanMySQL (cleanups run last first), which turns super_read_only off anyway.
+		_, _ = m2.TrySQL("SET SESSION sql_log_bin = 0; SET GLOBAL super_read_only = OFF; UNINSTALL COMPONENT 'file://component_validate_password';")
+	})
+	// The GTID sets of both servers once the cluster is up: no exporter
+	// apply or destroy may add to them, on the primary either.
+	var gtidsOfCluster [2]string
+	gtidSets := func() [2]string {
+		return [2]string{m1.SQLValue(t, "SELECT @@GLOBAL.gtid_executed"), m2.SQLValue(t, "SELECT @@GLOBAL.gtid_executed")}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			for _, h := range []acctest.Host{m1, m2} {
+				if n := h.SQLValue(t, "SELECT COUNT(*) FROM mysql.user WHERE user = 'foobar_exporter'"); n != "0" {
+					return fmt.Errorf("%s still has the exporter's account (%s)", h.Name, n)
+				}
+				if out, err := h.TryExec("ls", exporter.MySQLCnfPath); err == nil {
+					return fmt.Errorf("%s still has %s", h.Name, out)
+				}
+				if got := exporterUnitState(h, "prometheus-mysqld-exporter"); got != "disabled/inactive" {
+					return fmt.Errorf("%s: prometheus-mysqld-exporter is %s after destroy", h.Name, got)
+				}
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cluster,
+				Check: func(*terraform.State) error {
+					gtidsOfCluster = gtidSets()
+					return superReadOnly()
+				},
+			},
+			{
+				PreConfig: func() { m2.SQL(t, strictPolicy) },
+				Config:    exporters,
+				// The replica refuses the password: the apply says so,
+				// with the password scrubbed.
+				ExpectError: errPattern("setting up the exporter's account", m2.Address, "ERROR 1819", "password does not satisfy"),
+			},
+			{
+				// After that failure super_read_only is ON again and the
+				// replica has no transaction of its own; then the policy
+				// goes and the same configuration applies.
+				PreConfig: func() {
+					if err := superReadOnly(); err != nil {
+						t.Fatalf("after the failed apply: %v", err)
+					}
+					if err := noErrantGTID(); err != nil {
+						t.Fatalf("after the failed apply: %v", err)
+					}
+					if got := gtidSets(); got != gtidsOfCluster {
+						t.Fatalf("the failed apply changed the GTID sets (primary, replica): %q -> %q", gtidsOfCluster, got)
+					}
+					m2.SQL(t, noPolicy)
+				},
+				Config: exporters,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					for _, h := range []acctest.Host{m1, m2} {
+						body, err := metricsBody("http://" + h.Address + ":9104/metrics")
+						if err != nil {
+							return fmt.Errorf("%s: %w", h.Name, err)
+						}
+						if !regexp.MustCompile(`(?m)^mysql_up 1$`).MatchString(body) {
+							return fmt.Errorf("%s: the exporter's metrics lack mysql_up 1", h.Name)
+						}
+						// The account's privileges are enough for every default
+						// collector (SHOW REPLICA STATUS among them): none failed.
+						if failed := regexp.MustCompile(`(?m)^mysql_exporter_collector_success\{[^}]*\} 0$`).FindAllString(body, -1); len(failed) > 0 {
+							return fmt.Errorf("%s: collectors failed: %s", h.Name, strings.Join(failed, "; "))
+						}
+						if !strings.Contains(body, "\nmysql_exporter_collector_success{collector=\"collect.slave_status\"} 1\n") {
+							return fmt.Errorf("%s: the replication status collector did not succeed", h.Name)
+						}
+						replica := replicaRunningMetric.FindString(body)
+						if h == m2 && replica == "" {
+							var lines []string
+							for _, l := range strings.Split(body, "\n") {
+								if strings.HasPrefix(l, "mysql_slave") || strings.HasPrefix(l, "mysql_replica") || strings.HasPrefix(l, "mysql_exporter_collector") {
+									lines = append(lines, l)
+								}
+							}
+							return fmt.Errorf("mysql2: no replication metric with the applier running; replication lines:\n%s", strings.Join(lines, "\n"))
+						}
+						if h == m1 && replica != "" {
+							return fmt.Errorf("mysql1 (the primary) reports replication: %s", replica)
+						}
+						t.Logf("%s: mysql_up 1; %s", h.Name, replica)
+						grants := h.SQL(t, "SHOW GRANTS FOR "+exporterAccount)
+						for _, want := range []string{"GRANT PROCESS, REPLICATION CLIENT ON *.* TO", "GRANT SELECT ON `performance_schema`.* TO"} {
+							if !strings.Contains(grants, want) {
+								return fmt.Errorf("%s: grants of %s:\n%s\nwant %q", h.Name, exporterAccount, grants, want)
+							}
+						}
+						if n := strings.Count(grants, "GRANT "); n != 2 {
+							return fmt.Errorf("%s: %d grants for %s, want 2:\n%s", h.Name, n, exporterAccount, grants)
+						}
+					}
+					if err := superReadOnly(); err != nil {
+						return err
+					}
+					if got := gtidSets(); got != gtidsOfCluster {
+						return fmt.Errorf("the exporters' accounts changed the GTID sets (primary, replica): %q -> %q", gtidsOfCluster, got)
+					}
+					return noErrantGTID()
+				},
+			},
+			{
+				// The exporters alone are destroyed: each account is
+				// dropped on its own server (the replica's with
+				// super_read_only lifted and put back), nothing replicates.
+				Config: cluster,
+				Check: func(*terraform.State) error {
+					for _, h := range []acctest.Host{m1, m2} {
+						if n := h.SQLValue(t, "SELECT COUNT(*) FROM mysql.user WHERE user = 'foobar_exporter'"); n != "0" {
+							return fmt.Errorf("%s still has the exporter's account (%s)", h.Name, n)
+						}
+						if got := exporterUnitState(h, "prometheus-mysqld-exporter"); got != "disabled/inactive" {
+							return fmt.Errorf("%s: prometheus-mysqld-exporter is %s after destroy", h.Name, got)
+						}
+					}
+					if err := superReadOnly(); err != nil {
+						return err
+					}
+					if got := gtidSets(); got != gtidsOfCluster {
+						return fmt.Errorf("dropping the accounts changed the GTID sets (primary, replica): %q -> %q", gtidsOfCluster, got)
+					}
+					return noErrantGTID()
 				},
 			},
 		},
