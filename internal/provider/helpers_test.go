@@ -13,7 +13,7 @@ import (
 
 // randomSecret returns a fresh random secret with a recognisable prefix, so
 // that leak checks can search logs and hosts for it.
-func randomSecret(t *testing.T, prefix string) string {
+func randomSecret(t testing.TB, prefix string) string {
 	t.Helper()
 	b := make([]byte, 12)
 	if _, err := rand.Read(b); err != nil {

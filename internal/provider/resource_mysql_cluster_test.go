@@ -1088,7 +1088,7 @@ func clusterTLSHCL(t *testing.T, ca *testcert.CA, members ...acctest.Host) strin
 
 // clusterCert issues one server certificate from ca naming every member by
 // address (IP SANs).
-func clusterCert(t *testing.T, ca *testcert.CA, members ...acctest.Host) (cert, key string) {
+func clusterCert(t testing.TB, ca *testcert.CA, members ...acctest.Host) (cert, key string) {
 	t.Helper()
 	var ips []net.IP
 	for _, m := range members {

@@ -155,7 +155,7 @@ func (st stackExample) hosts() []acctest.Host {
 	return hs
 }
 
-func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, artifact string) stackExample {
+func newStackExample(t testing.TB, inv *acctest.Inventory, hosts acctest.Hosts, artifact string) stackExample {
 	t.Helper()
 	st := stackExample{lb1: hosts.LB, web1: hosts.Web1, web2: hosts.Web2, db1: hosts.DBPrimary, db2: hosts.Replica}
 	st.dir = filepath.Join(acctest.RepoRoot(), "examples", "foobar-stack")
@@ -205,7 +205,7 @@ func newStackExample(t *testing.T, inv *acctest.Inventory, hosts acctest.Hosts, 
 }
 
 // buildStackApp builds the example's application as `make app` does.
-func buildStackApp(t *testing.T) string {
+func buildStackApp(t testing.TB) string {
 	t.Helper()
 	artifact := filepath.Join(t.TempDir(), "foobar-app")
 	build := exec.Command("go", "build", "-trimpath", "-o", artifact, ".")

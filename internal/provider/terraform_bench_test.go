@@ -14,7 +14,7 @@ package provider
 import (
 	"bufio"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -214,14 +214,6 @@ func interleave(rounds int, fns ...func() time.Duration) []acctest.Sample {
 	return out
 }
 
-func benchSecret(b *testing.B) string {
-	buf := make([]byte, 12)
-	if _, err := rand.Read(buf); err != nil {
-		b.Fatal(err)
-	}
-	return hex.EncodeToString(buf)
-}
-
 func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 
 // benchRounds is the number of interleaved rounds of each plan measurement
@@ -253,43 +245,23 @@ func envRounds(b *testing.B, name string, def int) int {
 func BenchmarkAccStackPlan(b *testing.B) {
 	inv := acctest.Lab(b)
 	lb1, web1, web2, db1, db2 := inv.Host(b, "lb1"), inv.Host(b, "web1"), inv.Host(b, "web2"), inv.Host(b, "db1"), inv.Host(b, "db2")
-	root := acctest.RepoRoot()
-	example := filepath.Join(root, "examples", "foobar-stack")
-	dir := b.TempDir()
-	cli := devOverrideCLI(b, dir)
-	artifact := filepath.Join(dir, "foobar-app")
-	build := exec.Command("go", "build", "-trimpath", "-o", artifact, ".")
-	build.Dir = filepath.Join(example, "app")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building the example application: %v\n%s", err, out)
-	}
+	// The stack test's variables (TLS certificates, passwords, sources),
+	// with one load balancer: the five hosts the figures have always used.
+	st := newStackExample(b, inv, acctest.Hosts{LB: lb1, Web1: web1, Web2: web2, DBPrimary: db1, Replica: db2}, buildStackApp(b))
+	cli := devOverrideCLI(b, b.TempDir())
 	files := map[string]string{}
 	for _, f := range []string{"main.tf", "outputs.tf", "variables.tf", "versions.tf"} {
-		body, err := os.ReadFile(filepath.Join(example, f))
+		body, err := os.ReadFile(filepath.Join(st.dir, f))
 		if err != nil {
 			b.Fatal(err)
 		}
 		files[f] = string(body)
 	}
-	files["lab.auto.tfvars"] = fmt.Sprintf(`ssh_user = %q
-private_key_file = %q
-known_hosts_file = %q
-lb_host = %q
-web1_host = %q
-web2_host = %q
-db_primary_host = %q
-db_replica_hosts = [%q]
-app_network = %q
-app_artifact = %q
-site_dir = %q
-db_app_password = %q
-replication_password = %q
-stats_password = %q
-admin_sources = [%q]
-`, inv.User, inv.PrivateKeyFile, inv.KnownHostsFile, lb1.Address, web1.Address, web2.Address, db1.Address, db2.Address,
-		strings.TrimSuffix(inv.Subnet, "0/24")+"%", artifact, filepath.Join(example, "public"), benchSecret(b), benchSecret(b), benchSecret(b),
-		strings.TrimSuffix(inv.Subnet, "0/24")+"1")
+	vars, err := json.Marshal(st.vars)
+	if err != nil {
+		b.Fatal(err)
+	}
+	files["lab.auto.tfvars.json"] = string(vars)
 	w := newTFWork(b, cli, "stack", files)
 	rounds := benchRounds(b)
 
