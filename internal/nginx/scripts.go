@@ -177,10 +177,15 @@ while :; do
   none) echo "fail none $active"; exit 1 ;;
   esac
   if [ "$(date +%s)" -ge "$end" ]; then echo "fail ${code:-000} $active"; exit 1; fi
-  sleep 0.5
+  sleep 0.1
 done
 `
 
+// Both checks poll every 0.1 s: each round is a ps and a curl on the host,
+// and the reload or restart they wait for usually completes within a few
+// hundred milliseconds (a 0.5 s poll added most of a second to a
+// one-attribute change; make bench's change1/noop1).
+//
 // siteCheckScript waits until nginx runs new workers (a reload really
 // happened: the master forks new ones, and keeps the old configuration
 // with the old workers when the new one cannot be loaded, for example
@@ -224,7 +229,7 @@ while :; do
   fi
   if [ -z "$why" ]; then echo ok; exit 0; fi
   if [ "$(date +%s)" -ge "$end" ]; then echo "fail $why"; exit 1; fi
-  sleep 0.5
+  sleep 0.1
 done
 `
 
