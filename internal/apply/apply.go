@@ -273,8 +273,13 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 			stale = append(stale, p)
 		}
 	}
+	// firstInstall: none of the files exists on the host yet, so a
+	// rollback leaves nothing of this configuration behind, and there is
+	// no previous configuration to verify afterwards.
+	firstInstall := len(files) > 0
 	for i, f := range files {
 		s := st[i]
+		firstInstall = firstInstall && s.kind == "M"
 		sum := Checksum(f.Content)
 		desired[f.Path] = sum
 		if s.kind == "F" {
@@ -297,6 +302,7 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 		case s.kind == "O":
 			return Outcome{}, fmt.Errorf("%s on %s is neither a regular file nor a symlink (a directory?); refusing to remove it", p, t.host)
 		case s.kind != "M":
+			firstInstall = false
 			ops = append(ops, op{kind: opRm, sha: "-", path: p})
 		case s.pending:
 			ops = append(ops, op{kind: opTouch, sha: "-", path: p})
@@ -338,7 +344,7 @@ func Apply(ctx context.Context, r remote.Runner, c Change) (Outcome, error) {
 	out.Reloaded = len(t.reload) > 0
 
 	if t.verify != nil {
-		if err := t.verifyOrRollback(ctx, ops); err != nil {
+		if err := t.verifyOrRollback(ctx, ops, firstInstall); err != nil {
 			if ve, ok := errors.AsType[*VerifyError](err); ok && ve.Restored {
 				out.Checksums = current
 				out.Changed = nil
@@ -653,8 +659,9 @@ func (t *txn) commitError(rep *report, ops []op) error {
 }
 
 // verifyOrRollback runs Verify; on failure it rolls back, runs Verify again
-// and returns a *VerifyError.
-func (t *txn) verifyOrRollback(ctx context.Context, ops []op) error {
+// (unless this was a first install: then nothing was there before, and
+// nothing is left to verify) and returns a *VerifyError.
+func (t *txn) verifyOrRollback(ctx context.Context, ops []op, firstInstall bool) error {
 	verr := t.verify(ctx, t.r)
 	if verr == nil {
 		return nil
@@ -668,6 +675,8 @@ func (t *txn) verifyOrRollback(ctx context.Context, ops []op) error {
 	switch {
 	case err != nil:
 		ve.RollbackDetail = err.Error()
+	case rep.result == "ok" && firstInstall:
+		ve.Restored, ve.RolledBack, ve.FirstInstall = true, true, true
 	case rep.result == "ok":
 		ve.Restored, ve.RolledBack = true, true
 		ve.AfterRollback = t.verify(ctx, t.r)

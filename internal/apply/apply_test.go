@@ -335,6 +335,56 @@ func TestApplyVerifyFailureRollsBack(t *testing.T) {
 	}
 }
 
+// TestApplyVerifyFailureOnFirstInstall: when none of the files existed, the
+// rollback removes them all, Verify is not run again (there is no previous
+// configuration), and the error says the host is as it was.
+func TestApplyVerifyFailureOnFirstInstall(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	ctx := context.Background()
+	c := h.change(h.file("a.cfg", "v1\n"), h.file("b.cfg", "v1\n"))
+	verifies := 0
+	c.Verify = func(context.Context, remote.Runner) error {
+		verifies++
+		return errors.New("GET http://127.0.0.1:8080/healthz: connection refused")
+	}
+	_, err := Apply(ctx, remote.LocalRunner{}, c)
+	t.Log(err)
+	var ve *VerifyError
+	if !errors.As(err, &ve) {
+		t.Fatalf("want *VerifyError, got %T %v", err, err)
+	}
+	if !ve.RolledBack || !ve.FirstInstall || ve.AfterRollback != nil || verifies != 1 {
+		t.Errorf("error %+v after %d verifications; want a first-install rollback verified once", ve, verifies)
+	}
+	contains(t, err.Error(), "connection refused", "Nothing of it existed on the host before", "as it was before this apply")
+	if strings.Contains(err.Error(), "fails verification too") || strings.Contains(err.Error(), Serving) {
+		t.Errorf("speaks of a previous configuration: %s", err)
+	}
+	for _, f := range []string{"a.cfg", "b.cfg"} {
+		if h.exists(f) {
+			t.Errorf("%s stayed after the rollback", f)
+		}
+	}
+	if l := h.leftovers(); len(l) != 0 {
+		t.Errorf("leftovers %v", l)
+	}
+
+	// One file existing already makes it an update: Verify runs again
+	// after the rollback and the message speaks of the previous
+	// configuration.
+	h2 := newHost(t)
+	_, err = Apply(ctx, remote.LocalRunner{}, h2.change(h2.file("a.cfg", "v1\n")))
+	must(t, err)
+	c2 := h2.change(h2.file("a.cfg", "v2\n"), h2.file("b.cfg", "v1\n"))
+	verifies = 0
+	c2.Verify = c.Verify
+	_, err = Apply(ctx, remote.LocalRunner{}, c2)
+	if !errors.As(err, &ve) || ve.FirstInstall || verifies != 2 {
+		t.Errorf("an update with one new file: %v (FirstInstall %v) after %d verifications, want 2", err, ve != nil && ve.FirstInstall, verifies)
+	}
+}
+
 func TestApplyVerifySuccessCleansUp(t *testing.T) {
 	t.Parallel()
 	h := newHost(t)

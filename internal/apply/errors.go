@@ -113,12 +113,19 @@ type VerifyError struct {
 	// AfterRollback is Verify's answer after the rollback (nil: the previous
 	// configuration answers).
 	AfterRollback error
+	// FirstInstall: none of the files existed before, so the rollback
+	// removed them all (and its reload stopped what they had started), and
+	// there was no previous configuration to verify.
+	FirstInstall bool
 }
 
 func (e *VerifyError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verification after reloading the new configuration failed on %s: %v", e.Host, e.Err)
 	switch {
+	case e.RolledBack && e.FirstInstall:
+		fmt.Fprintf(&b, "\nNothing of it existed on the host before: the rollback removed the new files and reloaded "+
+			"(an application the apply had started was stopped), so the host is as it was before this apply.")
 	case e.RolledBack && e.AfterRollback == nil:
 		fmt.Fprintf(&b, "\nThe new configuration was rolled back and verified: %s.", Serving)
 	case e.RolledBack:

@@ -83,7 +83,8 @@ func RestoreOriginal(ctx context.Context, r remote.Runner, rs Restore) error {
 	if rep.result == "unchanged" || t.verify == nil {
 		return nil
 	}
-	if err := t.verifyOrRollback(ctx, ops); err != nil {
+	// A restore puts back files that existed: never a first install.
+	if err := t.verifyOrRollback(ctx, ops, false); err != nil {
 		return fmt.Errorf("restoring the original files: %w", err)
 	}
 	if err := t.cleanup(ctx, "cleanup-restore", ops); err != nil {

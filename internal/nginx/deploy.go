@@ -526,15 +526,22 @@ func engineFiles(fs []File) []apply.File {
 }
 
 // AppRestartArgv is what makes the service manager run the application's
-// current files: reread units, enable at boot, restart.
-func AppRestartArgv(init apply.Init, name string) []string {
+// current files: reread units, enable at boot, restart. The apply engine
+// also runs it after a rollback, and the rollback of a first install
+// removes the unit (or init script): then there is nothing to restart, and
+// it stops the application the failed apply started and removes its boot
+// links instead (appGoneScript), so that nothing of it is left running.
+func AppRestartArgv(init apply.Init, name string, l Layout) []string {
 	svc := ServiceName(name)
 	var steps [][]string
+	file := l.InitScriptPath(name)
 	if init == apply.Systemd {
 		steps = append(steps, []string{"systemctl", "daemon-reload"})
+		file = l.UnitPath(name)
 	}
 	steps = append(steps, init.Argv(apply.ActionEnable, svc), init.Argv(apply.ActionRestart, svc))
-	return SeqArgv(steps...)
+	restart := SeqArgv(steps...)
+	return remote.Script(appGoneScript, append([]string{file, string(init), svc, l.PIDFilePath(name), l.withDefaults().SystemdDir}, restart...)...)
 }
 
 func deployApp(ctx context.Context, r remote.Runner, d Deployment, pre preflight, o Options, res *Result) error {

@@ -179,7 +179,7 @@ func undrain(ctx context.Context, r remote.Runner, d Drain, s Site, hp string, l
 // drain around it when the deployment has one, the site drains, and the
 // application runs (a stopped one has nothing to drain).
 func drainedRestart(d Deployment, init apply.Init, running bool) ([]string, bool) {
-	restart := AppRestartArgv(init, d.App.Name)
+	restart := AppRestartArgv(init, d.App.Name, d.Layout)
 	if d.Drain == nil || d.Site.DrainHealthPath == "" || !running {
 		return restart, false
 	}

@@ -15,6 +15,29 @@ import (
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
+// appGoneScript runs the application's restart when its unit or init script
+// exists; when it does not (the rollback of a first install removed it), it
+// stops the service the failed apply started, removes its boot links and
+// says so on stderr. Arguments: the unit or init script path, the init
+// system (systemd or sysvinit), the service name, the sysvinit pid file,
+// the systemd unit directory, then the restart's argv.
+const appGoneScript = `
+F=$1 I=$2 S=$3 P=$4 U=$5
+shift 5
+if [ -e "$F" ]; then exec "$@"; fi
+if [ "$I" = systemd ]; then
+  systemctl stop -- "$S" 2>/dev/null
+  rm -f -- "$U"/*.wants/"$S".service
+  systemctl daemon-reload
+  systemctl reset-failed -- "$S" 2>/dev/null
+else
+  [ -f "$P" ] && /sbin/start-stop-daemon --stop --quiet --pidfile "$P" --retry TERM/10/KILL/5 --remove-pidfile
+  update-rc.d -f "$S" remove >/dev/null 2>&1
+fi
+echo "foobar: $F is gone (the previous state had no $S): $S stopped and removed from boot" >&2
+exit 0
+`
+
 // seqScript runs several commands in order and stops at the first failure,
 // whose exit status it returns. Arguments: for each command, its word count
 // followed by its words.

@@ -908,3 +908,64 @@ func TestAccWebServer_relinkValidatedFirst(t *testing.T) {
 		},
 	})
 }
+
+// TestAccWebServer_failedFirstInstall: the first apply of a web server whose
+// application never gets healthy fails, and the rollback leaves nothing of
+// the application behind: the process it started is stopped, its unit file
+// and boot link are gone, and no error tells the operator to clean up by
+// hand (the rollback used to try to enable the unit it had just removed,
+// which failed and left the process running without a unit). A second
+// apply with a healthy artifact then installs it.
+func TestAccWebServer_failedFirstInstall(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	h := inv.Host(t, "web1")
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "public")
+	acctest.WriteTree(t, src, map[string]string{"static/ok.txt": "ok\n"})
+	good := acctest.BuildTestApp(t, filepath.Join(tmp, "good"), "testapp", "good", true)
+	bad := acctest.BuildTestApp(t, filepath.Join(tmp, "bad"), "testapp", "bad", false)
+	forget(t, h, "firstfail")
+	t.Cleanup(func() { forget(t, h, "firstfail") })
+	cleanupUser(t, h, "acc-firstfail")
+	cfg := webConfig{host: h, name: "firstfail", serverName: "firstfail.acc.test", port: 8087, appPort: 8088,
+		docRoot: "/srv/www/firstfail", sourceDir: src, artifact: bad}
+	// What the failed first apply may leave of the application: the
+	// service running or known to systemd, its unit, its boot link, a
+	// process of its user.
+	leftovers := func() string {
+		return strings.TrimSpace(h.Exec(t, "sh", "-c", `
+systemctl is-active --quiet foobar-firstfail && echo "foobar-firstfail is active"
+systemctl is-failed --quiet foobar-firstfail && echo "foobar-firstfail is failed"
+for p in /etc/systemd/system/foobar-firstfail.service /etc/systemd/system/multi-user.target.wants/foobar-firstfail.service; do
+  if [ -e "$p" ] || [ -L "$p" ]; then echo "left: $p"; fi
+done
+pgrep -u acc-firstfail >/dev/null 2>&1 && echo "a process of acc-firstfail runs"
+true`))
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      cfg.hcl(inv),
+				ExpectError: errPattern("Deploy Application Error", "foobar-firstfail did not pass its health check",
+					"Nothing of it existed on the host before", "as it was before this apply"),
+			},
+			{
+				PreConfig: func() {
+					if left := leftovers(); left != "" {
+						t.Fatalf("after the failed first install on web1:\n%s", left)
+					}
+				},
+				Config: func() string { c := cfg; c.artifact = good; return c.hcl(inv) }(),
+				Check: hostCheck(func() error {
+					if out := h.Exec(t, "systemctl", "is-active", "foobar-firstfail"); strings.TrimSpace(out) != "active" {
+						return fmt.Errorf("foobar-firstfail after the second apply: %q, want active", out)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
