@@ -948,7 +948,7 @@ true`))
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      cfg.hcl(inv),
+				Config: cfg.hcl(inv),
 				ExpectError: errPattern("Deploy Application Error", "foobar-firstfail did not pass its health check",
 					"Nothing of it existed on the host before", "as it was before this apply"),
 			},
