@@ -97,7 +97,11 @@ func checkLBTLS(t StackTLSTarget) StackCheck {
 			chk.Detail = fmt.Sprintf("%s: %v", lb.Name, err)
 			return chk
 		}
-		checks := parseCheckStatus(stat, t.Backend)
+		checks, err := checkStatusOf(stat, t.Backend)
+		if err != nil {
+			chk.Detail = fmt.Sprintf("%s: %v", lb.Name, err)
+			return chk
+		}
 		if len(servers) == 0 || len(servers) != len(lines) {
 			chk.Detail = fmt.Sprintf("%s: %d servers in HAProxy's state, %d in haproxy.cfg:\n%s", lb.Name, len(servers), len(lines), state)
 			return chk
@@ -125,10 +129,10 @@ func checkLBTLS(t StackTLSTarget) StackCheck {
 	return chk
 }
 
-// haproxyCmd runs one command on HAProxy's admin socket.
+// haproxyCmd runs one command on HAProxy's admin socket (the command and
+// the socket are arguments of the script, never spliced into it).
 func haproxyCmd(lb Host, cmd string) (string, error) {
-	return docker("exec", "-i", lb.Container, "sh", "-c",
-		fmt.Sprintf("printf '%%s\\n' %q | socat -t 2 stdio UNIX-CONNECT:%s", cmd, haproxy.AdminSocket))
+	return lb.TryExec("sh", "-c", `printf '%s\n' "$1" | exec socat -t 2 stdio "UNIX-CONNECT:$2"`, "sh", cmd, haproxy.AdminSocket)
 }
 
 var serverLine = regexp.MustCompile(`^\s*server\s`)
@@ -181,27 +185,20 @@ func parseServersState(s string) ([]map[string]string, error) {
 	return out, nil
 }
 
-// parseCheckStatus reads `show stat` (CSV) into the check_status of each
-// server of backend.
-func parseCheckStatus(csv, backend string) map[string]string {
+// checkStatusOf is the last health check's result (check_status) of each
+// server of backend in `show stat` (haproxy.ParseStat).
+func checkStatusOf(stat, backend string) (map[string]string, error) {
+	servers, err := haproxy.ParseStat(stat)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
-	var cols []string
-	for _, l := range strings.Split(csv, "\n") {
-		if strings.HasPrefix(l, "# ") {
-			cols = strings.Split(strings.TrimPrefix(l, "# "), ",")
-			continue
-		}
-		f := strings.Split(l, ",")
-		if cols == nil || len(f) < 2 || f[0] != backend || f[1] == "BACKEND" || f[1] == "FRONTEND" {
-			continue
-		}
-		for i, c := range cols {
-			if c == "check_status" && i < len(f) {
-				out[f[1]] = f[i]
-			}
+	for _, s := range servers {
+		if s.Backend == backend {
+			out[s.Server] = s.CheckStatus
 		}
 	}
-	return out
+	return out, nil
 }
 
 // checkAppDBTLS: through the load balancer, the application's sessions on

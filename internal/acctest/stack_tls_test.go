@@ -60,8 +60,11 @@ func TestParseServersState(t *testing.T) {
 	}
 }
 
-func TestParseCheckStatus(t *testing.T) {
-	got := parseCheckStatus(sampleStat, "web")
+func TestCheckStatusOf(t *testing.T) {
+	got, err := checkStatusOf(sampleStat, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(got) != 2 || got["web1"] != "L7OK" || got["web2"] != "L4CON" {
 		t.Errorf("got %v, want web1 L7OK, web2 L4CON", got)
 	}

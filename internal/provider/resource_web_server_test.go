@@ -582,11 +582,7 @@ func TestAccWebServer_failuresKeepServing(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	h := inv.Host(t, "web2")
-	tmp := t.TempDir()
-	src := filepath.Join(tmp, "public")
-	acctest.WriteTree(t, src, map[string]string{"static/ok.txt": "ok\n"})
-	good := acctest.BuildTestApp(t, filepath.Join(tmp, "good"), "testapp", "good", true)
-	bad := acctest.BuildTestApp(t, filepath.Join(tmp, "bad"), "testapp", "bad", false)
+	src, good, bad := goodAndBadApp(t)
 	forget(t, h, "keep")
 	// A document root that is there before the resource.
 	h.Exec(t, "sh", "-c", "mkdir -p /srv/www/keep && echo before > /srv/www/keep/before.txt")
@@ -909,6 +905,19 @@ func TestAccWebServer_relinkValidatedFirst(t *testing.T) {
 	})
 }
 
+// goodAndBadApp makes a static tree (static/ok.txt) and two builds of the
+// test application: "good", whose health check passes, and "bad", whose
+// health check fails on purpose.
+func goodAndBadApp(t *testing.T) (src, good, bad string) {
+	t.Helper()
+	tmp := t.TempDir()
+	src = filepath.Join(tmp, "public")
+	acctest.WriteTree(t, src, map[string]string{"static/ok.txt": "ok\n"})
+	good = acctest.BuildTestApp(t, filepath.Join(tmp, "good"), "testapp", "good", true)
+	bad = acctest.BuildTestApp(t, filepath.Join(tmp, "bad"), "testapp", "bad", false)
+	return src, good, bad
+}
+
 // TestAccWebServer_failedFirstInstall: the first apply of a web server whose
 // application never gets healthy fails, and the rollback leaves nothing of
 // the application behind: the process it started is stopped, its unit file
@@ -920,11 +929,7 @@ func TestAccWebServer_failedFirstInstall(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
 	h := inv.Host(t, "web1")
-	tmp := t.TempDir()
-	src := filepath.Join(tmp, "public")
-	acctest.WriteTree(t, src, map[string]string{"static/ok.txt": "ok\n"})
-	good := acctest.BuildTestApp(t, filepath.Join(tmp, "good"), "testapp", "good", true)
-	bad := acctest.BuildTestApp(t, filepath.Join(tmp, "bad"), "testapp", "bad", false)
+	src, good, bad := goodAndBadApp(t)
 	forget(t, h, "firstfail")
 	t.Cleanup(func() { forget(t, h, "firstfail") })
 	cleanupUser(t, h, "acc-firstfail")
