@@ -357,7 +357,7 @@ func TestApplyVerifyFailureOnFirstInstall(t *testing.T) {
 	if !ve.RolledBack || !ve.FirstInstall || ve.AfterRollback != nil || verifies != 1 {
 		t.Errorf("error %+v after %d verifications; want a first-install rollback verified once", ve, verifies)
 	}
-	contains(t, err.Error(), "connection refused", "Nothing of it existed on the host before", "as it was before this apply")
+	contains(t, err.Error(), "connection refused", "Nothing of it existed on the host before", "none of these files is left")
 	if strings.Contains(err.Error(), "fails verification too") || strings.Contains(err.Error(), Serving) {
 		t.Errorf("speaks of a previous configuration: %s", err)
 	}

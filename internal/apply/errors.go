@@ -125,7 +125,7 @@ func (e *VerifyError) Error() string {
 	switch {
 	case e.RolledBack && e.FirstInstall:
 		fmt.Fprintf(&b, "\nNothing of it existed on the host before: the rollback removed the new files and reloaded "+
-			"(an application the apply had started was stopped), so the host is as it was before this apply.")
+			"(an application the apply had started was stopped): none of these files is left, and nothing they started runs.")
 	case e.RolledBack && e.AfterRollback == nil:
 		fmt.Fprintf(&b, "\nThe new configuration was rolled back and verified: %s.", Serving)
 	case e.RolledBack:

@@ -115,7 +115,12 @@ type Result struct {
 	// was written (systemd hosts only).
 	RestartDropInChanged bool
 	Meta                 Meta
-	Warnings             []string
+	// Recorded is true once the deployment record is on the host: from
+	// then on the host holds something of the deployment that Remove takes
+	// off (the record, directories it created, the application's user), so
+	// a failed first Deploy is kept in Terraform's state, tainted.
+	Recorded bool
+	Warnings []string
 }
 
 // The steps of Deploy and Remove (fault.StepError's Step), each with the
@@ -412,6 +417,7 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 	}); err != nil {
 		return res, stepErr(StepPrepare, fmt.Errorf("writing the deployment record on %s: %w", hostName(host), err))
 	}
+	res.Recorded = true
 
 	// 4. The application.
 	if err := deployApp(ctx, r, d, pre, opts, &res); err != nil {

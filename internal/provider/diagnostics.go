@@ -5,11 +5,14 @@ package provider
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/foobar/terraform-provider-foobar/internal/fault"
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
@@ -174,3 +177,26 @@ func attrPath(s string) path.Path {
 // redact removes secrets from a message that goes into a diagnostic (the
 // service layer scrubs client errors already; this is the last line).
 func redact(msg string, secrets []string) string { return remote.Redact(msg, secrets...) }
+
+// keepTainted saves a failed Create's plan as the resource's state, each
+// value the apply did not get to (unknown) saved as null: Terraform then
+// keeps the resource, tainted, so that what the failed create left on the
+// host is removed by the replacement on the next apply or by destroy,
+// instead of being left untracked. what names what was left.
+func keepTainted(plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics, resourceType, what string) {
+	raw, err := tftypes.Transform(plan.Raw, func(_ *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
+		if !v.IsKnown() {
+			return tftypes.NewValue(v.Type(), nil), nil
+		}
+		return v, nil
+	})
+	if err != nil {
+		diags.AddError("Save Partial State Error", fmt.Sprintf("The failed create left %s on the host, and saving it in the state failed: %s. "+
+			"Remove it by hand.", what, err))
+		return
+	}
+	state.Raw = raw
+	diags.AddWarning("Partly Created "+resourceType+" Kept as Tainted",
+		fmt.Sprintf("The create failed after it had put %s on the host. Terraform keeps the %s in its state, tainted: "+
+			"the next apply replaces it (removing what is there first) and `terraform destroy` removes it.", what, resourceType))
+}

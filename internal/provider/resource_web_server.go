@@ -314,14 +314,15 @@ func (r *webServerResource) deployment(ctx context.Context, plan, config *webSer
 }
 
 func (r *webServerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.apply(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics, true)
 }
 
 func (r *webServerResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.apply(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
+	r.apply(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics, false)
 }
 
-func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, configIn tfsdk.Config, stateOut *tfsdk.State, diags *diag.Diagnostics) {
+// apply deploys the plan (Create when create is set, Update otherwise).
+func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, configIn tfsdk.Config, stateOut *tfsdk.State, diags *diag.Diagnostics, create bool) {
 	var plan, config webServerModel
 	diags.Append(planIn.Get(ctx, &plan)...)
 	diags.Append(configIn.Get(ctx, &config)...)
@@ -358,6 +359,10 @@ func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, config
 	}
 	if err != nil {
 		errorContext{host: cl.Addr(), secrets: secrets}.addError(diags, "Deploy Web Server Error", err)
+		if create && res.Recorded {
+			keepTainted(planIn, stateOut, diags, "foobar_web_server",
+				"the site's deployment record and the directories it created")
+		}
 		return
 	}
 	tflog.Info(ctx, "web server deployed", map[string]any{"host": cl.Addr(), "nginx_installed": res.NginxInstalled,

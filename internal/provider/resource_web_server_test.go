@@ -923,8 +923,11 @@ func goodAndBadApp(t *testing.T) (src, good, bad string) {
 // the application behind: the process it started is stopped, its unit file
 // and boot link are gone, and no error tells the operator to clean up by
 // hand (the rollback used to try to enable the unit it had just removed,
-// which failed and left the process running without a unit). A second
-// apply with a healthy artifact then installs it.
+// which failed and left the process running without a unit). What the
+// create did leave (the deployment record, the working directory it made)
+// is kept in the state, tainted: removing the resource from the
+// configuration destroys it off the host, and after a second failure an
+// apply with a healthy artifact replaces it.
 func TestAccWebServer_failedFirstInstall(t *testing.T) {
 	requireTerraform(t)
 	inv := acctest.Lab(t)
@@ -935,6 +938,7 @@ func TestAccWebServer_failedFirstInstall(t *testing.T) {
 	cleanupUser(t, h, "acc-firstfail")
 	cfg := webConfig{host: h, name: "firstfail", serverName: "firstfail.acc.test", port: 8087, appPort: 8088,
 		docRoot: "/srv/www/firstfail", sourceDir: src, artifact: bad}
+	const addr = "foobar_web_server.firstfail"
 	// What the failed first apply may leave of the application: the
 	// service running or known to systemd, its unit, its boot link, a
 	// process of its user.
@@ -948,22 +952,56 @@ done
 pgrep -u acc-firstfail >/dev/null 2>&1 && echo "a process of acc-firstfail runs"
 true`))
 	}
+	// What the failed create does leave, and Terraform's state now tracks:
+	// the deployment record and the working directory it created.
+	recorded := func() string {
+		return strings.TrimSpace(h.Exec(t, "sh", "-c", `
+for p in /var/lib/foobar/web/firstfail/meta.json /opt/foobar/firstfail; do
+  if [ -e "$p" ]; then echo "$p"; fi
+done
+true`))
+	}
+	failed := errPattern("Deploy Application Error", "foobar-firstfail did not pass its health check",
+		"Nothing of it existed on the host before", "none of these files is left")
+	noAppLeft := func() {
+		if left := leftovers(); left != "" {
+			t.Fatalf("after the failed first install on web1:\n%s", left)
+		}
+	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			{
-				Config: cfg.hcl(inv),
-				ExpectError: errPattern("Deploy Application Error", "foobar-firstfail did not pass its health check",
-					"Nothing of it existed on the host before", "as it was before this apply"),
-			},
+			{Config: cfg.hcl(inv), ExpectError: failed},
+			// The failed create is in the state, tainted: with the resource
+			// gone from the configuration, the plan destroys it, and the
+			// destroy takes its record and working directory off the host.
 			{
 				PreConfig: func() {
-					if left := leftovers(); left != "" {
-						t.Fatalf("after the failed first install on web1:\n%s", left)
+					noAppLeft()
+					if got := recorded(); got != "/var/lib/foobar/web/firstfail/meta.json\n/opt/foobar/firstfail" {
+						t.Fatalf("after the failed first install on web1, want the record and the working directory (kept in the state), got:\n%s", got)
 					}
 				},
-				Config: func() string { c := cfg; c.artifact = good; return c.hcl(inv) }(),
+				Config: inv.ProviderHCL(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroy),
+				}},
+				Check: hostCheck(func() error {
+					if got := recorded(); got != "" {
+						return fmt.Errorf("after destroying the failed create, left on web1:\n%s", got)
+					}
+					return nil
+				}),
+			},
+			{Config: cfg.hcl(inv), ExpectError: failed},
+			// Fixed, the next apply replaces the tainted resource.
+			{
+				PreConfig: noAppLeft,
+				Config:    func() string { c := cfg; c.artifact = good; return c.hcl(inv) }(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionReplace),
+				}},
 				Check: hostCheck(func() error {
 					if out := h.Exec(t, "systemctl", "is-active", "foobar-firstfail"); strings.TrimSpace(out) != "active" {
 						return fmt.Errorf("foobar-firstfail after the second apply: %q, want active", out)
