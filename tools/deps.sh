@@ -21,9 +21,11 @@
 #  - prometheus: the monitoring test runs a real Prometheus (a child process on
 #    a loopback port) against the lab's exporters, and promtool checks and
 #    unit-tests the stack example's alerting rules; its service is not started
+#  - openssl: the probe's unit test hashes with openssl (as hosts that have
+#    it do) and again with it hidden (sha256sum)
 set -euo pipefail
 
-want=(debootstrap openssh-client gnupg curl ca-certificates jq haproxy nginx gcc libc6-dev wine64 gcc-mingw-w64-x86-64-win32 prometheus)
+want=(debootstrap openssh-client gnupg curl ca-certificates jq haproxy nginx gcc libc6-dev wine64 gcc-mingw-w64-x86-64-win32 prometheus openssl)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -177,6 +177,14 @@ printf 'os '
 os_release ` + OSReleasePath + ` | head -c 65536 | base64 -w 0
 echo
 
+tmpd=$(mktemp -d) || exit 1
+trap 'rm -rf -- "$tmpd"' 0
+# Files: their kinds first (shell tests, no process), then one stat and
+# one hash command for all of them (xargs keeps the order), then the
+# lines, read back from the three lists in step.
+HASH="sha256sum --"
+if command -v openssl >/dev/null 2>&1; then HASH="openssl dgst -sha256 -r"; fi
+: > "$tmpd/l"; : > "$tmpd/x"; : > "$tmpd/h"
 n=$1
 shift
 i=0
@@ -189,12 +197,30 @@ while [ "$i" -lt "$n" ]; do
   elif [ -e "$p" ]; then t=O
   else t=M
   fi
+  # The path last, ended by a slash that read's field splitting cannot trim.
+  printf '%s %s %s/\n' "$t" "$want" "$p" >> "$tmpd/l"
+  if [ "$t" != M ]; then printf '%s\n' "$p" >> "$tmpd/x"; fi
+  if [ "$t" = F ]; then printf '%s\n' "$p" >> "$tmpd/h"; fi
+  i=$((i+1))
+done
+if [ -s "$tmpd/x" ]; then xargs -d '\n' stat -c '%s %a %u %g %U %G' -- < "$tmpd/x" > "$tmpd/xs" || exit 1; else : > "$tmpd/xs"; fi
+if [ -s "$tmpd/h" ]; then xargs -d '\n' $HASH < "$tmpd/h" > "$tmpd/hs" || exit 1; else : > "$tmpd/hs"; fi
+i=0
+exec 3< "$tmpd/xs" 4< "$tmpd/hs"
+while IFS=' ' read -r t want p; do
+  p=${p%/}
   if [ "$t" = M ]; then
     printf 'file %d M\n' "$i"
   else
-    st=$(stat -c '%s %a %u %g %U %G' -- "$p") || exit 1
+    IFS= read -r st <&3 || exit 1
     sha=-
-    if [ "$t" = F ]; then s=$(sha256sum < "$p") || exit 1; sha=${s%% *}; fi
+    if [ "$t" = F ]; then
+      IFS= read -r sha <&4 || exit 1
+      sha=${sha%% *}
+      sha=${sha#\\}
+      case $sha in *[!0-9a-f]*|'') exit 1 ;; esac
+      [ "${#sha}" -eq 64 ] || exit 1
+    fi
     printf 'file %d %s %s %s\n' "$i" "$t" "$st" "$sha"
     if [ "$want" = 1 ] && [ "$t" = F ]; then
       if [ "${st%% *}" -le "$MAX" ]; then
@@ -207,10 +233,18 @@ while [ "$i" -lt "$n" ]; do
     fi
   fi
   i=$((i+1))
-done
+done < "$tmpd/l"
+exec 3<&- 4<&-
 
+# Services: systemd answers for all of them in one systemctl show, a
+# block of KEY=VALUE lines each, in the order asked, blank lines between.
 n=$1
 shift
+if [ "$INIT" = systemd ] && [ "$n" -gt 0 ]; then
+  run_first $((n+11)) systemctl show -p LoadState -p ActiveState -p SubState -p MainPID -- "$@" > "$tmpd/svc" 2>/dev/null
+fi
+[ -f "$tmpd/svc" ] || : > "$tmpd/svc"
+exec 3< "$tmpd/svc"
 i=0
 while [ "$i" -lt "$n" ]; do
   svc=$1
@@ -218,17 +252,15 @@ while [ "$i" -lt "$n" ]; do
   a=unknown sub=- load=- pid=0
   case $INIT in
   systemd)
-    out=$(systemctl show -p LoadState -p ActiveState -p SubState -p MainPID -- "$svc" 2>/dev/null)
-    while IFS='=' read -r k v; do
+    while IFS='=' read -r k v <&3; do
+      [ -n "$k" ] || break
       case $k in
       ActiveState) a=${v:-unknown} ;;
       SubState) sub=${v:--} ;;
       LoadState) load=${v:--} ;;
       MainPID) pid=${v:-0} ;;
       esac
-    done <<EOF
-$out
-EOF
+    done
     ;;
   sysvinit)
     if [ -e "/etc/init.d/$svc" ]; then load=loaded; else load=not-found; fi
@@ -252,9 +284,8 @@ EOF
   printf 'service %d %s %s %s %s\n' "$i" "$a" "${sub:--}" "${load:--}" "$pid"
   i=$((i+1))
 done
+exec 3<&-
 
-tmpd=$(mktemp -d) || exit 1
-trap 'rm -rf -- "$tmpd"' 0
 # run_cmd K WORDS...: run the first K words (run_first) under the command
 # timeout, output to $tmpd/o and $tmpd/e.
 run_cmd() {

@@ -6,6 +6,8 @@ package apply
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,21 +17,57 @@ import (
 	"github.com/foobar/terraform-provider-foobar/internal/remote"
 )
 
+// TestProbe reads files of every kind, services and commands in one round
+// trip, hashing with openssl where the host has it and with sha256sum
+// where it does not (the second run hides openssl from the script).
 func TestProbe(t *testing.T) {
 	t.Parallel()
+	t.Run("openssl", func(t *testing.T) {
+		t.Parallel()
+		if _, err := exec.LookPath("openssl"); err != nil {
+			t.Fatal("openssl is not installed on this machine (tools/deps.sh installs it)")
+		}
+		testProbe(t, counting())
+	})
+	t.Run("sha256sum", func(t *testing.T) {
+		t.Parallel()
+		// A PATH of every command of this machine but openssl.
+		bin := t.TempDir()
+		for _, dir := range []string{"/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"} {
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if e.Name() == "openssl" {
+					continue
+				}
+				_ = os.Symlink(filepath.Join(dir, e.Name()), filepath.Join(bin, e.Name())) // first wins
+			}
+		}
+		r := counting()
+		r.hook = func(ctx context.Context, _ int, cmd remote.Cmd, next func(context.Context, remote.Cmd) (remote.Result, error)) (remote.Result, error) {
+			cmd.Argv = append([]string{"env", "PATH=" + bin}, cmd.Argv...)
+			return next(ctx, cmd)
+		}
+		testProbe(t, r)
+	})
+}
+
+func testProbe(t *testing.T, r *hookRunner) {
 	h := newHost(t)
 	h.write("with space/a file.cfg", "hello world\n")
 	h.write("empty.cfg", "")
 	h.write("big.cfg", strings.Repeat("x", 100))
+	// Names that sha256sum escapes (a backslash) and that shell field
+	// splitting would trim (a trailing space).
+	h.write("back\\slash.cfg", "b\n")
+	h.write("trailing space ", "t\n")
 	must(t, os.Chmod(h.path("with space/a file.cfg"), 0o640))
 	must(t, os.Symlink("a file.cfg", h.path("with space/link")))
 
-	r := counting()
 	snap, err := Probe(context.Background(), r, ProbeRequest{
-		Paths:      []string{h.path("with space/a file.cfg"), h.path("missing"), h.path("with space/link"), h.path("with space")},
-		Content:    []string{h.path("with space/a file.cfg"), h.path("empty.cfg"), h.path("big.cfg"), h.path("missing")},
+		Paths:      []string{h.path("with space/a file.cfg"), h.path("missing"), h.path("with space/link"), h.path("with space"), h.path("back\\slash.cfg")},
+		Content:    []string{h.path("with space/a file.cfg"), h.path("empty.cfg"), h.path("big.cfg"), h.path("missing"), h.path("trailing space ")},
 		MaxContent: 50,
-		Services:   []string{"foobar-no-such-service"},
+		Services:   []string{"foobar-no-such-service", "foobar-no-such-service-2"},
 		Commands: [][]string{
 			{"printf", "%s\\n", "two words", "$(id)"},
 			{"sh", "-c", "echo to stderr >&2; exit 3"},
@@ -55,6 +93,10 @@ func TestProbe(t *testing.T) {
 			SHA256: Checksum(nil), Content: []byte{}},
 		h.path("big.cfg"): {Path: h.path("big.cfg"), Exists: true, Kind: KindFile, Size: 100, Mode: 0o640, Owner: h.owner, Group: h.group,
 			SHA256: Checksum([]byte(strings.Repeat("x", 100))), ContentTooLarge: true},
+		h.path("back\\slash.cfg"): {Path: h.path("back\\slash.cfg"), Exists: true, Kind: KindFile, Size: 2, Mode: 0o640, Owner: h.owner, Group: h.group,
+			SHA256: Checksum([]byte("b\n"))},
+		h.path("trailing space "): {Path: h.path("trailing space "), Exists: true, Kind: KindFile, Size: 2, Mode: 0o640, Owner: h.owner, Group: h.group,
+			SHA256: Checksum([]byte("t\n")), Content: []byte("t\n")},
 	}
 	ignore := cmpopts.IgnoreFields(FileInfo{}, "UID", "GID")
 	dirSize := cmpopts.IgnoreFields(FileInfo{}, "Size")
@@ -83,9 +125,10 @@ func TestProbe(t *testing.T) {
 	if snap.Init != Systemd && snap.Init != SysVinit {
 		t.Errorf("init %q", snap.Init)
 	}
-	s := snap.Services["foobar-no-such-service"]
-	if s.Name != "foobar-no-such-service" || s.LoadState != "not-found" || s.Active() || s.MainPID != 0 {
-		t.Errorf("service %+v", s)
+	for _, name := range []string{"foobar-no-such-service", "foobar-no-such-service-2"} {
+		if s := snap.Services[name]; s.Name != name || s.LoadState != "not-found" || s.Active() || s.MainPID != 0 {
+			t.Errorf("service %+v", s)
+		}
 	}
 	// The detected manager is remembered for this Runner.
 	if got, err := DetectInit(context.Background(), r); err != nil || got != snap.Init || r.count() != 1 {

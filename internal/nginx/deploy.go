@@ -335,8 +335,12 @@ func Deploy(ctx context.Context, r remote.Runner, d Deployment) (Result, error) 
 	}
 
 	// 2. nginx.
+	// The preflight found nginx's version and its configuration: installed,
+	// no need to ask again.
 	version := pre.nginxVersion
-	_, err = r.Run(ctx, remote.Cmd{Argv: remote.Script(installedScript, l.NginxConfPath())})
+	if version == "" {
+		_, err = r.Run(ctx, remote.Cmd{Argv: remote.Script(installedScript, l.NginxConfPath())})
+	}
 	if ee, ok := errors.AsType[*remote.ExitError](err); ok && ee.ExitStatus == 3 {
 		if !d.Install {
 			return res, stepErr(StepInstall, fmt.Errorf("nginx is not installed on %s and install is false: install it, or set install = true", hostName(host)))

@@ -368,7 +368,7 @@ func (r *webServerResource) apply(ctx context.Context, planIn tfsdk.Plan, config
 	tflog.Info(ctx, "web server deployed", map[string]any{"host": cl.Addr(), "nginx_installed": res.NginxInstalled,
 		"app_changed": res.AppChanged, "app_restarted": res.AppRestarted, "site_changed": res.SiteChanged, "site_reloaded": res.SiteReloaded})
 
-	obs, err := nginx.Inspect(ctx, cl, nginx.InspectRequest{Name: dep.Site.Name, ArtifactPath: dep.App.ArtifactPath})
+	obs, err := nginx.Inspect(ctx, cl, nginx.InspectRequest{Name: dep.Site.Name, ArtifactPath: dep.App.ArtifactPath, DocumentRoot: dep.Site.DocumentRoot})
 	if err != nil {
 		diags.AddError("Read Web Server Error", fmt.Sprintf("The deployment on %s succeeded, but reading it back failed: %s", cl.Addr(), err))
 		return
