@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -114,6 +115,75 @@ resource "foobar_web_server" %[1]q {
 				// A changed value restarts the application.
 				Config: hcl("2"),
 				Check:  hostCheck(func() error { return check(2) }),
+			},
+		},
+	})
+}
+
+// TestAccWebServer_sysvFailedFirstInstall: the SysV side of
+// TestAccWebServer_failedFirstInstall. A first apply whose application
+// never gets healthy rolls back its init script, and the restart that
+// follows finds the script gone: it stops the application by its pid file
+// and takes it out of the boot sequence (update-rc.d remove), so nothing
+// of it runs or starts at boot. The failed create is kept in the state,
+// tainted, and the fixed apply replaces it.
+func TestAccWebServer_sysvFailedFirstInstall(t *testing.T) {
+	requireTerraform(t)
+	inv := acctest.Lab(t)
+	h, sshCfg := inv.StartSysVHost(t)
+	src, good, bad := goodAndBadApp(t)
+	const name, addr = "sysvfail", "foobar_web_server.sysvfail"
+	hcl := func(artifact string) string {
+		return inv.ProviderHCL() + fmt.Sprintf(`
+resource "foobar_web_server" %[1]q {
+  %[2]s
+  name          = %[1]q
+  server_names  = ["www.sysvfail.test"]
+  document_root = "/srv/www/sysvfail"
+  source_dir    = %[3]q
+  app = {
+    artifact_source      = %[4]q
+    command              = ["/opt/foobar/%[1]s/bin/testapp", "-listen", "127.0.0.1:8084"]
+    port                 = 8084
+    user                 = "acc-sysvfail"
+    health_check_timeout = "5s"
+  }
+}
+`, name, h.ConnectionHCL(fmt.Sprintf("known_hosts_file = %q", sshCfg.KnownHostsFile)), src, artifact)
+	}
+	// What the failed first apply must not leave: the init script, a boot
+	// link in any runlevel, the pid file, a process of the application's
+	// user.
+	leftovers := func() string {
+		return strings.TrimSpace(h.Exec(t, "sh", "-c", `
+[ -e /etc/init.d/foobar-sysvfail ] && echo "left: /etc/init.d/foobar-sysvfail"
+for l in /etc/rc?.d/*foobar-sysvfail; do [ -L "$l" ] && echo "left: $l"; done
+[ -e /run/foobar-sysvfail.pid ] && echo "left: /run/foobar-sysvfail.pid"
+pgrep -u acc-sysvfail >/dev/null 2>&1 && echo "a process of acc-sysvfail runs"
+true`))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: hcl(bad),
+				ExpectError: errPattern("Deploy Application Error", "foobar-sysvfail did not pass its health check",
+					"Nothing of it existed on the host before", "none of these files is left"),
+			},
+			{
+				PreConfig: func() {
+					if left := leftovers(); left != "" {
+						t.Fatalf("after the failed first install on the SysV host:\n%s", left)
+					}
+				},
+				Config: hcl(good),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionReplace),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("init_system"), knownvalue.StringExact("sysvinit")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("app_state"), knownvalue.StringExact("active")),
+				},
 			},
 		},
 	})
