@@ -303,10 +303,11 @@ while [ "$i" -lt "$n" ]; do
   run_cmd "$k" "$@"
   rc=$?
   shift "$k"
+  # An empty stream (most often stderr) costs no process.
   printf 'cmd %d %d ' "$i" "$rc"
-  head -c "$CMAX" "$tmpd/o" | base64 -w 0
+  if [ -s "$tmpd/o" ]; then head -c "$CMAX" "$tmpd/o" | base64 -w 0; fi
   printf ' '
-  head -c "$CMAX" "$tmpd/e" | base64 -w 0
+  if [ -s "$tmpd/e" ]; then head -c "$CMAX" "$tmpd/e" | base64 -w 0; fi
   echo
   i=$((i+1))
 done

@@ -557,8 +557,13 @@ func AppRestartArgv(init apply.Init, name string, l Layout) []string {
 func deployApp(ctx context.Context, r remote.Runner, d Deployment, pre preflight, o Options, res *Result) error {
 	a := d.App
 	host := hostName(d.Host)
-	if _, err := r.Run(ctx, remote.Cmd{Argv: a.EnsureUserArgv()}); err != nil {
-		return fmt.Errorf("creating the user %s and the directory %s on %s failed: %w", a.User, a.WorkingDir, host, scriptErr(err))
+	// A working directory that the preflight saw as the user's and group's
+	// with mode 0750 means the user and group exist and the directory is as
+	// EnsureUserArgv would leave it: no round trip.
+	if wd := pre.files[a.WorkingDir]; wd.Kind != apply.KindDir || wd.Owner != a.User || wd.Group != a.Group || wd.Mode != 0o750 {
+		if _, err := r.Run(ctx, remote.Cmd{Argv: a.EnsureUserArgv()}); err != nil {
+			return fmt.Errorf("creating the user %s and the directory %s on %s failed: %w", a.User, a.WorkingDir, host, scriptErr(err))
+		}
 	}
 	files, err := AppFiles(a, d.Artifact, pre.init, o)
 	if err != nil {

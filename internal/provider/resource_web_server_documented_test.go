@@ -75,7 +75,13 @@ func TestAccWebServer_documentedChanges(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig: func() {
-					h.Exec(t, "sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q nginx nginx-common >/dev/null 2>&1; [ ! -e /etc/nginx/nginx.conf ]")
+					// On Docker's fuse-overlayfs storage a binary that a reinstall
+					// replaced comes back from the image's layer when dpkg removes
+					// it (an earlier run on the same lab reinstalled nginx), so a
+					// /usr/sbin/nginx that no package owns is removed too.
+					h.Exec(t, "sh", "-c", `DEBIAN_FRONTEND=noninteractive apt-get purge -y -q nginx nginx-common >/dev/null 2>&1
+if [ -e /usr/sbin/nginx ] && ! dpkg -S /usr/sbin/nginx >/dev/null 2>&1; then rm -f /usr/sbin/nginx; fi
+[ ! -e /etc/nginx/nginx.conf ] && [ ! -e /usr/sbin/nginx ]`)
 				},
 				Config:      noInstall.hcl(inv),
 				ExpectError: errPattern("nginx is not installed on", "install is false"),
