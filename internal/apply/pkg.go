@@ -79,17 +79,22 @@ func osName(osRelease string) string {
 // refreshed once and the install is tried again. Output protocol: on a host
 // without apt-get, "no-apt-get" and exit 0; on success "installed"; on
 // failure the last lines of apt-get's output on stderr and exit 1.
+//
+// apt-get waits up to five minutes for dpkg's lock (DPkg::Lock::Timeout,
+// apt 1.9.11 and later) instead of failing at once: another resource's
+// install on the same host in the same apply (Terraform runs independent
+// resources in parallel) or unattended-upgrades may hold it.
 const installScript = `
 if ! command -v apt-get >/dev/null 2>&1; then echo no-apt-get; exit 0; fi
 log=$(mktemp) || exit 1
 trap 'rm -f -- "$log"' 0
 export DEBIAN_FRONTEND=noninteractive
 inst() {
-  apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -- "$@" </dev/null
+  apt-get install -y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -- "$@" </dev/null
 }
 if inst "$@" >"$log" 2>&1; then echo installed; exit 0; fi
 echo "foobar: apt-get install failed; refreshing the package lists and trying again" >>"$log"
-apt-get update -q </dev/null >>"$log" 2>&1
+apt-get update -q -o DPkg::Lock::Timeout=300 </dev/null >>"$log" 2>&1
 if inst "$@" >>"$log" 2>&1; then echo installed; exit 0; fi
 tail -n 20 -- "$log" >&2
 exit 1

@@ -110,7 +110,7 @@ func readLog(t *testing.T, dir string) string {
 	return string(b)
 }
 
-const aptOpts = "-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"
+const aptOpts = "-y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"
 
 func TestInstallPackages(t *testing.T) {
 	t.Parallel()
@@ -133,7 +133,7 @@ exit 0
 			// a configuration file the host already has is kept.
 			name: "apt retries after update", tools: map[string]string{"apt-get": staleLists},
 			pkgs:    []string{"haproxy"},
-			wantLog: "noninteractive install " + aptOpts + " -- haproxy\nnoninteractive update -q\nnoninteractive install " + aptOpts + " -- haproxy\n",
+			wantLog: "noninteractive install " + aptOpts + " -- haproxy\nnoninteractive update -q -o DPkg::Lock::Timeout=300\nnoninteractive install " + aptOpts + " -- haproxy\n",
 		},
 		{
 			name: "apt first try, several packages", tools: map[string]string{"apt-get": logging("exit 0\n"), "dnf": logging("exit 0\n")},
@@ -143,7 +143,7 @@ exit 0
 		{
 			name: "apt fails with its last lines", tools: map[string]string{"apt-get": logging("echo 'E: no network' >&2; exit 100\n")},
 			pkgs:    []string{"haproxy"},
-			wantLog: "noninteractive install " + aptOpts + " -- haproxy\nnoninteractive update -q\nnoninteractive install " + aptOpts + " -- haproxy\n",
+			wantLog: "noninteractive install " + aptOpts + " -- haproxy\nnoninteractive update -q -o DPkg::Lock::Timeout=300\nnoninteractive install " + aptOpts + " -- haproxy\n",
 			wantErr: "apt-get install haproxy failed:\n",
 		},
 		{
