@@ -184,7 +184,7 @@ trap 'rm -rf -- "$tmpd"' 0
 # lines, read back from the three lists in step.
 HASH="sha256sum --"
 if command -v openssl >/dev/null 2>&1; then HASH="openssl dgst -sha256 -r"; fi
-: > "$tmpd/l"; : > "$tmpd/x"; : > "$tmpd/h"
+: > "$tmpd/l"; : > "$tmpd/x"; : > "$tmpd/h"; : > "$tmpd/xs"; : > "$tmpd/hs"; : > "$tmpd/svc"
 n=$1
 shift
 i=0
@@ -203,8 +203,8 @@ while [ "$i" -lt "$n" ]; do
   if [ "$t" = F ]; then printf '%s\n' "$p" >> "$tmpd/h"; fi
   i=$((i+1))
 done
-if [ -s "$tmpd/x" ]; then xargs -d '\n' stat -c '%s %a %u %g %U %G' -- < "$tmpd/x" > "$tmpd/xs" || exit 1; else : > "$tmpd/xs"; fi
-if [ -s "$tmpd/h" ]; then xargs -d '\n' $HASH < "$tmpd/h" > "$tmpd/hs" || exit 1; else : > "$tmpd/hs"; fi
+if [ -s "$tmpd/x" ]; then xargs -d '\n' stat -c '%s %a %u %g %U %G' -- < "$tmpd/x" > "$tmpd/xs" || exit 1; fi
+if [ -s "$tmpd/h" ]; then xargs -d '\n' $HASH < "$tmpd/h" > "$tmpd/hs" || exit 1; fi
 i=0
 exec 3< "$tmpd/xs" 4< "$tmpd/hs"
 while IFS=' ' read -r t want p; do
@@ -243,7 +243,6 @@ shift
 if [ "$INIT" = systemd ] && [ "$n" -gt 0 ]; then
   run_first $((n+11)) systemctl show -p LoadState -p ActiveState -p SubState -p MainPID -- "$@" > "$tmpd/svc" 2>/dev/null
 fi
-[ -f "$tmpd/svc" ] || : > "$tmpd/svc"
 exec 3< "$tmpd/svc"
 i=0
 while [ "$i" -lt "$n" ]; do
